@@ -1,0 +1,623 @@
+//! Filter configuration: parsing and validation with errors that name the
+//! field and say what is wrong.
+//!
+//! The configuration arrives as JSON from the host (Envoy's plugin
+//! `configuration`, Kong's filter `config`). An empty document or `{}` is a
+//! valid configuration with safe defaults: every detector family on, a random
+//! per-process secret, a 32 MiB body limit, thinking blocks left alone.
+//!
+//! ```
+//! use aws_masker::config::Config;
+//!
+//! let cfg = Config::from_json(br#"{"token_prefix": "MASK_", "detectors": {"ip_addresses": false}}"#).unwrap();
+//! assert_eq!(cfg.token_prefix, "MASK_");
+//! assert!(!cfg.detectors.ip_addresses);
+//!
+//! let err = Config::from_json(br#"{"max_body_bytes": "big"}"#).unwrap_err();
+//! assert_eq!(err.field, "max_body_bytes");
+//! ```
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Default limit on a request body the filter buffers and masks: 32 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Upper bound accepted for `max_body_bytes`: 1 GiB.
+pub const MAX_MAX_BODY_BYTES: usize = 1024 * 1024 * 1024;
+/// Default token prefix: tokens look like `AWS_EC2_3f9a1c2e`.
+pub const DEFAULT_TOKEN_PREFIX: &str = "AWS_";
+/// Shortest accepted configured secret, in bytes.
+pub const MIN_SECRET_BYTES: usize = 16;
+
+/// A configuration problem: which field, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Path of the offending field, e.g. `custom_patterns[1].regex`; empty
+    /// when the document as a whole is wrong.
+    pub field: String,
+    /// What is wrong, in words a gateway operator can act on.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "invalid aws-masker config: {}", self.message)
+        } else {
+            write!(
+                f,
+                "invalid aws-masker config: field `{}`: {}",
+                self.field, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// On/off switches for the built-in detector families. All default to on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detectors {
+    /// EC2/VPC resource ids: `i-…`, `vpc-…`, `subnet-…`, `sg-…`, `ami-…`, ….
+    pub ec2_ids: bool,
+    /// ARNs in every partition.
+    pub arns: bool,
+    /// 12-digit account ids in context (ARNs, ECR hosts, SQS URLs, key words).
+    pub account_ids: bool,
+    /// Access key ids (`AKIA…`, `ASIA…`, …).
+    pub access_keys: bool,
+    /// Secret access keys (40-char base64) in context.
+    pub secret_keys: bool,
+    /// STS session tokens, in context and by known prefixes.
+    pub session_tokens: bool,
+    /// IPv4, CIDR blocks, IPv6 global and ULA addresses.
+    pub ip_addresses: bool,
+    /// AWS hostnames with customer-specific labels.
+    pub hostnames: bool,
+    /// S3 bucket names in context.
+    pub s3_buckets: bool,
+    /// Named resources by key context (`FunctionName`, `--role-name`, …).
+    pub named_resources: bool,
+    /// Organizations ids (`o-…`, `ou-…`, `r-…`).
+    pub organizations: bool,
+    /// KMS key ids (UUID after `key/` or in `KeyId` context, `mrk-…`).
+    pub kms_keys: bool,
+}
+
+/// Names of the detector families, in config and metrics spelling.
+pub const DETECTOR_FAMILIES: [&str; 12] = [
+    "ec2_ids",
+    "arns",
+    "account_ids",
+    "access_keys",
+    "secret_keys",
+    "session_tokens",
+    "ip_addresses",
+    "hostnames",
+    "s3_buckets",
+    "named_resources",
+    "organizations",
+    "kms_keys",
+];
+
+impl Default for Detectors {
+    fn default() -> Self {
+        Detectors {
+            ec2_ids: true,
+            arns: true,
+            account_ids: true,
+            access_keys: true,
+            secret_keys: true,
+            session_tokens: true,
+            ip_addresses: true,
+            hostnames: true,
+            s3_buckets: true,
+            named_resources: true,
+            organizations: true,
+            kms_keys: true,
+        }
+    }
+}
+
+impl Detectors {
+    /// The switch for a family by its config name, if that name exists.
+    fn switch_mut(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "ec2_ids" => &mut self.ec2_ids,
+            "arns" => &mut self.arns,
+            "account_ids" => &mut self.account_ids,
+            "access_keys" => &mut self.access_keys,
+            "secret_keys" => &mut self.secret_keys,
+            "session_tokens" => &mut self.session_tokens,
+            "ip_addresses" => &mut self.ip_addresses,
+            "hostnames" => &mut self.hostnames,
+            "s3_buckets" => &mut self.s3_buckets,
+            "named_resources" => &mut self.named_resources,
+            "organizations" => &mut self.organizations,
+            "kms_keys" => &mut self.kms_keys,
+            _ => return None,
+        })
+    }
+}
+
+/// A user-defined detector: every match of `regex` is masked as `kind`.
+#[derive(Debug, Clone)]
+pub struct CustomPattern {
+    /// Unique name, used in logs and metrics.
+    pub name: String,
+    /// The compiled pattern.
+    pub regex: regex_lite::Regex,
+    /// Token kind, upper-case `[A-Z0-9_]`, e.g. `JIRA` gives `AWS_JIRA_…`.
+    pub kind: String,
+}
+
+/// A value that is never masked, even when a detector matches it.
+#[derive(Debug, Clone)]
+pub enum AllowEntry {
+    /// Exactly this text.
+    Value(String),
+    /// Any matched value this regex matches in full.
+    Regex(regex_lite::Regex),
+}
+
+impl AllowEntry {
+    /// Whether a detected value is allowed through unmasked.
+    pub fn allows(&self, value: &str) -> bool {
+        match self {
+            AllowEntry::Value(v) => v == value,
+            AllowEntry::Regex(re) => re
+                .find(value)
+                .is_some_and(|m| m.start() == 0 && m.end() == value.len()),
+        }
+    }
+}
+
+/// The validated filter configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Secret keying the token MAC. `None`: a random secret is generated per
+    /// gateway process (tokens then differ between gateways and restarts).
+    pub secret: Option<String>,
+    /// Prefix of every token; `[A-Za-z][A-Za-z0-9_]*`, 1 to 16 characters.
+    pub token_prefix: String,
+    /// Built-in detector family switches.
+    pub detectors: Detectors,
+    /// User-defined detectors, added to the catalog.
+    pub custom_patterns: Vec<CustomPattern>,
+    /// Values never masked.
+    pub allowlist: Vec<AllowEntry>,
+    /// Largest request body the filter buffers; larger ones are refused (413).
+    pub max_body_bytes: usize,
+    /// Restore tokens inside thinking blocks too (and mask them in requests).
+    /// Off by default: thinking blocks are signed and must round-trip intact.
+    pub restore_thinking: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secret: None,
+            token_prefix: DEFAULT_TOKEN_PREFIX.to_string(),
+            detectors: Detectors::default(),
+            custom_patterns: Vec::new(),
+            allowlist: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            restore_thinking: false,
+        }
+    }
+}
+
+const TOP_LEVEL_FIELDS: &str =
+    "secret, token_prefix, detectors, custom_patterns, allowlist, max_body_bytes, restore_thinking";
+
+impl Config {
+    /// Parses and validates a configuration document. Empty input (or only
+    /// white space) and `{}` give the defaults.
+    pub fn from_json(bytes: &[u8]) -> Result<Config, ConfigError> {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Config::default());
+        }
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(ConfigError::new(
+                "",
+                format!("expected a JSON object, got {}", type_name(&value)),
+            ));
+        };
+        Config::from_map(&map)
+    }
+
+    fn from_map(map: &Map<String, Value>) -> Result<Config, ConfigError> {
+        let mut cfg = Config::default();
+        for (key, value) in map {
+            match key.as_str() {
+                "secret" => cfg.secret = parse_secret(value)?,
+                "token_prefix" => cfg.token_prefix = parse_prefix(value)?,
+                "detectors" => cfg.detectors = parse_detectors(value)?,
+                "custom_patterns" => cfg.custom_patterns = parse_custom_patterns(value)?,
+                "allowlist" => cfg.allowlist = parse_allowlist(value)?,
+                "max_body_bytes" => cfg.max_body_bytes = parse_max_body(value)?,
+                "restore_thinking" => {
+                    cfg.restore_thinking = value.as_bool().ok_or_else(|| {
+                        ConfigError::new(
+                            "restore_thinking",
+                            format!("expected true or false, got {}", type_name(value)),
+                        )
+                    })?
+                }
+                other => {
+                    return Err(ConfigError::new(
+                        other,
+                        format!("unknown field; known fields: {TOP_LEVEL_FIELDS}"),
+                    ))
+                }
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn expect_str<'a>(field: &str, v: &'a Value) -> Result<&'a str, ConfigError> {
+    v.as_str()
+        .ok_or_else(|| ConfigError::new(field, format!("expected a string, got {}", type_name(v))))
+}
+
+fn parse_secret(v: &Value) -> Result<Option<String>, ConfigError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let s = expect_str("secret", v)?;
+    if s.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::new(
+            "secret",
+            format!(
+                "too short ({} bytes); use at least {MIN_SECRET_BYTES} random bytes, e.g. `openssl rand -hex 32`",
+                s.len()
+            ),
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
+fn parse_prefix(v: &Value) -> Result<String, ConfigError> {
+    let s = expect_str("token_prefix", v)?;
+    let valid_chars = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let starts_alpha = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !(1..=16).contains(&s.len()) || !valid_chars || !starts_alpha {
+        return Err(ConfigError::new(
+            "token_prefix",
+            format!("{s:?} is not 1 to 16 characters of [A-Za-z0-9_] starting with a letter"),
+        ));
+    }
+    Ok(s.to_string())
+}
+
+fn parse_detectors(v: &Value) -> Result<Detectors, ConfigError> {
+    let Value::Object(map) = v else {
+        return Err(ConfigError::new(
+            "detectors",
+            format!(
+                "expected an object of family: boolean, got {}",
+                type_name(v)
+            ),
+        ));
+    };
+    let mut d = Detectors::default();
+    for (name, on) in map {
+        let field = format!("detectors.{name}");
+        let Some(switch) = d.switch_mut(name) else {
+            return Err(ConfigError::new(
+                field,
+                format!(
+                    "unknown detector family; known: {}",
+                    DETECTOR_FAMILIES.join(", ")
+                ),
+            ));
+        };
+        *switch = on.as_bool().ok_or_else(|| {
+            ConfigError::new(
+                field.clone(),
+                format!("expected true or false, got {}", type_name(on)),
+            )
+        })?;
+    }
+    Ok(d)
+}
+
+fn compile_regex(field: &str, pattern: &str) -> Result<regex_lite::Regex, ConfigError> {
+    if pattern.is_empty() {
+        return Err(ConfigError::new(field, "empty regex"));
+    }
+    let re = regex_lite::Regex::new(pattern)
+        .map_err(|e| ConfigError::new(field, format!("invalid regex {pattern:?}: {e}")))?;
+    if re.is_match("") {
+        return Err(ConfigError::new(
+            field,
+            format!("regex {pattern:?} matches the empty string"),
+        ));
+    }
+    Ok(re)
+}
+
+fn parse_custom_patterns(v: &Value) -> Result<Vec<CustomPattern>, ConfigError> {
+    let Value::Array(items) = v else {
+        return Err(ConfigError::new(
+            "custom_patterns",
+            format!("expected an array, got {}", type_name(v)),
+        ));
+    };
+    let mut out: Vec<CustomPattern> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("custom_patterns[{i}]");
+        let Value::Object(map) = item else {
+            return Err(ConfigError::new(
+                at,
+                format!(
+                    "expected an object with name, regex and kind, got {}",
+                    type_name(item)
+                ),
+            ));
+        };
+        for key in map.keys() {
+            if !matches!(key.as_str(), "name" | "regex" | "kind") {
+                return Err(ConfigError::new(
+                    format!("{at}.{key}"),
+                    "unknown field; known fields: name, regex, kind",
+                ));
+            }
+        }
+        let get = |k: &str| -> Result<&str, ConfigError> {
+            let field = format!("{at}.{k}");
+            match map.get(k) {
+                Some(v) => expect_str(&field, v),
+                None => Err(ConfigError::new(field, "missing")),
+            }
+        };
+        let name = get("name")?;
+        if name.is_empty() {
+            return Err(ConfigError::new(format!("{at}.name"), "empty name"));
+        }
+        if out.iter().any(|p| p.name == name) {
+            return Err(ConfigError::new(
+                format!("{at}.name"),
+                format!("duplicate name {name:?}"),
+            ));
+        }
+        let regex = compile_regex(&format!("{at}.regex"), get("regex")?)?;
+        let kind = get("kind")?;
+        let kind_ok = (1..=24).contains(&kind.len())
+            && kind
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && kind.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
+        if !kind_ok {
+            return Err(ConfigError::new(
+                format!("{at}.kind"),
+                format!("{kind:?} is not 1 to 24 characters of [A-Z0-9_] starting with a letter"),
+            ));
+        }
+        out.push(CustomPattern {
+            name: name.to_string(),
+            regex,
+            kind: kind.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_allowlist(v: &Value) -> Result<Vec<AllowEntry>, ConfigError> {
+    let Value::Array(items) = v else {
+        return Err(ConfigError::new(
+            "allowlist",
+            format!("expected an array, got {}", type_name(v)),
+        ));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("allowlist[{i}]");
+        let Value::Object(map) = item else {
+            return Err(ConfigError::new(
+                at,
+                format!(
+                    "expected an object {{\"value\": …}} or {{\"regex\": …}}, got {}",
+                    type_name(item)
+                ),
+            ));
+        };
+        let entry = match (map.len(), map.get("value"), map.get("regex")) {
+            (1, Some(v), None) => {
+                let s = expect_str(&format!("{at}.value"), v)?;
+                if s.is_empty() {
+                    return Err(ConfigError::new(format!("{at}.value"), "empty value"));
+                }
+                AllowEntry::Value(s.to_string())
+            }
+            (1, None, Some(r)) => {
+                let field = format!("{at}.regex");
+                AllowEntry::Regex(compile_regex(&field, expect_str(&field, r)?)?)
+            }
+            _ => {
+                return Err(ConfigError::new(
+                    at,
+                    "expected exactly one of the fields `value` or `regex`",
+                ))
+            }
+        };
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+fn parse_max_body(v: &Value) -> Result<usize, ConfigError> {
+    let n = v.as_u64().ok_or_else(|| {
+        ConfigError::new(
+            "max_body_bytes",
+            format!("expected a positive integer, got {}", type_name(v)),
+        )
+    })?;
+    match usize::try_from(n) {
+        Ok(n) if (1..=MAX_MAX_BODY_BYTES).contains(&n) => Ok(n),
+        _ => Err(ConfigError::new(
+            "max_body_bytes",
+            format!("{n} is out of range 1..={MAX_MAX_BODY_BYTES}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_braces_are_defaults() {
+        for doc in [&b""[..], b"  \n", b"{}"] {
+            let c = Config::from_json(doc).unwrap();
+            assert_eq!(c.token_prefix, "AWS_");
+            assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+            assert_eq!(c.detectors, Detectors::default());
+            assert!(c.secret.is_none());
+            assert!(!c.restore_thinking);
+        }
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = Config::from_json(
+            br#"{
+              "secret": "0123456789abcdef0123",
+              "token_prefix": "MASK_",
+              "detectors": {"ip_addresses": false, "arns": true},
+              "custom_patterns": [{"name": "jira", "regex": "PAY-[0-9]+", "kind": "JIRA"}],
+              "allowlist": [{"value": "10.0.0.1"}, {"regex": "sg-0+"}],
+              "max_body_bytes": 1048576,
+              "restore_thinking": true
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(c.secret.as_deref(), Some("0123456789abcdef0123"));
+        assert!(!c.detectors.ip_addresses && c.detectors.arns);
+        assert_eq!(c.custom_patterns[0].kind, "JIRA");
+        assert!(c.allowlist[0].allows("10.0.0.1"));
+        assert!(c.allowlist[1].allows("sg-00000000"));
+        assert!(
+            !c.allowlist[1].allows("xsg-00000000"),
+            "regex must match in full"
+        );
+        assert_eq!(c.max_body_bytes, 1 << 20);
+        assert!(c.restore_thinking);
+    }
+
+    /// Each invalid document names the field at fault and says something
+    /// specific about it.
+    #[test]
+    fn invalid_configs_name_the_field() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("[]", "", "expected a JSON object"),
+            ("{", "", "not valid JSON"),
+            (r#"{"colour": 1}"#, "colour", "unknown field"),
+            (r#"{"secret": "short"}"#, "secret", "too short"),
+            (r#"{"secret": 7}"#, "secret", "expected a string"),
+            (r#"{"token_prefix": ""}"#, "token_prefix", "1 to 16"),
+            (r#"{"token_prefix": "a-b"}"#, "token_prefix", "[A-Za-z0-9_]"),
+            (
+                r#"{"detectors": {"ipv9": true}}"#,
+                "detectors.ipv9",
+                "unknown detector family",
+            ),
+            (
+                r#"{"detectors": {"arns": "yes"}}"#,
+                "detectors.arns",
+                "true or false",
+            ),
+            (r#"{"detectors": []}"#, "detectors", "expected an object"),
+            (
+                r#"{"custom_patterns": [{"name": "x", "regex": "(", "kind": "X"}]}"#,
+                "custom_patterns[0].regex",
+                "invalid regex \"(\"",
+            ),
+            (
+                r#"{"custom_patterns": [{"name": "x", "regex": "a*", "kind": "X"}]}"#,
+                "custom_patterns[0].regex",
+                "empty string",
+            ),
+            (
+                r#"{"custom_patterns": [{"name": "x", "regex": "a", "kind": "lower"}]}"#,
+                "custom_patterns[0].kind",
+                "[A-Z0-9_]",
+            ),
+            (
+                r#"{"custom_patterns": [{"name": "x", "kind": "X"}]}"#,
+                "custom_patterns[0].regex",
+                "missing",
+            ),
+            (
+                r#"{"custom_patterns": [{"name": "x", "regex": "a", "kind": "X", "flags": 1}]}"#,
+                "custom_patterns[0].flags",
+                "unknown field",
+            ),
+            (
+                r#"{"custom_patterns": [{"name": "x", "regex": "a", "kind": "X"}, {"name": "x", "regex": "b", "kind": "Y"}]}"#,
+                "custom_patterns[1].name",
+                "duplicate",
+            ),
+            (
+                r#"{"allowlist": ["10.0.0.1"]}"#,
+                "allowlist[0]",
+                "expected an object",
+            ),
+            (
+                r#"{"allowlist": [{"value": "a", "regex": "b"}]}"#,
+                "allowlist[0]",
+                "exactly one",
+            ),
+            (
+                r#"{"allowlist": [{"regex": "["}]}"#,
+                "allowlist[0].regex",
+                "invalid regex",
+            ),
+            (r#"{"max_body_bytes": 0}"#, "max_body_bytes", "out of range"),
+            (
+                r#"{"max_body_bytes": -5}"#,
+                "max_body_bytes",
+                "positive integer",
+            ),
+            (
+                r#"{"max_body_bytes": 1.5}"#,
+                "max_body_bytes",
+                "positive integer",
+            ),
+            (
+                r#"{"restore_thinking": "no"}"#,
+                "restore_thinking",
+                "true or false",
+            ),
+        ];
+        for (doc, field, needle) in cases {
+            let err = Config::from_json(doc.as_bytes()).unwrap_err();
+            assert_eq!(err.field, *field, "doc {doc}: {err}");
+            assert!(err.message.contains(needle), "doc {doc}: {err}");
+            assert!(err.to_string().starts_with("invalid aws-masker config"));
+        }
+    }
+}

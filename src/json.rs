@@ -1,0 +1,811 @@
+//! A strict JSON walker that rewrites string literals in place.
+//!
+//! It visits every string literal (keys and values), decoded, and lets the
+//! caller replace it; every byte outside a replaced literal stays
+//! byte-identical (number formatting, key order, white space, the escape
+//! style of untouched strings). Invalid JSON is an error with its byte
+//! offset, never a panic.
+//!
+//! Some literals are never visited because they must round-trip intact (see
+//! DESIGN.md): `data` of a `base64` source or of a `redacted_thinking`
+//! block, `signature` of a `thinking` block, and (unless
+//! [`WalkOptions::skip_thinking`] is off) the `thinking` text itself. Which
+//! block a field belongs to is decided by the `type` of its object, wherever
+//! that `type` stands among the object's members.
+//!
+//! ```
+//! use aws_masker::json::{rewrite_strings, WalkOptions};
+//!
+//! let input = br#"{"n": 1.50, "s": "caf\u00e9 i-1", "k": ["x"]}"#;
+//! let out = rewrite_strings(input, WalkOptions::default(), |_ctx, s| {
+//!     s.contains("i-1").then(|| s.replace("i-1", "ID"))
+//! })
+//! .unwrap()
+//! .unwrap();
+//! assert_eq!(out, br#"{"n": 1.50, "s": "caf\u00e9 ID", "k": ["x"]}"#.replace(r"\u00e9", "é").as_bytes());
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Deepest nesting of arrays and objects accepted.
+pub const MAX_DEPTH: usize = 4096;
+
+/// Why a document is not valid JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Byte offset in the input where the problem was found.
+    pub offset: usize,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid JSON at byte {}: {}", self.offset, self.reason)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Where a string literal sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrCtx<'k> {
+    /// The object key this value belongs to: the member name for a member
+    /// value, the enclosing member name for array items; `None` at top
+    /// level or for keys themselves.
+    pub key: Option<&'k str>,
+    /// The literal is an object key (member name).
+    pub is_key: bool,
+}
+
+/// Walk options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Leave the `thinking` text of `thinking` blocks unvisited (default).
+    pub skip_thinking: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            skip_thinking: true,
+        }
+    }
+}
+
+/// Visits every string literal of `input` (decoded) with `f`; where `f`
+/// returns a new string, the literal is re-encoded with it.
+///
+/// Returns `Ok(None)` when nothing changed, so the caller can forward the
+/// original bytes.
+pub fn rewrite_strings<F>(
+    input: &[u8],
+    opts: WalkOptions,
+    mut f: F,
+) -> Result<Option<Vec<u8>>, JsonError>
+where
+    F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+{
+    let text = std::str::from_utf8(input).map_err(|e| JsonError {
+        offset: e.valid_up_to(),
+        reason: "invalid UTF-8",
+    })?;
+    let mut walker = Walker {
+        text,
+        bytes: input,
+        pos: 0,
+        opts,
+        edits: Vec::new(),
+    };
+    walker.walk(&mut f)?;
+    if walker.edits.is_empty() {
+        return Ok(None);
+    }
+    let mut edits = walker.edits;
+    edits.sort_unstable_by_key(|e| e.start);
+    let mut out = Vec::with_capacity(input.len() + input.len() / 8);
+    let mut last = 0;
+    for e in &edits {
+        out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
+        out.extend_from_slice(e.replacement.as_bytes());
+        last = e.end;
+    }
+    out.extend_from_slice(input.get(last..).unwrap_or_default());
+    Ok(Some(out))
+}
+
+/// Appends `s` JSON-escaped (without surrounding quotes) to `out`: `"`,
+/// `\` and control characters are escaped, everything else is kept as
+/// UTF-8.
+pub fn escape_into(s: &str, out: &mut String) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or_default());
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                out.push_str("\\u00");
+                out.push(hex_upper(b >> 4));
+                out.push(hex_upper(b & 0xf));
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or_default());
+}
+
+fn hex_upper(n: u8) -> char {
+    char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
+}
+
+/// Decodes the raw content of a JSON string literal (between the quotes,
+/// already checked by the walker). Borrowed when it has no escapes.
+pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
+    if !raw.as_bytes().contains(&b'\\') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices();
+    while let Some((_, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((i, e)) = chars.next() else {
+            return Err("unterminated escape");
+        };
+        match e {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            '/' => out.push('/'),
+            'b' => out.push('\u{8}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                let hi = hex4(raw, i + 1)?;
+                for _ in 0..4 {
+                    chars.next();
+                }
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    // A high surrogate must be followed by \uDC00-\uDFFF.
+                    let after = i + 5;
+                    if raw.get(after..after + 2) != Some("\\u") {
+                        return Err("unpaired surrogate in \\u escape");
+                    }
+                    let lo = hex4(raw, after + 2)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err("unpaired surrogate in \\u escape");
+                    }
+                    for _ in 0..6 {
+                        chars.next();
+                    }
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else if (0xDC00..0xE000).contains(&hi) {
+                    return Err("unpaired surrogate in \\u escape");
+                } else {
+                    hi
+                };
+                out.push(char::from_u32(code).ok_or("invalid \\u escape")?);
+            }
+            _ => return Err("invalid escape"),
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+fn hex4(raw: &str, at: usize) -> Result<u32, &'static str> {
+    let digits = raw.get(at..at + 4).ok_or("truncated \\u escape")?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("invalid \\u escape");
+    }
+    u32::from_str_radix(digits, 16).map_err(|_| "invalid \\u escape")
+}
+
+struct Edit {
+    start: usize,
+    end: usize,
+    replacement: String,
+}
+
+/// A string literal whose fate depends on its object's `type`.
+struct Deferred<'a> {
+    key: Cow<'a, str>,
+    value: Cow<'a, str>,
+    start: usize,
+    end: usize,
+}
+
+enum Frame<'a> {
+    Object {
+        key: Option<Cow<'a, str>>,
+        /// Key of the member this object is the value of.
+        parent_key: Option<Cow<'a, str>>,
+        type_value: Option<Cow<'a, str>>,
+        deferred: Vec<Deferred<'a>>,
+    },
+    Array {
+        parent_key: Option<Cow<'a, str>>,
+    },
+}
+
+/// Fields whose visit waits for the object's `type`.
+fn is_deferred_key(key: &str) -> bool {
+    matches!(key, "data" | "signature" | "thinking")
+}
+
+struct Walker<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    opts: WalkOptions,
+    edits: Vec<Edit>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Value,
+    KeyOrEnd,
+    Key,
+    Colon,
+    CommaOrObjEnd,
+    ValueOrArrEnd,
+    CommaOrArrEnd,
+}
+
+impl<'a> Walker<'a> {
+    fn err(&self, reason: &'static str) -> JsonError {
+        JsonError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Scans a string literal starting at the opening quote; returns the
+    /// raw content range.
+    fn scan_string(&mut self) -> Result<(usize, usize), JsonError> {
+        self.pos += 1;
+        let start = self.pos;
+        loop {
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let Some(i) = memchr::memchr2(b'"', b'\\', rest) else {
+                self.pos = self.bytes.len();
+                return Err(self.err("unterminated string"));
+            };
+            if let Some(bad) = rest.get(..i).and_then(|s| s.iter().position(|b| *b < 0x20)) {
+                self.pos += bad;
+                return Err(self.err("control character in string"));
+            }
+            self.pos += i;
+            if self.peek() == Some(b'"') {
+                let end = self.pos;
+                self.pos += 1;
+                return Ok((start, end));
+            }
+            // Backslash: the next byte is escaped (validated when decoding;
+            // a quote or backslash after it must not end the scan).
+            self.pos += 2;
+            if self.pos > self.bytes.len() {
+                self.pos = self.bytes.len();
+                return Err(self.err("unterminated string"));
+            }
+        }
+    }
+
+    fn decode(&self, start: usize, end: usize) -> Result<Cow<'a, str>, JsonError> {
+        let raw = self.text.get(start..end).unwrap_or_default();
+        decode_literal(raw).map_err(|reason| JsonError {
+            offset: start,
+            reason,
+        })
+    }
+
+    fn scan_number(&mut self) -> Result<(), JsonError> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.err("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.err("invalid number"));
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.err("invalid number"));
+            }
+            self.digits();
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+
+    fn visit<F>(&mut self, f: &mut F, ctx: StrCtx<'_>, value: &str, start: usize, end: usize)
+    where
+        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+    {
+        if let Some(new) = f(ctx, value) {
+            if new != value {
+                let mut replacement = String::with_capacity(new.len() + 2);
+                escape_into(&new, &mut replacement);
+                self.edits.push(Edit {
+                    start,
+                    end,
+                    replacement,
+                });
+            }
+        }
+    }
+
+    /// Whether a deferred field is left alone given its object's `type`.
+    fn skipped(&self, key: &str, type_value: Option<&str>) -> bool {
+        match (key, type_value) {
+            ("data", Some("base64" | "redacted_thinking")) => true,
+            ("signature", Some("thinking")) => true,
+            ("thinking", Some("thinking")) => self.opts.skip_thinking,
+            _ => false,
+        }
+    }
+
+    fn walk<F>(&mut self, f: &mut F) -> Result<(), JsonError>
+    where
+        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+    {
+        let mut stack: Vec<Frame<'a>> = Vec::new();
+        let mut expect = Expect::Value;
+        loop {
+            self.skip_ws();
+            let Some(b) = self.peek() else {
+                return Err(self.err("unexpected end of input"));
+            };
+            match expect {
+                Expect::Value | Expect::ValueOrArrEnd => {
+                    if expect == Expect::ValueOrArrEnd && b == b']' {
+                        self.pos += 1;
+                        stack.pop();
+                    } else {
+                        match b {
+                            b'{' | b'[' => {
+                                if stack.len() >= MAX_DEPTH {
+                                    return Err(self.err("nesting too deep"));
+                                }
+                                self.pos += 1;
+                                let parent_key = current_key(&stack);
+                                if b == b'{' {
+                                    stack.push(Frame::Object {
+                                        key: None,
+                                        parent_key,
+                                        type_value: None,
+                                        deferred: Vec::new(),
+                                    });
+                                    expect = Expect::KeyOrEnd;
+                                } else {
+                                    stack.push(Frame::Array { parent_key });
+                                    expect = Expect::ValueOrArrEnd;
+                                }
+                                continue;
+                            }
+                            b'"' => {
+                                let (start, end) = self.scan_string()?;
+                                let value = self.decode(start, end)?;
+                                self.string_value(&mut stack, f, value, start, end);
+                            }
+                            b'-' | b'0'..=b'9' => self.scan_number()?,
+                            b't' => self.literal("true")?,
+                            b'f' => self.literal("false")?,
+                            b'n' => self.literal("null")?,
+                            _ => return Err(self.err("expected a value")),
+                        }
+                    }
+                }
+                Expect::KeyOrEnd | Expect::Key => {
+                    if expect == Expect::KeyOrEnd && b == b'}' {
+                        self.pos += 1;
+                        self.close_object(&mut stack, f);
+                    } else if b == b'"' {
+                        let (start, end) = self.scan_string()?;
+                        let key = self.decode(start, end)?;
+                        let parent = match stack.last() {
+                            Some(Frame::Object { parent_key, .. }) => parent_key.clone(),
+                            _ => None,
+                        };
+                        let ctx = StrCtx {
+                            key: parent.as_deref(),
+                            is_key: true,
+                        };
+                        self.visit(f, ctx, &key, start, end);
+                        if let Some(Frame::Object { key: k, .. }) = stack.last_mut() {
+                            *k = Some(key);
+                        }
+                        expect = Expect::Colon;
+                        continue;
+                    } else {
+                        return Err(self.err("expected a string key"));
+                    }
+                }
+                Expect::Colon => {
+                    if b != b':' {
+                        return Err(self.err("expected ':'"));
+                    }
+                    self.pos += 1;
+                    expect = Expect::Value;
+                    continue;
+                }
+                Expect::CommaOrObjEnd => {
+                    self.pos += 1;
+                    match b {
+                        b',' => {
+                            expect = Expect::Key;
+                            continue;
+                        }
+                        b'}' => self.close_object(&mut stack, f),
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.err("expected ',' or '}'"));
+                        }
+                    }
+                }
+                Expect::CommaOrArrEnd => {
+                    self.pos += 1;
+                    match b {
+                        b',' => {
+                            expect = Expect::Value;
+                            continue;
+                        }
+                        b']' => {
+                            stack.pop();
+                        }
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.err("expected ',' or ']'"));
+                        }
+                    }
+                }
+            }
+            // A value just ended: what may follow depends on the container.
+            expect = match stack.last() {
+                None => {
+                    self.skip_ws();
+                    if self.pos != self.bytes.len() {
+                        return Err(self.err("trailing characters after JSON value"));
+                    }
+                    return Ok(());
+                }
+                Some(Frame::Object { .. }) => Expect::CommaOrObjEnd,
+                Some(Frame::Array { .. }) => Expect::CommaOrArrEnd,
+            };
+        }
+    }
+
+    fn string_value<F>(
+        &mut self,
+        stack: &mut [Frame<'a>],
+        f: &mut F,
+        value: Cow<'a, str>,
+        start: usize,
+        end: usize,
+    ) where
+        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+    {
+        match stack.last_mut() {
+            Some(Frame::Object {
+                key: Some(key),
+                type_value,
+                deferred,
+                ..
+            }) => {
+                if key.as_ref() == "type" {
+                    *type_value = Some(value.clone());
+                }
+                if is_deferred_key(key) {
+                    deferred.push(Deferred {
+                        key: key.clone(),
+                        value,
+                        start,
+                        end,
+                    });
+                    return;
+                }
+                let key = key.clone();
+                let ctx = StrCtx {
+                    key: Some(&key),
+                    is_key: false,
+                };
+                self.visit(f, ctx, &value, start, end);
+            }
+            Some(Frame::Array { parent_key }) => {
+                let key = parent_key.clone();
+                let ctx = StrCtx {
+                    key: key.as_deref(),
+                    is_key: false,
+                };
+                self.visit(f, ctx, &value, start, end);
+            }
+            _ => {
+                let ctx = StrCtx {
+                    key: None,
+                    is_key: false,
+                };
+                self.visit(f, ctx, &value, start, end);
+            }
+        }
+    }
+
+    fn close_object<F>(&mut self, stack: &mut Vec<Frame<'a>>, f: &mut F)
+    where
+        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+    {
+        if let Some(Frame::Object {
+            type_value,
+            deferred,
+            ..
+        }) = stack.pop()
+        {
+            for d in deferred {
+                if self.skipped(&d.key, type_value.as_deref()) {
+                    continue;
+                }
+                let ctx = StrCtx {
+                    key: Some(&d.key),
+                    is_key: false,
+                };
+                self.visit(f, ctx, &d.value, d.start, d.end);
+            }
+        }
+    }
+}
+
+fn current_key<'a>(stack: &[Frame<'a>]) -> Option<Cow<'a, str>> {
+    match stack.last()? {
+        Frame::Object { key, .. } => key.clone(),
+        Frame::Array { parent_key } => parent_key.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upper_all(input: &str) -> Result<Option<Vec<u8>>, JsonError> {
+        rewrite_strings(input.as_bytes(), WalkOptions::default(), |_, s| {
+            Some(s.to_uppercase())
+        })
+    }
+
+    fn visited(input: &str, opts: WalkOptions) -> Vec<(Option<String>, bool, String)> {
+        let mut seen = Vec::new();
+        rewrite_strings(input.as_bytes(), opts, |ctx, s| {
+            seen.push((ctx.key.map(str::to_string), ctx.is_key, s.to_string()));
+            None
+        })
+        .unwrap();
+        seen
+    }
+
+    #[test]
+    fn untouched_bytes_stay_identical() {
+        let input = "{ \"a\" :\t[1.0e+2, -0, true,false , null, \"x\\/y\"] ,\n\"b\":{}}";
+        assert_eq!(
+            rewrite_strings(input.as_bytes(), WalkOptions::default(), |_, _| None).unwrap(),
+            None
+        );
+        let out = String::from_utf8(upper_all(input).unwrap().unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "{ \"A\" :\t[1.0e+2, -0, true,false , null, \"X/Y\"] ,\n\"B\":{}}"
+        );
+    }
+
+    #[test]
+    fn escapes_are_decoded_before_visiting() {
+        let seen = visited(
+            r#"["\u0041\u004bIA", "\ud83d\ude00", "a\"b\\c\n"]"#,
+            WalkOptions::default(),
+        );
+        let values: Vec<&str> = seen.iter().map(|s| s.2.as_str()).collect();
+        assert_eq!(values, ["AKIA", "😀", "a\"b\\c\n"]);
+    }
+
+    #[test]
+    fn replacements_are_escaped() {
+        let out = rewrite_strings(br#"{"k":"v"}"#, WalkOptions::default(), |ctx, _| {
+            (!ctx.is_key).then(|| "q\"\\\n\u{1}é".to_string())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            r#"{"k":"q\"\\\n\u0001é"}"#
+        );
+        let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back["k"], "q\"\\\n\u{1}é");
+    }
+
+    #[test]
+    fn key_context_is_reported() {
+        let seen = visited(
+            r#"{"a": "1", "b": ["2", {"c": "3"}]}"#,
+            WalkOptions::default(),
+        );
+        let want = [
+            (None, true, "a"),
+            (Some("a"), false, "1"),
+            (None, true, "b"),
+            (Some("b"), false, "2"),
+            (Some("b"), true, "c"),
+            (Some("c"), false, "3"),
+        ];
+        let got: Vec<(Option<&str>, bool, &str)> = seen
+            .iter()
+            .map(|(k, is_key, v)| (k.as_deref(), *is_key, v.as_str()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn protected_fields_are_skipped_whatever_the_member_order() {
+        let input = r#"[
+          {"signature": "SIG", "thinking": "THINK", "type": "thinking"},
+          {"data": "REDACTED", "type": "redacted_thinking"},
+          {"type": "image", "source": {"data": "B64", "media_type": "image/png", "type": "base64"}},
+          {"type": "document", "source": {"type": "text", "data": "plain doc"}},
+          {"type": "tool_use", "input": {"signature": "user sig", "data": "user data", "thinking": "user thought"}}
+        ]"#;
+        let values: Vec<String> = visited(input, WalkOptions::default())
+            .into_iter()
+            .filter(|v| !v.1)
+            .map(|v| v.2)
+            .collect();
+        for skipped in ["SIG", "THINK", "REDACTED", "B64"] {
+            assert!(!values.iter().any(|v| v == skipped), "{skipped} visited");
+        }
+        for kept in [
+            "plain doc",
+            "user sig",
+            "user data",
+            "user thought",
+            "image/png",
+        ] {
+            assert!(values.iter().any(|v| v == kept), "{kept} not visited");
+        }
+        let with_thinking = visited(
+            input,
+            WalkOptions {
+                skip_thinking: false,
+            },
+        );
+        assert!(with_thinking.iter().any(|v| v.2 == "THINK"));
+        assert!(!with_thinking.iter().any(|v| v.2 == "SIG"));
+    }
+
+    /// Table of invalid documents: each is an error at the given offset.
+    #[test]
+    fn invalid_json_is_an_error_with_offset() {
+        let cases: &[(&[u8], usize, &str)] = &[
+            (b"", 0, "unexpected end"),
+            (b"{", 1, "unexpected end"),
+            (b"{\"a\" 1}", 5, "expected ':'"),
+            (b"{\"a\":1,}", 7, "expected a string key"),
+            (b"[1,]", 3, "expected a value"),
+            (b"[1 2]", 3, "expected ',' or ']'"),
+            (b"{\"a\":1 \"b\"}", 7, "expected ',' or '}'"),
+            (b"\"abc", 4, "unterminated string"),
+            (b"\"a\x01\"", 2, "control character"),
+            (b"\"\\x\"", 1, "invalid escape"),
+            (b"\"\\ud800\"", 1, "unpaired surrogate"),
+            (b"\"\\udc00x\"", 1, "unpaired surrogate"),
+            (b"\"\\u12\"", 1, "u escape"),
+            (b"01", 1, "trailing characters"),
+            (b"1.", 2, "invalid number"),
+            (b"-", 1, "invalid number"),
+            (b"1e", 2, "invalid number"),
+            (b"tru", 0, "invalid literal"),
+            (b"{} {}", 3, "trailing characters"),
+            (b"[\"\xff\"]", 2, "invalid UTF-8"),
+            (b"\"\\", 2, "unterminated string"),
+        ];
+        for (input, offset, reason) in cases {
+            let err = upper_all_bytes(input).unwrap_err();
+            assert!(
+                err.reason.contains(reason),
+                "{:?}: {err}",
+                String::from_utf8_lossy(input)
+            );
+            assert_eq!(
+                err.offset,
+                *offset,
+                "{:?}: {err}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    fn upper_all_bytes(input: &[u8]) -> Result<Option<Vec<u8>>, JsonError> {
+        rewrite_strings(input, WalkOptions::default(), |_, s| Some(s.to_uppercase()))
+    }
+
+    #[test]
+    fn depth_is_limited_without_recursion() {
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        let err = upper_all(&deep).unwrap_err();
+        assert_eq!(err.reason, "nesting too deep");
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(upper_all(&ok).unwrap(), None);
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_validity() {
+        let docs = [
+            "{}",
+            "[]",
+            "\"\"",
+            "0",
+            "-0.5e-3",
+            "[[[]]]",
+            "{\"a\":{\"b\":[null]}}",
+            "[1,2",
+            "{\"a\":}",
+            "[.5]",
+            "[+1]",
+            "[1.5e]",
+            "{\"a\" : \"\\uD83D\\uDE00\"}",
+            "[\"\\t\"]",
+            " [ ] ",
+            "[00]",
+            "nul",
+            "\"\\/\"",
+        ];
+        for d in docs {
+            let ours = upper_all(d).is_ok();
+            let theirs = serde_json::from_str::<serde_json::Value>(d).is_ok();
+            assert_eq!(ours, theirs, "{d}");
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! The masking engine: detectors + tokens + JSON walking, for one request
+//! body at a time.
+//!
+//! Besides what the detectors find, a value that only context revealed
+//! (a `FunctionName`, a secret key, an account id next to `OwnerId`) is
+//! also masked wherever else it appears in the same body: a name caught
+//! once must not leak from the next paragraph.
+
+use crate::config::Config;
+use crate::detect::{Detector, Family, Match};
+use crate::json::{rewrite_strings, JsonError, StrCtx, WalkOptions};
+use crate::token::{token_len_at, TokenKey, TokenMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a body could not be masked (and so must not be forwarded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaskError {
+    /// The body was declared JSON but is not valid JSON.
+    InvalidJson(JsonError),
+    /// The body is not valid UTF-8 text; `offset` is the first bad byte.
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+}
+
+impl fmt::Display for MaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaskError::InvalidJson(e) => e.fmt(f),
+            MaskError::InvalidUtf8 { offset } => {
+                write!(f, "body is not valid UTF-8 (byte {offset})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MaskError {}
+
+/// How many values one body had masked, by family and by kind. Never holds
+/// an original value, so it is safe to log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MaskReport {
+    /// Values masked per detector family.
+    pub by_family: BTreeMap<Family, u64>,
+    /// Values masked per token kind (e.g. `EC2`, `ARN_IAM`).
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+impl MaskReport {
+    /// Total number of values masked.
+    pub fn total(&self) -> u64 {
+        self.by_family.values().sum()
+    }
+
+    fn record(&mut self, m: &Match<'_>) {
+        *self.by_family.entry(m.family).or_default() += 1;
+        match self.by_kind.get_mut(m.kind) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_kind.insert(m.kind.to_string(), 1);
+            }
+        }
+    }
+
+    /// `kind=count` pairs, e.g. `EC2=3 IP=1`, for a log line.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self
+            .by_kind
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        parts.join(" ")
+    }
+}
+
+/// What kind of body a request carries, from its content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// JSON: masked inside string literals only.
+    Json,
+    /// Anything else: masked as UTF-8 text.
+    Text,
+    /// No content type: JSON if it parses as JSON, text otherwise.
+    Unknown,
+}
+
+impl BodyKind {
+    /// Classifies a request `content-type` header value.
+    pub fn from_content_type(content_type: Option<&str>) -> BodyKind {
+        let Some(ct) = content_type else {
+            return BodyKind::Unknown;
+        };
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence.is_empty() {
+            BodyKind::Unknown
+        } else if essence == "application/json" || essence.ends_with("+json") {
+            BodyKind::Json
+        } else {
+            BodyKind::Text
+        }
+    }
+}
+
+/// Values found by context only, to be masked wherever else they appear.
+type Propagated = BTreeMap<String, (String, Family)>;
+
+/// The masking engine for one configuration and secret. Built once per
+/// configuration (per worker); shared by all exchanges.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: Config,
+    detector: Detector,
+    key: TokenKey,
+}
+
+impl Engine {
+    /// An engine for `config`, deriving tokens under `secret`.
+    pub fn new(config: Config, secret: &[u8]) -> Engine {
+        let detector = Detector::new(&config);
+        Engine {
+            config,
+            detector,
+            key: TokenKey::new(secret),
+        }
+    }
+
+    /// The configuration this engine was built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A fresh token map for one exchange.
+    pub fn new_token_map(&self) -> TokenMap {
+        TokenMap::new(self.config.token_prefix.clone())
+    }
+
+    /// Masks a request body of the given kind. `Ok(None)`: nothing to mask,
+    /// forward the body as it is.
+    pub fn mask_body(
+        &self,
+        body: &[u8],
+        kind: BodyKind,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Result<Option<Vec<u8>>, MaskError> {
+        match kind {
+            BodyKind::Json => self.mask_json(body, tokens, report),
+            BodyKind::Text => self.mask_text_bytes(body, tokens, report),
+            BodyKind::Unknown => match self.mask_json(body, tokens, report) {
+                Err(MaskError::InvalidJson(_)) => self.mask_text_bytes(body, tokens, report),
+                other => other,
+            },
+        }
+    }
+
+    fn mask_text_bytes(
+        &self,
+        body: &[u8],
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Result<Option<Vec<u8>>, MaskError> {
+        let text = std::str::from_utf8(body).map_err(|e| MaskError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Ok(match self.mask_text_report(text, tokens, report) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(s) => Some(s.into_bytes()),
+        })
+    }
+
+    /// Masks free text (a whole text body, or one decoded JSON string).
+    pub fn mask_text<'t>(&self, text: &'t str, tokens: &mut TokenMap) -> Cow<'t, str> {
+        self.mask_text_report(text, tokens, &mut MaskReport::default())
+    }
+
+    /// [`mask_text`](Self::mask_text), counting what was masked.
+    pub fn mask_text_report<'t>(
+        &self,
+        text: &'t str,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Cow<'t, str> {
+        let mut propagated = Propagated::new();
+        let first = self.mask_str(None, text, tokens, report, &mut propagated);
+        if propagated.is_empty() {
+            return first.map_or(Cow::Borrowed(text), Cow::Owned);
+        }
+        let current = first.unwrap_or_else(|| text.to_string());
+        let result = self
+            .propagate_str(&current, &propagated, tokens, report)
+            .unwrap_or(current);
+        if result == text {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(result)
+        }
+    }
+
+    /// Masks a JSON document inside its string literals.
+    pub fn mask_json(
+        &self,
+        body: &[u8],
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Result<Option<Vec<u8>>, MaskError> {
+        let opts = WalkOptions {
+            skip_thinking: !self.config.restore_thinking,
+        };
+        let mut propagated = Propagated::new();
+        let first = rewrite_strings(body, opts, |ctx: StrCtx<'_>, s: &str| {
+            let key = if ctx.is_key { None } else { ctx.key };
+            self.mask_str(key, s, tokens, report, &mut propagated)
+        })
+        .map_err(MaskError::InvalidJson)?;
+        if propagated.is_empty() {
+            return Ok(first);
+        }
+        let current = first.as_deref().unwrap_or(body);
+        let second = rewrite_strings(current, opts, |_ctx, s| {
+            self.propagate_str(s, &propagated, tokens, report)
+        })
+        .map_err(MaskError::InvalidJson)?;
+        Ok(second.or(first))
+    }
+
+    /// Masks one string; `None` when nothing in it is masked. Records
+    /// context-only values in `propagated`.
+    fn mask_str(
+        &self,
+        key: Option<&str>,
+        text: &str,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+        propagated: &mut Propagated,
+    ) -> Option<String> {
+        let mut matches = Vec::new();
+        self.detector.find_in_value(key, text, &mut matches);
+        if matches.is_empty() {
+            return None;
+        }
+        let prefix = self.config.token_prefix.as_str();
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut last = 0;
+        let mut changed = false;
+        for m in &matches {
+            let Some(value) = text.get(m.start..m.end) else {
+                continue;
+            };
+            if m.start < last || overlaps_token(text, m, prefix) {
+                continue;
+            }
+            if is_propagated_family(m.family) && is_distinctive(value) {
+                propagated
+                    .entry(value.to_string())
+                    .or_insert_with(|| (m.kind.to_string(), m.family));
+            }
+            out.push_str(text.get(last..m.start).unwrap_or_default());
+            out.push_str(tokens.issue(&self.key, m.kind, value));
+            report.record(m);
+            last = m.end;
+            changed = true;
+        }
+        if !changed {
+            return None;
+        }
+        out.push_str(text.get(last..).unwrap_or_default());
+        Some(out)
+    }
+
+    /// Masks the bare occurrences of already-found context-only values.
+    fn propagate_str(
+        &self,
+        text: &str,
+        propagated: &Propagated,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Option<String> {
+        let mut hits: Vec<(usize, usize, &str, Family)> = Vec::new();
+        for (value, (kind, family)) in propagated {
+            for start in memchr::memmem::find_iter(text.as_bytes(), value.as_bytes()) {
+                let end = start + value.len();
+                let before = start.checked_sub(1).and_then(|i| text.as_bytes().get(i));
+                let after = text.as_bytes().get(end);
+                let bounded = !before.is_some_and(u8::is_ascii_alphanumeric)
+                    && !after.is_some_and(u8::is_ascii_alphanumeric);
+                if bounded {
+                    hits.push((start, end, kind.as_str(), *family));
+                }
+            }
+        }
+        if hits.is_empty() {
+            return None;
+        }
+        // Longest first at equal starts, then drop overlaps.
+        hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let prefix = self.config.token_prefix.as_str();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (start, end, kind, family) in hits {
+            let m = Match {
+                start,
+                end,
+                kind,
+                family,
+            };
+            if start < last || overlaps_token(text, &m, prefix) {
+                continue;
+            }
+            let Some(value) = text.get(start..end) else {
+                continue;
+            };
+            out.push_str(text.get(last..start).unwrap_or_default());
+            out.push_str(tokens.issue(&self.key, kind, value));
+            report.record(&m);
+            last = end;
+        }
+        out.push_str(text.get(last..).unwrap_or_default());
+        (out != text).then_some(out)
+    }
+}
+
+/// Families whose values are found by context only, and so are searched
+/// for again across the whole body once found.
+fn is_propagated_family(f: Family) -> bool {
+    matches!(
+        f,
+        Family::NamedResources | Family::SecretKeys | Family::S3Buckets | Family::AccountIds
+    )
+}
+
+/// A value distinctive enough to mask wherever it appears: not a common
+/// word like `default` or `prod` that merely happened to be a name.
+fn is_distinctive(value: &str) -> bool {
+    value.len() >= 5 && value.bytes().any(|b| !b.is_ascii_alphabetic())
+}
+
+/// Whether a match touches a token already in the text (never re-masked).
+fn overlaps_token(text: &str, m: &Match<'_>, prefix: &str) -> bool {
+    let bytes = text.as_bytes();
+    let Some(first) = prefix.as_bytes().first() else {
+        return false;
+    };
+    // A token overlapping the match starts before its end and, tokens being
+    // short, not long before its start.
+    let from = m.start.saturating_sub(prefix.len() + 24 + 64);
+    let window = bytes.get(from..m.end).unwrap_or_default();
+    for (i, b) in window.iter().enumerate() {
+        if b != first {
+            continue;
+        }
+        let at = from + i;
+        if let Some(len) = text.get(at..).and_then(|t| token_len_at(prefix, t)) {
+            if at < m.end && at + len > m.start {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_kinds() {
+        let cases = [
+            (Some("application/json"), BodyKind::Json),
+            (Some("application/json; charset=utf-8"), BodyKind::Json),
+            (Some("Application/JSON"), BodyKind::Json),
+            (Some("application/vnd.api+json"), BodyKind::Json),
+            (Some("text/plain"), BodyKind::Text),
+            (Some("application/x-www-form-urlencoded"), BodyKind::Text),
+            (Some(""), BodyKind::Unknown),
+            (None, BodyKind::Unknown),
+        ];
+        for (ct, want) in cases {
+            assert_eq!(BodyKind::from_content_type(ct), want, "{ct:?}");
+        }
+    }
+
+    #[test]
+    fn distinctive_values() {
+        for v in ["prod-db", "payments2", "my_table", "123456789012"] {
+            assert!(is_distinctive(v), "{v}");
+        }
+        for v in ["prod", "default", "payments"] {
+            assert!(!is_distinctive(v), "{v}");
+        }
+    }
+}
