@@ -5,7 +5,23 @@
 //! allow-listed values and resolves overlaps (the longest match wins, so an
 //! ARN containing an account id is one match, not two).
 
-use crate::config::Config;
+mod access_keys;
+mod account_ids;
+mod arns;
+mod ec2_ids;
+mod hostnames;
+mod ip_addresses;
+mod kms_keys;
+mod named_resources;
+mod organizations;
+mod s3_buckets;
+mod secret_keys;
+mod session_tokens;
+mod util;
+
+use crate::config::{AllowEntry, Config, Detectors};
+use memchr::memmem::Finder;
+use std::sync::Arc;
 
 /// The detector family a match came from; used for switches, metrics and
 /// logs.
@@ -75,10 +91,82 @@ pub struct Match<'a> {
 }
 
 /// The configured detector set. Built once per configuration; `find` is
-/// called for every string of every request.
+/// called for every string of every request. Cheap to clone (one `Arc`).
 #[derive(Debug, Clone)]
 pub struct Detector {
-    config: Config,
+    inner: Arc<Inner>,
+}
+
+/// Everything a detector needs, built once.
+#[derive(Debug)]
+struct Inner {
+    on: Detectors,
+    custom: Vec<(regex_lite::Regex, String)>,
+    allowlist: Vec<AllowEntry>,
+    needles: Needles,
+}
+
+/// Pre-built substring searchers (building one per call would cost more
+/// than searching a short string).
+struct Needles {
+    arn: Finder<'static>,
+    key_slash: Finder<'static>,
+    mrk: Finder<'static>,
+    s3_scheme: Finder<'static>,
+    ip_name: Finder<'static>,
+    dashdash: Finder<'static>,
+    account: account_ids::Needles,
+    session: Vec<Finder<'static>>,
+}
+
+impl std::fmt::Debug for Needles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Needles(..)")
+    }
+}
+
+fn finder(needle: &[u8]) -> Finder<'static> {
+    Finder::new(needle).into_owned()
+}
+
+impl Needles {
+    fn new() -> Needles {
+        Needles {
+            arn: finder(b"arn:"),
+            key_slash: finder(b"key/"),
+            mrk: finder(b"mrk-"),
+            s3_scheme: finder(b"s3://"),
+            ip_name: finder(b"ip-"),
+            dashdash: finder(b"--"),
+            account: account_ids::Needles {
+                ecr: finder(b".dkr.ecr."),
+                aws_path: finder(b".amazonaws.com/"),
+            },
+            session: session_tokens::NEEDLES
+                .iter()
+                .map(|(n, _)| finder(n))
+                .collect(),
+        }
+    }
+}
+
+/// Whether the switch of `family` is on (custom patterns always are).
+fn enabled(on: &Detectors, family: Family) -> bool {
+    match family {
+        Family::Ec2Ids => on.ec2_ids,
+        Family::Arns => on.arns,
+        Family::AccountIds => on.account_ids,
+        Family::AccessKeys => on.access_keys,
+        Family::SecretKeys => on.secret_keys,
+        Family::SessionTokens => on.session_tokens,
+        Family::IpAddresses => on.ip_addresses,
+        Family::Hostnames => on.hostnames,
+        Family::S3Buckets => on.s3_buckets,
+        Family::NamedResources => on.named_resources,
+        Family::Organizations => on.organizations,
+        Family::KmsKeys => on.kms_keys,
+        Family::Custom => true,
+    }
 }
 
 impl Detector {
@@ -86,7 +174,16 @@ impl Detector {
     /// `config`.
     pub fn new(config: &Config) -> Detector {
         Detector {
-            config: config.clone(),
+            inner: Arc::new(Inner {
+                on: config.detectors.clone(),
+                custom: config
+                    .custom_patterns
+                    .iter()
+                    .map(|p| (p.regex.clone(), p.kind.clone()))
+                    .collect(),
+                allowlist: config.allowlist.clone(),
+                needles: Needles::new(),
+            }),
         }
     }
 
@@ -101,6 +198,125 @@ impl Detector {
     /// `KeyId`) makes the whole value a match of that kind, as its text
     /// form `"FunctionName": "x"` would.
     pub fn find_in_value<'a>(&'a self, key: Option<&str>, text: &str, out: &mut Vec<Match<'a>>) {
-        let _ = (key, text, out, &self.config);
+        let inner = &*self.inner;
+        if let Some(key) = key {
+            if let Some(m) = named_resources::whole_value(key, text, &inner.on) {
+                if !self.allowed(text) {
+                    out.push(m);
+                    return;
+                }
+            }
+        }
+        let base = out.len();
+        self.collect(text, out);
+        if out.len() == base {
+            return;
+        }
+        resolve(out, base);
+        if !inner.allowlist.is_empty() {
+            let mut i = base;
+            out.retain(|m| {
+                let keep = i < base || !text.get(m.start..m.end).is_some_and(|v| self.allowed(v));
+                i += 1;
+                keep
+            });
+        }
+    }
+
+    /// Whether `value` is allow-listed.
+    fn allowed(&self, value: &str) -> bool {
+        self.inner.allowlist.iter().any(|a| a.allows(value))
+    }
+
+    /// Appends every candidate of every enabled family (unsorted, possibly
+    /// overlapping).
+    fn collect<'a>(&'a self, text: &str, out: &mut Vec<Match<'a>>) {
+        let inner = &*self.inner;
+        let on = &inner.on;
+        let nd = &inner.needles;
+        let b = text.as_bytes();
+        if on.arns {
+            arns::find(b, &nd.arn, out);
+        }
+        if on.ec2_ids {
+            ec2_ids::find(b, out);
+        }
+        if on.organizations {
+            organizations::find(b, out);
+        }
+        if on.kms_keys {
+            kms_keys::find(b, &nd.key_slash, &nd.mrk, out);
+        }
+        if on.account_ids {
+            account_ids::find(b, &nd.account, on.named_resources, out);
+        }
+        if on.access_keys {
+            access_keys::find(b, out);
+        }
+        if on.secret_keys {
+            secret_keys::find_near_access_keys(b, out);
+        }
+        if on.session_tokens {
+            session_tokens::find(b, &nd.session, out);
+        }
+        if on.ip_addresses {
+            ip_addresses::find(b, out);
+        }
+        if on.hostnames {
+            hostnames::find(b, &nd.ip_name, out);
+        }
+        if on.s3_buckets {
+            s3_buckets::find(b, &nd.s3_scheme, &nd.account.aws_path, out);
+        }
+        // The key-context scanner serves several families; it checks each
+        // key's family switch itself.
+        named_resources::find(b, on, &nd.dashdash, out);
+        for (re, kind) in &inner.custom {
+            for found in re.find_iter(text) {
+                if found.start() < found.end() {
+                    out.push(Match {
+                        start: found.start(),
+                        end: found.end(),
+                        kind: kind.as_str(),
+                        family: Family::Custom,
+                    });
+                }
+            }
+        }
     }
 }
+
+/// Sorts `out[base..]` by start and removes overlaps: of two overlapping
+/// candidates the longer wins (on a tie, the one found first: families run
+/// in priority order, ARNs first).
+fn resolve(out: &mut Vec<Match<'_>>, base: usize) {
+    let Some(tail) = out.get_mut(base..) else {
+        return;
+    };
+    // Stable: equal (start, end) keep family priority order.
+    tail.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut w = base;
+    for r in base..out.len() {
+        let Some(&cur) = out.get(r) else {
+            break;
+        };
+        if w > base {
+            if let Some(last) = out.get_mut(w - 1) {
+                if cur.start < last.end {
+                    if cur.end - cur.start > last.end - last.start {
+                        *last = cur;
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some(slot) = out.get_mut(w) {
+            *slot = cur;
+        }
+        w += 1;
+    }
+    out.truncate(w);
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

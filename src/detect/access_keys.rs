@@ -1,0 +1,68 @@
+//! Access key ids and IAM unique ids: a known four-letter prefix (`AKIA`,
+//! `ASIA`, `AROA`, …) + 16 or 17 of `[A-Z0-9]` (access keys are 20 long,
+//! role/user/group unique ids 21), with alphanumeric boundaries.
+//!
+//! Found with a strided scan for alphanumeric runs 20 or 21 long: prose and
+//! code rarely have such runs, so nearly every probe is a single byte test.
+
+use super::util::{for_each_run, m, ALNUM};
+use super::{Family, Match};
+
+const PREFIXES: &[&[u8; 4]] = &[
+    b"AKIA", b"ASIA", b"ABIA", b"ACCA", b"AGPA", b"AIDA", b"AIPA", b"ANPA", b"ANVA", b"APKA",
+    b"AROA", b"ASCA",
+];
+
+/// Whether `v` is an access key id or IAM unique id.
+pub(super) fn is_access_key(v: &[u8]) -> bool {
+    (v.len() == 20 || v.len() == 21)
+        && v.get(..4)
+            .is_some_and(|p| PREFIXES.iter().any(|k| &k[..] == p))
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Calls `f(start, end)` for every access key id in `text`.
+pub(super) fn for_each(text: &[u8], mut f: impl FnMut(usize, usize)) {
+    for_each_run(text, 20, &ALNUM, |s, e| {
+        if text.get(s..e).is_some_and(is_access_key) {
+            f(s, e);
+        }
+    });
+}
+
+/// Appends every access key id in `text`.
+pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
+    for_each(text, |s, e| {
+        out.push(m(s, e, "ACCESS_KEY", Family::AccessKeys))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::values_of;
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("key AKIAIOSFODNN7EXAMPLE.", &["AKIAIOSFODNN7EXAMPLE"]),
+            ("\"ASIAY34FZKBOKMUTVV7A\"", &["ASIAY34FZKBOKMUTVV7A"]),
+            (
+                "AROAJQABLZS4A3QDU576Q,AIPAJQABLZS4A3QDU576Q",
+                &["AROAJQABLZS4A3QDU576Q", "AIPAJQABLZS4A3QDU576Q"],
+            ),
+            ("id=AKIAIOSFODNN7EXAMPLE_x", &["AKIAIOSFODNN7EXAMPLE"]),
+            // Near misses.
+            ("AKIA is a prefix", &[]),
+            ("XAKIAIOSFODNN7EXAMPLE", &[]),
+            ("AKIAIOSFODNN7EXAMPL", &[]),
+            ("AKIAIOSFODNN7EXAMPLEXY", &[]),
+            ("AKIAiosfodnn7example", &[]),
+            ("ABCDIOSFODNN7EXAMPLE", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(values_of(find, input), *want, "{input}");
+        }
+    }
+}

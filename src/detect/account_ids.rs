@@ -1,0 +1,170 @@
+//! 12-digit account ids, masked only where something says they are one:
+//! an ECR registry host (`123456789012.dkr.ecr.…`), an SQS queue URL
+//! (`https://sqs.<region>.amazonaws.com/123456789012/queue`, which also
+//! masks the queue name as `SQS_QUEUE`), or a context word (`account`,
+//! `owner`, `principal`, `"AWS":`) earlier on the same line within 40
+//! bytes. ARNs are found whole by `arns`. A bare 12-digit number (an order
+//! number, a timestamp) is left alone.
+//!
+//! Context digits are found with a strided scan for 12-digit runs.
+
+use super::util::{before_is, for_each_run, is, m, ALNUM, DIGIT, HOST};
+use super::{Family, Match};
+use memchr::memmem::Finder;
+
+/// How far before the digits a context word is looked for.
+const WINDOW: usize = 40;
+
+/// Context words (lower case) that make a nearby 12-digit number an
+/// account id; they also cover `accountid`, `aws_account_id`, `ownerid`,
+/// `owner-id`, ….
+const CONTEXT: &[&[u8]] = &[b"account", b"owner", b"principal", b"\"aws\""];
+
+/// Whether `v` is a 12-digit account id.
+pub(super) fn is_account(v: &[u8]) -> bool {
+    v.len() == 12 && v.iter().all(u8::is_ascii_digit)
+}
+
+/// Whether 12 digits at `s..s+12` stand alone (no letter/digit either side).
+fn bounded(text: &[u8], s: usize) -> bool {
+    !before_is(&ALNUM, text, s)
+        && !is(&ALNUM, text, s + 12)
+        && text.get(s..s + 12).is_some_and(is_account)
+}
+
+fn has_context(text: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(WINDOW);
+    let Some(window) = text.get(from..s) else {
+        return false;
+    };
+    let line = match memchr::memrchr(b'\n', window) {
+        Some(nl) => window.get(nl + 1..).unwrap_or_default(),
+        None => window,
+    };
+    // Test each context word only where its first letter occurs.
+    line.iter().enumerate().any(|(i, &b)| {
+        matches!(b | 0x20, b'a' | b'o' | b'p' | b'"')
+            && CONTEXT.iter().any(|w| {
+                line.get(i..i + w.len())
+                    .is_some_and(|x| x.eq_ignore_ascii_case(w))
+            })
+    })
+}
+
+/// Needles this family searches for.
+pub(super) struct Needles {
+    /// `.dkr.ecr.`
+    pub ecr: Finder<'static>,
+    /// `.amazonaws.com/`
+    pub aws_path: Finder<'static>,
+}
+
+/// Appends every account id (and SQS queue name, when `queue_names`) in
+/// `text`.
+pub(super) fn find(text: &[u8], needles: &Needles, queue_names: bool, out: &mut Vec<Match<'_>>) {
+    for p in needles.ecr.find_iter(text) {
+        if let Some(s) = p.checked_sub(12) {
+            if bounded(text, s) {
+                out.push(m(s, p, "ACCOUNT", Family::AccountIds));
+            }
+        }
+    }
+    for p in needles.aws_path.find_iter(text) {
+        let s = p + ".amazonaws.com/".len();
+        if !bounded(text, s) || text.get(s + 12) != Some(&b'/') {
+            continue;
+        }
+        let mut h = p;
+        while p - h < 64 && before_is(&HOST, text, h) {
+            h -= 1;
+        }
+        let host = text.get(h..p).unwrap_or_default();
+        let sqs = host
+            .split(|&b| b == b'.')
+            .any(|l| l == b"sqs" || l == b"queue")
+            || host == b"queue";
+        if !sqs {
+            continue;
+        }
+        out.push(m(s, s + 12, "ACCOUNT", Family::AccountIds));
+        let q = s + 13;
+        let n = text
+            .get(q..)
+            .unwrap_or_default()
+            .iter()
+            .take(81)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
+            .count();
+        let mut e = q + n;
+        if text.get(e..e + 5) == Some(b".fifo") {
+            e += 5;
+        }
+        if queue_names && (1..=80).contains(&n) && !is(&ALNUM, text, e) {
+            out.push(m(q, e, "SQS_QUEUE", Family::NamedResources));
+        }
+    }
+    for_each_run(text, 12, &DIGIT, |s, e| {
+        if e - s == 12 && bounded(text, s) && has_context(text, s) {
+            out.push(m(s, e, "ACCOUNT", Family::AccountIds));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(input: &str) -> Vec<&str> {
+        let needles = Needles {
+            ecr: Finder::new(b".dkr.ecr.").into_owned(),
+            aws_path: Finder::new(b".amazonaws.com/").into_owned(),
+        };
+        let mut out = Vec::new();
+        find(input.as_bytes(), &needles, true, &mut out);
+        out.sort_by_key(|m| m.start);
+        out.iter().map(|m| &input[m.start..m.end]).collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1",
+                &["123456789012"],
+            ),
+            (
+                "https://sqs.us-east-1.amazonaws.com/123456789012/payments-settlement-dlq",
+                &["123456789012", "payments-settlement-dlq"],
+            ),
+            (
+                "https://sqs.us-east-1.amazonaws.com/123456789012/jobs.fifo\"",
+                &["123456789012", "jobs.fifo"],
+            ),
+            (
+                "https://queue.amazonaws.com/123456789012/q1",
+                &["123456789012", "q1"],
+            ),
+            ("Account: 123456789012", &["123456789012"]),
+            ("\"OwnerId\": \"210987654321\",", &["210987654321"]),
+            ("aws_account_id = 123456789012", &["123456789012"]),
+            ("the owner-id is 123456789012.", &["123456789012"]),
+            (
+                "\"Principal\": {\"AWS\": [\"123456789012\", \"210987654321\"]}",
+                &["123456789012", "210987654321"],
+            ),
+            ("ACCOUNTID=123456789012", &["123456789012"]),
+            // Near misses.
+            ("Order number 123456789012 was paid", &[]),
+            ("account\n123456789012", &[]),
+            (
+                "the account page is long, very long, and it is far away: 123456789012",
+                &[],
+            ),
+            ("account 1234567890123 or 12345678901 or x123456789012", &[]),
+            ("https://ec2.us-east-1.amazonaws.com/123456789012/x", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(values(input), *want, "{input}");
+        }
+    }
+}

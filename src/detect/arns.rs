@@ -1,0 +1,333 @@
+//! ARNs in every partition: `arn:partition:service:region:account:resource`.
+//!
+//! Anchored on `arn:` (memmem). The whole ARN is one match (so an account
+//! id inside it is not masked separately), of kind `ARN_<SERVICE>`; a
+//! service not in the table gives the generic kind `ARN`. The resource part
+//! may hold `/ : - . _ + = , @ * ? ~`; it ends at white space, quotes,
+//! brackets, a backtick, `, `, `,arn:` or any other byte, and trailing `.`, `,` or
+//! `:` is punctuation, not part of the ARN.
+
+use super::util::{before_is, m, WORD};
+use super::{Family, Match};
+use memchr::memmem::Finder;
+
+const PARTITIONS: &[&[u8]] = &[
+    b"aws",
+    b"aws-cn",
+    b"aws-us-gov",
+    b"aws-iso",
+    b"aws-iso-b",
+    b"aws-iso-e",
+    b"aws-iso-f",
+    b"aws-eusc",
+];
+
+fn resource_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'/' | b':' | b'-' | b'.' | b'_' | b'+' | b'=' | b',' | b'@' | b'*' | b'?' | b'~'
+        )
+}
+
+/// The token kind of an ARN of `service`.
+fn kind_of(service: &[u8]) -> &'static str {
+    match SERVICE_KINDS.binary_search_by(|(s, _)| s.as_bytes().cmp(service)) {
+        Ok(i) => SERVICE_KINDS.get(i).map_or("ARN", |(_, k)| k),
+        Err(_) => "ARN",
+    }
+}
+
+/// The field starting at `i` up to the next `:`, if its bytes all satisfy
+/// `ok`; returns the field and the index after the colon.
+fn field(text: &[u8], i: usize, max: usize, ok: impl Fn(u8) -> bool) -> Option<(&[u8], usize)> {
+    let rest = text.get(i..)?;
+    let n = rest.iter().take(max + 1).position(|&b| b == b':')?;
+    let f = rest.get(..n)?;
+    f.iter().all(|&b| ok(b)).then_some((f, i + n + 1))
+}
+
+/// Parses the ARN starting at `p` (the `a` of `arn:`); returns its end and
+/// kind.
+pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
+    let (partition, i) = field(text, p + 4, 10, |b| b.is_ascii_lowercase() || b == b'-')?;
+    if !PARTITIONS.contains(&partition) {
+        return None;
+    }
+    let (service, i) = field(text, i, 40, |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+    })?;
+    if service.is_empty() {
+        return None;
+    }
+    let (_region, i) = field(text, i, 30, |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+    })?;
+    let (_account, start) = field(text, i, 20, |b| b.is_ascii_alphanumeric() || b == b'-')?;
+    let mut end = start;
+    while let Some(&b) = text.get(end) {
+        let comma_stop = b == b','
+            && (text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
+                || text.get(end + 1..end + 5) == Some(b"arn:"));
+        if !resource_byte(b) || comma_stop {
+            break;
+        }
+        end += 1;
+    }
+    while end > start && matches!(text.get(end - 1), Some(b'.' | b',' | b':')) {
+        end -= 1;
+    }
+    (end > start).then_some((end, kind_of(service)))
+}
+
+/// Appends every ARN in `text`.
+pub(super) fn find(text: &[u8], arn: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+    for p in arn.find_iter(text) {
+        if before_is(&WORD, text, p) {
+            continue;
+        }
+        if let Some((end, kind)) = parse_at(text, p) {
+            out.push(m(p, end, kind, Family::Arns));
+        }
+    }
+}
+
+/// ARN services with their token kinds, sorted by service for binary search.
+pub(super) const SERVICE_KINDS: &[(&str, &str)] = &[
+    ("access-analyzer", "ARN_ACCESS_ANALYZER"),
+    ("acm", "ARN_ACM"),
+    ("acm-pca", "ARN_ACM_PCA"),
+    ("airflow", "ARN_AIRFLOW"),
+    ("amplify", "ARN_AMPLIFY"),
+    ("aoss", "ARN_AOSS"),
+    ("apigateway", "ARN_APIGATEWAY"),
+    ("app-integrations", "ARN_APP_INTEGRATIONS"),
+    ("appconfig", "ARN_APPCONFIG"),
+    ("appflow", "ARN_APPFLOW"),
+    ("application-autoscaling", "ARN_APPLICATION_AUTOSCALING"),
+    ("appmesh", "ARN_APPMESH"),
+    ("apprunner", "ARN_APPRUNNER"),
+    ("appstream", "ARN_APPSTREAM"),
+    ("appsync", "ARN_APPSYNC"),
+    ("aps", "ARN_APS"),
+    ("athena", "ARN_ATHENA"),
+    ("autoscaling", "ARN_AUTOSCALING"),
+    ("backup", "ARN_BACKUP"),
+    ("batch", "ARN_BATCH"),
+    ("bedrock", "ARN_BEDROCK"),
+    ("budgets", "ARN_BUDGETS"),
+    ("cassandra", "ARN_CASSANDRA"),
+    ("ce", "ARN_CE"),
+    ("chime", "ARN_CHIME"),
+    ("cloud9", "ARN_CLOUD9"),
+    ("cloudformation", "ARN_CLOUDFORMATION"),
+    ("cloudfront", "ARN_CLOUDFRONT"),
+    ("cloudhsm", "ARN_CLOUDHSM"),
+    ("cloudsearch", "ARN_CLOUDSEARCH"),
+    ("cloudshell", "ARN_CLOUDSHELL"),
+    ("cloudtrail", "ARN_CLOUDTRAIL"),
+    ("cloudwatch", "ARN_CLOUDWATCH"),
+    ("codeartifact", "ARN_CODEARTIFACT"),
+    ("codebuild", "ARN_CODEBUILD"),
+    ("codecommit", "ARN_CODECOMMIT"),
+    ("codeconnections", "ARN_CODECONNECTIONS"),
+    ("codedeploy", "ARN_CODEDEPLOY"),
+    ("codeguru-reviewer", "ARN_CODEGURU_REVIEWER"),
+    ("codepipeline", "ARN_CODEPIPELINE"),
+    ("codestar-connections", "ARN_CODESTAR_CONNECTIONS"),
+    ("cognito-identity", "ARN_COGNITO_IDENTITY"),
+    ("cognito-idp", "ARN_COGNITO_IDP"),
+    ("comprehend", "ARN_COMPREHEND"),
+    ("config", "ARN_CONFIG"),
+    ("connect", "ARN_CONNECT"),
+    ("databrew", "ARN_DATABREW"),
+    ("datasync", "ARN_DATASYNC"),
+    ("dax", "ARN_DAX"),
+    ("detective", "ARN_DETECTIVE"),
+    ("devicefarm", "ARN_DEVICEFARM"),
+    ("directconnect", "ARN_DIRECTCONNECT"),
+    ("dlm", "ARN_DLM"),
+    ("dms", "ARN_DMS"),
+    ("docdb-elastic", "ARN_DOCDB_ELASTIC"),
+    ("ds", "ARN_DS"),
+    ("dynamodb", "ARN_DYNAMODB"),
+    ("ebs", "ARN_EBS"),
+    ("ec2", "ARN_EC2"),
+    ("ecr", "ARN_ECR"),
+    ("ecr-public", "ARN_ECR_PUBLIC"),
+    ("ecs", "ARN_ECS"),
+    ("eks", "ARN_EKS"),
+    ("elasticache", "ARN_ELASTICACHE"),
+    ("elasticbeanstalk", "ARN_ELASTICBEANSTALK"),
+    ("elasticfilesystem", "ARN_ELASTICFILESYSTEM"),
+    ("elasticloadbalancing", "ARN_ELASTICLOADBALANCING"),
+    ("elasticmapreduce", "ARN_ELASTICMAPREDUCE"),
+    ("elastictranscoder", "ARN_ELASTICTRANSCODER"),
+    ("emr-containers", "ARN_EMR_CONTAINERS"),
+    ("emr-serverless", "ARN_EMR_SERVERLESS"),
+    ("es", "ARN_ES"),
+    ("events", "ARN_EVENTS"),
+    ("evidently", "ARN_EVIDENTLY"),
+    ("execute-api", "ARN_EXECUTE_API"),
+    ("firehose", "ARN_FIREHOSE"),
+    ("fis", "ARN_FIS"),
+    ("forecast", "ARN_FORECAST"),
+    ("fsx", "ARN_FSX"),
+    ("gamelift", "ARN_GAMELIFT"),
+    ("glacier", "ARN_GLACIER"),
+    ("globalaccelerator", "ARN_GLOBALACCELERATOR"),
+    ("glue", "ARN_GLUE"),
+    ("grafana", "ARN_GRAFANA"),
+    ("greengrass", "ARN_GREENGRASS"),
+    ("guardduty", "ARN_GUARDDUTY"),
+    ("health", "ARN_HEALTH"),
+    ("iam", "ARN_IAM"),
+    ("identitystore", "ARN_IDENTITYSTORE"),
+    ("imagebuilder", "ARN_IMAGEBUILDER"),
+    ("inspector", "ARN_INSPECTOR"),
+    ("inspector2", "ARN_INSPECTOR2"),
+    ("iot", "ARN_IOT"),
+    ("iotevents", "ARN_IOTEVENTS"),
+    ("ivs", "ARN_IVS"),
+    ("kafka", "ARN_KAFKA"),
+    ("kafkaconnect", "ARN_KAFKACONNECT"),
+    ("kendra", "ARN_KENDRA"),
+    ("kinesis", "ARN_KINESIS"),
+    ("kinesisanalytics", "ARN_KINESISANALYTICS"),
+    ("kinesisvideo", "ARN_KINESISVIDEO"),
+    ("kms", "ARN_KMS"),
+    ("lakeformation", "ARN_LAKEFORMATION"),
+    ("lambda", "ARN_LAMBDA"),
+    ("lex", "ARN_LEX"),
+    ("lightsail", "ARN_LIGHTSAIL"),
+    ("logs", "ARN_LOGS"),
+    ("macie2", "ARN_MACIE2"),
+    ("mediaconvert", "ARN_MEDIACONVERT"),
+    ("medialive", "ARN_MEDIALIVE"),
+    ("mediapackage", "ARN_MEDIAPACKAGE"),
+    ("mediastore", "ARN_MEDIASTORE"),
+    ("memorydb", "ARN_MEMORYDB"),
+    ("mq", "ARN_MQ"),
+    ("neptune-db", "ARN_NEPTUNE_DB"),
+    ("network-firewall", "ARN_NETWORK_FIREWALL"),
+    ("networkmanager", "ARN_NETWORKMANAGER"),
+    ("oam", "ARN_OAM"),
+    ("opensearch", "ARN_OPENSEARCH"),
+    ("organizations", "ARN_ORGANIZATIONS"),
+    ("outposts", "ARN_OUTPOSTS"),
+    ("personalize", "ARN_PERSONALIZE"),
+    ("pinpoint", "ARN_PINPOINT"),
+    ("pipes", "ARN_PIPES"),
+    ("polly", "ARN_POLLY"),
+    ("qldb", "ARN_QLDB"),
+    ("quicksight", "ARN_QUICKSIGHT"),
+    ("ram", "ARN_RAM"),
+    ("rds", "ARN_RDS"),
+    ("rds-db", "ARN_RDS_DB"),
+    ("redshift", "ARN_REDSHIFT"),
+    ("redshift-serverless", "ARN_REDSHIFT_SERVERLESS"),
+    ("rekognition", "ARN_REKOGNITION"),
+    ("resource-explorer-2", "ARN_RESOURCE_EXPLORER_2"),
+    ("resource-groups", "ARN_RESOURCE_GROUPS"),
+    ("rolesanywhere", "ARN_ROLESANYWHERE"),
+    ("route53", "ARN_ROUTE53"),
+    ("route53resolver", "ARN_ROUTE53RESOLVER"),
+    ("rum", "ARN_RUM"),
+    ("s3", "ARN_S3"),
+    ("s3-object-lambda", "ARN_S3_OBJECT_LAMBDA"),
+    ("s3-outposts", "ARN_S3_OUTPOSTS"),
+    ("s3express", "ARN_S3EXPRESS"),
+    ("sagemaker", "ARN_SAGEMAKER"),
+    ("scheduler", "ARN_SCHEDULER"),
+    ("schemas", "ARN_SCHEMAS"),
+    ("sdb", "ARN_SDB"),
+    ("secretsmanager", "ARN_SECRETSMANAGER"),
+    ("securityhub", "ARN_SECURITYHUB"),
+    ("serverlessrepo", "ARN_SERVERLESSREPO"),
+    ("servicecatalog", "ARN_SERVICECATALOG"),
+    ("servicediscovery", "ARN_SERVICEDISCOVERY"),
+    ("ses", "ARN_SES"),
+    ("shield", "ARN_SHIELD"),
+    ("signer", "ARN_SIGNER"),
+    ("sns", "ARN_SNS"),
+    ("sqs", "ARN_SQS"),
+    ("ssm", "ARN_SSM"),
+    ("ssm-incidents", "ARN_SSM_INCIDENTS"),
+    ("sso", "ARN_SSO"),
+    ("sso-directory", "ARN_SSO_DIRECTORY"),
+    ("states", "ARN_STATES"),
+    ("storagegateway", "ARN_STORAGEGATEWAY"),
+    ("sts", "ARN_STS"),
+    ("support", "ARN_SUPPORT"),
+    ("swf", "ARN_SWF"),
+    ("synthetics", "ARN_SYNTHETICS"),
+    ("tag", "ARN_TAG"),
+    ("textract", "ARN_TEXTRACT"),
+    ("timestream", "ARN_TIMESTREAM"),
+    ("transcribe", "ARN_TRANSCRIBE"),
+    ("transfer", "ARN_TRANSFER"),
+    ("translate", "ARN_TRANSLATE"),
+    ("vpc-lattice", "ARN_VPC_LATTICE"),
+    ("waf", "ARN_WAF"),
+    ("waf-regional", "ARN_WAF_REGIONAL"),
+    ("wafv2", "ARN_WAFV2"),
+    ("wellarchitected", "ARN_WELLARCHITECTED"),
+    ("workspaces", "ARN_WORKSPACES"),
+    ("xray", "ARN_XRAY"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        find(
+            input.as_bytes(),
+            &Finder::new(b"arn:").into_owned(),
+            &mut out,
+        );
+        out.iter()
+            .map(|m| (&input[m.start..m.end], m.kind))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("role arn:aws:iam::123456789012:role/Admin now", &["arn:aws:iam::123456789012:role/Admin"]),
+            ("\"arn:aws:s3:::my-bucket/key.txt\",", &["arn:aws:s3:::my-bucket/key.txt"]),
+            ("(arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-0123abcd).", &["arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-0123abcd"]),
+            ("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn:PROD.", &["arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn:PROD"]),
+            ("arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com, next", &["arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com"]),
+            ("[arn:aws:sqs:us-east-1:123456789012:q1,arn:aws:sqs:us-east-1:123456789012:q2]", &["arn:aws:sqs:us-east-1:123456789012:q1", "arn:aws:sqs:us-east-1:123456789012:q2"]),
+            ("`arn:aws:iam::123456789012:policy/*`", &["arn:aws:iam::123456789012:policy/*"]),
+            ("arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/payments-alb/50dc6c495c0c9188>", &["arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/payments-alb/50dc6c495c0c9188"]),
+            ("arn:aws-iso-b:s3:::b", &["arn:aws-iso-b:s3:::b"]),
+            // Near misses.
+            ("arn: a note", &[]),
+            ("warn:aws:iam::123456789012:role/x", &[]),
+            ("arn:azure:iam::123456789012:role/x", &[]),
+            ("arn:aws:iam::123456789012:", &[]),
+            ("arn:aws::us-east-1:1:x", &[]),
+        ];
+        for (input, want) in cases {
+            let got: Vec<&str> = found(input).iter().map(|v| v.0).collect();
+            assert_eq!(got, *want, "{input}");
+        }
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(found("arn:aws:iam::123456789012:role/x")[0].1, "ARN_IAM");
+        assert_eq!(
+            found("arn:aws:cognito-idp:us-east-1:123456789012:userpool/x")[0].1,
+            "ARN_COGNITO_IDP"
+        );
+        assert_eq!(
+            found("arn:aws:newsvc:us-east-1:123456789012:thing/x")[0].1,
+            "ARN"
+        );
+        assert!(SERVICE_KINDS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}

@@ -1,0 +1,152 @@
+//! EC2 / VPC resource ids: `prefix-` + 8 or 17 lower-case hex digits.
+//!
+//! Anchored on `-` (memchr); the hex part and its boundary are checked
+//! first (cheap, and rejects nearly every dash in prose and code), then the
+//! bytes before the dash are matched against the prefix table. A prefix may
+//! follow a `-` in a longer name (`my-vpc-0a1b2c3d`) but not a letter or
+//! digit (`xvpc-0a1b2c3d` is not an id).
+
+use super::util::{before_is, is, m, run_len, ALNUM, HEX_LOWER};
+use super::{Family, Match};
+
+/// Resource id prefixes and their token kinds, longest first so that
+/// `tgw-attach` wins over a bare `attach`, `eigw` over `igw`, `sgr` over `r`.
+const PREFIXES: &[(&str, &str)] = &[
+    ("cvpn-endpoint", "CVPN_ENDPOINT"),
+    ("ipam-res-disc", "IPAM_RES_DISC"),
+    ("tgw-mcast-domain", "TGW_MCAST_DOMAIN"),
+    ("lgw-vif-grp", "LGW_VIF_GROUP"),
+    ("ipam-scope", "IPAM_SCOPE"),
+    ("import-ami", "IMPORT_TASK"),
+    ("import-snap", "IMPORT_TASK"),
+    ("tgw-attach", "TGW_ATTACH"),
+    ("eni-attach", "ENI_ATTACH"),
+    ("ipam-pool", "IPAM_POOL"),
+    ("export-ami", "EXPORT_TASK"),
+    ("export-i", "EXPORT_TASK"),
+    ("vpce-svc", "VPCE_SVC"),
+    ("eipalloc", "EIP_ALLOC"),
+    ("eipassoc", "EIP_ASSOC"),
+    ("rtbassoc", "RTB_ASSOC"),
+    ("aclassoc", "NACL_ASSOC"),
+    ("lgw-rtb", "LGW_RTB"),
+    ("lgw-vif", "LGW_VIF"),
+    ("tgw-rtb", "TGW_RTB"),
+    ("subnet", "SUBNET"),
+    ("fleet", "FLEET"),
+    ("snap", "EBS_SNAPSHOT"),
+    ("vpce", "VPCE"),
+    ("eigw", "EIGW"),
+    ("dopt", "DHCP_OPTIONS"),
+    ("fsap", "EFS_AP"),
+    ("fsmt", "EFS_MT"),
+    ("ipam", "IPAM"),
+    ("cagw", "CARRIER_GW"),
+    ("ami", "AMI"),
+    ("vol", "EBS_VOLUME"),
+    ("sgr", "SG_RULE"),
+    ("vpc", "VPC"),
+    ("igw", "IGW"),
+    ("nat", "NAT_GW"),
+    ("eni", "ENI"),
+    ("rtb", "RTB"),
+    ("acl", "NACL"),
+    ("pcx", "PCX"),
+    ("tgw", "TGW"),
+    ("vgw", "VGW"),
+    ("cgw", "CGW"),
+    ("vpn", "VPN"),
+    ("sir", "SPOT_REQUEST"),
+    ("lgw", "LGW"),
+    ("key", "KEY_PAIR"),
+    ("aki", "AKI"),
+    ("ari", "ARI"),
+    ("sg", "SG"),
+    ("lt", "LAUNCH_TEMPLATE"),
+    ("fs", "EFS"),
+    ("cr", "CAPACITY_RESERVATION"),
+    ("pl", "PREFIX_LIST"),
+    ("fl", "FLOW_LOG"),
+    ("i", "EC2"),
+    ("r", "RESERVATION"),
+    ("h", "DEDICATED_HOST"),
+];
+
+/// Appends every EC2/VPC resource id in `text`.
+pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
+    for dash in memchr::memchr_iter(b'-', text) {
+        let hex = dash + 1;
+        let n = run_len(&HEX_LOWER, text, hex, 18);
+        if (n != 8 && n != 17) || is(&ALNUM, text, hex + n) {
+            continue;
+        }
+        let Some(before) = text.get(..dash) else {
+            continue;
+        };
+        let Some(&last) = before.last() else {
+            continue;
+        };
+        for &(prefix, kind) in PREFIXES {
+            // Cheap first test on the last byte, then the whole prefix.
+            if prefix.as_bytes().last() == Some(&last) && before.ends_with(prefix.as_bytes()) {
+                let start = dash - prefix.len();
+                if !before_is(&ALNUM, text, start) {
+                    out.push(m(start, hex + n, kind, Family::Ec2Ids));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::values_of;
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("stop i-0123456789abcdef0 now", &["i-0123456789abcdef0"]),
+            ("i-0123abcd", &["i-0123abcd"]),
+            (
+                "vpc-0a1b2c3d,subnet-0f1e2d3c4b5a69788.",
+                &["vpc-0a1b2c3d", "subnet-0f1e2d3c4b5a69788"],
+            ),
+            ("my-vpc-0a1b2c3d", &["vpc-0a1b2c3d"]),
+            ("\"sg-0123456789abcdef0\"", &["sg-0123456789abcdef0"]),
+            (
+                "tgw-attach-0123456789abcdef0",
+                &["tgw-attach-0123456789abcdef0"],
+            ),
+            (
+                "eni-attach-0123abcd eigw-0123abcd sgr-0123abcd",
+                &["eni-attach-0123abcd", "eigw-0123abcd", "sgr-0123abcd"],
+            ),
+            (
+                "export-i-0123456789abcdef0",
+                &["export-i-0123456789abcdef0"],
+            ),
+            (
+                "vpce-svc-0123456789abcdef0 rtbassoc-0123abcd",
+                &["vpce-svc-0123456789abcdef0", "rtbassoc-0123abcd"],
+            ),
+            ("r-0a1b2c3d4e5f67890", &["r-0a1b2c3d4e5f67890"]),
+            ("ami-0c55b159cbfafe1f0/", &["ami-0c55b159cbfafe1f0"]),
+            // Near misses.
+            ("xvpc-0a1b2c3d", &[]),
+            ("vpc2-0a1b2c3d", &[]),
+            ("i-0123456789", &[]),
+            ("i-0123456789abcdef", &[]),
+            ("i-0123456789abcdef01", &[]),
+            ("i-0123456789ABCDEF0", &[]),
+            ("i-0123abcdz", &[]),
+            ("sg-sample vpc-peering subnet-mask i-node ami-friendly", &[]),
+            ("multi-deadbeef", &[]),
+            ("foo-0123abcd", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(values_of(find, input), *want, "{input}");
+        }
+    }
+}

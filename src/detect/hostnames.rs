@@ -1,0 +1,337 @@
+//! AWS host names with customer-specific labels.
+//!
+//! Anchored on `.` (memchr) followed by a known AWS domain suffix
+//! (case-insensitive): `amazonaws.com` (and `.cn`), `on.aws`,
+//! `cloudfront.net`, `awsapps.com`, `elasticbeanstalk.com`,
+//! `amplifyapp.com`. The whole host is one match unless its labels are a
+//! public service endpoint (`sts.amazonaws.com`, `ec2.us-east-1…`,
+//! `s3.dualstack.us-west-2…`, `runtime.sagemaker.us-east-1…`), which stay
+//! readable. EC2 private names `ip-A-B-C-D` (bare, `.ec2.internal`,
+//! `.<region>.compute.internal`) are found from an `ip-` anchor.
+
+use super::util::{before_is, is, is_region, m, run_len, starts_with_ci, ALNUM, DIGIT, HOST, WORD};
+use super::{Family, Match};
+use memchr::memmem::Finder;
+
+/// First labels of public multi-label endpoints: `runtime.sagemaker.<region>`.
+const PUBLIC_SUBS: &[&[u8]] = &[
+    b"runtime",
+    b"api",
+    b"data",
+    b"data-ats",
+    b"models",
+    b"oidc",
+    b"a2i-runtime",
+    b"featurestore-runtime",
+    b"portal",
+    b"streams",
+    b"control",
+    b"fips",
+    b"catalog",
+    b"entitlement",
+    b"metering",
+    b"runtime-v2",
+];
+
+/// A host label, lower-cased into a fixed buffer (labels are at most 63
+/// bytes; longer ones are truncated, which only matters for comparisons
+/// that would fail anyway).
+#[derive(Clone, Copy)]
+struct Label {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Label {
+    fn new(raw: &[u8]) -> Label {
+        let mut buf = [0u8; 64];
+        let len = raw.len().min(64);
+        for (d, s) in buf.iter_mut().zip(raw) {
+            *d = s.to_ascii_lowercase();
+        }
+        Label { buf, len }
+    }
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Whether the labels before `amazonaws.com` name a public endpoint.
+fn is_public(labels: &[Label]) -> bool {
+    match labels {
+        [_] => true,
+        [_, region] => is_region(region.bytes()),
+        [sub, mid, region] => {
+            is_region(region.bytes())
+                && (mid.bytes() == b"dualstack" || PUBLIC_SUBS.contains(&sub.bytes()))
+        }
+        _ => false,
+    }
+}
+
+/// The token kind of an `amazonaws.com` host, from its service label.
+fn amazonaws_kind(labels: &[Label]) -> &'static str {
+    for l in labels.iter().rev() {
+        let b = l.bytes();
+        let kind = match b {
+            b"rds" => "RDS",
+            b"elb" => "ELB",
+            b"cache" => "ELASTICACHE",
+            b"es" | b"aoss" => "ES",
+            b"kafka" => "KAFKA",
+            b"eks" => "EKS",
+            b"ecr" => "ECR",
+            b"execute-api" => "APIGW",
+            b"sqs" => "SQS",
+            b"vpce" => "HOST",
+            b"ec2" => "EC2_HOST",
+            _ if b.starts_with(b"compute") => "EC2_HOST",
+            _ if b == b"s3" || b.starts_with(b"s3-") => "S3_HOST",
+            _ => continue,
+        };
+        return kind;
+    }
+    "HOST"
+}
+
+/// Up to 8 labels of `host` (more is never a public endpoint).
+fn split_labels(host: &[u8], labels: &mut [Label; 8]) -> usize {
+    let mut n = 0;
+    for (slot, raw) in labels.iter_mut().zip(host.split(|&b| b == b'.')) {
+        *slot = Label::new(raw);
+        n += 1;
+    }
+    if host.split(|&b| b == b'.').nth(8).is_some() {
+        n = 9;
+    }
+    n
+}
+
+/// Whether a host ending at `e` stops there: no more host bytes, except a
+/// sentence-ending dot.
+fn host_ends(text: &[u8], e: usize) -> bool {
+    match text.get(e) {
+        Some(b'.') => !is(&ALNUM, text, e + 1),
+        Some(&b) => !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        None => true,
+    }
+}
+
+fn find_domains(text: &[u8], out: &mut Vec<Match<'_>>) {
+    for dot in memchr::memchr_iter(b'.', text) {
+        let Some(first) = text.get(dot + 1) else {
+            continue;
+        };
+        // Dispatch on the first two bytes so that the `.append`, `.com`,
+        // `.exe` of ordinary text cost one comparison.
+        let second = text.get(dot + 2).map_or(0, |b| b | 0x20);
+        let suffix: &[u8] = match (first | 0x20, second) {
+            (b'a', b'm') if starts_with_ci(text, dot + 1, b"amazonaws.com") => b"amazonaws.com",
+            (b'a', b'm') if starts_with_ci(text, dot + 1, b"amplifyapp.com") => b"amplifyapp.com",
+            (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsapps.com") => b"awsapps.com",
+            (b'o', b'n') if starts_with_ci(text, dot + 1, b"on.aws") => b"on.aws",
+            (b'c', b'l') if starts_with_ci(text, dot + 1, b"cloudfront.net") => b"cloudfront.net",
+            (b'e', b'l') if starts_with_ci(text, dot + 1, b"elasticbeanstalk.com") => {
+                b"elasticbeanstalk.com"
+            }
+            _ => continue,
+        };
+        let mut e = dot + 1 + suffix.len();
+        if suffix == b"amazonaws.com" && starts_with_ci(text, e, b".cn") && host_ends(text, e + 3) {
+            e += 3;
+        }
+        if !host_ends(text, e) {
+            continue;
+        }
+        let mut s = dot;
+        while dot - s < 253 && before_is(&HOST, text, s) {
+            s -= 1;
+        }
+        while s < dot && !is(&ALNUM, text, s) {
+            s += 1;
+        }
+        if s >= dot || before_is(&WORD, text, s) {
+            continue;
+        }
+        let Some(host) = text.get(s..dot) else {
+            continue;
+        };
+        let mut labels = [Label::new(b""); 8];
+        let n = split_labels(host, &mut labels);
+        let labels = labels.get(..n).unwrap_or(labels.as_slice());
+        let kind = match suffix {
+            b"amazonaws.com" => {
+                if n <= 8 && is_public(labels) {
+                    continue;
+                }
+                amazonaws_kind(labels)
+            }
+            b"cloudfront.net" => "CLOUDFRONT",
+            b"on.aws" if labels.iter().any(|l| l.bytes() == b"lambda-url") => "LAMBDA_URL",
+            _ => "HOST",
+        };
+        out.push(m(s, e, kind, Family::Hostnames));
+    }
+}
+
+/// Parses `A-B-C-D` (decimal octets) at `i`: the end index.
+fn dashed_ipv4(text: &[u8], mut i: usize) -> Option<usize> {
+    for k in 0..4 {
+        if k > 0 {
+            if text.get(i) != Some(&b'-') {
+                return None;
+            }
+            i += 1;
+        }
+        let n = run_len(&DIGIT, text, i, 4);
+        let v = text
+            .get(i..i + n)?
+            .iter()
+            .fold(0u32, |a, &d| a * 10 + u32::from(d - b'0'));
+        if n == 0 || n > 3 || v > 255 {
+            return None;
+        }
+        i += n;
+    }
+    Some(i)
+}
+
+fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+    for p in ip.find_iter(text) {
+        if before_is(&WORD, text, p) || before_is(&HOST, text, p) {
+            continue;
+        }
+        let Some(mut e) = dashed_ipv4(text, p + 3) else {
+            continue;
+        };
+        if starts_with_ci(text, e, b".ec2.internal") {
+            e += 13;
+        } else if text.get(e) == Some(&b'.') {
+            let r = e + 1;
+            let n = run_len(&HOST, text, r, 30);
+            let region_end = text
+                .get(r..r + n)
+                .and_then(|x| x.iter().position(|&b| b == b'.'))
+                .map(|k| r + k);
+            if let Some(re) = region_end {
+                if text.get(r..re).is_some_and(is_region)
+                    && starts_with_ci(text, re, b".compute.internal")
+                {
+                    e = re + 17;
+                }
+            }
+        }
+        if host_ends(text, e) || text.get(e) == Some(&b'.') {
+            if text
+                .get(e)
+                .is_some_and(|&b| b == b'-' || b == b'_' || b.is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            out.push(m(p, e, "EC2_HOST", Family::Hostnames));
+        }
+    }
+}
+
+/// Appends every customer-specific AWS host name in `text`; `ip` finds
+/// `ip-`.
+pub(super) fn find(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+    find_domains(text, out);
+    find_ip_names(text, ip, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        find(
+            input.as_bytes(),
+            &Finder::new(b"ip-").into_owned(),
+            &mut out,
+        );
+        out.sort_by_key(|m| m.start);
+        out.iter()
+            .map(|m| (&input[m.start..m.end], m.kind))
+            .collect()
+    }
+
+    #[test]
+    fn masked() {
+        let cases: &[(&str, &str)] = &[
+            ("mydb.c9akciq32.us-east-1.rds.amazonaws.com", "RDS"),
+            ("my-alb-1234567890.us-east-1.elb.amazonaws.com", "ELB"),
+            ("ec2-54-1-2-3.compute-1.amazonaws.com", "EC2_HOST"),
+            (
+                "ec2-54-201-33-7.us-west-2.compute.amazonaws.com",
+                "EC2_HOST",
+            ),
+            ("ip-10-0-1-23.ec2.internal", "EC2_HOST"),
+            ("ip-10-0-0-1.us-west-2.compute.internal", "EC2_HOST"),
+            ("ip-10-0-1-23", "EC2_HOST"),
+            ("abcdef1234.execute-api.eu-west-1.amazonaws.com", "APIGW"),
+            ("abcdefghij.lambda-url.us-east-1.on.aws", "LAMBDA_URL"),
+            ("ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com", "EKS"),
+            ("123456789012.dkr.ecr.us-east-1.amazonaws.com", "ECR"),
+            ("my-bucket.s3.us-east-1.amazonaws.com", "S3_HOST"),
+            ("my-bucket.s3.amazonaws.com", "S3_HOST"),
+            ("my-bucket.s3-website-us-east-1.amazonaws.com", "S3_HOST"),
+            ("d111111abcdef8.cloudfront.net", "CLOUDFRONT"),
+            ("search-my-domain-abc123.us-east-1.es.amazonaws.com", "ES"),
+            (
+                "b-1.mycluster.abc123.c2.kafka.us-east-1.amazonaws.com",
+                "KAFKA",
+            ),
+            (
+                "my-cache.abc123.ng.0001.use1.cache.amazonaws.com",
+                "ELASTICACHE",
+            ),
+            (
+                "vpce-0123456789abcdef0-abcdefgh.ec2.us-east-1.vpce.amazonaws.com",
+                "HOST",
+            ),
+            ("d-1234567890.awsapps.com", "HOST"),
+            ("myenv.us-east-1.elasticbeanstalk.com", "HOST"),
+            ("main.d1a2b3c4.amplifyapp.com", "HOST"),
+            ("mydb.abc.cn-north-1.rds.amazonaws.com.cn", "RDS"),
+            ("MYDB.C9AKCIQ32.US-EAST-1.RDS.AMAZONAWS.COM", "RDS"),
+        ];
+        for (host, kind) in cases {
+            for wrap in ["{}", "https://{}/path", "\"{}\".", "x {}:5432"] {
+                let input = wrap.replace("{}", host);
+                assert_eq!(found(&input), vec![(*host, *kind)], "{input}");
+            }
+        }
+    }
+
+    #[test]
+    fn public() {
+        let cases: &[&str] = &[
+            "ec2.us-east-1.amazonaws.com",
+            "sts.amazonaws.com",
+            "s3.amazonaws.com",
+            "s3.dualstack.us-west-2.amazonaws.com",
+            "dynamodb.us-east-1.amazonaws.com",
+            "runtime.sagemaker.us-east-1.amazonaws.com",
+            "sqs.us-east-1.amazonaws.com",
+            "bedrock-runtime.us-east-1.amazonaws.com",
+            "s3-fips.us-gov-west-1.amazonaws.com",
+            "s3-website-us-east-1.amazonaws.com",
+            "s3-website.us-east-1.amazonaws.com",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+            "amazonaws.com",
+            "cloudfront.net",
+            "myamazonaws.com",
+            "x.amazonaws.community",
+            "ip-address",
+            "ip-10-0-1",
+            "ship-10-0-1-23",
+            "ip-10-0-1-256",
+            "ip-10-0-1-23-x",
+        ];
+        for input in cases {
+            assert_eq!(found(input), vec![], "{input}");
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Values named by their key: `"FunctionName": "x"`, `FunctionName: x`,
+//! `function_name = x`, `FUNCTION_NAME=x`, `--function-name x`,
+//! `--function-name=x`, and a JSON value under such a key.
+//!
+//! Keys are compared NORMALIZED (ASCII lower case, `_` and `-` dropped), so
+//! `--db-instance-identifier`, `db_instance_identifier` and
+//! `DBInstanceIdentifier` are one key. The scan is anchored on the
+//! separators `:` and `=` (memchr2), looking back over an optional quote and
+//! spaces to the key word, and on `--` for CLI flags followed by a space;
+//! never on every word. This scanner also serves the context forms of other
+//! families: secret keys, session tokens, buckets, KMS key ids, account ids.
+
+use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
+use super::{account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match};
+use crate::config::Detectors;
+use memchr::memmem::Finder;
+
+/// Longest named value (resource names are at most 256 bytes; log groups
+/// 512).
+const MAX_NAME: usize = 256;
+/// Longest raw key word considered.
+const MAX_KEY: usize = 48;
+
+/// How a keyed value is validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rule {
+    /// A resource name, `[A-Za-z0-9._-]`.
+    Name,
+    /// A log group name, also `/` and `#`.
+    LogGroup,
+    /// A KMS key id: UUID, `alias/…` or `mrk-…`.
+    Kms,
+    /// A Route 53 hosted zone id, optionally `/hostedzone/…`.
+    HostedZone,
+    /// A CloudFront distribution id.
+    DistId,
+    /// An S3 bucket name.
+    Bucket,
+    /// A secret access key.
+    Secret,
+    /// A session token.
+    Session,
+    /// A 12-digit account id.
+    Account,
+}
+
+/// What a key names: token kind, family, value rule.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Spec {
+    /// Token kind.
+    pub kind: &'static str,
+    /// Family (and so the switch that enables it).
+    pub family: Family,
+    /// How the value is validated.
+    pub rule: Rule,
+}
+
+/// The spec of a normalized key, if it names something.
+pub(super) fn lookup(norm: &[u8]) -> Option<Spec> {
+    use Family::{AccountIds, KmsKeys, NamedResources as N, S3Buckets, SecretKeys, SessionTokens};
+    use Rule::*;
+    let (kind, family, rule) = match norm {
+        b"dbinstanceidentifier" => ("RDS_DB", N, Name),
+        b"dbclusteridentifier" => ("RDS_CLUSTER", N, Name),
+        b"clustername" => ("CLUSTER", N, Name),
+        b"functionname" => ("LAMBDA", N, Name),
+        b"rolename" => ("IAM_ROLE", N, Name),
+        b"username" => ("IAM_USER", N, Name),
+        b"groupname" => ("IAM_GROUP", N, Name),
+        b"tablename" => ("DYNAMODB_TABLE", N, Name),
+        b"queuename" => ("SQS_QUEUE", N, Name),
+        b"topicname" => ("SNS_TOPIC", N, Name),
+        b"stackname" => ("CFN_STACK", N, Name),
+        b"loggroupname" => ("LOG_GROUP", N, LogGroup),
+        b"repositoryname" => ("ECR_REPO", N, Name),
+        b"loadbalancername" => ("ELB_NAME", N, Name),
+        b"targetgroupname" => ("TARGET_GROUP", N, Name),
+        b"hostedzoneid" => ("HOSTED_ZONE", N, HostedZone),
+        b"distributionid" => ("CLOUDFRONT_DIST", N, DistId),
+        b"keyid" | b"kmskeyid" => ("KMS_KEY", KmsKeys, Kms),
+        b"bucket" | b"bucketname" => ("S3_BUCKET", S3Buckets, Bucket),
+        b"awssecretaccesskey" | b"secretaccesskey" | b"secretkey" | b"awssecretkey" => {
+            ("SECRET_KEY", SecretKeys, Secret)
+        }
+        b"awssessiontoken" | b"sessiontoken" | b"awssecuritytoken" | b"xamzsecuritytoken"
+        | b"securitytoken" => ("SESSION_TOKEN", SessionTokens, Session),
+        b"accountid" | b"awsaccountid" | b"account" | b"ownerid" | b"owner" => {
+            ("ACCOUNT", AccountIds, Account)
+        }
+        _ => return None,
+    };
+    Some(Spec { kind, family, rule })
+}
+
+/// Normalizes a key word into `buf`: ASCII lower case, `_` and `-` dropped.
+fn normalize<'b>(raw: &[u8], buf: &'b mut [u8; MAX_KEY]) -> &'b [u8] {
+    let mut n = 0;
+    for &b in raw {
+        if b == b'_' || b == b'-' {
+            continue;
+        }
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    buf.get(..n).unwrap_or_default()
+}
+
+/// The spec for a raw key word, if enabled.
+fn spec_for(raw: &[u8], on: &Detectors) -> Option<Spec> {
+    let mut buf = [0u8; MAX_KEY];
+    let spec = lookup(normalize(raw, &mut buf))?;
+    super::enabled(on, spec.family).then_some(spec)
+}
+
+fn value_byte(rule: Rule, b: u8) -> bool {
+    match rule {
+        Rule::Name | Rule::Bucket => b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'),
+        Rule::LogGroup => {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b'#')
+        }
+        Rule::Kms => b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-'),
+        Rule::HostedZone => b.is_ascii_alphanumeric() || b == b'/',
+        Rule::DistId => b.is_ascii_uppercase() || b.is_ascii_digit(),
+        Rule::Secret | Rule::Session => class_has(&B64, b),
+        Rule::Account => b.is_ascii_digit(),
+    }
+}
+
+fn max_len(rule: Rule) -> usize {
+    match rule {
+        Rule::Session => session_tokens::MAX_TOKEN,
+        Rule::LogGroup => 512,
+        _ => MAX_NAME,
+    }
+}
+
+/// Whether `v` is a valid value for `rule`.
+fn valid(rule: Rule, v: &[u8]) -> bool {
+    match rule {
+        Rule::Name => {
+            v.len() <= MAX_NAME
+                && v.first().is_some_and(u8::is_ascii_alphanumeric)
+                && !matches!(
+                    v.to_ascii_lowercase().as_slice(),
+                    b"null" | b"true" | b"false" | b"none" | b"nil" | b"undefined"
+                )
+        }
+        Rule::LogGroup => {
+            v.first()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'/')
+                && v.len() > 1
+        }
+        Rule::Kms => {
+            kms_keys::is_uuid(v)
+                || kms_keys::is_mrk(v)
+                || v.strip_prefix(b"alias/").is_some_and(|a| !a.is_empty())
+        }
+        Rule::HostedZone => {
+            let id = v.strip_prefix(b"/hostedzone/").unwrap_or(v);
+            (5..=32).contains(&id.len())
+                && id
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        }
+        Rule::DistId => (10..=20).contains(&v.len()),
+        Rule::Bucket => s3_buckets::is_bucket(v),
+        Rule::Secret => secret_keys::is_secret_key(v),
+        Rule::Session => session_tokens::is_session_token(v),
+        Rule::Account => account_ids::is_account(v),
+    }
+}
+
+/// The value after a separator at `i` (spaces, optional quote, value,
+/// closing quote or terminator), if valid for `rule`.
+fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usize, usize)> {
+    let mut spaces = 0;
+    while matches!(text.get(i), Some(b' ' | b'\t')) && spaces < 8 {
+        i += 1;
+        spaces += 1;
+    }
+    if cli && spaces == 0 {
+        return None;
+    }
+    let (escaped, quote) = match (text.get(i), text.get(i + 1)) {
+        (Some(b'\\'), Some(&q @ (b'"' | b'\''))) => (true, Some(q)),
+        (Some(&q @ (b'"' | b'\'')), _) => (false, Some(q)),
+        _ => (false, None),
+    };
+    i += usize::from(escaped) + usize::from(quote.is_some());
+    if cli && text.get(i) == Some(&b'-') {
+        return None;
+    }
+    let max = max_len(rule);
+    let s = i;
+    let mut e = s;
+    while e - s <= max && text.get(e).is_some_and(|&b| value_byte(rule, b)) {
+        e += 1;
+    }
+    if e - s > max || e == s {
+        return None;
+    }
+    let closed = match quote {
+        Some(q) if escaped => text.get(e) == Some(&b'\\') && text.get(e + 1) == Some(&q),
+        Some(q) => text.get(e) == Some(&q),
+        None => text.get(e).is_none_or(|&b| class_has(&TERMINATOR, b)),
+    };
+    (closed && text.get(s..e).is_some_and(|v| valid(rule, v))).then_some((s, e))
+}
+
+/// Appends every keyed value in `text` for the enabled families; `dashdash`
+/// finds `--`.
+pub(super) fn find(
+    text: &[u8],
+    on: &Detectors,
+    dashdash: &Finder<'static>,
+    out: &mut Vec<Match<'_>>,
+) {
+    for p in memchr::memchr2_iter(b':', b'=', text) {
+        // `::`, `==`, `:=`, `=>`, `=~` are code, not key/value separators.
+        if matches!(text.get(p + 1), Some(b':' | b'=' | b'>' | b'~'))
+            || p.checked_sub(1)
+                .is_some_and(|j| matches!(text.get(j), Some(b':' | b'=' | b'!' | b'<' | b'>')))
+        {
+            continue;
+        }
+        let mut k = p;
+        while p - k < 3
+            && matches!(
+                k.checked_sub(1).and_then(|j| text.get(j)),
+                Some(b' ' | b'\t')
+            )
+        {
+            k -= 1;
+        }
+        if matches!(
+            k.checked_sub(1).and_then(|j| text.get(j)),
+            Some(b'"' | b'\'')
+        ) {
+            k -= 1;
+            if k.checked_sub(1).and_then(|j| text.get(j)) == Some(&b'\\') {
+                k -= 1;
+            }
+        }
+        let ks = run_start_back(&WORD, text, k, MAX_KEY);
+        if ks == k || (k - ks == MAX_KEY && ks > 0 && is(&WORD, text, ks - 1)) {
+            continue;
+        }
+        let Some(spec) = text.get(ks..k).and_then(|raw| spec_for(raw, on)) else {
+            continue;
+        };
+        if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
+            out.push(m(s, e, spec.kind, spec.family));
+        }
+    }
+    for p in dashdash.find_iter(text) {
+        if before_is(&WORD, text, p) {
+            continue;
+        }
+        let fs = p + 2;
+        let mut fe = fs;
+        while fe - fs < MAX_KEY
+            && text
+                .get(fe)
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            fe += 1;
+        }
+        if fe == fs || !matches!(text.get(fe), Some(b' ' | b'\t')) {
+            continue;
+        }
+        let Some(spec) = text.get(fs..fe).and_then(|raw| spec_for(raw, on)) else {
+            continue;
+        };
+        if let Some((s, e)) = value_after(text, fe, spec.rule, true) {
+            out.push(m(s, e, spec.kind, spec.family));
+        }
+    }
+}
+
+/// The whole `value` as one match when `key` names something enabled and
+/// the value is valid for it (one line, not empty, not too long).
+pub(super) fn whole_value(key: &str, value: &str, on: &Detectors) -> Option<Match<'static>> {
+    let spec = spec_for(key.as_bytes(), on)?;
+    let v = value.as_bytes();
+    let ok = !v.is_empty()
+        && v.len() <= max_len(spec.rule)
+        && v.iter().all(|&b| value_byte(spec.rule, b))
+        && valid(spec.rule, v);
+    ok.then_some(m(0, v.len(), spec.kind, spec.family))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        find(
+            input.as_bytes(),
+            &Detectors::default(),
+            &Finder::new(b"--").into_owned(),
+            &mut out,
+        );
+        out.sort_by_key(|m| m.start);
+        out.iter()
+            .map(|m| (&input[m.start..m.end], m.kind))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "\"FunctionName\": \"settle-payments-v2\",",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "FunctionName: settle-payments-v2\n",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "function_name = settle-payments-v2",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "FUNCTION_NAME=settle-payments-v2",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "aws lambda invoke --function-name settle-payments-v2 out.json",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "--function-name=settle-payments-v2",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "--function-name \"settle-payments-v2\"",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "{\\\"FunctionName\\\": \\\"settle-payments-v2\\\"}",
+                &[("settle-payments-v2", "LAMBDA")],
+            ),
+            (
+                "--db-instance-identifier prod-payments-db",
+                &[("prod-payments-db", "RDS_DB")],
+            ),
+            (
+                "'DBClusterIdentifier': 'payments-aurora-prod'",
+                &[("payments-aurora-prod", "RDS_CLUSTER")],
+            ),
+            (
+                "\"RoleName\": \"OrganizationAccountAccessRole\"",
+                &[("OrganizationAccountAccessRole", "IAM_ROLE")],
+            ),
+            (
+                "\"LogGroupName\": \"/aws/lambda/settle-payments-v2\"",
+                &[("/aws/lambda/settle-payments-v2", "LOG_GROUP")],
+            ),
+            (
+                "\"GroupName\": \"payments-web-sg\"",
+                &[("payments-web-sg", "IAM_GROUP")],
+            ),
+            (
+                "--key-id 1234abcd-12ab-34cd-56ef-1234567890ab",
+                &[("1234abcd-12ab-34cd-56ef-1234567890ab", "KMS_KEY")],
+            ),
+            ("KeyId: alias/payments", &[("alias/payments", "KMS_KEY")]),
+            (
+                "\"HostedZoneId\": \"/hostedzone/Z1D633PJN98FT9\"",
+                &[("/hostedzone/Z1D633PJN98FT9", "HOSTED_ZONE")],
+            ),
+            (
+                "\"DistributionId\": \"E2QWRUHAPOMQZL\"",
+                &[("E2QWRUHAPOMQZL", "CLOUDFRONT_DIST")],
+            ),
+            (
+                "--bucket acme-payments-logs-prod",
+                &[("acme-payments-logs-prod", "S3_BUCKET")],
+            ),
+            (
+                "\"Bucket\": \"acme-payments-logs-prod\"",
+                &[("acme-payments-logs-prod", "S3_BUCKET")],
+            ),
+            (
+                "bucket_name = acme-payments-logs-prod",
+                &[("acme-payments-logs-prod", "S3_BUCKET")],
+            ),
+            (
+                &format!("aws_secret_access_key = {secret}\n"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            (
+                &format!("export AWS_SECRET_ACCESS_KEY={secret}"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            (
+                &format!("\"SecretAccessKey\": \"{secret}\""),
+                &[(secret, "SECRET_KEY")],
+            ),
+            (&format!("--secret-key {secret}"), &[(secret, "SECRET_KEY")]),
+            (
+                "aws_session_token = IQoJb3JpZ2luX2VjEJr//////////wEaCXVz",
+                &[("IQoJb3JpZ2luX2VjEJr//////////wEaCXVz", "SESSION_TOKEN")],
+            ),
+            (
+                "X-Amz-Security-Token: FwoGZXIvYXdzEBYaDabcdef==",
+                &[("FwoGZXIvYXdzEBYaDabcdef==", "SESSION_TOKEN")],
+            ),
+            (
+                "\"OwnerId\": \"123456789012\"",
+                &[("123456789012", "ACCOUNT")],
+            ),
+            // Near misses.
+            ("\"FunctionName\": {\"Ref\": \"Fn\"}", &[]),
+            ("\"FunctionName\": [\"a\"]", &[]),
+            ("\"FunctionName\": \"\"", &[]),
+            ("\"FunctionName\": null, \"RoleName\": true", &[]),
+            ("FunctionName: $FN and FunctionName=${FN}", &[]),
+            ("\"FunctionName\": \"has space\"", &[]),
+            ("MyFunctionName: foo", &[]),
+            ("--function-name --role-name", &[]),
+            ("std::FunctionName::x FunctionName == x", &[]),
+            (
+                "aws_secret_access_key = 3f9a1c2e7b4d5a6f8e9d0c1b2a3f4e5d6c7b8a9f",
+                &[],
+            ),
+            ("aws_secret_access_key = tooShort", &[]),
+            ("\"Bucket\": \"Not_A_Bucket\"", &[]),
+            ("\"KeyId\": \"not-a-key\"", &[]),
+            ("arn: a note", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(found(input), *want, "{input}");
+        }
+    }
+
+    #[test]
+    fn whole_values() {
+        let on = Detectors::default();
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("FunctionName", "settle-payments-v2", Some("LAMBDA")),
+            ("function_name", "settle-payments-v2", Some("LAMBDA")),
+            (
+                "--db-instance-identifier",
+                "prod-payments-db",
+                Some("RDS_DB"),
+            ),
+            ("Bucket", "acme-payments-logs-prod", Some("S3_BUCKET")),
+            (
+                "KeyId",
+                "1234abcd-12ab-34cd-56ef-1234567890ab",
+                Some("KMS_KEY"),
+            ),
+            ("FunctionName", "", None),
+            ("FunctionName", "two words", None),
+            ("FunctionName", "a\nb", None),
+            ("FunctionName", &"x".repeat(300), None),
+            ("Description", "settle-payments-v2", None),
+            ("Bucket", "Bad_Bucket", None),
+        ];
+        for (key, value, want) in cases {
+            assert_eq!(
+                whole_value(key, value, &on).map(|m| m.kind),
+                *want,
+                "{key}={value}"
+            );
+        }
+        let off = Detectors {
+            named_resources: false,
+            ..Detectors::default()
+        };
+        assert!(whole_value("FunctionName", "x1", &off).is_none());
+    }
+}

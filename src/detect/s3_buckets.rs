@@ -1,0 +1,139 @@
+//! S3 bucket names: after `s3://`, in path-style URLs
+//! (`https://s3.<region>.amazonaws.com/bucket/key`), and in key context
+//! (`--bucket b`, `"Bucket": "b"`, `bucket_name = b`: found by the
+//! key-context scanner, which calls [`is_bucket`]). Only the bucket is
+//! masked, never the key path after it. Virtual-hosted URLs
+//! (`bucket.s3.amazonaws.com`) are masked whole by `hostnames`.
+
+use super::util::{before_is, is, is_region, m, run_len, ALNUM, BUCKET, HOST, WORD};
+use super::{Family, Match};
+use memchr::memmem::Finder;
+
+/// Whether `v` follows the S3 bucket naming rules: 3-63 bytes of
+/// `[a-z0-9.-]`, starting and ending with a letter or digit, no `..`, not
+/// an IPv4 address.
+pub(super) fn is_bucket(v: &[u8]) -> bool {
+    (3..=63).contains(&v.len())
+        && v.iter().all(|&b| super::util::class_has(&BUCKET, b))
+        && v.first().is_some_and(u8::is_ascii_alphanumeric)
+        && v.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !v.windows(2).any(|w| w == b"..")
+        && !(v.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+            && v.iter().filter(|&&b| b == b'.').count() == 3)
+}
+
+/// The bucket at `s` if it is one and ends at a path/URL boundary.
+fn bucket_at(text: &[u8], s: usize) -> Option<usize> {
+    let n = run_len(&BUCKET, text, s, 64);
+    let e = s + n;
+    let ends = match text.get(e) {
+        None => true,
+        Some(&b) => !(b.is_ascii_alphanumeric() || b == b'_'),
+    };
+    (ends && text.get(s..e).is_some_and(is_bucket)).then_some(e)
+}
+
+/// Whether the labels of `host` (before `.amazonaws.com`) are a public S3
+/// endpoint that takes the bucket in the path.
+fn is_s3_path_host(host: &[u8]) -> bool {
+    let labels: [Option<&[u8]>; 4] = {
+        let mut it = host.split(|&b| b == b'.');
+        [it.next(), it.next(), it.next(), it.next()]
+    };
+    match labels {
+        [Some(b"s3"), None, ..] | [Some(b"s3-external-1"), None, ..] => true,
+        [Some(s), None, ..] => s.strip_prefix(b"s3-").is_some_and(is_region),
+        [Some(b"s3" | b"s3-fips"), Some(r), None, _] => is_region(r),
+        [Some(b"s3" | b"s3-fips"), Some(b"dualstack"), Some(r), None] => is_region(r),
+        _ => false,
+    }
+}
+
+/// Appends every bucket after `s3://` or in a path-style S3 URL;
+/// `scheme` finds `s3://`, `aws_path` finds `.amazonaws.com/`.
+pub(super) fn find(
+    text: &[u8],
+    scheme: &Finder<'static>,
+    aws_path: &Finder<'static>,
+    out: &mut Vec<Match<'_>>,
+) {
+    for p in scheme.find_iter(text) {
+        if before_is(&WORD, text, p) {
+            continue;
+        }
+        let s = p + 5;
+        if let Some(e) = bucket_at(text, s) {
+            out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
+        }
+    }
+    for p in aws_path.find_iter(text) {
+        let mut h = p;
+        while p - h < 64 && before_is(&HOST, text, h) {
+            h -= 1;
+        }
+        if before_is(&WORD, text, h) || !text.get(h..p).is_some_and(is_s3_path_host) {
+            continue;
+        }
+        let s = p + ".amazonaws.com/".len();
+        if let Some(e) = bucket_at(text, s) {
+            if !is(&ALNUM, text, e) {
+                out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(input: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        find(
+            input.as_bytes(),
+            &Finder::new(b"s3://").into_owned(),
+            &Finder::new(b".amazonaws.com/").into_owned(),
+            &mut out,
+        );
+        out.iter().map(|m| &input[m.start..m.end]).collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "aws s3 cp s3://acme-payments-logs-prod/2026/x.gz .",
+                &["acme-payments-logs-prod"],
+            ),
+            ("\"s3://my.bucket.name\"", &["my.bucket.name"]),
+            (
+                "https://s3.us-east-1.amazonaws.com/my-bucket/key.txt",
+                &["my-bucket"],
+            ),
+            ("https://s3.amazonaws.com/my-bucket", &["my-bucket"]),
+            (
+                "https://s3.dualstack.us-west-2.amazonaws.com/my-bucket?x=1",
+                &["my-bucket"],
+            ),
+            (
+                "https://s3-us-west-2.amazonaws.com/my-bucket/",
+                &["my-bucket"],
+            ),
+            // Near misses.
+            ("s3://ab/x", &[]),
+            ("s3://My-Bucket/x", &[]),
+            ("s3://bad..name", &[]),
+            ("s3://192.168.1.1/x", &[]),
+            ("xs3://my-bucket", &[]),
+            ("https://sqs.us-east-1.amazonaws.com/123456789012/q", &[]),
+            ("https://ec2.amazonaws.com/my-bucket", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(values(input), *want, "{input}");
+        }
+        assert!(is_bucket(b"my-bucket"));
+        for bad in ["-bucket", "bucket-", "ab", "a_b_c", "10.0.0.1"] {
+            assert!(!is_bucket(bad.as_bytes()), "{bad}");
+        }
+    }
+}

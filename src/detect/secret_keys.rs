@@ -1,0 +1,84 @@
+//! Secret access keys: exactly 40 characters of `[A-Za-z0-9/+=]`.
+//!
+//! Forty base64 characters are too common to mask blindly, so a secret key
+//! is masked only in context: after a key word such as
+//! `aws_secret_access_key` (found by the key-context scanner in
+//! `named_resources`, which calls [`is_secret_key`]), or as a mixed-case run
+//! within 200 bytes after an access key id (credentials CSV, `aws configure
+//! list` style output). A pure hex string (a git SHA) is never a secret key.
+
+use super::access_keys;
+use super::util::{class_has, m, B64};
+use super::{Family, Match};
+
+/// How far after an access key id a bare secret key is looked for.
+const NEAR: usize = 200;
+
+/// Whether `v` can be a secret access key (in context).
+pub(super) fn is_secret_key(v: &[u8]) -> bool {
+    v.len() == 40 && v.iter().all(|&b| class_has(&B64, b)) && !super::util::is_pure_hex(v)
+}
+
+/// Whether `v` looks like a secret key without any key word: upper and
+/// lower case and a digit, `/` or `+`.
+fn looks_random(v: &[u8]) -> bool {
+    is_secret_key(v)
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+        && v.iter()
+            .any(|b| b.is_ascii_digit() || *b == b'/' || *b == b'+')
+}
+
+/// Appends every secret key found near an access key id in `text`.
+pub(super) fn find_near_access_keys(text: &[u8], out: &mut Vec<Match<'_>>) {
+    let mut from = 0;
+    access_keys::for_each(text, |_, key_end| {
+        let mut i = key_end.max(from);
+        let limit = (key_end + NEAR).min(text.len());
+        while i < limit {
+            if !text.get(i).is_some_and(|&b| class_has(&B64, b)) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while text.get(i).is_some_and(|&b| class_has(&B64, b)) {
+                i += 1;
+            }
+            if text.get(s..i).is_some_and(looks_random) {
+                out.push(m(s, i, "SECRET_KEY", Family::SecretKeys));
+            }
+        }
+        from = i;
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::values_of;
+    use super::*;
+
+    #[test]
+    fn near_access_keys() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "User,AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+                &["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
+            ),
+            (
+                "access_key ****************MPLE shared-credentials-file\nAKIAIOSFODNN7EXAMPLE  je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+                &["je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"],
+            ),
+            // Near misses: no access key, a git SHA, lower case only, 41 chars.
+            ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &[]),
+            ("AKIAIOSFODNN7EXAMPLE 3f9a1c2e7b4d5a6f8e9d0c1b2a3f4e5d6c7b8a9f", &[]),
+            ("AKIAIOSFODNN7EXAMPLE abcdefghijklmnopqrstuvwxyzabcdefghijklmn", &[]),
+            ("AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYX", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(values_of(find_near_access_keys, input), *want, "{input}");
+        }
+        assert!(is_secret_key(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert!(!is_secret_key(b"3f9a1c2e7b4d5a6f8e9d0c1b2a3f4e5d6c7b8a9f"));
+        assert!(!is_secret_key(b"short"));
+    }
+}

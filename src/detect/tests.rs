@@ -1,0 +1,400 @@
+//! Catalog-level tests: overlap resolution, allowlist, custom patterns,
+//! switches, `find_in_value`, the clean corpus, and a speed check.
+
+use super::*;
+
+/// The values a family's `find` reports on `input`, in order of start.
+pub(crate) fn values_of(f: fn(&[u8], &mut Vec<Match<'_>>), input: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    f(input.as_bytes(), &mut out);
+    out.sort_by_key(|m| m.start);
+    out.iter().map(|m| &input[m.start..m.end]).collect()
+}
+
+fn detector(json: &str) -> Detector {
+    Detector::new(&Config::from_json(json.as_bytes()).unwrap())
+}
+
+fn found<'i>(d: &Detector, key: Option<&str>, input: &'i str) -> Vec<(&'i str, String)> {
+    let mut out = Vec::new();
+    d.find_in_value(key, input, &mut out);
+    for w in out.windows(2) {
+        assert!(
+            w[0].end <= w[1].start,
+            "overlap or unsorted in {input:?}: {out:?}"
+        );
+    }
+    out.iter()
+        .map(|m| (&input[m.start..m.end], m.kind.to_string()))
+        .collect()
+}
+
+fn values<'i>(d: &Detector, input: &'i str) -> Vec<&'i str> {
+    found(d, None, input).into_iter().map(|(v, _)| v).collect()
+}
+
+#[test]
+fn catalog_table() {
+    let d = detector("{}");
+    let cases: &[(&str, &[&str])] = &[
+        ("role arn:aws:iam::123456789012:role/Admin", &["arn:aws:iam::123456789012:role/Admin"]),
+        ("arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0", &["arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"]),
+        ("key/1234abcd-12ab-34cd-56ef-1234567890ab in arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", &["1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
+        ("push 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1", &["123456789012.dkr.ecr.us-east-1.amazonaws.com"]),
+        ("https://sqs.us-east-1.amazonaws.com/123456789012/payments-settlement-dlq", &["123456789012", "payments-settlement-dlq"]),
+        ("ip-10-0-1-23.us-west-2.compute.internal (10.0.1.23)", &["ip-10-0-1-23.us-west-2.compute.internal", "10.0.1.23"]),
+        ("AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]),
+        ("\"VpcId\": \"vpc-0a1b2c3d\", \"CidrBlock\": \"10.0.0.0/16\"", &["vpc-0a1b2c3d", "10.0.0.0/16"]),
+        ("aws s3 cp s3://acme-payments-logs-prod/x .", &["acme-payments-logs-prod"]),
+        ("Order number 123456789012 was paid", &[]),
+        ("", &[]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(values(&d, input), *want, "{input}");
+    }
+}
+
+/// JSON-escaped text (a JSON document inside a text body or inside another
+/// JSON string): the letter of `\n`, `\t`, `\r` is no word character.
+#[test]
+fn escaped_line_breaks_are_boundaries() {
+    let d = detector("{}");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            r"[p]\naws_secret_access_key=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY\n",
+            &["je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"],
+        ),
+        (
+            r"ids:\ni-0123456789abcdef0\tvpc-0a1b2c3d\r10.1.2.3",
+            &["i-0123456789abcdef0", "vpc-0a1b2c3d", "10.1.2.3"],
+        ),
+        (r"\nAKIAIOSFODNN7EXAMPLE\n", &["AKIAIOSFODNN7EXAMPLE"]),
+        (
+            r"run\n--function-name settle-payments-v2",
+            &["settle-payments-v2"],
+        ),
+        (
+            r"\narn:aws:iam::123456789012:role/x",
+            &["arn:aws:iam::123456789012:role/x"],
+        ),
+        // A plain letter before an id is still part of a longer word.
+        ("ni-0123456789abcdef0 xvpc-0a1b2c3d", &[]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(values(&d, input), *want, "{input}");
+    }
+}
+
+#[test]
+fn longest_wins() {
+    let mut v = vec![
+        Match {
+            start: 5,
+            end: 9,
+            kind: "A",
+            family: Family::Custom,
+        },
+        Match {
+            start: 0,
+            end: 4,
+            kind: "B",
+            family: Family::Custom,
+        },
+        Match {
+            start: 2,
+            end: 12,
+            kind: "C",
+            family: Family::Custom,
+        },
+        Match {
+            start: 12,
+            end: 14,
+            kind: "D",
+            family: Family::Custom,
+        },
+    ];
+    resolve(&mut v, 0);
+    let kinds: Vec<&str> = v.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, ["C", "D"]);
+}
+
+#[test]
+fn allowlist_custom_and_switches() {
+    let d = detector(
+        r#"{"allowlist": [{"value": "10.0.0.1"}, {"regex": "sg-0+"}],
+            "custom_patterns": [{"name": "jira", "regex": "PAY-[0-9]+", "kind": "JIRA"}],
+            "detectors": {"ec2_ids": false}}"#,
+    );
+    assert_eq!(
+        found(&d, None, "10.0.0.1 10.0.0.2 sg-00000000 PAY-123 i-0123abcd"),
+        vec![
+            ("10.0.0.2", "IP".to_string()),
+            ("PAY-123", "JIRA".to_string())
+        ]
+    );
+    let d = detector(r#"{"detectors": {"named_resources": false, "ip_addresses": false}}"#);
+    assert!(values(&d, "\"FunctionName\": \"settle-payments-v2\" 10.0.0.2").is_empty());
+    assert!(found(&d, Some("FunctionName"), "settle-payments-v2").is_empty());
+}
+
+/// `(key, value, expected (value, kind) pairs)`.
+type ValueCase<'c> = (&'c str, &'c str, &'c [(&'c str, &'c str)]);
+
+#[test]
+fn in_value() {
+    let d = detector("{}");
+    let cases: &[ValueCase] = &[
+        (
+            "FunctionName",
+            "settle-payments-v2",
+            &[("settle-payments-v2", "LAMBDA")],
+        ),
+        (
+            "DBInstanceIdentifier",
+            "prod-payments-db",
+            &[("prod-payments-db", "RDS_DB")],
+        ),
+        (
+            "Bucket",
+            "acme-payments-logs-prod",
+            &[("acme-payments-logs-prod", "S3_BUCKET")],
+        ),
+        (
+            "SecretAccessKey",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            &[("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "SECRET_KEY")],
+        ),
+        ("OwnerId", "123456789012", &[("123456789012", "ACCOUNT")]),
+        // Not a valid name: falls back to ordinary detection.
+        ("FunctionName", "see i-0123abcd", &[("i-0123abcd", "EC2")]),
+        ("Description", "settle-payments-v2", &[]),
+    ];
+    for (key, input, want) in cases {
+        let got = found(&d, Some(key), input);
+        let want: Vec<(&str, String)> = want.iter().map(|(v, k)| (*v, k.to_string())).collect();
+        assert_eq!(got, want, "{key}: {input}");
+    }
+    let d = detector(r#"{"allowlist": [{"value": "settle-payments-v2"}]}"#);
+    assert!(found(&d, Some("FunctionName"), "settle-payments-v2").is_empty());
+}
+
+#[test]
+fn clean_corpus_has_nothing() {
+    let d = detector("{}");
+    let corpus = include_str!("../../tests/fixtures/clean_corpus.txt");
+    let got = found(&d, None, corpus);
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn fixture_originals_are_found() {
+    let d = detector("{}");
+    let body = include_str!("../../tests/fixtures/claude_code_request.json");
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    let mut masked = Vec::new();
+    fn walk(d: &Detector, key: Option<&str>, v: &serde_json::Value, masked: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                for (value, _) in found(d, key, s) {
+                    masked.push(value.to_string());
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(d, None, x, masked)),
+            serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| walk(d, Some(k), x, masked)),
+            _ => {}
+        }
+    }
+    walk(&d, None, &json, &mut masked);
+    let originals = include_str!("../../tests/fixtures/claude_code_request.originals.txt");
+    let missing: Vec<&str> = originals
+        .lines()
+        .filter(|o| !o.is_empty() && !masked.iter().any(|m| m.contains(o)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not masked: {missing:?}\nmasked: {masked:#?}"
+    );
+}
+
+fn clean_mb() -> String {
+    let corpus = include_str!("../../tests/fixtures/clean_corpus.txt");
+    let mut s = String::new();
+    while s.len() < 1 << 20 {
+        s.push_str(corpus);
+    }
+    s
+}
+
+fn dense_mb() -> String {
+    let mut s = String::new();
+    let mut n: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hex = |k: usize| -> String {
+        (0..k)
+            .map(|_| {
+                n ^= n << 13;
+                n ^= n >> 7;
+                n ^= n << 17;
+                char::from(b"0123456789abcdef"[(n % 16) as usize])
+            })
+            .collect()
+    };
+    while s.len() < 1 << 20 {
+        s.push_str(&format!(
+            "{{\"InstanceId\": \"i-{}\", \"ImageId\": \"ami-{}\", \"OwnerId\": \"123456789012\",\n \"PrivateIpAddress\": \"10.1.2.3\", \"PrivateDnsName\": \"ip-10-1-2-3.us-west-2.compute.internal\",\n \"SubnetId\": \"subnet-{}\", \"VpcId\": \"vpc-{}\", \"GroupId\": \"sg-{}\",\n \"Arn\": \"arn:aws:iam::123456789012:instance-profile/web-{}\", \"State\": {{\"Code\": 16, \"Name\": \"running\"}}}},\n",
+            hex(17), hex(17), hex(17), hex(8), hex(17), hex(4)
+        ));
+    }
+    s
+}
+
+/// `cargo test --release --lib -- --ignored --nocapture speed`: prints
+/// MB/s of `find` on 1 MB of clean and of dense text. Never asserts.
+#[test]
+#[ignore]
+fn speed() {
+    let d = detector("{}");
+    let runs = 20;
+    for (name, text) in [("clean", clean_mb()), ("dense", dense_mb())] {
+        let mut out = Vec::new();
+        let t = std::time::Instant::now();
+        for _ in 0..runs {
+            out.clear();
+            d.find(std::hint::black_box(&text), &mut out);
+        }
+        let mbs = (text.len() * runs) as f64 / t.elapsed().as_secs_f64() / 1e6;
+        println!("{name}: {mbs:.0} MB/s ({} matches)", out.len());
+    }
+    // The same clean text as 64-byte strings (a JSON body of short values):
+    // measures the per-call overhead.
+    let text = clean_mb();
+    let mut pieces = Vec::new();
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let mut cut = 64.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (a, b) = rest.split_at(cut);
+        pieces.push(a);
+        rest = b;
+    }
+    let mut out = Vec::new();
+    let t = std::time::Instant::now();
+    for _ in 0..runs {
+        for p in &pieces {
+            out.clear();
+            d.find(std::hint::black_box(p), &mut out);
+        }
+    }
+    let mbs = (text.len() * runs) as f64 / t.elapsed().as_secs_f64() / 1e6;
+    println!("clean as 64-byte strings: {mbs:.0} MB/s");
+}
+
+/// Random strings over an alphabet rich in anchors never panic and always
+/// give sorted, non-overlapping, non-empty ranges on char boundaries.
+#[test]
+fn random_inputs_keep_invariants() {
+    let pieces: &[&str] = &[
+        "i-",
+        "vpc-",
+        "0a1b2c3d",
+        "0123456789abcdef0",
+        "arn:aws:",
+        "iam",
+        "::",
+        ":",
+        "123456789012",
+        ".",
+        "10",
+        "255",
+        "/16",
+        "2600:1f14::",
+        "fd00::1",
+        "ip-10-0-1-23",
+        ".amazonaws.com",
+        ".cn",
+        "s3",
+        "s3://",
+        "my-bucket",
+        "/",
+        "=",
+        "\"",
+        "'",
+        " ",
+        "\n",
+        "--",
+        "FunctionName",
+        "bucket",
+        "AKIA",
+        "IOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "IQoJb3JpZ2luX2Vj",
+        "é",
+        "😀",
+        "o-",
+        "ou-",
+        "r-",
+        "mrk-",
+        "key/",
+        "account",
+        "\\",
+        "{",
+        "}",
+        ",",
+        "-",
+        "_",
+        "x",
+    ];
+    let d = detector("{}");
+    let mut seed: u64 = 0x1234_5678_9abc_def1;
+    for _ in 0..3000 {
+        let mut s = String::new();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 24) as usize;
+        for _ in 0..len {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+        }
+        for key in [None, Some("FunctionName"), Some("Bucket"), Some("KeyId")] {
+            let mut out = Vec::new();
+            d.find_in_value(key, &s, &mut out);
+            let mut last = 0;
+            for m in &out {
+                assert!(m.start < m.end && m.start >= last, "{s:?}: {out:?}");
+                assert!(
+                    s.is_char_boundary(m.start) && s.is_char_boundary(m.end),
+                    "{s:?}"
+                );
+                last = m.end;
+            }
+        }
+    }
+}
+
+/// Per-family timing on the clean and dense inputs (diagnostics only).
+#[test]
+#[ignore]
+fn speed_by_family() {
+    for (name, text) in [("clean", clean_mb()), ("dense", dense_mb())] {
+        for fam in crate::config::DETECTOR_FAMILIES {
+            let others: Vec<String> = crate::config::DETECTOR_FAMILIES
+                .iter()
+                .filter(|f| **f != fam)
+                .map(|f| format!("\"{f}\": false"))
+                .collect();
+            let d = detector(&format!("{{\"detectors\": {{{}}}}}", others.join(", ")));
+            let mut out = Vec::new();
+            let t = std::time::Instant::now();
+            for _ in 0..10 {
+                out.clear();
+                d.find(std::hint::black_box(&text), &mut out);
+            }
+            let us = t.elapsed().as_micros() / 10;
+            println!("{name} {fam}: {us} us/MB");
+        }
+    }
+}
