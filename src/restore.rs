@@ -3,7 +3,25 @@
 //! Unknown tokens (not issued by this exchange) pass through untouched. The
 //! longest issued token at a position wins (tokens only grow longer on a
 //! hash collision).
+//!
+//! ```
+//! use aws_masker::restore::{restore_json, Restorer};
+//! use aws_masker::token::{TokenKey, TokenMap};
+//!
+//! let key = TokenKey::new(b"0123456789abcdef0123456789abcdef");
+//! let mut map = TokenMap::new("AWS_".to_string());
+//! let t = map.issue(&key, "EC2", "i-0123456789abcdef0").to_string();
+//! let r = Restorer::new(&map);
+//! assert_eq!(r.restore_text(&format!("stop {t} now")), "stop i-0123456789abcdef0 now");
+//! // A stream must hold back a tail that more input could turn into a token.
+//! assert_eq!(r.holdback_len(&format!("stop {}", &t[..6])), 6);
+//! let body = format!(r#"{{"text": "{t}", "n": 1.50}}"#);
+//! let (out, n) = restore_json(&map, body.as_bytes(), false);
+//! assert_eq!(n, 1);
+//! assert_eq!(out.unwrap(), br#"{"text": "i-0123456789abcdef0", "n": 1.50}"#);
+//! ```
 
+use crate::json::{escape_into, rewrite_strings, WalkOptions};
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -17,16 +35,51 @@ pub enum Escape {
     Json,
 }
 
+/// One piece of restored output, as produced by [`Restorer::scan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'m> {
+    /// Input bytes `start..end`, copied as they are.
+    Verbatim(usize, usize),
+    /// The original of a token that stood here.
+    Original(&'m str),
+}
+
 /// Restores tokens of one exchange's [`TokenMap`].
 #[derive(Debug, Clone, Copy)]
 pub struct Restorer<'m> {
     map: &'m TokenMap,
+    /// Length in bytes of the longest issued token.
+    max_len: usize,
+    /// The prefix is non-empty printable ASCII with no character JSON
+    /// escapes specially, so a quick byte scan of raw JSON can rule
+    /// tokens out (see [`Restorer::json_may_need`]).
+    plain_prefix: bool,
+}
+
+/// Length of the longest token in `map`.
+pub(crate) fn max_token_len(map: &TokenMap) -> usize {
+    map.iter().map(|(t, _)| t.len()).max().unwrap_or(0)
 }
 
 impl<'m> Restorer<'m> {
     /// A restorer for the tokens in `map`.
     pub fn new(map: &'m TokenMap) -> Restorer<'m> {
-        Restorer { map }
+        Restorer::with_max_len(map, max_token_len(map))
+    }
+
+    /// A restorer when the longest token length is already known (it must
+    /// be [`max_token_len`] of `map`).
+    pub(crate) fn with_max_len(map: &'m TokenMap, max_len: usize) -> Restorer<'m> {
+        let prefix = map.prefix().as_bytes();
+        let plain_prefix = !prefix.is_empty()
+            && prefix
+                .iter()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'/'));
+        Restorer {
+            map,
+            max_len,
+            plain_prefix,
+        }
     }
 
     /// The token map behind this restorer.
@@ -36,21 +89,487 @@ impl<'m> Restorer<'m> {
 
     /// `text` with every issued token replaced by its original.
     pub fn restore_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        Cow::Borrowed(text)
+        if !self.may_contain_token(text.as_bytes()) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 32);
+        if self.restore_into(text, Escape::Raw, &mut out) == 0 {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(out)
+        }
     }
 
     /// Appends `text` to `out` with issued tokens replaced (escaped as
     /// `escape` says); returns how many tokens were replaced.
     pub fn restore_into(&self, text: &str, escape: Escape, out: &mut String) -> usize {
-        let _ = escape;
-        out.push_str(text);
-        0
+        self.restore_str_into(text, escape, false, out).0
+    }
+
+    /// Like [`restore_into`](Self::restore_into), but when `hold` is set,
+    /// stops at the first position whose rest of `text` could still grow
+    /// into an issued token (a proper prefix of one). Returns the number of
+    /// tokens replaced and where the held-back tail starts (`text.len()`
+    /// when nothing is held). `out` receives the restored text before it.
+    pub(crate) fn restore_str_into(
+        &self,
+        text: &str,
+        escape: Escape,
+        hold: bool,
+        out: &mut String,
+    ) -> (usize, usize) {
+        self.scan(text.as_bytes(), hold, |piece| match piece {
+            Piece::Verbatim(a, b) => match text.get(a..b) {
+                Some(s) => out.push_str(s),
+                // Unreachable: pieces end on token boundaries, which are
+                // char boundaries of valid UTF-8.
+                None => out.push_str(&String::from_utf8_lossy(
+                    text.as_bytes().get(a..b).unwrap_or_default(),
+                )),
+            },
+            Piece::Original(o) => push_original(o, escape, out),
+        })
+    }
+
+    /// Byte-level [`restore_str_into`](Self::restore_str_into) for text
+    /// that need not be UTF-8.
+    pub(crate) fn restore_bytes_into(
+        &self,
+        text: &[u8],
+        escape: Escape,
+        hold: bool,
+        out: &mut Vec<u8>,
+    ) -> (usize, usize) {
+        let mut esc = String::new();
+        self.scan(text, hold, |piece| match piece {
+            Piece::Verbatim(a, b) => out.extend_from_slice(text.get(a..b).unwrap_or_default()),
+            Piece::Original(o) => match escape {
+                Escape::Raw => out.extend_from_slice(o.as_bytes()),
+                Escape::Json => {
+                    esc.clear();
+                    escape_into(o, &mut esc);
+                    out.extend_from_slice(esc.as_bytes());
+                }
+            },
+        })
     }
 
     /// Length of the tail of `text` that must be held back in a stream
     /// because more input could still complete it into an issued token.
+    ///
+    /// This is the longest tail that is a proper prefix of an issued token,
+    /// a complete token included when a longer issued token starts with it.
     pub fn holdback_len(&self, text: &str) -> usize {
-        let _ = text;
+        let bytes = text.as_bytes();
+        if self.map.is_empty() {
+            return 0;
+        }
+        let n = bytes.len();
+        // A proper prefix is shorter than the longest token.
+        let start = n.saturating_sub(self.max_len.saturating_sub(1));
+        let mut from = start;
+        while from < n {
+            let Some(p) = self.next_candidate(bytes, from) else {
+                return 0;
+            };
+            if self.is_partial(bytes.get(p..).unwrap_or_default()) {
+                return n - p;
+            }
+            from = p + 1;
+        }
         0
+    }
+
+    /// The core scan: walks `text` left to right, replacing the longest
+    /// issued token at each position, and reports the output as pieces.
+    /// With `hold`, stops at the first position (not inside a replaced
+    /// token) where the rest of `text` is a proper prefix of an issued
+    /// token. Returns (tokens replaced, end of the output / start of the
+    /// held tail).
+    pub(crate) fn scan<F>(&self, text: &[u8], hold: bool, mut emit: F) -> (usize, usize)
+    where
+        F: FnMut(Piece<'m>),
+    {
+        let n = text.len();
+        if self.map.is_empty() {
+            if n > 0 {
+                emit(Piece::Verbatim(0, n));
+            }
+            return (0, n);
+        }
+        let prefix = self.map.prefix().as_bytes();
+        let mut last = 0;
+        let mut from = 0;
+        let mut count = 0;
+        while from < n {
+            let Some(p) = self.next_candidate(text, from) else {
+                break;
+            };
+            let rest = text.get(p..).unwrap_or_default();
+            if hold && rest.len() < self.max_len && self.is_partial(rest) {
+                if p > last {
+                    emit(Piece::Verbatim(last, p));
+                }
+                return (count, p);
+            }
+            if rest.starts_with(prefix) {
+                if let Some((len, orig)) = self.longest_at_bytes(rest) {
+                    if p > last {
+                        emit(Piece::Verbatim(last, p));
+                    }
+                    emit(Piece::Original(orig));
+                    count += 1;
+                    last = p + len;
+                    from = last;
+                    continue;
+                }
+            }
+            from = p + 1;
+        }
+        if n > last {
+            emit(Piece::Verbatim(last, n));
+        }
+        (count, n)
+    }
+
+    /// The next position at or after `from` where a token could start.
+    fn next_candidate(&self, text: &[u8], from: usize) -> Option<usize> {
+        match self.map.prefix().as_bytes().first() {
+            Some(&b) => memchr::memchr(b, text.get(from..)?).map(|i| from + i),
+            None => (from < text.len()).then_some(from),
+        }
+    }
+
+    /// Whether `rest` (a tail of the text) is a proper prefix of an issued
+    /// token.
+    fn is_partial(&self, rest: &[u8]) -> bool {
+        let prefix = self.map.prefix().as_bytes();
+        if rest.is_empty() || rest.len() >= self.max_len {
+            return false;
+        }
+        let shaped = if rest.len() < prefix.len() {
+            prefix.starts_with(rest)
+        } else {
+            rest.starts_with(prefix)
+        };
+        if !shaped {
+            return false;
+        }
+        match std::str::from_utf8(rest) {
+            Ok(s) => self.map.is_proper_prefix(s),
+            // Cut inside a multi-byte character of the prefix itself.
+            Err(_) => rest.len() < prefix.len(),
+        }
+    }
+
+    /// The longest issued token at the start of `rest`.
+    fn longest_at_bytes(&self, rest: &[u8]) -> Option<(usize, &'m str)> {
+        let window = rest.get(..self.max_len).unwrap_or(rest);
+        let s = match std::str::from_utf8(window) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(window.get(..e.valid_up_to())?).ok()?,
+        };
+        self.map.longest_at(s)
+    }
+
+    /// `s` restored (`None`: no token in it), adding the count to `count`.
+    pub(crate) fn restore_str(&self, s: &str, count: &mut usize) -> Option<String> {
+        if !self.may_contain_token(s.as_bytes()) {
+            return None;
+        }
+        let mut out = String::with_capacity(s.len() + 32);
+        let n = self.restore_into(s, Escape::Raw, &mut out);
+        *count += n;
+        (n > 0).then_some(out)
+    }
+
+    /// Whether `text` contains the token prefix at all (cheap pre-check).
+    pub(crate) fn may_contain_token(&self, text: &[u8]) -> bool {
+        if self.map.is_empty() {
+            return false;
+        }
+        let prefix = self.map.prefix().as_bytes();
+        prefix.is_empty() || memchr::memmem::find(text, prefix).is_some()
+    }
+
+    /// Whether raw JSON `data` might hold an issued token, or the start of
+    /// one at the end of a string literal, in one of its decoded strings.
+    /// `false` is a proof that restoring (even with hold-back) changes
+    /// nothing; `true` may be a false alarm.
+    pub(crate) fn json_may_need(&self, data: &[u8]) -> bool {
+        if self.map.is_empty() {
+            return false;
+        }
+        if !self.plain_prefix {
+            return true;
+        }
+        // A `\u00XX` escape could spell an ASCII prefix character.
+        for p in memchr::memchr_iter(b'\\', data) {
+            if data.get(p + 1..p + 4) == Some(b"u00".as_slice())
+                && matches!(data.get(p + 4), Some(b'0'..=b'7'))
+            {
+                return true;
+            }
+        }
+        let prefix = self.map.prefix().as_bytes();
+        let (first, tail) = match prefix.split_first() {
+            Some(x) => x,
+            None => return true,
+        };
+        'hits: for p in memchr::memchr_iter(*first, data) {
+            for (k, want) in tail.iter().enumerate() {
+                match data.get(p + 1 + k) {
+                    Some(b) if b == want => {}
+                    // End of a string (a prefix start to hold back), an
+                    // escape, or the end of data: could be a token.
+                    None | Some(b'"' | b'\\') => return true,
+                    Some(_) => continue 'hits,
+                }
+            }
+            return true;
+        }
+        false
+    }
+}
+
+fn push_original(o: &str, escape: Escape, out: &mut String) {
+    match escape {
+        Escape::Raw => out.push_str(o),
+        Escape::Json => escape_into(o, out),
+    }
+}
+
+/// `bytes` (any bytes, not necessarily UTF-8) with every issued token
+/// replaced by its original, escaped as `escape` says; `None` when nothing
+/// was replaced. Tokens are ASCII, so this works on any encoding that
+/// keeps ASCII as is.
+pub fn restore_bytes(map: &TokenMap, bytes: &[u8], escape: Escape) -> Option<Vec<u8>> {
+    restore_bytes_counted(&Restorer::new(map), bytes, escape).0
+}
+
+fn restore_bytes_counted(
+    r: &Restorer<'_>,
+    bytes: &[u8],
+    escape: Escape,
+) -> (Option<Vec<u8>>, usize) {
+    if !r.may_contain_token(bytes) {
+        return (None, 0);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 32);
+    let (n, _) = r.restore_bytes_into(bytes, escape, false, &mut out);
+    if n == 0 {
+        (None, 0)
+    } else {
+        (Some(out), n)
+    }
+}
+
+/// Restores tokens inside the string literals (keys included) of a JSON
+/// response body, leaving every other byte as it is; `thinking` text of
+/// thinking blocks stays untouched unless `restore_thinking`, and
+/// signatures, base64 and redacted data always do. A body that is not
+/// valid JSON is restored byte by byte, with originals JSON-escaped.
+///
+/// Returns the new body (`None` when nothing changed) and how many tokens
+/// were restored.
+pub fn restore_json(
+    map: &TokenMap,
+    body: &[u8],
+    restore_thinking: bool,
+) -> (Option<Vec<u8>>, usize) {
+    restore_json_with(&Restorer::new(map), body, restore_thinking)
+}
+
+/// [`restore_json`] with a ready restorer.
+pub(crate) fn restore_json_with(
+    r: &Restorer<'_>,
+    body: &[u8],
+    restore_thinking: bool,
+) -> (Option<Vec<u8>>, usize) {
+    if !r.json_may_need(body) {
+        return (None, 0);
+    }
+    match restore_json_strings(r, body, restore_thinking) {
+        Ok(res) => res,
+        Err(_) => restore_bytes_counted(r, body, Escape::Json),
+    }
+}
+
+/// [`restore_json`] without the fallback: an error when `body` is not JSON.
+pub(crate) fn restore_json_strings(
+    r: &Restorer<'_>,
+    body: &[u8],
+    restore_thinking: bool,
+) -> Result<(Option<Vec<u8>>, usize), crate::json::JsonError> {
+    let mut count = 0;
+    let opts = WalkOptions {
+        skip_thinking: !restore_thinking,
+    };
+    let out = rewrite_strings(body, opts, |_ctx, s| r.restore_str(s, &mut count))?;
+    Ok((out, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::TokenKey;
+
+    fn key() -> TokenKey {
+        TokenKey::new(b"restore test secret, 32 bytes...")
+    }
+
+    fn map_with(values: &[(&str, &str)]) -> (TokenMap, Vec<String>) {
+        let mut m = TokenMap::new("AWS_".into());
+        let tokens = values
+            .iter()
+            .map(|(kind, v)| m.issue(&key(), kind, v).to_string())
+            .collect();
+        (m, tokens)
+    }
+
+    #[test]
+    fn restore_text_replaces_tokens_and_borrows_otherwise() {
+        let (m, t) = map_with(&[("EC2", "i-0123456789abcdef0"), ("IP", "10.0.0.1")]);
+        let r = Restorer::new(&m);
+        let text = format!("{} and {}, {}{}", t[0], t[1], t[1], t[0]);
+        assert_eq!(
+            r.restore_text(&text),
+            "i-0123456789abcdef0 and 10.0.0.1, 10.0.0.1i-0123456789abcdef0"
+        );
+        assert!(matches!(r.restore_text("no tokens here"), Cow::Borrowed(_)));
+        assert!(matches!(
+            r.restore_text("AWS_ but AWS_EC2_00000000"),
+            Cow::Borrowed(_)
+        ));
+        // Unknown tokens and cut tokens pass through.
+        let cut = &t[0][..t[0].len() - 1];
+        let text = format!("AWS_EC2_deadbeef {cut} x");
+        assert_eq!(r.restore_text(&text), text);
+    }
+
+    #[test]
+    fn restore_into_escapes_and_counts() {
+        let (m, t) = map_with(&[("NAME", "a\"b\\c\nd")]);
+        let r = Restorer::new(&m);
+        let mut out = String::new();
+        let n = r.restore_into(&format!("[{}|{}]", t[0], t[0]), Escape::Json, &mut out);
+        assert_eq!(n, 2);
+        assert_eq!(out, r#"[a\"b\\c\nd|a\"b\\c\nd]"#);
+        out.clear();
+        assert_eq!(r.restore_into(&t[0], Escape::Raw, &mut out), 1);
+        assert_eq!(out, "a\"b\\c\nd");
+    }
+
+    /// A map where one token is a proper prefix of another (as after a
+    /// hash collision): the kind of the second spells the first's hash.
+    pub(crate) fn nested_map() -> (TokenMap, String, String) {
+        let mut m = TokenMap::new("AWS_".into());
+        let short = m.issue(&key(), "X", "short").to_string();
+        let hash = short.trim_start_matches("AWS_X_").to_string();
+        let long = m.issue(&key(), &format!("X_{hash}"), "long").to_string();
+        assert!(long.starts_with(&short) && long.len() > short.len());
+        (m, short, long)
+    }
+
+    #[test]
+    fn longest_token_wins_on_collision() {
+        let (m, short, long) = nested_map();
+        let r = Restorer::new(&m);
+        assert_eq!(r.restore_text(&format!("<{long}>")), "<long>");
+        assert_eq!(r.restore_text(&format!("<{short}>")), "<short>");
+        // A complete short token at the end may still become the long one.
+        assert_eq!(r.holdback_len(&format!("x {short}")), short.len());
+        assert_eq!(r.holdback_len(&format!("x {short}_")), short.len() + 1);
+        assert_eq!(r.holdback_len(&format!("x {long}")), 0);
+        let mut out = String::new();
+        let (n, from) = r.restore_str_into(&format!("x {short}"), Escape::Raw, true, &mut out);
+        assert_eq!((n, from, out.as_str()), (0, 2, "x "));
+    }
+
+    #[test]
+    fn holdback_covers_every_proper_prefix() {
+        let (m, t) = map_with(&[("EC2", "i-0123456789abcdef0")]);
+        let r = Restorer::new(&m);
+        let tok = &t[0];
+        for cut in 1..tok.len() {
+            let text = format!("before {}", &tok[..cut]);
+            assert_eq!(r.holdback_len(&text), cut, "{text}");
+        }
+        assert_eq!(r.holdback_len(&format!("before {tok}")), 0);
+        assert_eq!(r.holdback_len("before AWS_X"), 0);
+        assert_eq!(r.holdback_len("ABC"), 0);
+        assert_eq!(r.holdback_len(""), 0);
+        assert_eq!(r.holdback_len("é A"), 1);
+        let empty = TokenMap::new("AWS_".into());
+        assert_eq!(Restorer::new(&empty).holdback_len("AWS"), 0);
+    }
+
+    #[test]
+    fn held_scan_stops_at_partial_tail() {
+        let (m, t) = map_with(&[("EC2", "i-0123456789abcdef0")]);
+        let r = Restorer::new(&m);
+        let text = format!("{} then {}", t[0], &t[0][..5]);
+        let mut out = String::new();
+        let (n, from) = r.restore_str_into(&text, Escape::Raw, true, &mut out);
+        assert_eq!(n, 1);
+        assert_eq!(out, "i-0123456789abcdef0 then ");
+        assert_eq!(&text[from..], &t[0][..5]);
+    }
+
+    #[test]
+    fn restore_json_walks_strings_and_keeps_protected_fields() {
+        let (m, t) = map_with(&[("EC2", "i-0123456789abcdef0"), ("Q", "say \"hi\"")]);
+        let tok = &t[0];
+        let q = &t[1];
+        let body = format!(
+            r#"{{"content":[{{"type":"thinking","thinking":"{tok}","signature":"{tok}"}},{{"type":"text","text":"{tok} {q}"}},{{"type":"redacted_thinking","data":"{tok}"}}], "{tok}": 1.0e0 }}"#
+        );
+        let (out, n) = restore_json(&m, body.as_bytes(), false);
+        let out = String::from_utf8(out.unwrap()).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            out,
+            format!(
+                r#"{{"content":[{{"type":"thinking","thinking":"{tok}","signature":"{tok}"}},{{"type":"text","text":"i-0123456789abcdef0 say \"hi\""}},{{"type":"redacted_thinking","data":"{tok}"}}], "i-0123456789abcdef0": 1.0e0 }}"#
+            )
+        );
+        let (out, n) = restore_json(&m, body.as_bytes(), true);
+        assert_eq!(n, 4);
+        assert!(String::from_utf8(out.unwrap())
+            .unwrap()
+            .contains(r#""thinking":"i-0123456789abcdef0","signature":"AWS_"#));
+        // Nothing to do: None, and no count.
+        assert_eq!(
+            restore_json(&m, br#"{"a":"AWS_EC2_deadbeef"}"#, false),
+            (None, 0)
+        );
+    }
+
+    #[test]
+    fn restore_json_falls_back_on_invalid_json() {
+        let (m, t) = map_with(&[("Q", "a\"b")]);
+        let body = format!(r#"{{"text": "{}" "#, t[0]);
+        let (out, n) = restore_json(&m, body.as_bytes(), false);
+        assert_eq!(n, 1);
+        assert_eq!(out.unwrap(), br#"{"text": "a\"b" "#);
+        let mut bytes = b"\xff\xfe ".to_vec();
+        bytes.extend_from_slice(t[0].as_bytes());
+        bytes.push(0x80);
+        let out = restore_bytes(&m, &bytes, Escape::Raw).unwrap();
+        assert_eq!(out, b"\xff\xfe a\"b\x80");
+        assert_eq!(restore_bytes(&m, b"\xff AWS_", Escape::Raw), None);
+    }
+
+    #[test]
+    fn json_precheck_is_conservative() {
+        let (m, t) = map_with(&[("EC2", "i-0123456789abcdef0")]);
+        let r = Restorer::new(&m);
+        assert!(!r.json_may_need(br#"{"text":"Amazon AWS rocks, \u00e9"}"#));
+        assert!(r.json_may_need(br#"{"text":"ends with A"}"#));
+        assert!(r.json_may_need(br#"{"text":"ends with AWS"}"#));
+        assert!(r.json_may_need(br#"{"text":"\u0041WS_"}"#));
+        assert!(r.json_may_need(br#"{"text":"AW\u0053_"}"#));
+        assert!(r.json_may_need(format!(r#"{{"t":"{}"}}"#, t[0]).as_bytes()));
+        assert!(r.json_may_need(b"AW"));
     }
 }
