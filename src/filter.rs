@@ -1,1 +1,695 @@
-//! proxy-wasm glue (wasm32 only): filled in by the filter issue.
+//! proxy-wasm glue (wasm32 only): the root context (configuration, secret,
+//! metrics) and one HTTP context per exchange. Every decision that can be
+//! made without a host lives in [`crate::exchange`] and the engine; this
+//! file only moves bytes between the host and them.
+//!
+//! Host calls go through the thin wrappers in [`host`], which treat every
+//! unexpected status as "not available" instead of panicking as the SDK's
+//! own wrappers do: a panic traps the VM and fails every later request.
+//! `get_log_level`, `done` and `resume_http_response` are never called
+//! (they trap on Kong).
+
+use crate::config::{Config, DETECTOR_FAMILIES};
+use crate::exchange::{
+    classify_response, is_identity_encoding, method_without_body, Refusal, ResponseKind,
+    METRIC_PREFIX, REFUSAL_REASONS,
+};
+use crate::mask::{BodyKind, Engine, MaskReport};
+use crate::restore::{restore_json, Escape};
+use crate::stream::{SseRestorer, TextStreamRestorer};
+use crate::token::TokenMap;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, ContextType, LogLevel};
+use std::rc::Rc;
+
+/// Shared-data key of the generated secret, common to all workers.
+const SECRET_KEY: &str = "aws_masker.secret";
+/// Bytes of a generated secret.
+const GENERATED_SECRET_BYTES: usize = 32;
+
+proxy_wasm::main! {{
+    // Installs the SDK's panic hook, so a panic (a bug) is at least logged.
+    proxy_wasm::set_log_level(LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+}}
+
+/// Raw proxy-wasm ABI 0.2.1 host calls, never panicking.
+mod host {
+    use std::ptr::{null, null_mut};
+
+    const OK: u32 = 0;
+
+    pub const BUFFER_REQUEST_BODY: u32 = 0;
+    pub const BUFFER_RESPONSE_BODY: u32 = 1;
+    pub const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
+
+    pub const MAP_REQUEST_HEADERS: u32 = 0;
+    pub const MAP_RESPONSE_HEADERS: u32 = 2;
+
+    const METRIC_COUNTER: u32 = 0;
+
+    pub const LOG_INFO: u32 = 2;
+    pub const LOG_WARN: u32 = 3;
+    pub const LOG_ERROR: u32 = 4;
+
+    #[allow(clashing_extern_declarations)]
+    #[link(wasm_import_module = "env")]
+    extern "C" {
+        fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
+        fn proxy_get_buffer_bytes(
+            buffer_type: u32,
+            start: usize,
+            max_size: usize,
+            return_buffer_data: *mut *mut u8,
+            return_buffer_size: *mut usize,
+        ) -> u32;
+        fn proxy_set_buffer_bytes(
+            buffer_type: u32,
+            start: usize,
+            size: usize,
+            buffer_data: *const u8,
+            buffer_size: usize,
+        ) -> u32;
+        fn proxy_get_header_map_value(
+            map_type: u32,
+            key_data: *const u8,
+            key_size: usize,
+            return_value_data: *mut *mut u8,
+            return_value_size: *mut usize,
+        ) -> u32;
+        fn proxy_replace_header_map_value(
+            map_type: u32,
+            key_data: *const u8,
+            key_size: usize,
+            value_data: *const u8,
+            value_size: usize,
+        ) -> u32;
+        fn proxy_remove_header_map_value(
+            map_type: u32,
+            key_data: *const u8,
+            key_size: usize,
+        ) -> u32;
+        fn proxy_get_shared_data(
+            key_data: *const u8,
+            key_size: usize,
+            return_value_data: *mut *mut u8,
+            return_value_size: *mut usize,
+            return_cas: *mut u32,
+        ) -> u32;
+        fn proxy_set_shared_data(
+            key_data: *const u8,
+            key_size: usize,
+            value_data: *const u8,
+            value_size: usize,
+            cas: u32,
+        ) -> u32;
+        fn proxy_send_local_response(
+            status_code: u32,
+            status_code_details_data: *const u8,
+            status_code_details_size: usize,
+            body_data: *const u8,
+            body_size: usize,
+            headers_data: *const u8,
+            headers_size: usize,
+            grpc_status: i32,
+        ) -> u32;
+        fn proxy_define_metric(
+            metric_type: u32,
+            name_data: *const u8,
+            name_size: usize,
+            return_id: *mut u32,
+        ) -> u32;
+        fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    }
+
+    /// Takes ownership of memory the host allocated through
+    /// `proxy_on_memory_allocate` (a boxed slice of exactly `len` bytes).
+    fn owned(data: *mut u8, len: usize) -> Vec<u8> {
+        if data.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: the host filled `len` bytes it allocated with the SDK's
+        // `proxy_on_memory_allocate`, whose allocation has capacity `len`.
+        unsafe { Vec::from_raw_parts(data, len, len) }
+    }
+
+    pub fn log(level: u32, message: &str) {
+        // SAFETY: pointer and length of a live &str.
+        let _ = unsafe { proxy_log(level, message.as_ptr(), message.len()) };
+    }
+
+    /// `None`: the host has no such buffer or could not deliver it.
+    pub fn get_buffer(buffer_type: u32, start: usize, max_size: usize) -> Option<Vec<u8>> {
+        let mut data: *mut u8 = null_mut();
+        let mut len: usize = 0;
+        // SAFETY: out-pointers to live locals.
+        let status =
+            unsafe { proxy_get_buffer_bytes(buffer_type, start, max_size, &mut data, &mut len) };
+        let bytes = owned(data, len);
+        (status == OK && !data.is_null()).then_some(bytes)
+    }
+
+    pub fn set_buffer(buffer_type: u32, start: usize, size: usize, value: &[u8]) -> bool {
+        // SAFETY: pointer and length of a live slice.
+        let status = unsafe {
+            proxy_set_buffer_bytes(buffer_type, start, size, value.as_ptr(), value.len())
+        };
+        status == OK
+    }
+
+    /// A header value (lossy UTF-8), `None` when absent.
+    pub fn get_header(map_type: u32, name: &str) -> Option<String> {
+        let mut data: *mut u8 = null_mut();
+        let mut len: usize = 0;
+        // SAFETY: key is a live &str; out-pointers to live locals.
+        let status = unsafe {
+            proxy_get_header_map_value(map_type, name.as_ptr(), name.len(), &mut data, &mut len)
+        };
+        let bytes = owned(data, len);
+        (status == OK).then(|| String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub fn set_header(map_type: u32, name: &str, value: &str) {
+        // SAFETY: live &strs.
+        let _ = unsafe {
+            proxy_replace_header_map_value(
+                map_type,
+                name.as_ptr(),
+                name.len(),
+                value.as_ptr(),
+                value.len(),
+            )
+        };
+    }
+
+    pub fn remove_header(map_type: u32, name: &str) {
+        // SAFETY: live &str.
+        let _ = unsafe { proxy_remove_header_map_value(map_type, name.as_ptr(), name.len()) };
+    }
+
+    /// The value and CAS of a shared-data key; `(None, 0)` when absent or
+    /// when the host has no shared data.
+    pub fn get_shared_data(key: &str) -> (Option<Vec<u8>>, u32) {
+        let mut data: *mut u8 = null_mut();
+        let mut len: usize = 0;
+        let mut cas: u32 = 0;
+        // SAFETY: key is a live &str; out-pointers to live locals.
+        let status = unsafe {
+            proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut len, &mut cas)
+        };
+        let bytes = owned(data, len);
+        if status == OK && !data.is_null() {
+            (Some(bytes), cas)
+        } else {
+            (None, if status == OK { cas } else { 0 })
+        }
+    }
+
+    pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> bool {
+        // SAFETY: live slices.
+        let status = unsafe {
+            proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
+        };
+        status == OK
+    }
+
+    /// Sends a local reply; the exchange goes no further upstream.
+    pub fn send_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> bool {
+        let mut map = Vec::new();
+        map.extend_from_slice(&(headers.len() as u32).to_le_bytes());
+        for (k, v) in headers {
+            map.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            map.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        }
+        for (k, v) in headers {
+            map.extend_from_slice(k.as_bytes());
+            map.push(0);
+            map.extend_from_slice(v.as_bytes());
+            map.push(0);
+        }
+        // SAFETY: pointers and lengths of live buffers.
+        let status = unsafe {
+            proxy_send_local_response(
+                status,
+                null(),
+                0,
+                body.as_ptr(),
+                body.len(),
+                map.as_ptr(),
+                map.len(),
+                -1,
+            )
+        };
+        status == OK
+    }
+
+    pub fn define_counter(name: &str) -> Option<u32> {
+        let mut id: u32 = 0;
+        // SAFETY: live &str; out-pointer to a live local.
+        let status =
+            unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) };
+        (status == OK).then_some(id)
+    }
+
+    pub fn increment(id: u32, by: u64) {
+        let by = i64::try_from(by).unwrap_or(i64::MAX);
+        // SAFETY: plain values.
+        let _ = unsafe { proxy_increment_metric(id, by) };
+    }
+
+    /// Fills `buf` with random bytes (WASI `random_get`).
+    pub fn random(buf: &mut [u8]) -> bool {
+        getrandom::getrandom(buf).is_ok()
+    }
+}
+
+fn log_info(msg: &str) {
+    host::log(host::LOG_INFO, msg);
+}
+
+fn log_warn(msg: &str) {
+    host::log(host::LOG_WARN, msg);
+}
+
+fn log_error(msg: &str) {
+    host::log(host::LOG_ERROR, msg);
+}
+
+/// Counter ids, defined once per VM.
+#[derive(Debug, Default)]
+struct Metrics {
+    requests_masked: Option<u32>,
+    values_masked: Vec<(&'static str, u32)>,
+    values_restored: Option<u32>,
+    refusals: Vec<(&'static str, u32)>,
+    responses_passthrough: Option<u32>,
+}
+
+impl Metrics {
+    fn define() -> Metrics {
+        let counter = |name: &str| host::define_counter(&format!("{METRIC_PREFIX}{name}"));
+        let mut families: Vec<&'static str> = DETECTOR_FAMILIES.to_vec();
+        families.push("custom");
+        Metrics {
+            requests_masked: counter("requests_masked"),
+            values_masked: families
+                .into_iter()
+                .filter_map(|f| Some((f, counter(&format!("values_masked.{f}"))?)))
+                .collect(),
+            values_restored: counter("values_restored"),
+            refusals: REFUSAL_REASONS
+                .iter()
+                .filter_map(|r| Some((*r, counter(&format!("refusals.{r}"))?)))
+                .collect(),
+            responses_passthrough: counter("responses_passthrough"),
+        }
+    }
+
+    fn bump(id: Option<u32>, by: u64) {
+        if let (Some(id), true) = (id, by > 0) {
+            host::increment(id, by);
+        }
+    }
+
+    fn bump_named(list: &[(&'static str, u32)], name: &str, by: u64) {
+        if let Some((_, id)) = list.iter().find(|(n, _)| *n == name) {
+            Metrics::bump(Some(*id), by);
+        }
+    }
+
+    fn masked(&self, report: &MaskReport) {
+        Metrics::bump(self.requests_masked, 1);
+        for (family, n) in &report.by_family {
+            Metrics::bump_named(&self.values_masked, family.name(), *n);
+        }
+    }
+}
+
+/// What the root context hands every HTTP context.
+struct Shared {
+    engine: Engine,
+}
+
+#[derive(Default)]
+struct Root {
+    shared: Option<Rc<Shared>>,
+    metrics: Option<Rc<Metrics>>,
+}
+
+impl Root {
+    fn metrics(&mut self) -> Rc<Metrics> {
+        match &self.metrics {
+            Some(m) => Rc::clone(m),
+            None => {
+                let m = Rc::new(Metrics::define());
+                self.metrics = Some(Rc::clone(&m));
+                m
+            }
+        }
+    }
+}
+
+/// The generated secret, shared with the other workers through shared
+/// data when the host offers it.
+fn generated_secret() -> Option<Vec<u8>> {
+    let (existing, cas) = host::get_shared_data(SECRET_KEY);
+    if let Some(s) = existing.filter(|s| s.len() >= GENERATED_SECRET_BYTES) {
+        return Some(s);
+    }
+    let mut mine = vec![0u8; GENERATED_SECRET_BYTES];
+    if !host::random(&mut mine) {
+        return None;
+    }
+    // Another worker may win the race: whatever is stored is the secret.
+    let _ = host::set_shared_data(SECRET_KEY, &mine, cas);
+    match host::get_shared_data(SECRET_KEY).0 {
+        Some(stored) if stored.len() >= GENERATED_SECRET_BYTES => Some(stored),
+        _ => Some(mine),
+    }
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        let _ = self.metrics();
+        true
+    }
+
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let _ = self.metrics();
+        let raw =
+            host::get_buffer(host::BUFFER_PLUGIN_CONFIGURATION, 0, usize::MAX).unwrap_or_default();
+        let config = match Config::from_json(&raw) {
+            Ok(c) => c,
+            Err(e) => {
+                log_error(&format!("aws-masker: {e}"));
+                return false;
+            }
+        };
+        let secret = match &config.secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => match generated_secret() {
+                Some(s) => {
+                    log_warn(
+                        "aws-masker: no `secret` configured: tokens are keyed by a random secret and stay stable only for this gateway process; configure `secret` for tokens stable across restarts and gateways",
+                    );
+                    s
+                }
+                None => {
+                    log_error(
+                        "aws-masker: no `secret` configured and no random bytes available to generate one",
+                    );
+                    return false;
+                }
+            },
+        };
+        let engine = Engine::new(config, &secret);
+        self.shared = Some(Rc::new(Shared { engine }));
+        true
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Exchange {
+            id: context_id,
+            shared: self.shared.clone(),
+            metrics: self.metrics.clone().unwrap_or_default(),
+            request: Request::Idle,
+            tokens: None,
+            response: Response::Pass,
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+/// Request side state.
+enum Request {
+    /// Not processed (no body, or a method without one), or done.
+    Idle,
+    /// Buffering the body to end of stream.
+    Buffering(BodyKind),
+    /// Refused with a local reply: nothing more is forwarded.
+    Refused,
+}
+
+/// Response side state.
+enum Response {
+    /// Passed through untouched.
+    Pass,
+    /// SSE, restored chunk by chunk.
+    Sse(Box<SseRestorer>),
+    /// JSON, buffered to the end.
+    Json,
+    /// Text (or a JSON body too large to buffer), restored as a stream.
+    Text(Box<TextStreamRestorer>),
+}
+
+struct Exchange {
+    id: u32,
+    shared: Option<Rc<Shared>>,
+    metrics: Rc<Metrics>,
+    request: Request,
+    /// Tokens issued for this exchange's request; `None` when none was.
+    tokens: Option<TokenMap>,
+    response: Response,
+}
+
+impl Exchange {
+    fn refuse(&mut self, refusal: &Refusal) -> Action {
+        log_warn(&format!(
+            "aws-masker: refused request (context {}): {} {}",
+            self.id, refusal.status, refusal.reason
+        ));
+        Metrics::bump_named(&self.metrics.refusals, refusal.reason, 1);
+        self.request = Request::Refused;
+        host::send_response(
+            refusal.status,
+            &[("content-type", "application/json")],
+            &refusal.body(),
+        );
+        Action::Pause
+    }
+
+    fn max_body_bytes(&self) -> usize {
+        self.shared
+            .as_ref()
+            .map_or(crate::config::DEFAULT_MAX_BODY_BYTES, |s| {
+                s.engine.config().max_body_bytes
+            })
+    }
+
+    fn restore_thinking(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|s| s.engine.config().restore_thinking)
+    }
+
+    /// Masks the complete request body.
+    fn mask_request(&mut self, kind: BodyKind, body_size: usize) -> Action {
+        let Some(shared) = self.shared.clone() else {
+            return self.refuse(&Refusal::not_configured());
+        };
+        if body_size == 0 {
+            self.request = Request::Idle;
+            return Action::Continue;
+        }
+        let body = match host::get_buffer(host::BUFFER_REQUEST_BODY, 0, body_size) {
+            Some(b) if b.len() == body_size => b,
+            _ => return self.refuse(&Refusal::unreadable_body(body_size)),
+        };
+        let mut tokens = shared.engine.new_token_map();
+        let mut report = MaskReport::default();
+        match shared
+            .engine
+            .mask_body(&body, kind, &mut tokens, &mut report)
+        {
+            Err(e) => self.refuse(&Refusal::from_mask_error(&e)),
+            Ok(masked) => {
+                if let Some(new) = masked {
+                    let size = body_size.max(new.len());
+                    if !host::set_buffer(host::BUFFER_REQUEST_BODY, 0, size, &new) {
+                        return self.refuse(&Refusal::unreadable_body(body_size));
+                    }
+                }
+                if report.total() > 0 {
+                    self.metrics.masked(&report);
+                    log_info(&format!(
+                        "aws-masker: masked {} values in request (context {}): {}",
+                        report.total(),
+                        self.id,
+                        report.summary()
+                    ));
+                }
+                if !tokens.is_empty() {
+                    self.tokens = Some(tokens);
+                }
+                self.request = Request::Idle;
+                Action::Continue
+            }
+        }
+    }
+
+    fn count_restored(&self, n: u64) {
+        Metrics::bump(self.metrics.values_restored, n);
+    }
+
+    /// Replaces the current response chunk (`body_size` bytes) with `new`.
+    fn replace_response_chunk(body_size: usize, new: &[u8]) {
+        if body_size == 0 && new.is_empty() {
+            return;
+        }
+        let _ = host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size.max(new.len()), new);
+    }
+
+    fn stream_text(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Response::Text(r) = &mut self.response else {
+            return Action::Continue;
+        };
+        let chunk = if body_size > 0 {
+            host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let before = r.restored();
+        let mut out = Vec::with_capacity(chunk.len() + 64);
+        r.push(&chunk, &mut out);
+        if end_of_stream {
+            r.finish(&mut out);
+        }
+        let n = r.restored().saturating_sub(before);
+        if chunk.len() == body_size {
+            Exchange::replace_response_chunk(body_size, &out);
+        }
+        self.count_restored(n);
+        Action::Continue
+    }
+}
+
+impl Context for Exchange {}
+
+impl HttpContext for Exchange {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let method = host::get_header(host::MAP_REQUEST_HEADERS, ":method");
+        if end_of_stream || method_without_body(method.as_deref()) {
+            return Action::Continue;
+        }
+        let encoding = host::get_header(host::MAP_REQUEST_HEADERS, "content-encoding");
+        if !is_identity_encoding(encoding.as_deref()) {
+            return self.refuse(&Refusal::compressed(
+                encoding.as_deref().unwrap_or_default(),
+            ));
+        }
+        host::remove_header(host::MAP_REQUEST_HEADERS, "content-length");
+        host::set_header(host::MAP_REQUEST_HEADERS, "accept-encoding", "identity");
+        let content_type = host::get_header(host::MAP_REQUEST_HEADERS, "content-type");
+        self.request = Request::Buffering(BodyKind::from_content_type(content_type.as_deref()));
+        Action::Continue
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        match self.request {
+            Request::Idle => Action::Continue,
+            Request::Refused => Action::Pause,
+            Request::Buffering(kind) => {
+                let limit = self.max_body_bytes();
+                if body_size > limit {
+                    return self.refuse(&Refusal::too_large(limit));
+                }
+                if !end_of_stream {
+                    return Action::Pause;
+                }
+                self.mask_request(kind, body_size)
+            }
+        }
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let Some(tokens) = self.tokens.take() else {
+            return Action::Continue;
+        };
+        let content_type = host::get_header(host::MAP_RESPONSE_HEADERS, "content-type");
+        let encoding = host::get_header(host::MAP_RESPONSE_HEADERS, "content-encoding");
+        let kind = classify_response(content_type.as_deref(), encoding.as_deref());
+        if kind.is_passthrough() {
+            Metrics::bump(self.metrics.responses_passthrough, 1);
+            return Action::Continue;
+        }
+        host::remove_header(host::MAP_RESPONSE_HEADERS, "content-length");
+        self.response = match kind {
+            ResponseKind::Sse => {
+                Response::Sse(Box::new(SseRestorer::new(tokens, self.restore_thinking())))
+            }
+            ResponseKind::Json => {
+                self.tokens = Some(tokens);
+                Response::Json
+            }
+            _ => Response::Text(Box::new(TextStreamRestorer::new(tokens, Escape::Raw))),
+        };
+        Action::Continue
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        match &mut self.response {
+            Response::Pass => Action::Continue,
+            Response::Sse(r) => {
+                let chunk = if body_size > 0 {
+                    host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let before = r.restored();
+                let mut out = Vec::with_capacity(chunk.len() + 64);
+                r.push(&chunk, &mut out);
+                if end_of_stream {
+                    r.finish(&mut out);
+                }
+                let n = r.restored().saturating_sub(before);
+                if chunk.len() == body_size {
+                    Exchange::replace_response_chunk(body_size, &out);
+                }
+                self.count_restored(n);
+                Action::Continue
+            }
+            Response::Text(_) => self.stream_text(body_size, end_of_stream),
+            Response::Json => {
+                if !end_of_stream {
+                    let limit = self.max_body_bytes();
+                    if body_size <= limit {
+                        return Action::Pause;
+                    }
+                    log_warn(&format!(
+                        "aws-masker: JSON response (context {}) exceeds {limit} bytes; restoring it as a stream",
+                        self.id
+                    ));
+                    let tokens = self.tokens.take().unwrap_or_default();
+                    self.response =
+                        Response::Text(Box::new(TextStreamRestorer::new(tokens, Escape::Json)));
+                    return self.stream_text(body_size, end_of_stream);
+                }
+                let Some(tokens) = self.tokens.take() else {
+                    return Action::Continue;
+                };
+                self.response = Response::Pass;
+                if body_size == 0 {
+                    return Action::Continue;
+                }
+                let Some(body) = host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size) else {
+                    log_warn(&format!(
+                        "aws-masker: JSON response (context {}) could not be read; passed through",
+                        self.id
+                    ));
+                    return Action::Continue;
+                };
+                let (restored, n) = restore_json(&tokens, &body, self.restore_thinking());
+                if let Some(new) = restored {
+                    Exchange::replace_response_chunk(body_size, &new);
+                }
+                self.count_restored(n as u64);
+                Action::Continue
+            }
+        }
+    }
+}

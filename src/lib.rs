@@ -29,6 +29,7 @@
 
 pub mod config;
 pub mod detect;
+pub mod exchange;
 pub mod json;
 pub mod mask;
 pub mod restore;

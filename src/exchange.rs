@@ -1,0 +1,337 @@
+//! Host-agnostic pieces of one HTTP exchange, used by the proxy-wasm shell
+//! (`filter.rs`) and tested natively: which requests are processed, how a
+//! response is classified, the refusals and their Anthropic-shaped JSON
+//! error bodies.
+//!
+//! ```
+//! use aws_masker::exchange::{classify_response, Refusal, ResponseKind};
+//!
+//! assert_eq!(
+//!     classify_response(Some("text/event-stream; charset=utf-8"), None),
+//!     ResponseKind::Sse
+//! );
+//! let r = Refusal::too_large(1024);
+//! assert_eq!(r.status, 413);
+//! let body: serde_json::Value = serde_json::from_slice(&r.body()).unwrap();
+//! assert_eq!(body["error"]["type"], "request_too_large");
+//! ```
+
+use crate::mask::MaskError;
+
+/// Metric name prefix of every counter the filter defines.
+pub const METRIC_PREFIX: &str = "aws_masker.";
+
+/// Refusal reasons, in metrics spelling (`aws_masker.refusals.<reason>`).
+pub const REFUSAL_REASONS: [&str; 6] = [
+    "too_large",
+    "compressed",
+    "invalid_json",
+    "invalid_utf8",
+    "unreadable_body",
+    "not_configured",
+];
+
+/// Whether a request with this method carries no body to mask (`GET`,
+/// `HEAD`, `OPTIONS`): such requests pass through untouched.
+pub fn method_without_body(method: Option<&str>) -> bool {
+    method.is_some_and(|m| {
+        let m = m.trim();
+        m.eq_ignore_ascii_case("GET")
+            || m.eq_ignore_ascii_case("HEAD")
+            || m.eq_ignore_ascii_case("OPTIONS")
+    })
+}
+
+/// Whether a `content-encoding` header value means the body is not
+/// compressed: absent, empty, or only `identity`.
+pub fn is_identity_encoding(content_encoding: Option<&str>) -> bool {
+    content_encoding.is_none_or(|v| {
+        v.split(',').all(|e| {
+            let e = e.trim();
+            e.is_empty() || e.eq_ignore_ascii_case("identity")
+        })
+    })
+}
+
+/// How a response body is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// `text/event-stream`: restored event by event as it streams.
+    Sse,
+    /// JSON: buffered to the end, then restored inside string literals.
+    Json,
+    /// Other text (or no content type): restored as a text stream.
+    Text,
+    /// Compressed: passed through unmodified.
+    Compressed,
+    /// A binary content type: passed through unmodified.
+    Binary,
+}
+
+impl ResponseKind {
+    /// Whether the body is passed through unmodified.
+    pub fn is_passthrough(self) -> bool {
+        matches!(self, ResponseKind::Compressed | ResponseKind::Binary)
+    }
+}
+
+/// The lower-cased media type of a `content-type` value, without
+/// parameters.
+fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Classifies a response by its `content-type` and `content-encoding`.
+pub fn classify_response(
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+) -> ResponseKind {
+    if !is_identity_encoding(content_encoding) {
+        return ResponseKind::Compressed;
+    }
+    let Some(ct) = content_type else {
+        return ResponseKind::Text;
+    };
+    let e = essence(ct);
+    if e.is_empty() {
+        return ResponseKind::Text;
+    }
+    if e == "text/event-stream" {
+        return ResponseKind::Sse;
+    }
+    if e == "application/json" || e.ends_with("+json") {
+        return ResponseKind::Json;
+    }
+    let textual = e.starts_with("text/")
+        || e.ends_with("+xml")
+        || matches!(
+            e.as_str(),
+            "application/xml"
+                | "application/javascript"
+                | "application/x-ndjson"
+                | "application/jsonl"
+                | "application/x-www-form-urlencoded"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "application/problem+json"
+        );
+    if textual {
+        ResponseKind::Text
+    } else {
+        ResponseKind::Binary
+    }
+}
+
+/// A request the filter refuses to forward, and how it answers instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// HTTP status of the local reply.
+    pub status: u32,
+    /// Metrics spelling of the reason, one of [`REFUSAL_REASONS`].
+    pub reason: &'static str,
+    /// The Anthropic error `type`.
+    pub error_type: &'static str,
+    /// Human-readable message (never contains a request value).
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(
+        status: u32,
+        reason: &'static str,
+        error_type: &'static str,
+        message: String,
+    ) -> Refusal {
+        Refusal {
+            status,
+            reason,
+            error_type,
+            message: format!("aws-masker: {message}"),
+        }
+    }
+
+    /// The body is larger than `max_body_bytes` (413).
+    pub fn too_large(limit: usize) -> Refusal {
+        Refusal::new(
+            413,
+            "too_large",
+            "request_too_large",
+            format!(
+                "request body exceeds the masking limit of {limit} bytes (max_body_bytes); it was not forwarded"
+            ),
+        )
+    }
+
+    /// The request body is compressed and cannot be inspected (415).
+    pub fn compressed(encoding: &str) -> Refusal {
+        let encoding: String = encoding
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .take(40)
+            .collect();
+        Refusal::new(
+            415,
+            "compressed",
+            "invalid_request_error",
+            format!(
+                "compressed request bodies (content-encoding: {encoding}) cannot be inspected for AWS identifiers; send it uncompressed"
+            ),
+        )
+    }
+
+    /// The body could not be masked (400).
+    pub fn from_mask_error(err: &MaskError) -> Refusal {
+        match err {
+            MaskError::InvalidJson(e) => Refusal::new(
+                400,
+                "invalid_json",
+                "invalid_request_error",
+                format!("request body is not valid JSON ({e}); it was not forwarded"),
+            ),
+            MaskError::InvalidUtf8 { offset } => Refusal::new(
+                400,
+                "invalid_utf8",
+                "invalid_request_error",
+                format!(
+                    "request body is not valid UTF-8 text (byte {offset}); it was not forwarded"
+                ),
+            ),
+        }
+    }
+
+    /// The host announced a body it could not deliver, e.g. Kong spilled
+    /// it to a temporary file (413).
+    pub fn unreadable_body(size: usize) -> Refusal {
+        Refusal::new(
+            413,
+            "unreadable_body",
+            "request_too_large",
+            format!(
+                "the request body ({size} bytes) could not be read by the filter (the gateway buffered it outside memory; raise client_body_buffer_size); it was not forwarded"
+            ),
+        )
+    }
+
+    /// The filter has no valid configuration (500).
+    pub fn not_configured() -> Refusal {
+        Refusal::new(
+            500,
+            "not_configured",
+            "api_error",
+            "the filter has no valid configuration; request not forwarded".to_string(),
+        )
+    }
+
+    /// The JSON error body, shaped like the Anthropic API's own errors.
+    pub fn body(&self) -> Vec<u8> {
+        let v = serde_json::json!({
+            "type": "error",
+            "error": {"type": self.error_type, "message": self.message},
+        });
+        serde_json::to_vec(&v).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods() {
+        for m in ["GET", "get", "HEAD", "OPTIONS"] {
+            assert!(method_without_body(Some(m)), "{m}");
+        }
+        for m in ["POST", "PUT", "PATCH", "DELETE"] {
+            assert!(!method_without_body(Some(m)), "{m}");
+        }
+        assert!(!method_without_body(None));
+    }
+
+    #[test]
+    fn encodings() {
+        for e in [None, Some(""), Some("identity"), Some("Identity, identity")] {
+            assert!(is_identity_encoding(e), "{e:?}");
+        }
+        for e in [
+            Some("gzip"),
+            Some("br"),
+            Some("identity, gzip"),
+            Some("zstd"),
+        ] {
+            assert!(!is_identity_encoding(e), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn response_kinds() {
+        use ResponseKind::*;
+        let cases = [
+            (Some("text/event-stream"), None, Sse),
+            (
+                Some("text/event-stream; charset=utf-8"),
+                Some("identity"),
+                Sse,
+            ),
+            (Some("application/json"), None, Json),
+            (Some("Application/JSON; charset=utf-8"), None, Json),
+            (Some("application/problem+json"), None, Json),
+            (Some("text/plain"), None, Text),
+            (Some("text/html"), None, Text),
+            (Some("application/x-ndjson"), None, Text),
+            (None, None, Text),
+            (Some(""), None, Text),
+            (Some("image/png"), None, Binary),
+            (Some("application/octet-stream"), None, Binary),
+            (Some("application/pdf"), None, Binary),
+            (Some("application/json"), Some("gzip"), Compressed),
+            (Some("text/event-stream"), Some("br"), Compressed),
+        ];
+        for (ct, ce, want) in cases {
+            assert_eq!(classify_response(ct, ce), want, "{ct:?} {ce:?}");
+        }
+        assert!(Binary.is_passthrough() && Compressed.is_passthrough());
+        assert!(!Sse.is_passthrough() && !Json.is_passthrough() && !Text.is_passthrough());
+    }
+
+    #[test]
+    fn refusal_bodies_are_anthropic_errors() {
+        let refusals = [
+            Refusal::too_large(10),
+            Refusal::compressed("gzip"),
+            Refusal::compressed("x\"y\n\u{1}z"),
+            Refusal::from_mask_error(&MaskError::InvalidUtf8 { offset: 3 }),
+            Refusal::from_mask_error(&MaskError::InvalidJson(crate::json::JsonError {
+                offset: 7,
+                reason: "expected value",
+            })),
+            Refusal::unreadable_body(99),
+            Refusal::not_configured(),
+        ];
+        for r in refusals {
+            let v: serde_json::Value = serde_json::from_slice(&r.body()).unwrap();
+            assert_eq!(v["type"], "error");
+            assert_eq!(v["error"]["type"], r.error_type);
+            let msg = v["error"]["message"].as_str().unwrap();
+            assert!(msg.starts_with("aws-masker: "), "{msg}");
+            assert!(REFUSAL_REASONS.contains(&r.reason));
+            let want_type = if r.status == 413 {
+                "request_too_large"
+            } else if r.status == 500 {
+                "api_error"
+            } else {
+                "invalid_request_error"
+            };
+            assert_eq!(r.error_type, want_type);
+        }
+        assert_eq!(Refusal::compressed("gzip").status, 415);
+        assert_eq!(Refusal::unreadable_body(1).status, 413);
+        assert!(Refusal::unreadable_body(1)
+            .message
+            .contains("could not be read"));
+    }
+}

@@ -1,0 +1,1142 @@
+//! A proxy-wasm ABI 0.2.1 host on wasmtime, enough to drive the filter's
+//! `.wasm` through whole HTTP exchanges without a gateway.
+//!
+//! It emulates the two buffer behaviours the filter must cope with (see
+//! DESIGN.md, "Hosts and their quirks"):
+//! - [`Profile::Envoy`]: `set_buffer(0, len, data)` drains `len` bytes from
+//!   the front and prepends `data` (so a length covering the buffer replaces
+//!   it); the request body arrives in as many calls as the test chooses;
+//!   `Pause` on a body callback buffers (the next call sees the whole
+//!   buffered body).
+//! - [`Profile::Kong`]: `set_buffer` cuts the new data to the given length,
+//!   a length 0 at start 0 prepends; the request body arrives in one call;
+//!   in "spilled" mode the host announces the body size but
+//!   `get_buffer` answers `NotFound`.
+//!
+//! Any imported host function the test host does not implement traps with
+//! its name, and so do the ones that trap on Kong (`get_log_level`, `done`,
+//! `resume_http_response`); a trap fails the test with its message.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+use wasmtime::{
+    format_err, Caller, Config, Engine, Extern, Instance, Linker, Memory, Module, Result, Store,
+};
+
+/// proxy-wasm statuses.
+const OK: i32 = 0;
+const NOT_FOUND: i32 = 1;
+const BAD_ARGUMENT: i32 = 2;
+const CAS_MISMATCH: i32 = 8;
+
+/// Buffer types.
+const BUF_REQUEST_BODY: i32 = 0;
+const BUF_RESPONSE_BODY: i32 = 1;
+const BUF_VM_CONFIGURATION: i32 = 6;
+const BUF_PLUGIN_CONFIGURATION: i32 = 7;
+
+/// Map types.
+const MAP_REQUEST_HEADERS: i32 = 0;
+const MAP_RESPONSE_HEADERS: i32 = 2;
+
+/// Fuel per VM: a guard against an endless loop in the filter.
+const FUEL: u64 = 200_000_000_000;
+
+/// Which gateway's buffer semantics the host emulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Envoy.
+    Envoy,
+    /// Kong's ngx_wasm_module.
+    Kong,
+}
+
+/// proxy-wasm `Action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Continue,
+    Pause,
+}
+
+/// A reply the filter sent instead of forwarding.
+#[derive(Debug, Clone)]
+pub struct LocalResponse {
+    pub status: u32,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl LocalResponse {
+    /// The body as JSON (panics when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "local response body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+/// One HTTP exchange as the host sees it.
+#[derive(Debug, Default)]
+pub struct Http {
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    /// Request body bytes the filter currently sees (buffered).
+    request_buffer: Vec<u8>,
+    /// Response body bytes the filter currently sees (buffered).
+    response_buffer: Vec<u8>,
+    /// What reached the upstream.
+    pub upstream_body: Vec<u8>,
+    /// What reached the client.
+    pub downstream_body: Vec<u8>,
+    /// A local reply, if the filter sent one; the exchange then stops.
+    pub local_response: Option<LocalResponse>,
+    /// The filter paused at end of stream and never resumed.
+    pub request_stalled: bool,
+    pub response_stalled: bool,
+    /// Kong: the request body went to a temporary file.
+    spilled: bool,
+    pub request_headers_action: Option<Action>,
+    pub response_headers_action: Option<Action>,
+    /// How many response body callbacks returned `Pause`.
+    pub response_pauses: usize,
+}
+
+impl Http {
+    fn headers(&mut self, map: i32) -> Option<&mut Vec<(String, String)>> {
+        match map {
+            MAP_REQUEST_HEADERS => Some(&mut self.request_headers),
+            MAP_RESPONSE_HEADERS => Some(&mut self.response_headers),
+            _ => None,
+        }
+    }
+
+    /// A header of the forwarded request.
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        find(&self.request_headers, name)
+    }
+
+    /// A header of the forwarded response.
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        find(&self.response_headers, name)
+    }
+}
+
+fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A metric the filter defined.
+#[derive(Debug, Clone)]
+pub struct Metric {
+    pub name: String,
+    pub kind: i32,
+    pub value: u64,
+}
+
+/// Shared data, shared between VMs (workers) of one "gateway".
+pub type SharedData = Arc<Mutex<BTreeMap<String, (Vec<u8>, u32)>>>;
+
+/// The host state of one VM.
+pub struct HostState {
+    profile: Profile,
+    plugin_config: Vec<u8>,
+    /// (level, message) of every `proxy_log` call.
+    pub logs: Vec<(i32, String)>,
+    /// What the module wrote to stdout/stderr.
+    pub stdio: String,
+    pub metrics: Vec<Metric>,
+    shared: SharedData,
+    http: BTreeMap<u32, Http>,
+    current: u32,
+    seed: u64,
+}
+
+impl HostState {
+    fn http(&mut self) -> Result<&mut Http> {
+        let id = self.current;
+        self.http
+            .get_mut(&id)
+            .ok_or_else(|| format_err!("host call for HTTP data outside an HTTP context ({id})"))
+    }
+}
+
+fn engine_and_module() -> &'static (Engine, Module) {
+    static CELL: OnceLock<(Engine, Module)> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let path = std::env::var_os("AWS_MASKER_WASM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/wasm32-wasip1/release/aws_masker.wasm")
+            });
+        assert!(
+            path.is_file(),
+            "the filter's .wasm is missing at {}: run `make build` first (or set AWS_MASKER_WASM)",
+            path.display()
+        );
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).unwrap_or_else(|e| panic!("wasmtime engine: {e:?}"));
+        let module = Module::from_file(&engine, &path)
+            .unwrap_or_else(|e| panic!("compiling {}: {e:?}", path.display()));
+        (engine, module)
+    })
+}
+
+fn memory(caller: &mut Caller<'_, HostState>) -> Result<Memory> {
+    match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => Ok(m),
+        _ => Err(format_err!("module exports no memory")),
+    }
+}
+
+fn read(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> Result<Vec<u8>> {
+    let mem = memory(caller)?;
+    let (start, len) = (ptr as u32 as usize, len as u32 as usize);
+    mem.data(&caller)
+        .get(start..start.saturating_add(len))
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| format_err!("guest pointer out of bounds: {start}+{len}"))
+}
+
+fn read_string(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> Result<String> {
+    let bytes = read(caller, ptr, len)?;
+    String::from_utf8(bytes).map_err(|e| format_err!("guest string is not UTF-8: {e}"))
+}
+
+fn write(caller: &mut Caller<'_, HostState>, ptr: i32, bytes: &[u8]) -> Result<()> {
+    let mem = memory(caller)?;
+    let start = ptr as u32 as usize;
+    mem.data_mut(caller)
+        .get_mut(start..start + bytes.len())
+        .ok_or_else(|| format_err!("guest pointer out of bounds: {start}+{}", bytes.len()))?
+        .copy_from_slice(bytes);
+    Ok(())
+}
+
+fn write_u32(caller: &mut Caller<'_, HostState>, ptr: i32, v: u32) -> Result<()> {
+    write(caller, ptr, &v.to_le_bytes())
+}
+
+/// Copies `data` into memory the guest allocates, and stores its pointer
+/// and length at `ret_ptr` / `ret_len`.
+fn return_bytes(
+    caller: &mut Caller<'_, HostState>,
+    data: &[u8],
+    ret_ptr: i32,
+    ret_len: i32,
+) -> Result<()> {
+    let ptr = if data.is_empty() {
+        0
+    } else {
+        let alloc = caller
+            .get_export("proxy_on_memory_allocate")
+            .and_then(Extern::into_func)
+            .ok_or_else(|| format_err!("module exports no proxy_on_memory_allocate"))?
+            .typed::<i32, i32>(&caller)?;
+        let ptr = alloc.call(&mut *caller, data.len() as i32)?;
+        write(caller, ptr, data)?;
+        ptr
+    };
+    write_u32(caller, ret_ptr, ptr as u32)?;
+    write_u32(caller, ret_len, data.len() as u32)
+}
+
+fn serialize_map(map: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(map.len() as u32).to_le_bytes());
+    for (k, v) in map {
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    }
+    for (k, v) in map {
+        out.extend_from_slice(k.as_bytes());
+        out.push(0);
+        out.extend_from_slice(v.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+fn deserialize_map(bytes: &[u8]) -> Result<Vec<(String, String)>> {
+    let u32_at = |i: usize| -> Result<usize> {
+        let b = bytes
+            .get(i..i + 4)
+            .ok_or_else(|| format_err!("truncated header map"))?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let n = u32_at(0)?;
+    let mut sizes = Vec::with_capacity(n);
+    for i in 0..n {
+        sizes.push((u32_at(4 + 8 * i)?, u32_at(8 + 8 * i)?));
+    }
+    let mut pos = 4 + 8 * n;
+    let mut out = Vec::with_capacity(n);
+    for (kl, vl) in sizes {
+        let mut take = |len: usize| -> Result<String> {
+            let s = bytes
+                .get(pos..pos + len)
+                .ok_or_else(|| format_err!("truncated header map"))?;
+            pos += len + 1;
+            String::from_utf8(s.to_vec()).map_err(|e| format_err!("header not UTF-8: {e}"))
+        };
+        let k = take(kl)?;
+        let v = take(vl)?;
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Replaces part of a body buffer as the profile's host does.
+fn set_buffer(profile: Profile, buf: &mut Vec<u8>, start: usize, size: usize, data: &[u8]) -> i32 {
+    match profile {
+        Profile::Envoy => {
+            if start == 0 {
+                let drained = size.min(buf.len());
+                buf.drain(..drained);
+                buf.splice(0..0, data.iter().copied());
+                OK
+            } else if start >= buf.len() {
+                buf.extend_from_slice(data);
+                OK
+            } else {
+                BAD_ARGUMENT
+            }
+        }
+        Profile::Kong => {
+            if start == 0 && size == 0 {
+                buf.splice(0..0, data.iter().copied());
+            } else {
+                buf.truncate(start);
+                buf.extend_from_slice(&data[..size.min(data.len())]);
+            }
+            OK
+        }
+    }
+}
+
+fn trap<T>(what: &str) -> Result<T> {
+    Err(format_err!("{what}"))
+}
+
+fn linker(engine: &Engine) -> Result<Linker<HostState>> {
+    let mut l: Linker<HostState> = Linker::new(engine);
+    let env = "env";
+
+    l.func_wrap(
+        env,
+        "proxy_log",
+        |mut c: Caller<'_, HostState>, level: i32, ptr: i32, len: i32| -> Result<i32> {
+            let msg = read_string(&mut c, ptr, len)?;
+            c.data_mut().logs.push((level, msg));
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(env, "proxy_get_log_level", |_: i32| -> Result<i32> {
+        trap("proxy_get_log_level called: it traps on Kong, the filter must never call it")
+    })?;
+    l.func_wrap(env, "proxy_done", || -> Result<i32> {
+        trap("proxy_done called: it traps on Kong, the filter must never call it")
+    })?;
+    l.func_wrap(
+        env,
+        "proxy_get_current_time_nanoseconds",
+        |mut c: Caller<'_, HostState>, ret: i32| -> Result<i32> {
+            write(&mut c, ret, &now_nanos().to_le_bytes())?;
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_set_effective_context",
+        |mut c: Caller<'_, HostState>, id: i32| -> Result<i32> {
+            let id = id as u32;
+            let s = c.data_mut();
+            if s.http.contains_key(&id) {
+                s.current = id;
+                Ok(OK)
+            } else {
+                Ok(BAD_ARGUMENT)
+            }
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_continue_stream",
+        |_: Caller<'_, HostState>, stream: i32| -> Result<i32> {
+            match stream {
+                0 => Ok(OK),
+                1 => trap("proxy_continue_stream(HttpResponse) (resume_http_response) called: it traps on Kong"),
+                other => trap(&format!("proxy_continue_stream({other}) not supported")),
+            }
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_close_stream",
+        |mut c: Caller<'_, HostState>, _stream: i32| -> Result<i32> {
+            c.data_mut().http()?.request_stalled = true;
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_get_property",
+        |_: Caller<'_, HostState>, _p: i32, _l: i32, _rp: i32, _rl: i32| -> Result<i32> {
+            Ok(NOT_FOUND)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_set_property",
+        |_: Caller<'_, HostState>, _p: i32, _l: i32, _v: i32, _vl: i32| -> Result<i32> { Ok(OK) },
+    )?;
+
+    // Buffers.
+    l.func_wrap(
+        env,
+        "proxy_get_buffer_bytes",
+        |mut c: Caller<'_, HostState>,
+         kind: i32,
+         start: i32,
+         max: i32,
+         ret_ptr: i32,
+         ret_len: i32|
+         -> Result<i32> {
+            let (start, max) = (start as u32 as usize, max as u32 as usize);
+            let data = {
+                let s = c.data_mut();
+                let buf = match kind {
+                    BUF_PLUGIN_CONFIGURATION => s.plugin_config.clone(),
+                    BUF_VM_CONFIGURATION => Vec::new(),
+                    BUF_REQUEST_BODY => {
+                        let h = s.http()?;
+                        if h.spilled {
+                            return Ok(NOT_FOUND);
+                        }
+                        h.request_buffer.clone()
+                    }
+                    BUF_RESPONSE_BODY => s.http()?.response_buffer.clone(),
+                    other => {
+                        return trap(&format!(
+                            "proxy_get_buffer_bytes: buffer type {other} not implemented"
+                        ))
+                    }
+                };
+                if buf.is_empty() || start >= buf.len() {
+                    return Ok(NOT_FOUND);
+                }
+                let end = start.saturating_add(max).min(buf.len());
+                buf[start..end].to_vec()
+            };
+            return_bytes(&mut c, &data, ret_ptr, ret_len)?;
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_set_buffer_bytes",
+        |mut c: Caller<'_, HostState>,
+         kind: i32,
+         start: i32,
+         size: i32,
+         ptr: i32,
+         len: i32|
+         -> Result<i32> {
+            let data = read(&mut c, ptr, len)?;
+            let (start, size) = (start as u32 as usize, size as u32 as usize);
+            let s = c.data_mut();
+            let profile = s.profile;
+            let h = s.http()?;
+            let buf = match kind {
+                BUF_REQUEST_BODY => &mut h.request_buffer,
+                BUF_RESPONSE_BODY => &mut h.response_buffer,
+                other => {
+                    return trap(&format!(
+                        "proxy_set_buffer_bytes: buffer type {other} not supported"
+                    ))
+                }
+            };
+            Ok(set_buffer(profile, buf, start, size, &data))
+        },
+    )?;
+
+    // Header maps.
+    l.func_wrap(
+        env,
+        "proxy_get_header_map_value",
+        |mut c: Caller<'_, HostState>,
+         map: i32,
+         kp: i32,
+         kl: i32,
+         ret_ptr: i32,
+         ret_len: i32|
+         -> Result<i32> {
+            let key = read_string(&mut c, kp, kl)?;
+            let value = {
+                let h = c.data_mut().http()?;
+                let Some(headers) = h.headers(map) else {
+                    return trap(&format!("header map type {map} not implemented"));
+                };
+                find(headers, &key).map(|v| v.as_bytes().to_vec())
+            };
+            match value {
+                Some(v) => {
+                    return_bytes(&mut c, &v, ret_ptr, ret_len)?;
+                    Ok(OK)
+                }
+                None => Ok(NOT_FOUND),
+            }
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_replace_header_map_value",
+        |mut c: Caller<'_, HostState>,
+         map: i32,
+         kp: i32,
+         kl: i32,
+         vp: i32,
+         vl: i32|
+         -> Result<i32> {
+            let key = read_string(&mut c, kp, kl)?.to_ascii_lowercase();
+            let value = read_string(&mut c, vp, vl)?;
+            let h = c.data_mut().http()?;
+            let Some(headers) = h.headers(map) else {
+                return trap(&format!("header map type {map} not implemented"));
+            };
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
+            headers.push((key, value));
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_add_header_map_value",
+        |mut c: Caller<'_, HostState>,
+         map: i32,
+         kp: i32,
+         kl: i32,
+         vp: i32,
+         vl: i32|
+         -> Result<i32> {
+            let key = read_string(&mut c, kp, kl)?.to_ascii_lowercase();
+            let value = read_string(&mut c, vp, vl)?;
+            let h = c.data_mut().http()?;
+            let Some(headers) = h.headers(map) else {
+                return trap(&format!("header map type {map} not implemented"));
+            };
+            headers.push((key, value));
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_remove_header_map_value",
+        |mut c: Caller<'_, HostState>, map: i32, kp: i32, kl: i32| -> Result<i32> {
+            let key = read_string(&mut c, kp, kl)?;
+            let h = c.data_mut().http()?;
+            let Some(headers) = h.headers(map) else {
+                return trap(&format!("header map type {map} not implemented"));
+            };
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_get_header_map_pairs",
+        |mut c: Caller<'_, HostState>, map: i32, ret_ptr: i32, ret_len: i32| -> Result<i32> {
+            let data = {
+                let h = c.data_mut().http()?;
+                let Some(headers) = h.headers(map) else {
+                    return trap(&format!("header map type {map} not implemented"));
+                };
+                serialize_map(headers)
+            };
+            return_bytes(&mut c, &data, ret_ptr, ret_len)?;
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_set_header_map_pairs",
+        |mut c: Caller<'_, HostState>, map: i32, ptr: i32, len: i32| -> Result<i32> {
+            let bytes = read(&mut c, ptr, len)?;
+            let pairs = deserialize_map(&bytes)?;
+            let h = c.data_mut().http()?;
+            let Some(headers) = h.headers(map) else {
+                return trap(&format!("header map type {map} not implemented"));
+            };
+            *headers = pairs;
+            Ok(OK)
+        },
+    )?;
+
+    // Local replies.
+    l.func_wrap(
+        env,
+        "proxy_send_local_response",
+        |mut c: Caller<'_, HostState>,
+         status: i32,
+         _dp: i32,
+         _dl: i32,
+         bp: i32,
+         bl: i32,
+         hp: i32,
+         hl: i32,
+         _grpc: i32|
+         -> Result<i32> {
+            let body = read(&mut c, bp, bl)?;
+            let headers = if hl == 0 {
+                Vec::new()
+            } else {
+                deserialize_map(&read(&mut c, hp, hl)?)?
+            };
+            let h = c.data_mut().http()?;
+            if h.local_response.is_some() {
+                return trap("proxy_send_local_response called twice in one exchange");
+            }
+            h.local_response = Some(LocalResponse {
+                status: status as u32,
+                headers,
+                body,
+            });
+            Ok(OK)
+        },
+    )?;
+
+    // Metrics.
+    l.func_wrap(
+        env,
+        "proxy_define_metric",
+        |mut c: Caller<'_, HostState>, kind: i32, np: i32, nl: i32, ret: i32| -> Result<i32> {
+            let name = read_string(&mut c, np, nl)?;
+            let metrics = &mut c.data_mut().metrics;
+            let id = match metrics.iter().position(|m| m.name == name) {
+                Some(i) => i,
+                None => {
+                    metrics.push(Metric {
+                        name,
+                        kind,
+                        value: 0,
+                    });
+                    metrics.len() - 1
+                }
+            };
+            write_u32(&mut c, ret, id as u32 + 1)?;
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_increment_metric",
+        |mut c: Caller<'_, HostState>, id: i32, by: i64| -> Result<i32> {
+            let Some(m) = c
+                .data_mut()
+                .metrics
+                .get_mut((id as u32 as usize).wrapping_sub(1))
+            else {
+                return Ok(NOT_FOUND);
+            };
+            m.value = m.value.saturating_add_signed(by);
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_record_metric",
+        |mut c: Caller<'_, HostState>, id: i32, value: i64| -> Result<i32> {
+            let Some(m) = c
+                .data_mut()
+                .metrics
+                .get_mut((id as u32 as usize).wrapping_sub(1))
+            else {
+                return Ok(NOT_FOUND);
+            };
+            m.value = value as u64;
+            Ok(OK)
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_get_metric",
+        |mut c: Caller<'_, HostState>, id: i32, ret: i32| -> Result<i32> {
+            let Some(v) = c
+                .data()
+                .metrics
+                .get((id as u32 as usize).wrapping_sub(1))
+                .map(|m| m.value)
+            else {
+                return Ok(NOT_FOUND);
+            };
+            write(&mut c, ret, &v.to_le_bytes())?;
+            Ok(OK)
+        },
+    )?;
+
+    // Shared data.
+    l.func_wrap(
+        env,
+        "proxy_get_shared_data",
+        |mut c: Caller<'_, HostState>,
+         kp: i32,
+         kl: i32,
+         ret_ptr: i32,
+         ret_len: i32,
+         ret_cas: i32|
+         -> Result<i32> {
+            let key = read_string(&mut c, kp, kl)?;
+            let entry = c
+                .data()
+                .shared
+                .lock()
+                .map_err(|_| format_err!("shared data lock poisoned"))?
+                .get(&key)
+                .cloned();
+            match entry {
+                Some((value, cas)) => {
+                    return_bytes(&mut c, &value, ret_ptr, ret_len)?;
+                    write_u32(&mut c, ret_cas, cas)?;
+                    Ok(OK)
+                }
+                None => Ok(NOT_FOUND),
+            }
+        },
+    )?;
+    l.func_wrap(
+        env,
+        "proxy_set_shared_data",
+        |mut c: Caller<'_, HostState>,
+         kp: i32,
+         kl: i32,
+         vp: i32,
+         vl: i32,
+         cas: i32|
+         -> Result<i32> {
+            let key = read_string(&mut c, kp, kl)?;
+            let value = read(&mut c, vp, vl)?;
+            let shared = c.data().shared.clone();
+            let mut map = shared
+                .lock()
+                .map_err(|_| format_err!("shared data lock poisoned"))?;
+            let current = map.get(&key).map_or(0, |(_, c)| *c);
+            if cas != 0 && cas as u32 != current {
+                return Ok(CAS_MISMATCH);
+            }
+            map.insert(key, (value, current + 1));
+            Ok(OK)
+        },
+    )?;
+
+    // WASI preview 1, as far as the module needs it.
+    let wasi = "wasi_snapshot_preview1";
+    l.func_wrap(
+        wasi,
+        "fd_write",
+        |mut c: Caller<'_, HostState>, fd: i32, iovs: i32, n: i32, ret: i32| -> Result<i32> {
+            let mut total = 0u32;
+            for i in 0..n {
+                let iov = read(&mut c, iovs + 8 * i, 8)?;
+                let ptr = i32::from_le_bytes([iov[0], iov[1], iov[2], iov[3]]);
+                let len = i32::from_le_bytes([iov[4], iov[5], iov[6], iov[7]]);
+                let bytes = read(&mut c, ptr, len)?;
+                total += bytes.len() as u32;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                c.data_mut().stdio.push_str(&format!("[fd {fd}] {text}"));
+            }
+            write_u32(&mut c, ret, total)?;
+            Ok(0)
+        },
+    )?;
+    l.func_wrap(
+        wasi,
+        "random_get",
+        |mut c: Caller<'_, HostState>, ptr: i32, len: i32| -> Result<i32> {
+            let mut bytes = Vec::with_capacity(len as u32 as usize);
+            while bytes.len() < len as u32 as usize {
+                let s = c.data_mut();
+                // xorshift64*, seeded randomly per VM.
+                s.seed ^= s.seed >> 12;
+                s.seed ^= s.seed << 25;
+                s.seed ^= s.seed >> 27;
+                let v = s.seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            bytes.truncate(len as u32 as usize);
+            write(&mut c, ptr, &bytes)?;
+            Ok(0)
+        },
+    )?;
+    l.func_wrap(
+        wasi,
+        "clock_time_get",
+        |mut c: Caller<'_, HostState>, _id: i32, _precision: i64, ret: i32| -> Result<i32> {
+            write(&mut c, ret, &now_nanos().to_le_bytes())?;
+            Ok(0)
+        },
+    )?;
+    for (sizes, get) in [
+        ("environ_sizes_get", "environ_get"),
+        ("args_sizes_get", "args_get"),
+    ] {
+        l.func_wrap(
+            wasi,
+            sizes,
+            |mut c: Caller<'_, HostState>, count: i32, size: i32| -> Result<i32> {
+                write_u32(&mut c, count, 0)?;
+                write_u32(&mut c, size, 0)?;
+                Ok(0)
+            },
+        )?;
+        l.func_wrap(wasi, get, |_: i32, _: i32| -> Result<i32> { Ok(0) })?;
+    }
+    l.func_wrap(wasi, "proc_exit", |code: i32| -> Result<()> {
+        trap(&format!("proc_exit({code}) called"))
+    })?;
+    l.func_wrap(wasi, "fd_close", |_: i32| -> Result<i32> { Ok(0) })?;
+    // EBADF: the module has no files.
+    l.func_wrap(
+        wasi,
+        "fd_seek",
+        |_: i32, _: i64, _: i32, _: i32| -> Result<i32> { Ok(8) },
+    )?;
+    l.func_wrap(wasi, "fd_fdstat_get", |_: i32, _: i32| -> Result<i32> {
+        Ok(8)
+    })?;
+    Ok(l)
+}
+
+/// One VM (one gateway worker) running the filter.
+pub struct Vm {
+    store: Store<HostState>,
+    instance: Instance,
+    root: u32,
+    next_id: u32,
+    pub configured: bool,
+}
+
+impl Vm {
+    /// A VM with its own shared data.
+    pub fn new(profile: Profile, config: &str) -> Vm {
+        Vm::with_shared(profile, config, SharedData::default())
+    }
+
+    /// A VM configured with `config`; panics when `on_configure` fails.
+    pub fn with_shared(profile: Profile, config: &str, shared: SharedData) -> Vm {
+        let vm = Vm::try_new(profile, config, shared);
+        assert!(
+            vm.configured,
+            "on_configure rejected {config:?}; logs:\n{}",
+            vm.log_text()
+        );
+        vm
+    }
+
+    /// A VM whose `on_configure` may fail (see [`Vm::configured`]).
+    pub fn try_new(profile: Profile, config: &str, shared: SharedData) -> Vm {
+        let (engine, module) = engine_and_module();
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            | 1;
+        let state = HostState {
+            profile,
+            plugin_config: config.as_bytes().to_vec(),
+            logs: Vec::new(),
+            stdio: String::new(),
+            metrics: Vec::new(),
+            shared,
+            http: BTreeMap::new(),
+            current: 0,
+            seed,
+        };
+        let mut store = Store::new(engine, state);
+        store
+            .set_fuel(FUEL)
+            .unwrap_or_else(|e| panic!("set_fuel: {e:?}"));
+        let mut l = linker(engine).unwrap_or_else(|e| panic!("linker: {e:?}"));
+        for import in module.imports() {
+            let (m, n) = (import.module().to_string(), import.name().to_string());
+            if l.get(&mut store, &m, &n).is_ok() {
+                continue;
+            }
+            let wasmtime::ExternType::Func(ty) = import.ty() else {
+                panic!("module imports a non-function {m}::{n}");
+            };
+            let what = format!("host function {m}::{n} is not implemented by the test host");
+            l.func_new(&m, &n, ty, move |_, _, _| Err(format_err!("{what}")))
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        }
+        let instance = l
+            .instantiate(&mut store, module)
+            .unwrap_or_else(|e| panic!("instantiating the filter: {e:?}"));
+        let mut vm = Vm {
+            store,
+            instance,
+            root: 1,
+            next_id: 2,
+            configured: false,
+        };
+        assert!(
+            vm.has_export("proxy_abi_version_0_2_1"),
+            "module does not export proxy_abi_version_0_2_1"
+        );
+        for start in ["_initialize", "_start"] {
+            if vm.has_export(start) {
+                vm.call::<(), ()>(start, ());
+            }
+        }
+        vm.call::<(i32, i32), ()>("proxy_on_context_create", (vm.root as i32, 0));
+        let started = vm.call::<(i32, i32), i32>("proxy_on_vm_start", (vm.root as i32, 0));
+        assert_eq!(
+            started,
+            1,
+            "proxy_on_vm_start failed; logs:\n{}",
+            vm.log_text()
+        );
+        let len = config.len() as i32;
+        vm.configured =
+            vm.call::<(i32, i32), i32>("proxy_on_configure", (vm.root as i32, len)) == 1;
+        vm
+    }
+
+    fn has_export(&mut self, name: &str) -> bool {
+        self.instance.get_export(&mut self.store, name).is_some()
+    }
+
+    fn call<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(&mut self, name: &str, p: P) -> R {
+        let f = self
+            .instance
+            .get_typed_func::<P, R>(&mut self.store, name)
+            .unwrap_or_else(|e| panic!("export {name}: {e:?}"));
+        match f.call(&mut self.store, p) {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "wasm trap in {name}: {e:?}\nlogs:\n{}\nstdio:\n{}",
+                self.log_text(),
+                self.store.data().stdio
+            ),
+        }
+    }
+
+    fn action(&self, name: &str, v: i32) -> Action {
+        match v {
+            0 => Action::Continue,
+            1 => Action::Pause,
+            other => panic!("{name} returned unknown action {other}"),
+        }
+    }
+
+    /// Every log line, one per line, prefixed with its level.
+    pub fn log_text(&self) -> String {
+        self.store
+            .data()
+            .logs
+            .iter()
+            .map(|(l, m)| format!("[{l}] {m}\n"))
+            .collect()
+    }
+
+    /// Log lines at `level` (2 info, 3 warn, 4 error).
+    pub fn logs_at(&self, level: i32) -> Vec<String> {
+        self.store
+            .data()
+            .logs
+            .iter()
+            .filter(|(l, _)| *l == level)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// The value of a metric by name; `None` when it was never defined.
+    pub fn metric(&self, name: &str) -> Option<u64> {
+        self.store
+            .data()
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.value)
+    }
+
+    /// Every defined metric.
+    pub fn metrics(&self) -> &[Metric] {
+        &self.store.data().metrics
+    }
+
+    /// The exchange with context `id`.
+    pub fn http(&self, id: u32) -> &Http {
+        self.store
+            .data()
+            .http
+            .get(&id)
+            .unwrap_or_else(|| panic!("no exchange {id}"))
+    }
+
+    fn http_mut(&mut self, id: u32) -> &mut Http {
+        self.store
+            .data_mut()
+            .http
+            .get_mut(&id)
+            .unwrap_or_else(|| panic!("no exchange {id}"))
+    }
+
+    fn stopped(&self, id: u32) -> bool {
+        self.http(id).local_response.is_some()
+    }
+
+    /// Starts an exchange; returns its context id.
+    pub fn new_exchange(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.store.data_mut().http.insert(id, Http::default());
+        self.call::<(i32, i32), ()>("proxy_on_context_create", (id as i32, self.root as i32));
+        id
+    }
+
+    /// Kong: the request body of `id` spills to a file.
+    pub fn set_spilled(&mut self, id: u32) {
+        self.http_mut(id).spilled = true;
+    }
+
+    fn enter(&mut self, id: u32) {
+        self.store.data_mut().current = id;
+    }
+
+    /// Delivers the request headers.
+    pub fn request_headers(&mut self, id: u32, headers: &[(&str, &str)], end_of_stream: bool) {
+        let h = self.http_mut(id);
+        h.request_headers = headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        self.enter(id);
+        let n = headers.len() as i32;
+        let a = self.call::<(i32, i32, i32), i32>(
+            "proxy_on_request_headers",
+            (id as i32, n, end_of_stream as i32),
+        );
+        let a = self.action("proxy_on_request_headers", a);
+        self.http_mut(id).request_headers_action = Some(a);
+    }
+
+    /// Delivers the request body: chunk by chunk (Envoy) or whole in one
+    /// call (Kong). The last chunk ends the stream.
+    pub fn request_body(&mut self, id: u32, chunks: &[&[u8]]) {
+        let calls: Vec<Vec<u8>> = match self.store.data().profile {
+            Profile::Kong => vec![chunks.concat()],
+            Profile::Envoy if chunks.is_empty() => vec![Vec::new()],
+            Profile::Envoy => chunks.iter().map(|c| c.to_vec()).collect(),
+        };
+        let last = calls.len() - 1;
+        for (i, chunk) in calls.into_iter().enumerate() {
+            if self.stopped(id) {
+                return;
+            }
+            let eos = i == last;
+            let h = self.http_mut(id);
+            h.request_buffer.extend_from_slice(&chunk);
+            let size = h.request_buffer.len() as i32;
+            self.enter(id);
+            let a = self.call::<(i32, i32, i32), i32>(
+                "proxy_on_request_body",
+                (id as i32, size, eos as i32),
+            );
+            let a = self.action("proxy_on_request_body", a);
+            if self.stopped(id) {
+                return;
+            }
+            let h = self.http_mut(id);
+            match a {
+                Action::Continue => {
+                    let buf = std::mem::take(&mut h.request_buffer);
+                    h.upstream_body.extend_from_slice(&buf);
+                }
+                Action::Pause if eos => h.request_stalled = true,
+                Action::Pause => {}
+            }
+        }
+    }
+
+    /// Delivers the response headers.
+    pub fn response_headers(&mut self, id: u32, headers: &[(&str, &str)], end_of_stream: bool) {
+        if self.stopped(id) {
+            return;
+        }
+        let h = self.http_mut(id);
+        h.response_headers = headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        self.enter(id);
+        let n = headers.len() as i32;
+        let a = self.call::<(i32, i32, i32), i32>(
+            "proxy_on_response_headers",
+            (id as i32, n, end_of_stream as i32),
+        );
+        let a = self.action("proxy_on_response_headers", a);
+        self.http_mut(id).response_headers_action = Some(a);
+    }
+
+    /// Delivers the response body in `chunks`; the last ends the stream.
+    pub fn response_body(&mut self, id: u32, chunks: &[&[u8]]) {
+        let calls: Vec<&[u8]> = if chunks.is_empty() {
+            vec![&[]]
+        } else {
+            chunks.to_vec()
+        };
+        let last = calls.len() - 1;
+        for (i, chunk) in calls.into_iter().enumerate() {
+            self.response_chunk(id, chunk, i == last);
+        }
+    }
+
+    /// Delivers one response body chunk.
+    pub fn response_chunk(&mut self, id: u32, chunk: &[u8], end_of_stream: bool) {
+        if self.stopped(id) {
+            return;
+        }
+        let h = self.http_mut(id);
+        h.response_buffer.extend_from_slice(chunk);
+        let size = h.response_buffer.len() as i32;
+        self.enter(id);
+        let a = self.call::<(i32, i32, i32), i32>(
+            "proxy_on_response_body",
+            (id as i32, size, end_of_stream as i32),
+        );
+        let a = self.action("proxy_on_response_body", a);
+        let h = self.http_mut(id);
+        match a {
+            Action::Continue => {
+                let buf = std::mem::take(&mut h.response_buffer);
+                h.downstream_body.extend_from_slice(&buf);
+            }
+            Action::Pause if end_of_stream => h.response_stalled = true,
+            Action::Pause => h.response_pauses += 1,
+        }
+    }
+
+    /// Ends the exchange as a host does: done, log, delete.
+    pub fn finish(&mut self, id: u32) {
+        self.enter(id);
+        let _ = self.call::<i32, i32>("proxy_on_done", id as i32);
+        self.call::<i32, ()>("proxy_on_log", id as i32);
+        self.call::<i32, ()>("proxy_on_delete", id as i32);
+    }
+}
