@@ -257,11 +257,7 @@ impl Engine {
             if m.start < last || overlaps_token(text, m, prefix) {
                 continue;
             }
-            if is_propagated_family(m.family) && is_distinctive(value) {
-                propagated
-                    .entry(value.to_string())
-                    .or_insert_with(|| (m.kind.to_string(), m.family));
-            }
+            record_propagated(m, value, propagated);
             out.push_str(text.get(last..m.start).unwrap_or_default());
             out.push_str(tokens.issue(&self.key, m.kind, value));
             report.record(m);
@@ -327,19 +323,60 @@ impl Engine {
     }
 }
 
-/// Families whose values are found by context only, and so are searched
-/// for again across the whole body once found.
-fn is_propagated_family(f: Family) -> bool {
-    matches!(
-        f,
-        Family::NamedResources | Family::SecretKeys | Family::S3Buckets | Family::AccountIds
-    )
+/// Token kind of a resource name derived from an ARN or a hostname.
+pub const DERIVED_NAME_KIND: &str = "NAME";
+
+/// Records the values of `m` to mask wherever else they appear in the body:
+/// values only context revealed (a `FunctionName`, a secret, an account id
+/// next to `OwnerId`), and the customer's resource name inside an ARN
+/// (`prod-db` in `arn:aws:rds:…:db:prod-db`) or a hostname (`prod-db` in
+/// `prod-db.abc.us-east-1.rds.amazonaws.com`), which may also stand alone
+/// under a key no detector knows (`"identifier": "prod-db"`).
+fn record_propagated(m: &Match<'_>, value: &str, propagated: &mut Propagated) {
+    let mut add = |v: &str, kind: &str, family: Family| {
+        let derived = kind == DERIVED_NAME_KIND;
+        if is_distinctive(v) && (!derived || is_resource_name(v)) {
+            propagated
+                .entry(v.to_string())
+                .or_insert_with(|| (kind.to_string(), family));
+        }
+    };
+    match m.family {
+        Family::NamedResources | Family::SecretKeys | Family::S3Buckets | Family::AccountIds => {
+            add(value, m.kind, m.family)
+        }
+        Family::Arns => {
+            // arn:partition:service:region:account:resource
+            if let Some(resource) = value.splitn(6, ':').nth(5) {
+                if let Some(name) = resource.rsplit(['/', ':']).find(|s| !s.is_empty()) {
+                    add(name, DERIVED_NAME_KIND, m.family);
+                }
+            }
+        }
+        Family::Hostnames => {
+            if let Some(label) = value.split('.').next() {
+                if label.len() < value.len() {
+                    add(label, DERIVED_NAME_KIND, m.family);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A value distinctive enough to mask wherever it appears: not a common
 /// word like `default` or `prod` that merely happened to be a name.
 fn is_distinctive(value: &str) -> bool {
     value.len() >= 5 && value.bytes().any(|b| !b.is_ascii_alphabetic())
+}
+
+/// A name as customers spell resource names (`prod-db-2`, `logs_bucket`):
+/// not a version qualifier like `$LATEST`, a wildcard or a bare number.
+fn is_resource_name(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// Whether a match touches a token already in the text (never re-masked).
@@ -394,6 +431,12 @@ mod tests {
         }
         for v in ["prod", "default", "payments"] {
             assert!(!is_distinctive(v), "{v}");
+        }
+        for v in ["prod-db", "logs_bucket2", "ec2-54-1-2-3"] {
+            assert!(is_resource_name(v), "{v}");
+        }
+        for v in ["$LATEST", "20261121", "*", "a/b"] {
+            assert!(!is_resource_name(v), "{v}");
         }
     }
 }
