@@ -16,7 +16,7 @@ use crate::exchange::{
 };
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{restore_json, Escape};
-use crate::stream::{SseRestorer, TextStreamRestorer};
+use crate::stream::{ChunkRestorer, SseRestorer, TextStreamRestorer};
 use crate::token::TokenMap;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
@@ -439,12 +439,11 @@ enum Request {
 enum Response {
     /// Passed through untouched.
     Pass,
-    /// SSE, restored chunk by chunk.
-    Sse(Box<SseRestorer>),
+    /// SSE or text (or a JSON body too large to buffer), restored chunk by
+    /// chunk as it streams.
+    Stream(Box<dyn ChunkRestorer>),
     /// JSON, buffered to the end.
     Json,
-    /// Text (or a JSON body too large to buffer), restored as a stream.
-    Text(Box<TextStreamRestorer>),
 }
 
 struct Exchange {
@@ -544,8 +543,10 @@ impl Exchange {
         let _ = host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size.max(new.len()), new);
     }
 
-    fn stream_text(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let Response::Text(r) = &mut self.response else {
+    /// Restores one response chunk in place; nothing is held but what the
+    /// restorer must hold back (a possible token tail, an incomplete event).
+    fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Response::Stream(r) = &mut self.response else {
             return Action::Continue;
         };
         let chunk = if body_size > 0 {
@@ -620,13 +621,13 @@ impl HttpContext for Exchange {
         host::remove_header(host::MAP_RESPONSE_HEADERS, "content-length");
         self.response = match kind {
             ResponseKind::Sse => {
-                Response::Sse(Box::new(SseRestorer::new(tokens, self.restore_thinking())))
+                Response::Stream(Box::new(SseRestorer::new(tokens, self.restore_thinking())))
             }
             ResponseKind::Json => {
                 self.tokens = Some(tokens);
                 Response::Json
             }
-            _ => Response::Text(Box::new(TextStreamRestorer::new(tokens, Escape::Raw))),
+            _ => Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Raw))),
         };
         Action::Continue
     }
@@ -634,26 +635,7 @@ impl HttpContext for Exchange {
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         match &mut self.response {
             Response::Pass => Action::Continue,
-            Response::Sse(r) => {
-                let chunk = if body_size > 0 {
-                    host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size).unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                let before = r.restored();
-                let mut out = Vec::with_capacity(chunk.len() + 64);
-                r.push(&chunk, &mut out);
-                if end_of_stream {
-                    r.finish(&mut out);
-                }
-                let n = r.restored().saturating_sub(before);
-                if chunk.len() == body_size {
-                    Exchange::replace_response_chunk(body_size, &out);
-                }
-                self.count_restored(n);
-                Action::Continue
-            }
-            Response::Text(_) => self.stream_text(body_size, end_of_stream),
+            Response::Stream(_) => self.stream_chunk(body_size, end_of_stream),
             Response::Json => {
                 if !end_of_stream {
                     let limit = self.max_body_bytes();
@@ -666,8 +648,8 @@ impl HttpContext for Exchange {
                     ));
                     let tokens = self.tokens.take().unwrap_or_default();
                     self.response =
-                        Response::Text(Box::new(TextStreamRestorer::new(tokens, Escape::Json)));
-                    return self.stream_text(body_size, end_of_stream);
+                        Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Json)));
+                    return self.stream_chunk(body_size, end_of_stream);
                 }
                 let Some(tokens) = self.tokens.take() else {
                     return Action::Continue;

@@ -853,3 +853,38 @@ fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
         }
     })
 }
+
+/// A response restorer fed the body chunk by chunk, whatever the body's
+/// format: the filter streams SSE and text responses through one code path.
+pub trait ChunkRestorer {
+    /// Feeds the next chunk; appends to `out` what can be released now.
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>);
+    /// Ends the stream: appends everything still held back.
+    fn finish(&mut self, out: &mut Vec<u8>);
+    /// Tokens restored so far.
+    fn restored(&self) -> u64;
+}
+
+impl ChunkRestorer for SseRestorer {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        SseRestorer::push(self, chunk, out)
+    }
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        SseRestorer::finish(self, out)
+    }
+    fn restored(&self) -> u64 {
+        SseRestorer::restored(self)
+    }
+}
+
+impl ChunkRestorer for TextStreamRestorer {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        TextStreamRestorer::push(self, chunk, out)
+    }
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        TextStreamRestorer::finish(self, out)
+    }
+    fn restored(&self) -> u64 {
+        TextStreamRestorer::restored(self)
+    }
+}
