@@ -49,6 +49,30 @@ test: build envoy lint
 bench: toolchain
 	cargo bench --bench engine
 
+# `make run`: Envoy with the filter in the foreground, rendered from
+# envoy/envoy.template.yaml into .run/envoy.yaml. Overrides, as make
+# variables or environment: LISTEN (address:port), UPSTREAM (http:// or
+# https:// URL), CONFIG (JSON filter config file), SECRET (token secret),
+# ADMIN (admin address:port, loopback).
+LISTEN ?= 127.0.0.1:8080
+UPSTREAM ?= https://api.anthropic.com
+ADMIN ?= 127.0.0.1:9901
+CONFIG ?=
+SECRET ?=
+
+run: build $(ENVOY)
+	@mkdir -p .run
+	@LISTEN='$(LISTEN)' UPSTREAM='$(UPSTREAM)' ADMIN='$(ADMIN)' CONFIG='$(CONFIG)' SECRET='$(SECRET)' \
+		WASM='$(CURDIR)/$(WASM)' $(VENV)/bin/python scripts/render_envoy.py .run/envoy.yaml
+	@echo "ANTHROPIC_BASE_URL=http://$(LISTEN) claude"
+	@exec $(ENVOY) -c .run/envoy.yaml --disable-hot-restart --log-level warn --component-log-level wasm:info
+
+# `make bench-gateway`: Envoy with the filter vs Envoy without it, side by
+# side against a local upstream (a load generator in the gateway tests).
+bench-gateway: build $(ENVOY)
+	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) \
+		cargo test --test gateway -- --ignored --exact bench::gateway_benchmark --nocapture --test-threads 1
+
 clean:
 	cargo clean
 	rm -rf $(VENV) .run

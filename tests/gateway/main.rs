@@ -1,0 +1,23 @@
+//! Gateway tests: the filter in a real Envoy (end to end, against a mock
+//! Anthropic API), the Envoy configuration files, and the Kong files
+//! (schema, declarative configs) checked against the filter's own parser.
+//!
+//! Envoy comes from `AWS_MASKER_ENVOY` (default `.venv/bin/envoy`, `make
+//! envoy`), the filter from `AWS_MASKER_WASM` (default the release build,
+//! `make build`); either missing fails the tests. `make test` sets both.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod bench;
+mod client;
+mod envoy;
+mod envoy_config;
+mod fixtures;
+mod harness;
+mod kong;
+mod mock;
+mod schema;
