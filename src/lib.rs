@@ -32,6 +32,7 @@ pub mod detect;
 pub mod exchange;
 pub mod json;
 pub mod mask;
+pub mod propagate;
 pub mod restore;
 pub mod stream;
 pub mod token;

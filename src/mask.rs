@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::detect::{Detector, Family, Match};
 use crate::json::{rewrite_strings, JsonError, StrCtx, WalkOptions};
+use crate::propagate::{Hit, KnownValues};
 use crate::token::{token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -110,7 +111,7 @@ impl BodyKind {
 }
 
 /// Values found by context only, to be masked wherever else they appear.
-type Propagated = BTreeMap<String, (String, Family)>;
+type Propagated = KnownValues;
 
 /// The masking engine for one configuration and secret. Built once per
 /// configuration (per worker); shared by all exchanges.
@@ -195,7 +196,7 @@ impl Engine {
         }
         let current = first.unwrap_or_else(|| text.to_string());
         let result = self
-            .propagate_str(&current, &propagated, tokens, report)
+            .propagate_str(&current, &propagated.index(), tokens, report)
             .unwrap_or(current);
         if result == text {
             Cow::Borrowed(text)
@@ -224,8 +225,9 @@ impl Engine {
             return Ok(first);
         }
         let current = first.as_deref().unwrap_or(body);
+        let index = propagated.index();
         let second = rewrite_strings(current, opts, |_ctx, s| {
-            self.propagate_str(s, &propagated, tokens, report)
+            self.propagate_str(s, &index, tokens, report)
         })
         .map_err(MaskError::InvalidJson)?;
         Ok(second.or(first))
@@ -246,7 +248,7 @@ impl Engine {
         if matches.is_empty() {
             return None;
         }
-        let prefix = self.config.token_prefix.as_str();
+        let spans = token_spans(text, &self.config.token_prefix);
         let mut out = String::with_capacity(text.len() + 16);
         let mut last = 0;
         let mut changed = false;
@@ -254,7 +256,7 @@ impl Engine {
             let Some(value) = text.get(m.start..m.end) else {
                 continue;
             };
-            if m.start < last || overlaps_token(text, m, prefix) {
+            if m.start < last || overlaps_any(&spans, m.start, m.end) {
                 continue;
             }
             record_propagated(m, value, propagated);
@@ -275,48 +277,34 @@ impl Engine {
     fn propagate_str(
         &self,
         text: &str,
-        propagated: &Propagated,
+        index: &crate::propagate::ValueIndex<'_>,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Option<String> {
-        let mut hits: Vec<(usize, usize, &str, Family)> = Vec::new();
-        for (value, (kind, family)) in propagated {
-            for start in memchr::memmem::find_iter(text.as_bytes(), value.as_bytes()) {
-                let end = start + value.len();
-                let before = start.checked_sub(1).and_then(|i| text.as_bytes().get(i));
-                let after = text.as_bytes().get(end);
-                let bounded = !before.is_some_and(u8::is_ascii_alphanumeric)
-                    && !after.is_some_and(u8::is_ascii_alphanumeric);
-                if bounded {
-                    hits.push((start, end, kind.as_str(), *family));
-                }
-            }
-        }
+        let mut hits: Vec<Hit<'_>> = Vec::new();
+        index.find(text, &mut hits);
         if hits.is_empty() {
             return None;
         }
-        // Longest first at equal starts, then drop overlaps.
-        hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let prefix = self.config.token_prefix.as_str();
+        let spans = token_spans(text, &self.config.token_prefix);
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
-        for (start, end, kind, family) in hits {
-            let m = Match {
-                start,
-                end,
-                kind,
-                family,
-            };
-            if start < last || overlaps_token(text, &m, prefix) {
+        for h in hits {
+            if h.start < last || overlaps_any(&spans, h.start, h.end) {
                 continue;
             }
-            let Some(value) = text.get(start..end) else {
+            let Some(value) = text.get(h.start..h.end) else {
                 continue;
             };
-            out.push_str(text.get(last..start).unwrap_or_default());
-            out.push_str(tokens.issue(&self.key, kind, value));
-            report.record(&m);
-            last = end;
+            out.push_str(text.get(last..h.start).unwrap_or_default());
+            out.push_str(tokens.issue(&self.key, h.kind, value));
+            report.record(&Match {
+                start: h.start,
+                end: h.end,
+                kind: h.kind,
+                family: h.family,
+            });
+            last = h.end;
         }
         out.push_str(text.get(last..).unwrap_or_default());
         (out != text).then_some(out)
@@ -336,9 +324,7 @@ fn record_propagated(m: &Match<'_>, value: &str, propagated: &mut Propagated) {
     let mut add = |v: &str, kind: &str, family: Family| {
         let derived = kind == DERIVED_NAME_KIND;
         if is_distinctive(v) && (!derived || is_resource_name(v)) {
-            propagated
-                .entry(v.to_string())
-                .or_insert_with(|| (kind.to_string(), family));
+            propagated.insert(v, kind, family);
         }
     };
     match m.family {
@@ -379,28 +365,25 @@ fn is_resource_name(value: &str) -> bool {
         && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
-/// Whether a match touches a token already in the text (never re-masked).
-fn overlaps_token(text: &str, m: &Match<'_>, prefix: &str) -> bool {
-    let bytes = text.as_bytes();
-    let Some(first) = prefix.as_bytes().first() else {
-        return false;
-    };
-    // A token overlapping the match starts before its end and, tokens being
-    // short, not long before its start.
-    let from = m.start.saturating_sub(prefix.len() + 24 + 64);
-    let window = bytes.get(from..m.end).unwrap_or_default();
-    for (i, b) in window.iter().enumerate() {
-        if b != first {
-            continue;
-        }
-        let at = from + i;
-        if let Some(len) = text.get(at..).and_then(|t| token_len_at(prefix, t)) {
-            if at < m.end && at + len > m.start {
-                return true;
-            }
-        }
+/// Byte ranges of the token-shaped text in `text` (tokens are never
+/// masked again), sorted; empty, at the cost of one search, when there is
+/// none.
+fn token_spans(text: &str, prefix: &str) -> Vec<(usize, usize)> {
+    if prefix.is_empty() {
+        return Vec::new();
     }
-    false
+    memchr::memmem::find_iter(text.as_bytes(), prefix.as_bytes())
+        .filter_map(|at| {
+            let len = text.get(at..).and_then(|t| token_len_at(prefix, t))?;
+            Some((at, at + len))
+        })
+        .collect()
+}
+
+/// Whether `start..end` overlaps one of the sorted `spans`.
+fn overlaps_any(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let i = spans.partition_point(|&(_, e)| e <= start);
+    spans.get(i).is_some_and(|&(s, _)| s < end)
 }
 
 #[cfg(test)]
