@@ -1,12 +1,16 @@
 //! Keyed, deterministic, readable tokens and the per-exchange token map.
 //!
 //! A token is `<prefix><KIND>_<hex>`, e.g. `AWS_EC2_3f9a1c2e`. The hex part
-//! is the start of HMAC-SHA256(secret, kind ‖ 0 ‖ value): the same original
-//! always gives the same token under the same secret (so a multi-turn
-//! conversation, re-sent and re-masked each turn, stays coherent and prompt
-//! caching keeps working), no store is needed, and without the secret a
-//! token cannot be reversed by trying every candidate value (an IPv4 address
-//! has only 2^32).
+//! is the start of SipHash-2-4-128 under key K of (kind ‖ 0 ‖ value), where
+//! K = HMAC-SHA256(secret, "aws-masker token key v1") truncated to 128 bits.
+//! The same original always gives the same token under the same secret (so
+//! a multi-turn conversation, re-sent and re-masked each turn, stays
+//! coherent and prompt caching keeps working), no store is needed, and
+//! without the secret a token cannot be reversed by trying every candidate
+//! value (an IPv4 address has only 2^32): SipHash is a keyed pseudo-random
+//! function built for short inputs. It replaces a per-value HMAC-SHA256,
+//! whose two SHA-256 compressions per value dominated the masking time of
+//! dense AWS output inside wasm, where there is no SHA hardware.
 //!
 //! ```
 //! use aws_masker::token::{TokenKey, TokenMap};
@@ -23,18 +27,23 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::collections::BTreeMap;
+use siphasher::sip128::{Hasher128, SipHasher24};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::hash::Hasher;
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// Hex digits in a token's hash part; more are used only on a collision.
 pub const TOKEN_HEX_LEN: usize = 8;
-const MAX_HEX_LEN: usize = 64;
+const MAX_HEX_LEN: usize = 32;
+/// Domain separation for the token key derived from the secret.
+const KEY_LABEL: &[u8] = b"aws-masker token key v1";
 
-/// The MAC key tokens are derived under. Cheap to clone.
+/// The key tokens are derived under. Cheap to clone.
 #[derive(Clone)]
 pub struct TokenKey {
-    mac: HmacSha256,
+    key: [u8; 16],
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -46,27 +55,31 @@ impl std::fmt::Debug for TokenKey {
 impl TokenKey {
     /// A key from the configured (or generated) secret bytes.
     pub fn new(secret: &[u8]) -> TokenKey {
-        // HMAC accepts keys of any length; this cannot fail.
-        let mac = match HmacSha256::new_from_slice(secret) {
-            Ok(mac) => mac,
-            Err(_) => HmacSha256::new(&Default::default()),
-        };
-        TokenKey { mac }
+        let mut key = [0u8; 16];
+        // HMAC accepts keys of any length, so this cannot fail.
+        if let Ok(mut mac) = HmacSha256::new_from_slice(secret) {
+            mac.update(KEY_LABEL);
+            let derived = mac.finalize().into_bytes();
+            for (k, d) in key.iter_mut().zip(derived.iter()) {
+                *k = *d;
+            }
+        }
+        TokenKey { key }
     }
 
-    /// The full hex digest for `kind` + `value` (64 hex digits).
-    fn digest_hex(&self, kind: &str, value: &str) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(kind.as_bytes());
-        mac.update(&[0]);
-        mac.update(value.as_bytes());
-        let bytes = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(MAX_HEX_LEN);
-        for b in bytes {
-            hex.push(hex_digit(b >> 4));
-            hex.push(hex_digit(b & 0x0f));
+    /// Appends the first `len` hex digits (at most 32) of the keyed hash of
+    /// `kind` + `value` to `out`.
+    fn push_hex(&self, kind: &str, value: &str, len: usize, out: &mut String) {
+        let mut h = SipHasher24::new_with_key(&self.key);
+        h.write(kind.as_bytes());
+        h.write(&[0]);
+        h.write(value.as_bytes());
+        let bytes = h.finish128().as_bytes();
+        for b in bytes.iter().take(len.div_ceil(2)) {
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0x0f));
         }
-        hex
+        out.truncate(out.len() - (len % 2));
     }
 }
 
@@ -82,10 +95,23 @@ fn hex_digit(n: u8) -> char {
 #[derive(Debug, Clone, Default)]
 pub struct TokenMap {
     prefix: String,
-    by_token: BTreeMap<String, String>,
-    by_original: BTreeMap<String, BTreeMap<String, String>>,
+    /// Issued tokens, in issue order.
+    entries: Vec<Entry>,
+    by_token: HashMap<String, usize>,
+    /// kind → original → entry.
+    by_original: HashMap<String, HashMap<String, usize>>,
     /// Distinct token lengths issued, longest first, for longest-match.
     lengths: Vec<usize>,
+    /// Entries in token order, for prefix queries; built on first use
+    /// after the last issue (masking issues, restoring queries).
+    sorted: OnceCell<Vec<usize>>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    token: String,
+    kind: String,
+    original: String,
 }
 
 impl TokenMap {
@@ -102,38 +128,52 @@ impl TokenMap {
         &self.prefix
     }
 
+    fn entry(&self, i: usize) -> Option<&Entry> {
+        self.entries.get(i)
+    }
+
     /// The token for `value` of `kind`, issuing and recording it if new.
     pub fn issue(&mut self, key: &TokenKey, kind: &str, value: &str) -> &str {
         let known = self
             .by_original
             .get(kind)
             .and_then(|m| m.get(value))
-            .is_some();
-        if !known {
-            let token = self.fresh_token(key, kind, value);
-            let len = token.len();
-            self.by_token.insert(token.clone(), value.to_string());
-            self.by_original
-                .entry(kind.to_string())
-                .or_default()
-                .insert(value.to_string(), token);
-            if !self.lengths.contains(&len) {
-                self.lengths.push(len);
-                self.lengths.sort_unstable_by(|a, b| b.cmp(a));
+            .copied();
+        let i = match known {
+            Some(i) => i,
+            None => {
+                let token = self.fresh_token(key, kind, value);
+                let len = token.len();
+                let i = self.entries.len();
+                self.by_token.insert(token.clone(), i);
+                self.by_original
+                    .entry(kind.to_string())
+                    .or_default()
+                    .insert(value.to_string(), i);
+                self.entries.push(Entry {
+                    token,
+                    kind: kind.to_string(),
+                    original: value.to_string(),
+                });
+                if !self.lengths.contains(&len) {
+                    self.lengths.push(len);
+                    self.lengths.sort_unstable_by(|a, b| b.cmp(a));
+                }
+                self.sorted = OnceCell::new();
+                i
             }
-        }
-        self.by_original
-            .get(kind)
-            .and_then(|m| m.get(value))
-            .map(String::as_str)
-            .unwrap_or_default()
+        };
+        self.entry(i).map(|e| e.token.as_str()).unwrap_or_default()
     }
 
     fn fresh_token(&self, key: &TokenKey, kind: &str, value: &str) -> String {
-        let hex = key.digest_hex(kind, value);
         let mut len = TOKEN_HEX_LEN;
         loop {
-            let token = format!("{}{}_{}", self.prefix, kind, hex.get(..len).unwrap_or(&hex));
+            let mut token = String::with_capacity(self.prefix.len() + kind.len() + 1 + len);
+            token.push_str(&self.prefix);
+            token.push_str(kind);
+            token.push('_');
+            key.push_hex(kind, value, len, &mut token);
             // A collision with a different original (vanishingly rare):
             // lengthen the hash part until the token is unique here.
             if !self.by_token.contains_key(&token) || len >= MAX_HEX_LEN {
@@ -145,7 +185,8 @@ impl TokenMap {
 
     /// The original a token stands for, if this exchange issued it.
     pub fn original(&self, token: &str) -> Option<&str> {
-        self.by_token.get(token).map(String::as_str)
+        let i = *self.by_token.get(token)?;
+        self.entry(i).map(|e| e.original.as_str())
     }
 
     /// The longest issued token at the start of `text`, with its original.
@@ -156,35 +197,51 @@ impl TokenMap {
         })
     }
 
+    fn sorted(&self) -> &[usize] {
+        self.sorted.get_or_init(|| {
+            let mut order: Vec<usize> = (0..self.entries.len()).collect();
+            order.sort_by(|&a, &b| {
+                let token = |i: usize| self.entry(i).map(|e| e.token.as_str());
+                token(a).cmp(&token(b))
+            });
+            order
+        })
+    }
+
     /// Whether `tail` is a proper prefix of some issued token, i.e. more
     /// input could still complete it into a token.
     pub fn is_proper_prefix(&self, tail: &str) -> bool {
-        self.by_token
-            .range::<str, _>((std::ops::Bound::Excluded(tail), std::ops::Bound::Unbounded))
-            .next()
-            .is_some_and(|(t, _)| t.starts_with(tail))
+        let sorted = self.sorted();
+        let token = |i: usize| self.entry(i).map(|e| e.token.as_str()).unwrap_or_default();
+        let after = sorted.partition_point(|&i| token(i) <= tail);
+        sorted
+            .get(after)
+            .is_some_and(|&i| token(i).starts_with(tail))
     }
 
     /// Number of distinct tokens issued.
     pub fn len(&self) -> usize {
-        self.by_token.len()
+        self.entries.len()
     }
 
     /// Whether no token has been issued.
     pub fn is_empty(&self) -> bool {
-        self.by_token.is_empty()
+        self.entries.is_empty()
     }
 
     /// Every issued token and its original, in token order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.by_token.iter().map(|(t, o)| (t.as_str(), o.as_str()))
+        self.sorted()
+            .iter()
+            .filter_map(|&i| self.entry(i))
+            .map(|e| (e.token.as_str(), e.original.as_str()))
     }
 
-    /// Every original (with its kind) recorded so far.
+    /// Every original (with its kind) recorded so far, in issue order.
     pub fn originals(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.by_original
+        self.entries
             .iter()
-            .flat_map(|(k, m)| m.keys().map(move |v| (k.as_str(), v.as_str())))
+            .map(|e| (e.kind.as_str(), e.original.as_str()))
     }
 }
 
@@ -255,7 +312,7 @@ mod tests {
         let k = key();
         let t = m.issue(&k, "X", "a").to_string();
         // Force a collision: claim `t` for another original, then ask again.
-        m.by_token.insert(t.clone(), "someone else".into());
+        m.entries[0].original = "someone else".into();
         m.by_original.get_mut("X").unwrap().remove("a");
         let t2 = m.issue(&k, "X", "a").to_string();
         assert_ne!(t, t2);
