@@ -120,80 +120,90 @@ where
 /// `\` and control characters are escaped, everything else is kept as
 /// UTF-8.
 pub fn escape_into(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
+    for (i, &b) in bytes.iter().enumerate() {
+        let code = ESCAPES.get(usize::from(b)).copied().unwrap_or(0);
+        if code == 0 {
+            continue;
+        }
+        // Escaped bytes are ASCII, so `start..i` is on char boundaries.
         out.push_str(s.get(start..i).unwrap_or_default());
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                out.push_str("\\u00");
-                out.push(hex_upper(b >> 4));
-                out.push(hex_upper(b & 0xf));
-            }
+        out.push('\\');
+        if code == b'u' {
+            out.push_str("u00");
+            out.push(hex_lower(b >> 4));
+            out.push(hex_lower(b & 0xf));
+        } else {
+            out.push(char::from(code));
         }
         start = i + 1;
     }
     out.push_str(s.get(start..).unwrap_or_default());
 }
 
-fn hex_upper(n: u8) -> char {
+/// For each byte, the letter of its JSON escape (`u` for `\u00XX`), or 0
+/// when the byte is written as is.
+// Indexing is evaluated at compile time here: out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static ESCAPES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+fn hex_lower(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
 }
 
 /// Decodes the raw content of a JSON string literal (between the quotes,
 /// already checked by the walker). Borrowed when it has no escapes.
 pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
-    if !raw.as_bytes().contains(&b'\\') {
+    let bytes = raw.as_bytes();
+    let Some(first) = memchr::memchr(b'\\', bytes) else {
         return Ok(Cow::Borrowed(raw));
-    }
+    };
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.char_indices();
-    while let Some((_, c)) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let Some((i, e)) = chars.next() else {
-            return Err("unterminated escape");
-        };
-        match e {
-            '"' => out.push('"'),
-            '\\' => out.push('\\'),
-            '/' => out.push('/'),
-            'b' => out.push('\u{8}'),
-            'f' => out.push('\u{c}'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'u' => {
-                let hi = hex4(raw, i + 1)?;
-                for _ in 0..4 {
-                    chars.next();
-                }
+    let mut i = 0;
+    let mut next = Some(first);
+    while let Some(at) = next {
+        // `\` is ASCII, so `i..at` is on char boundaries.
+        out.push_str(raw.get(i..at).unwrap_or_default());
+        let letter = bytes.get(at + 1).copied().ok_or("unterminated escape")?;
+        i = at + 2;
+        match letter {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let hi = hex4(raw, at + 2)?;
+                i = at + 6;
                 let code = if (0xD800..0xDC00).contains(&hi) {
                     // A high surrogate must be followed by \uDC00-\uDFFF.
-                    let after = i + 5;
-                    if raw.get(after..after + 2) != Some("\\u") {
+                    if raw.get(i..i + 2) != Some("\\u") {
                         return Err("unpaired surrogate in \\u escape");
                     }
-                    let lo = hex4(raw, after + 2)?;
+                    let lo = hex4(raw, i + 2)?;
                     if !(0xDC00..0xE000).contains(&lo) {
                         return Err("unpaired surrogate in \\u escape");
                     }
-                    for _ in 0..6 {
-                        chars.next();
-                    }
+                    i += 6;
                     0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                 } else if (0xDC00..0xE000).contains(&hi) {
                     return Err("unpaired surrogate in \\u escape");
@@ -204,7 +214,12 @@ pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
             }
             _ => return Err("invalid escape"),
         }
+        next = bytes
+            .get(i..)
+            .and_then(|rest| memchr::memchr(b'\\', rest))
+            .map(|off| i + off);
     }
+    out.push_str(raw.get(i..).unwrap_or_default());
     Ok(Cow::Owned(out))
 }
 
