@@ -26,8 +26,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_MAX_BODY_BYTES: usize = 1024 * 1024 * 1024;
 /// Default token prefix: tokens look like `AWS_EC2_3f9a1c2e`.
 pub const DEFAULT_TOKEN_PREFIX: &str = "AWS_";
-/// Shortest accepted configured secret, in bytes.
-pub const MIN_SECRET_BYTES: usize = 16;
+/// Shortest accepted configured secret, in characters.
+pub const MIN_SECRET_CHARS: usize = 16;
 
 /// A configuration problem: which field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,12 +288,13 @@ fn parse_secret(v: &Value) -> Result<Option<String>, ConfigError> {
         return Ok(None);
     }
     let s = expect_str("secret", v)?;
-    if s.len() < MIN_SECRET_BYTES {
+    // Characters, not bytes: the same rule as `minLength` in Kong's schema.
+    let chars = s.chars().count();
+    if chars < MIN_SECRET_CHARS {
         return Err(ConfigError::new(
             "secret",
             format!(
-                "too short ({} bytes); use at least {MIN_SECRET_BYTES} random bytes, e.g. `openssl rand -hex 32`",
-                s.len()
+                "too short ({chars} characters); use at least {MIN_SECRET_CHARS}, e.g. `openssl rand -hex 32`"
             ),
         ));
     }
@@ -537,6 +538,11 @@ mod tests {
             ("{", "", "not valid JSON"),
             (r#"{"colour": 1}"#, "colour", "unknown field"),
             (r#"{"secret": "short"}"#, "secret", "too short"),
+            (
+                r#"{"secret": "ééééééééé"}"#,
+                "secret",
+                "too short (9 characters)",
+            ),
             (r#"{"secret": 7}"#, "secret", "expected a string"),
             (r#"{"token_prefix": ""}"#, "token_prefix", "1 to 16"),
             (r#"{"token_prefix": "a-b"}"#, "token_prefix", "[A-Za-z0-9_]"),

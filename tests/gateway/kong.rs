@@ -164,7 +164,7 @@ fn meta_json_mirrors_the_config() {
     let defaults = Config::default();
     let p = &schema["properties"];
     assert_eq!(p["secret"]["default"], Value::Null);
-    assert_eq!(p["secret"]["minLength"], config::MIN_SECRET_BYTES);
+    assert_eq!(p["secret"]["minLength"], config::MIN_SECRET_CHARS);
     assert_eq!(p["token_prefix"]["default"], defaults.token_prefix);
     assert_eq!(p["max_body_bytes"]["default"], defaults.max_body_bytes);
     assert_eq!(
