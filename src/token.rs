@@ -29,8 +29,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use siphasher::sip128::{Hasher128, SipHasher24};
 use std::cell::OnceCell;
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::HashMap;
-use std::hash::Hasher;
+use std::hash::{BuildHasherDefault, Hasher};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -67,21 +68,51 @@ impl TokenKey {
         TokenKey { key }
     }
 
-    /// Appends the first `len` hex digits (at most 32) of the keyed hash of
-    /// `kind` + `value` to `out`.
-    fn push_hex(&self, kind: &str, value: &str, len: usize, out: &mut String) {
+    /// The keyed hash of `kind` + `value`.
+    fn digest(&self, kind: &str, value: &str) -> [u8; 16] {
         let mut h = SipHasher24::new_with_key(&self.key);
         h.write(kind.as_bytes());
         h.write(&[0]);
         h.write(value.as_bytes());
-        let bytes = h.finish128().as_bytes();
-        for b in bytes.iter().take(len.div_ceil(2)) {
-            out.push(hex_digit(b >> 4));
-            out.push(hex_digit(b & 0x0f));
-        }
-        out.truncate(out.len() - (len % 2));
+        h.finish128().as_bytes()
     }
 }
+
+/// Appends the first `len` hex digits (at most 32) of `digest` to `out`.
+fn push_hex(digest: &[u8; 16], len: usize, out: &mut String) {
+    for b in digest.iter().take(len.div_ceil(2)) {
+        out.push(hex_digit(b >> 4));
+        out.push(hex_digit(b & 0x0f));
+    }
+    out.truncate(out.len() - (len % 2));
+}
+
+/// A multiply-rotate hasher for the token map's keys, which are (or embed)
+/// outputs of the keyed PRF: a sender who does not know the secret cannot
+/// choose keys that collide, so the flood resistance of std's randomly
+/// keyed SipHash, three times slower here, buys nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrfKeyHasher(u64);
+
+impl Hasher for PrfKeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type PrfMap<K, V> = HashMap<K, V, BuildHasherDefault<PrfKeyHasher>>;
 
 fn hex_digit(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
@@ -97,9 +128,12 @@ pub struct TokenMap {
     prefix: String,
     /// Issued tokens, in issue order.
     entries: Vec<Entry>,
-    by_token: HashMap<String, usize>,
-    /// kind → original → entry.
-    by_original: HashMap<String, HashMap<String, usize>>,
+    by_token: PrfMap<String, usize>,
+    /// First 8 bytes of the keyed digest of (kind, original) → entry.
+    by_digest: PrfMap<u64, usize>,
+    /// Entries whose 64-bit digest prefix another entry already holds
+    /// (never seen in practice; kept for correctness).
+    overflow: Vec<usize>,
     /// Distinct token lengths issued, longest first, for longest-match.
     lengths: Vec<usize>,
     /// Entries in token order, for prefix queries; built on first use
@@ -134,22 +168,37 @@ impl TokenMap {
 
     /// The token for `value` of `kind`, issuing and recording it if new.
     pub fn issue(&mut self, key: &TokenKey, kind: &str, value: &str) -> &str {
+        let digest = key.digest(kind, value);
+        let mut head = [0u8; 8];
+        for (h, d) in head.iter_mut().zip(digest.iter()) {
+            *h = *d;
+        }
+        let head = u64::from_le_bytes(head);
+        let same = |e: &Entry| e.kind == kind && e.original == value;
         let known = self
-            .by_original
-            .get(kind)
-            .and_then(|m| m.get(value))
-            .copied();
+            .by_digest
+            .get(&head)
+            .copied()
+            .filter(|&i| self.entry(i).is_some_and(same))
+            .or_else(|| {
+                self.overflow
+                    .iter()
+                    .copied()
+                    .find(|&i| self.entry(i).is_some_and(same))
+            });
         let i = match known {
             Some(i) => i,
             None => {
-                let token = self.fresh_token(key, kind, value);
+                let token = self.fresh_token(&digest, kind);
                 let len = token.len();
                 let i = self.entries.len();
                 self.by_token.insert(token.clone(), i);
-                self.by_original
-                    .entry(kind.to_string())
-                    .or_default()
-                    .insert(value.to_string(), i);
+                match self.by_digest.entry(head) {
+                    MapEntry::Occupied(_) => self.overflow.push(i),
+                    MapEntry::Vacant(slot) => {
+                        slot.insert(i);
+                    }
+                }
                 self.entries.push(Entry {
                     token,
                     kind: kind.to_string(),
@@ -166,14 +215,14 @@ impl TokenMap {
         self.entry(i).map(|e| e.token.as_str()).unwrap_or_default()
     }
 
-    fn fresh_token(&self, key: &TokenKey, kind: &str, value: &str) -> String {
+    fn fresh_token(&self, digest: &[u8; 16], kind: &str) -> String {
         let mut len = TOKEN_HEX_LEN;
         loop {
             let mut token = String::with_capacity(self.prefix.len() + kind.len() + 1 + len);
             token.push_str(&self.prefix);
             token.push_str(kind);
             token.push('_');
-            key.push_hex(kind, value, len, &mut token);
+            push_hex(digest, len, &mut token);
             // A collision with a different original (vanishingly rare):
             // lengthen the hash part until the token is unique here.
             if !self.by_token.contains_key(&token) || len >= MAX_HEX_LEN {
@@ -313,11 +362,13 @@ mod tests {
         let t = m.issue(&k, "X", "a").to_string();
         // Force a collision: claim `t` for another original, then ask again.
         m.entries[0].original = "someone else".into();
-        m.by_original.get_mut("X").unwrap().remove("a");
         let t2 = m.issue(&k, "X", "a").to_string();
         assert_ne!(t, t2);
         assert!(t2.starts_with(&t) && t2.len() == t.len() + 4);
         assert_eq!(m.original(&t2), Some("a"));
+        // Found again through the overflow list, not issued a third time.
+        assert_eq!(m.issue(&k, "X", "a"), t2);
+        assert_eq!(m.len(), 2);
         assert_eq!(m.longest_at(&format!("{t2} tail")), Some((t2.len(), "a")));
         assert!(
             m.is_proper_prefix(&t),
