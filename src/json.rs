@@ -88,6 +88,43 @@ pub fn rewrite_strings<F>(
 where
     F: FnMut(StrCtx<'_>, &str) -> Option<String>,
 {
+    splice_strings(input, opts, |ctx, s, splices| {
+        if let Some(new) = f(ctx, s) {
+            if new != s {
+                splices.push(Splice {
+                    start: 0,
+                    end: s.len(),
+                    text: new,
+                });
+            }
+        }
+    })
+}
+
+/// A replacement of the byte range `start..end` of a decoded string by
+/// `text` (decoded; the walker escapes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    /// Start, a char boundary of the decoded string.
+    pub start: usize,
+    /// End (exclusive), a char boundary of the decoded string.
+    pub end: usize,
+    /// The replacement.
+    pub text: String,
+}
+
+/// Like [`rewrite_strings`], but `f` reports replacements of parts of the
+/// decoded string (sorted, not overlapping). Each is mapped back onto the
+/// raw literal, so the rest of the literal keeps its bytes, escapes
+/// included, and an unchanged part is never re-encoded.
+pub fn splice_strings<F>(
+    input: &[u8],
+    opts: WalkOptions,
+    mut f: F,
+) -> Result<Option<Vec<u8>>, JsonError>
+where
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+{
     let text = std::str::from_utf8(input).map_err(|e| JsonError {
         offset: e.valid_up_to(),
         reason: "invalid UTF-8",
@@ -98,13 +135,14 @@ where
         pos: 0,
         opts,
         edits: Vec::new(),
+        splices: Vec::new(),
     };
     walker.walk(&mut f)?;
     if walker.edits.is_empty() {
         return Ok(None);
     }
     let mut edits = walker.edits;
-    edits.sort_unstable_by_key(|e| e.start);
+    edits.sort_by_key(|e| e.start);
     let mut out = Vec::with_capacity(input.len() + input.len() / 8);
     let mut last = 0;
     for e in &edits {
@@ -114,6 +152,56 @@ where
     }
     out.extend_from_slice(input.get(last..).unwrap_or_default());
     Ok(Some(out))
+}
+
+/// Maps byte offsets of a decoded string literal onto its raw content,
+/// moving forward only (splices come sorted).
+struct OffsetMapper<'r> {
+    raw: &'r [u8],
+    /// Current raw offset and the decoded offset it corresponds to.
+    r: usize,
+    d: usize,
+}
+
+impl<'r> OffsetMapper<'r> {
+    fn new(raw: &'r [u8]) -> Self {
+        OffsetMapper { raw, r: 0, d: 0 }
+    }
+
+    /// The raw offset of decoded offset `target` (a char boundary, at or
+    /// after the previous target).
+    fn raw_offset(&mut self, target: usize) -> usize {
+        while self.d < target {
+            let rest = self.raw.get(self.r..).unwrap_or_default();
+            let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+            if run > 0 {
+                let step = run.min(target - self.d);
+                self.r += step;
+                self.d += step;
+                continue;
+            }
+            // An escape: its raw length and the length of what it decodes to.
+            let (raw_len, decoded_len) = match rest.get(1) {
+                Some(b'u') => {
+                    let code = rest
+                        .get(2..6)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .unwrap_or(0);
+                    if (0xD800..0xDC00).contains(&code) {
+                        (12, 4)
+                    } else {
+                        (6, char::from_u32(code).map_or(3, char::len_utf8))
+                    }
+                }
+                Some(_) => (2, 1),
+                None => break,
+            };
+            self.r += raw_len;
+            self.d += decoded_len;
+        }
+        self.r
+    }
 }
 
 /// Appends `s` JSON-escaped (without surrounding quotes) to `out`: `"`,
@@ -269,6 +357,8 @@ struct Walker<'a> {
     pos: usize,
     opts: WalkOptions,
     edits: Vec<Edit>,
+    /// Reused buffer for the visitor's splices.
+    splices: Vec<Splice>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -385,19 +475,33 @@ impl<'a> Walker<'a> {
 
     fn visit<F>(&mut self, f: &mut F, ctx: StrCtx<'_>, value: &str, start: usize, end: usize)
     where
-        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
-        if let Some(new) = f(ctx, value) {
-            if new != value {
-                let mut replacement = String::with_capacity(new.len() + 2);
-                escape_into(&new, &mut replacement);
+        let mut splices = std::mem::take(&mut self.splices);
+        splices.clear();
+        f(ctx, value, &mut splices);
+        if !splices.is_empty() {
+            splices.sort_by_key(|s| s.start);
+            let raw = self.bytes.get(start..end).unwrap_or_default();
+            let mut mapper = OffsetMapper::new(raw);
+            let mut last_end = 0;
+            for sp in &splices {
+                if sp.start < last_end || sp.end < sp.start {
+                    continue;
+                }
+                let rs = mapper.raw_offset(sp.start);
+                let re = mapper.raw_offset(sp.end);
+                let mut replacement = String::with_capacity(sp.text.len() + 2);
+                escape_into(&sp.text, &mut replacement);
                 self.edits.push(Edit {
-                    start,
-                    end,
+                    start: start + rs,
+                    end: start + re,
                     replacement,
                 });
+                last_end = sp.end;
             }
         }
+        self.splices = splices;
     }
 
     /// Whether a deferred field is left alone given its object's `type`.
@@ -412,7 +516,7 @@ impl<'a> Walker<'a> {
 
     fn walk<F>(&mut self, f: &mut F) -> Result<(), JsonError>
     where
-        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
         let mut stack: Vec<Frame<'a>> = Vec::new();
         let mut expect = Expect::Value;
@@ -548,7 +652,7 @@ impl<'a> Walker<'a> {
         start: usize,
         end: usize,
     ) where
-        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
         match stack.last_mut() {
             Some(Frame::Object {
@@ -596,7 +700,7 @@ impl<'a> Walker<'a> {
 
     fn close_object<F>(&mut self, stack: &mut Vec<Frame<'a>>, f: &mut F)
     where
-        F: FnMut(StrCtx<'_>, &str) -> Option<String>,
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
         if let Some(Frame::Object {
             type_value,
@@ -682,6 +786,39 @@ mod tests {
         );
         let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(back["k"], "q\"\\\n\u{1}é");
+    }
+
+    /// Splices land on the right raw bytes whatever escapes precede them,
+    /// and every other byte of the literal, escapes included, is kept.
+    #[test]
+    fn splices_map_onto_raw_literals() {
+        let cases: &[(&str, &str, &str)] = &[
+            (r#"["ab ID cd"]"#, "ID", r#"["ab <T> cd"]"#),
+            (r#"["a\nb ID\t"]"#, "ID", r#"["a\nb <T>\t"]"#),
+            (
+                r#"["\u00e9\ud83d\ude00 ID \/"]"#,
+                "ID",
+                r#"["\u00e9\ud83d\ude00 <T> \/"]"#,
+            ),
+            (r#"["\u0049D"]"#, "ID", r#"["<T>"]"#),
+            (r#"["x \"ID\" y"]"#, "ID", r#"["x \"<T>\" y"]"#),
+            (r#"["ID"]"#, "ID", r#"["<T>"]"#),
+            (r#"["ID\\\\ ID"]"#, "ID", r#"["<T>\\\\ <T>"]"#),
+        ];
+        for (input, needle, want) in cases {
+            let out = splice_strings(input.as_bytes(), WalkOptions::default(), |_, s, out| {
+                for (i, _) in s.match_indices(needle) {
+                    out.push(Splice {
+                        start: i,
+                        end: i + needle.len(),
+                        text: "<T>".into(),
+                    });
+                }
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), *want, "{input}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::detect::{Detector, Family, Match};
-use crate::json::{rewrite_strings, JsonError, StrCtx, WalkOptions};
+use crate::json::{splice_strings, JsonError, Splice, StrCtx, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
 use crate::token::{token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
@@ -190,14 +190,16 @@ impl Engine {
         report: &mut MaskReport,
     ) -> Cow<'t, str> {
         let mut propagated = Propagated::new();
-        let first = self.mask_str(None, text, tokens, report, &mut propagated);
+        let mut splices = Vec::new();
+        self.mask_splices(None, text, tokens, report, &mut propagated, &mut splices);
+        let first = apply_splices(text, &splices);
         if propagated.is_empty() {
             return first.map_or(Cow::Borrowed(text), Cow::Owned);
         }
         let current = first.unwrap_or_else(|| text.to_string());
-        let result = self
-            .propagate_str(&current, &propagated.index(), tokens, report)
-            .unwrap_or(current);
+        splices.clear();
+        self.propagate_splices(&current, &propagated.index(), tokens, report, &mut splices);
+        let result = apply_splices(&current, &splices).unwrap_or(current);
         if result == text {
             Cow::Borrowed(text)
         } else {
@@ -216,9 +218,9 @@ impl Engine {
             skip_thinking: !self.config.restore_thinking,
         };
         let mut propagated = Propagated::new();
-        let first = rewrite_strings(body, opts, |ctx: StrCtx<'_>, s: &str| {
+        let first = splice_strings(body, opts, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
-            self.mask_str(key, s, tokens, report, &mut propagated)
+            self.mask_splices(key, s, tokens, report, &mut propagated, out)
         })
         .map_err(MaskError::InvalidJson)?;
         if propagated.is_empty() {
@@ -226,32 +228,31 @@ impl Engine {
         }
         let current = first.as_deref().unwrap_or(body);
         let index = propagated.index();
-        let second = rewrite_strings(current, opts, |_ctx, s| {
-            self.propagate_str(s, &index, tokens, report)
+        let second = splice_strings(current, opts, |_ctx, s, out| {
+            self.propagate_splices(s, &index, tokens, report, out)
         })
         .map_err(MaskError::InvalidJson)?;
         Ok(second.or(first))
     }
 
-    /// Masks one string; `None` when nothing in it is masked. Records
-    /// context-only values in `propagated`.
-    fn mask_str(
+    /// Pushes one splice (value → token) per value to mask in `text`,
+    /// sorted; records context-only values in `propagated`.
+    fn mask_splices(
         &self,
         key: Option<&str>,
         text: &str,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
         propagated: &mut Propagated,
-    ) -> Option<String> {
+        out: &mut Vec<Splice>,
+    ) {
         let mut matches = Vec::new();
         self.detector.find_in_value(key, text, &mut matches);
         if matches.is_empty() {
-            return None;
+            return;
         }
         let spans = token_spans(text, &self.config.token_prefix);
-        let mut out = String::with_capacity(text.len() + 16);
         let mut last = 0;
-        let mut changed = false;
         for m in &matches {
             let Some(value) = text.get(m.start..m.end) else {
                 continue;
@@ -260,34 +261,32 @@ impl Engine {
                 continue;
             }
             record_propagated(m, value, propagated);
-            out.push_str(text.get(last..m.start).unwrap_or_default());
-            out.push_str(tokens.issue(&self.key, m.kind, value));
+            out.push(Splice {
+                start: m.start,
+                end: m.end,
+                text: tokens.issue(&self.key, m.kind, value).to_string(),
+            });
             report.record(m);
             last = m.end;
-            changed = true;
         }
-        if !changed {
-            return None;
-        }
-        out.push_str(text.get(last..).unwrap_or_default());
-        Some(out)
     }
 
-    /// Masks the bare occurrences of already-found context-only values.
-    fn propagate_str(
+    /// Pushes one splice per bare occurrence of an already-found
+    /// context-only value.
+    fn propagate_splices(
         &self,
         text: &str,
         index: &crate::propagate::ValueIndex<'_>,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
-    ) -> Option<String> {
+        out: &mut Vec<Splice>,
+    ) {
         let mut hits: Vec<Hit<'_>> = Vec::new();
         index.find(text, &mut hits);
         if hits.is_empty() {
-            return None;
+            return;
         }
         let spans = token_spans(text, &self.config.token_prefix);
-        let mut out = String::with_capacity(text.len());
         let mut last = 0;
         for h in hits {
             if h.start < last || overlaps_any(&spans, h.start, h.end) {
@@ -296,8 +295,11 @@ impl Engine {
             let Some(value) = text.get(h.start..h.end) else {
                 continue;
             };
-            out.push_str(text.get(last..h.start).unwrap_or_default());
-            out.push_str(tokens.issue(&self.key, h.kind, value));
+            out.push(Splice {
+                start: h.start,
+                end: h.end,
+                text: tokens.issue(&self.key, h.kind, value).to_string(),
+            });
             report.record(&Match {
                 start: h.start,
                 end: h.end,
@@ -306,9 +308,24 @@ impl Engine {
             });
             last = h.end;
         }
-        out.push_str(text.get(last..).unwrap_or_default());
-        (out != text).then_some(out)
     }
+}
+
+/// `text` with the sorted, non-overlapping `splices` applied; `None` when
+/// there is none.
+fn apply_splices(text: &str, splices: &[Splice]) -> Option<String> {
+    if splices.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16 * splices.len());
+    let mut last = 0;
+    for sp in splices {
+        out.push_str(text.get(last..sp.start).unwrap_or_default());
+        out.push_str(&sp.text);
+        last = sp.end;
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    Some(out)
 }
 
 /// Token kind of a resource name derived from an ARN or a hostname.
