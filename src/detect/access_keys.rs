@@ -2,10 +2,10 @@
 //! `ASIA`, `AROA`, …) + 16 or 17 of `[A-Z0-9]` (access keys are 20 long,
 //! role/user/group unique ids 21), with alphanumeric boundaries.
 //!
-//! Found with a strided scan for alphanumeric runs 20 or 21 long: prose and
-//! code rarely have such runs, so nearly every probe is a single byte test.
+//! Anchored on `A` (memchr; every prefix starts with it): an `A` that starts
+//! an alphanumeric run 20 or 21 long is checked in full.
 
-use super::util::{for_each_run, m, ALNUM};
+use super::util::{before_is, m, run_len, ALNUM};
 use super::{Family, Match};
 
 const PREFIXES: &[&[u8; 4]] = &[
@@ -24,18 +24,36 @@ pub(super) fn is_access_key(v: &[u8]) -> bool {
 
 /// Calls `f(start, end)` for every access key id in `text`.
 pub(super) fn for_each(text: &[u8], mut f: impl FnMut(usize, usize)) {
-    for_each_run(text, 20, &ALNUM, |s, e| {
-        if text.get(s..e).is_some_and(is_access_key) {
-            f(s, e);
+    for s in memchr::memchr_iter(b'A', text) {
+        if before_is(&ALNUM, text, s) {
+            continue;
         }
-    });
+        let len = run_len(&ALNUM, text, s, 22);
+        if text.get(s..s + len).is_some_and(is_access_key) {
+            f(s, s + len);
+        }
+    }
+}
+
+/// Every access key id in `text`, as `(start, end)`: found once, used by
+/// both the access key and the secret key families.
+pub(super) fn spans(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    for_each(text, |s, e| spans.push((s, e)));
+    spans
 }
 
 /// Appends every access key id in `text`.
+#[cfg(test)]
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
-    for_each(text, |s, e| {
-        out.push(m(s, e, "ACCESS_KEY", Family::AccessKeys))
-    });
+    push(&spans(text), out);
+}
+
+/// Appends the access key ids at `spans`.
+pub(super) fn push(spans: &[(usize, usize)], out: &mut Vec<Match<'_>>) {
+    for &(s, e) in spans {
+        out.push(m(s, e, "ACCESS_KEY", Family::AccessKeys));
+    }
 }
 
 #[cfg(test)]

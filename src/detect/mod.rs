@@ -235,6 +235,25 @@ impl Detector {
         let on = &inner.on;
         let nd = &inner.needles;
         let b = text.as_bytes();
+        if could_hold_builtin(b) {
+            Self::collect_builtin(on, nd, b, out);
+        }
+        for (re, kind) in &inner.custom {
+            for found in re.find_iter(text) {
+                if found.start() < found.end() {
+                    out.push(Match {
+                        start: found.start(),
+                        end: found.end(),
+                        kind: kind.as_str(),
+                        family: Family::Custom,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Appends the candidates of the enabled built-in families.
+    fn collect_builtin(on: &Detectors, nd: &Needles, b: &[u8], out: &mut Vec<Match<'_>>) {
         if on.arns {
             arns::find(b, &nd.arn, out);
         }
@@ -250,11 +269,14 @@ impl Detector {
         if on.account_ids {
             account_ids::find(b, &nd.account, on.named_resources, out);
         }
-        if on.access_keys {
-            access_keys::find(b, out);
-        }
-        if on.secret_keys {
-            secret_keys::find_near_access_keys(b, out);
+        if on.access_keys || on.secret_keys {
+            let keys = access_keys::spans(b);
+            if on.access_keys {
+                access_keys::push(&keys, out);
+            }
+            if on.secret_keys {
+                secret_keys::find_near(b, &keys, out);
+            }
         }
         if on.session_tokens {
             session_tokens::find(b, &nd.session, out);
@@ -271,19 +293,23 @@ impl Detector {
         // The key-context scanner serves several families; it checks each
         // key's family switch itself.
         named_resources::find(b, on, &nd.dashdash, out);
-        for (re, kind) in &inner.custom {
-            for found in re.find_iter(text) {
-                if found.start() < found.end() {
-                    out.push(Match {
-                        start: found.start(),
-                        end: found.end(),
-                        kind: kind.as_str(),
-                        family: Family::Custom,
-                    });
-                }
-            }
-        }
     }
+}
+
+/// Whether `b` could hold a value of a built-in family. Every built-in
+/// value contains a digit or one of `-:./=@+`, or else (an access key id
+/// of letters only) at least 16 upper-case letters. Most short JSON strings
+/// (`"role"`, `"user"`, `"text"`) have none and skip every scanner; text
+/// that has one usually has it early, so the check is cheap either way.
+fn could_hold_builtin(b: &[u8]) -> bool {
+    let mut upper = 0usize;
+    for &c in b {
+        if c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'/' | b'=' | b'@' | b'+') {
+            return true;
+        }
+        upper += usize::from(c.is_ascii_uppercase());
+    }
+    upper >= 16
 }
 
 /// Sorts `out[base..]` by start and removes overlaps: of two overlapping

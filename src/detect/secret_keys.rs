@@ -7,7 +7,6 @@
 //! within 200 bytes after an access key id (credentials CSV, `aws configure
 //! list` style output). A pure hex string (a git SHA) is never a secret key.
 
-use super::access_keys;
 use super::util::{class_has, m, B64};
 use super::{Family, Match};
 
@@ -30,9 +29,15 @@ fn looks_random(v: &[u8]) -> bool {
 }
 
 /// Appends every secret key found near an access key id in `text`.
+#[cfg(test)]
 pub(super) fn find_near_access_keys(text: &[u8], out: &mut Vec<Match<'_>>) {
+    find_near(text, &super::access_keys::spans(text), out)
+}
+
+/// [`find_near_access_keys`] with the access key ids already found.
+pub(super) fn find_near(text: &[u8], keys: &[(usize, usize)], out: &mut Vec<Match<'_>>) {
     let mut from = 0;
-    access_keys::for_each(text, |_, key_end| {
+    for &(_, key_end) in keys {
         let mut i = key_end.max(from);
         let limit = (key_end + NEAR).min(text.len());
         while i < limit {
@@ -49,7 +54,7 @@ pub(super) fn find_near_access_keys(text: &[u8], out: &mut Vec<Match<'_>>) {
             }
         }
         from = i;
-    });
+    }
 }
 
 #[cfg(test)]

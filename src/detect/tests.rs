@@ -398,3 +398,22 @@ fn speed_by_family() {
         }
     }
 }
+
+/// The prefilter that lets short strings skip every scanner must not drop
+/// a value made of letters only.
+#[test]
+fn prefilter_is_sound() {
+    let d = detector("{}");
+    assert_eq!(values(&d, "AKIAABCDEFGHIJKLMNOP"), ["AKIAABCDEFGHIJKLMNOP"]);
+    assert!(could_hold_builtin(b"AKIAABCDEFGHIJKLMNOP"));
+    for word in [&b"assistant"[..], b"role", b"tool_result", b"Hello World"] {
+        assert!(
+            !could_hold_builtin(word),
+            "{}",
+            String::from_utf8_lossy(word)
+        );
+    }
+    // Custom patterns still run on such strings.
+    let d = detector(r#"{"custom_patterns": [{"name": "t", "regex": "secretword", "kind": "T"}]}"#);
+    assert_eq!(values(&d, "a secretword"), ["secretword"]);
+}
