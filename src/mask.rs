@@ -111,7 +111,7 @@ impl BodyKind {
 }
 
 /// Values found by context only, to be masked wherever else they appear.
-type Propagated = KnownValues;
+type Propagated<'k> = KnownValues<'k>;
 
 /// The masking engine for one configuration and secret. Built once per
 /// configuration (per worker); shared by all exchanges.
@@ -190,16 +190,21 @@ impl Engine {
         report: &mut MaskReport,
     ) -> Cow<'t, str> {
         let mut propagated = Propagated::new();
-        let mut splices = Vec::new();
-        self.mask_splices(None, text, tokens, report, &mut propagated, &mut splices);
-        let first = apply_splices(text, &splices);
+        let mut first = Rewriter::new(text);
+        self.mask_matches(None, text, tokens, report, &mut propagated, |s, e, t| {
+            first.replace(s, e, t)
+        });
+        let first = first.finish();
         if propagated.is_empty() {
             return first.map_or(Cow::Borrowed(text), Cow::Owned);
         }
         let current = first.unwrap_or_else(|| text.to_string());
-        splices.clear();
-        self.propagate_splices(&current, &propagated.index(), tokens, report, &mut splices);
-        let result = apply_splices(&current, &splices).unwrap_or(current);
+        let index = propagated.index();
+        let mut second = Rewriter::new(&current);
+        self.propagate_matches(&current, &index, tokens, report, |s, e, t| {
+            second.replace(s, e, t)
+        });
+        let result = second.finish().unwrap_or(current);
         if result == text {
             Cow::Borrowed(text)
         } else {
@@ -220,7 +225,13 @@ impl Engine {
         let mut propagated = Propagated::new();
         let first = splice_strings(body, opts, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
-            self.mask_splices(key, s, tokens, report, &mut propagated, out)
+            self.mask_matches(key, s, tokens, report, &mut propagated, |start, end, t| {
+                out.push(Splice {
+                    start,
+                    end,
+                    text: t.to_string(),
+                })
+            })
         })
         .map_err(MaskError::InvalidJson)?;
         if propagated.is_empty() {
@@ -229,22 +240,28 @@ impl Engine {
         let current = first.as_deref().unwrap_or(body);
         let index = propagated.index();
         let second = splice_strings(current, opts, |_ctx, s, out| {
-            self.propagate_splices(s, &index, tokens, report, out)
+            self.propagate_matches(s, &index, tokens, report, |start, end, t| {
+                out.push(Splice {
+                    start,
+                    end,
+                    text: t.to_string(),
+                })
+            })
         })
         .map_err(MaskError::InvalidJson)?;
         Ok(second.or(first))
     }
 
-    /// Pushes one splice (value → token) per value to mask in `text`,
-    /// sorted; records context-only values in `propagated`.
-    fn mask_splices(
-        &self,
+    /// Calls `emit(start, end, token)` for each value to mask in `text`, in
+    /// order; records context-only values in `propagated`.
+    fn mask_matches<'e>(
+        &'e self,
         key: Option<&str>,
         text: &str,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
-        propagated: &mut Propagated,
-        out: &mut Vec<Splice>,
+        propagated: &mut Propagated<'e>,
+        mut emit: impl FnMut(usize, usize, &str),
     ) {
         let mut matches = Vec::new();
         self.detector.find_in_value(key, text, &mut matches);
@@ -261,25 +278,21 @@ impl Engine {
                 continue;
             }
             record_propagated(m, value, propagated);
-            out.push(Splice {
-                start: m.start,
-                end: m.end,
-                text: tokens.issue(&self.key, m.kind, value).to_string(),
-            });
+            emit(m.start, m.end, tokens.issue(&self.key, m.kind, value));
             report.record(m);
             last = m.end;
         }
     }
 
-    /// Pushes one splice per bare occurrence of an already-found
-    /// context-only value.
-    fn propagate_splices(
+    /// Calls `emit(start, end, token)` for each bare occurrence of an
+    /// already-found context-only value, in order.
+    fn propagate_matches(
         &self,
         text: &str,
         index: &crate::propagate::ValueIndex<'_>,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
-        out: &mut Vec<Splice>,
+        mut emit: impl FnMut(usize, usize, &str),
     ) {
         let mut hits: Vec<Hit<'_>> = Vec::new();
         index.find(text, &mut hits);
@@ -295,11 +308,7 @@ impl Engine {
             let Some(value) = text.get(h.start..h.end) else {
                 continue;
             };
-            out.push(Splice {
-                start: h.start,
-                end: h.end,
-                text: tokens.issue(&self.key, h.kind, value).to_string(),
-            });
+            emit(h.start, h.end, tokens.issue(&self.key, h.kind, value));
             report.record(&Match {
                 start: h.start,
                 end: h.end,
@@ -311,21 +320,40 @@ impl Engine {
     }
 }
 
-/// `text` with the sorted, non-overlapping `splices` applied; `None` when
-/// there is none.
-fn apply_splices(text: &str, splices: &[Splice]) -> Option<String> {
-    if splices.is_empty() {
-        return None;
+/// Builds a copy of a text with ranges replaced, in order, allocating only
+/// once something is replaced.
+struct Rewriter<'t> {
+    text: &'t str,
+    out: Option<String>,
+    last: usize,
+}
+
+impl<'t> Rewriter<'t> {
+    fn new(text: &'t str) -> Self {
+        Rewriter {
+            text,
+            out: None,
+            last: 0,
+        }
     }
-    let mut out = String::with_capacity(text.len() + 16 * splices.len());
-    let mut last = 0;
-    for sp in splices {
-        out.push_str(text.get(last..sp.start).unwrap_or_default());
-        out.push_str(&sp.text);
-        last = sp.end;
+
+    /// Replaces `start..end` (after the previous replacement) by `with`.
+    fn replace(&mut self, start: usize, end: usize, with: &str) {
+        let text = self.text;
+        let out = self
+            .out
+            .get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
+        out.push_str(text.get(self.last..start).unwrap_or_default());
+        out.push_str(with);
+        self.last = end;
     }
-    out.push_str(text.get(last..).unwrap_or_default());
-    Some(out)
+
+    /// The rewritten text; `None` when nothing was replaced.
+    fn finish(self) -> Option<String> {
+        let mut out = self.out?;
+        out.push_str(self.text.get(self.last..).unwrap_or_default());
+        Some(out)
+    }
 }
 
 /// Token kind of a resource name derived from an ARN or a hostname.
@@ -337,8 +365,8 @@ pub const DERIVED_NAME_KIND: &str = "NAME";
 /// (`prod-db` in `arn:aws:rds:…:db:prod-db`) or a hostname (`prod-db` in
 /// `prod-db.abc.us-east-1.rds.amazonaws.com`), which may also stand alone
 /// under a key no detector knows (`"identifier": "prod-db"`).
-fn record_propagated(m: &Match<'_>, value: &str, propagated: &mut Propagated) {
-    let mut add = |v: &str, kind: &str, family: Family| {
+fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated<'k>) {
+    let mut add = |v: &str, kind: &'k str, family: Family| {
         let derived = kind == DERIVED_NAME_KIND;
         if is_distinctive(v) && (!derived || is_resource_name(v)) {
             propagated.insert(v, kind, family);

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 /// Values to mask wherever they appear, with the kind and family they were
 /// first found as.
 #[derive(Debug, Clone, Default)]
-pub struct KnownValues {
-    values: HashMap<String, (String, Family)>,
+pub struct KnownValues<'k> {
+    values: HashMap<String, (&'k str, Family)>,
 }
 
 /// One occurrence of a known value: byte range, kind, family.
@@ -31,18 +31,17 @@ pub struct Hit<'v> {
     pub family: Family,
 }
 
-impl KnownValues {
+impl<'k> KnownValues<'k> {
     /// An empty collection.
-    pub fn new() -> KnownValues {
+    pub fn new() -> KnownValues<'k> {
         KnownValues::default()
     }
 
     /// Records `value`; the first kind recorded for a value wins, so one
     /// value always gets one token within a body.
-    pub fn insert(&mut self, value: &str, kind: &str, family: Family) {
+    pub fn insert(&mut self, value: &str, kind: &'k str, family: Family) {
         if !self.values.contains_key(value) {
-            self.values
-                .insert(value.to_string(), (kind.to_string(), family));
+            self.values.insert(value.to_string(), (kind, family));
         }
     }
 

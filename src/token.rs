@@ -114,6 +114,12 @@ impl Hasher for PrfKeyHasher {
 
 type PrfMap<K, V> = HashMap<K, V, BuildHasherDefault<PrfKeyHasher>>;
 
+fn token_hash(token: &str) -> u64 {
+    let mut h = PrfKeyHasher::default();
+    h.write(token.as_bytes());
+    h.finish()
+}
+
 fn hex_digit(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
 }
@@ -128,7 +134,13 @@ pub struct TokenMap {
     prefix: String,
     /// Issued tokens, in issue order.
     entries: Vec<Entry>,
-    by_token: PrfMap<String, usize>,
+    /// Hash of the token text → entry (tokens are PRF outputs: see
+    /// [`PrfKeyHasher`]); `token_overflow` holds entries whose hash another
+    /// entry already has.
+    by_token: PrfMap<u64, usize>,
+    token_overflow: Vec<usize>,
+    /// Kinds seen, interned: an entry refers to its kind by index.
+    kinds: Vec<String>,
     /// First 8 bytes of the keyed digest of (kind, original) → entry.
     by_digest: PrfMap<u64, usize>,
     /// Entries whose 64-bit digest prefix another entry already holds
@@ -144,7 +156,7 @@ pub struct TokenMap {
 #[derive(Debug, Clone)]
 struct Entry {
     token: String,
-    kind: String,
+    kind: u16,
     original: String,
 }
 
@@ -174,7 +186,8 @@ impl TokenMap {
             *h = *d;
         }
         let head = u64::from_le_bytes(head);
-        let same = |e: &Entry| e.kind == kind && e.original == value;
+        let kind_id = self.kind_id(kind);
+        let same = |e: &Entry| e.kind == kind_id && e.original == value;
         let known = self
             .by_digest
             .get(&head)
@@ -192,7 +205,12 @@ impl TokenMap {
                 let token = self.fresh_token(&digest, kind);
                 let len = token.len();
                 let i = self.entries.len();
-                self.by_token.insert(token.clone(), i);
+                match self.by_token.entry(token_hash(&token)) {
+                    MapEntry::Occupied(_) => self.token_overflow.push(i),
+                    MapEntry::Vacant(slot) => {
+                        slot.insert(i);
+                    }
+                }
                 match self.by_digest.entry(head) {
                     MapEntry::Occupied(_) => self.overflow.push(i),
                     MapEntry::Vacant(slot) => {
@@ -201,7 +219,7 @@ impl TokenMap {
                 }
                 self.entries.push(Entry {
                     token,
-                    kind: kind.to_string(),
+                    kind: kind_id,
                     original: value.to_string(),
                 });
                 if !self.lengths.contains(&len) {
@@ -215,6 +233,25 @@ impl TokenMap {
         self.entry(i).map(|e| e.token.as_str()).unwrap_or_default()
     }
 
+    /// The index of `kind` among the interned kinds, interning it if new.
+    fn kind_id(&mut self, kind: &str) -> u16 {
+        if let Some(i) = self.kinds.iter().position(|k| k == kind) {
+            return u16::try_from(i).unwrap_or(u16::MAX);
+        }
+        self.kinds.push(kind.to_string());
+        u16::try_from(self.kinds.len() - 1).unwrap_or(u16::MAX)
+    }
+
+    /// The entry of an issued token.
+    fn token_index(&self, token: &str) -> Option<usize> {
+        let is = |i: &usize| self.entry(*i).is_some_and(|e| e.token == token);
+        self.by_token
+            .get(&token_hash(token))
+            .copied()
+            .filter(is)
+            .or_else(|| self.token_overflow.iter().copied().find(is))
+    }
+
     fn fresh_token(&self, digest: &[u8; 16], kind: &str) -> String {
         let mut len = TOKEN_HEX_LEN;
         loop {
@@ -225,7 +262,7 @@ impl TokenMap {
             push_hex(digest, len, &mut token);
             // A collision with a different original (vanishingly rare):
             // lengthen the hash part until the token is unique here.
-            if !self.by_token.contains_key(&token) || len >= MAX_HEX_LEN {
+            if self.token_index(&token).is_none() || len >= MAX_HEX_LEN {
                 return token;
             }
             len += 4;
@@ -234,7 +271,7 @@ impl TokenMap {
 
     /// The original a token stands for, if this exchange issued it.
     pub fn original(&self, token: &str) -> Option<&str> {
-        let i = *self.by_token.get(token)?;
+        let i = self.token_index(token)?;
         self.entry(i).map(|e| e.original.as_str())
     }
 
@@ -288,9 +325,13 @@ impl TokenMap {
 
     /// Every original (with its kind) recorded so far, in issue order.
     pub fn originals(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries
-            .iter()
-            .map(|e| (e.kind.as_str(), e.original.as_str()))
+        self.entries.iter().map(|e| {
+            let kind = self
+                .kinds
+                .get(usize::from(e.kind))
+                .map_or("", String::as_str);
+            (kind, e.original.as_str())
+        })
     }
 }
 
