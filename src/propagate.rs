@@ -55,19 +55,21 @@ impl<'k> KnownValues<'k> {
         let mut heads = Vec::new();
         let mut odd = Vec::new();
         let mut bloom = vec![0u64; BLOOM_WORDS];
+        // A few values: one SIMD substring search each beats visiting
+        // every word start of the text.
+        let search_each = self.values.len() <= SEARCH_EACH_MAX;
         for (value, (kind, family)) in &self.values {
             let entry = Entry {
                 value: value.as_bytes(),
                 kind,
                 family: *family,
             };
+            let alnum_start = value
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_alphanumeric);
             match head_of(value.as_bytes()) {
-                Some(h)
-                    if value
-                        .as_bytes()
-                        .first()
-                        .is_some_and(u8::is_ascii_alphanumeric) =>
-                {
+                Some(h) if alnum_start && !search_each => {
                     let (word, bit) = bloom_slot(h);
                     if let Some(w) = bloom.get_mut(word) {
                         *w |= bit;
@@ -84,6 +86,8 @@ impl<'k> KnownValues<'k> {
 }
 
 const BLOOM_WORDS: usize = 1024; // 65,536 bits
+/// Up to this many values are searched one by one (memmem).
+const SEARCH_EACH_MAX: usize = 16;
 
 fn bloom_slot(head: u32) -> (usize, u64) {
     let h = (head.wrapping_mul(0x9E37_79B1) >> 16) as usize;
@@ -106,8 +110,9 @@ struct Entry<'v> {
 #[derive(Debug, Clone)]
 pub struct ValueIndex<'v> {
     heads: Vec<(u32, Entry<'v>)>,
-    /// Values shorter than 4 bytes or starting with a non-alphanumeric
-    /// byte (a secret key may start with `/`): searched one by one.
+    /// Values searched one by one: all of them when there are few, else
+    /// those shorter than 4 bytes or starting with a non-alphanumeric byte
+    /// (a secret key may start with `/`).
     odd: Vec<Entry<'v>>,
     bloom: Vec<u64>,
 }
@@ -176,12 +181,21 @@ impl<'v> ValueIndex<'v> {
 
     fn find_heads(&self, b: &[u8], out: &mut Vec<Hit<'v>>) {
         let mut i = 0;
-        while i < b.len() {
+        loop {
+            // To the next alphanumeric byte: a word start, unless it is the
+            // letter of a `\n`, `\r` or `\t` escape (then the word starts
+            // after it).
+            let Some(k) = b
+                .get(i..)
+                .and_then(|r| r.iter().position(u8::is_ascii_alphanumeric))
+            else {
+                return;
+            };
+            i += k;
             if !is_word_byte(b, i) {
                 i += 1;
                 continue;
             }
-            // `i` starts a word: try the values with its first four bytes.
             let mut next = i + 1;
             if let Some(h) = b.get(i..).and_then(head_of) {
                 let (word, bit) = bloom_slot(h);
@@ -193,9 +207,14 @@ impl<'v> ValueIndex<'v> {
                 }
             }
             // Skip the rest of this word: values start at word starts only.
+            // (A backslash ends a word, so escapes need no care here.)
             i = next;
-            while is_word_byte(b, i) {
-                i += 1;
+            match b
+                .get(i..)
+                .and_then(|r| r.iter().position(|c| !c.is_ascii_alphanumeric()))
+            {
+                Some(k) => i += k,
+                None => return,
             }
         }
     }
