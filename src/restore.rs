@@ -21,7 +21,7 @@
 //! assert_eq!(out.unwrap(), br#"{"text": "i-0123456789abcdef0", "n": 1.50}"#);
 //! ```
 
-use crate::json::{escape_into, rewrite_strings, WalkOptions};
+use crate::json::{escape_into, splice_strings, Splice, WalkOptions};
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -273,6 +273,32 @@ impl<'m> Restorer<'m> {
     }
 
     /// `s` restored (`None`: no token in it), adding the count to `count`.
+    /// Pushes one splice (token → original) per issued token in `s`;
+    /// returns how many.
+    pub(crate) fn restore_splices(&self, s: &str, out: &mut Vec<Splice>) -> usize {
+        if !self.may_contain_token(s.as_bytes()) {
+            return 0;
+        }
+        let prefix = self.map.prefix().as_bytes();
+        let mut n = 0;
+        let mut last = 0;
+        for at in memchr::memmem::find_iter(s.as_bytes(), prefix) {
+            if at < last {
+                continue;
+            }
+            if let Some((len, orig)) = s.get(at..).and_then(|t| self.map.longest_at(t)) {
+                out.push(Splice {
+                    start: at,
+                    end: at + len,
+                    text: orig.to_string(),
+                });
+                last = at + len;
+                n += 1;
+            }
+        }
+        n
+    }
+
     pub(crate) fn restore_str(&self, s: &str, count: &mut usize) -> Option<String> {
         if !self.may_contain_token(s.as_bytes()) {
             return None;
@@ -405,7 +431,11 @@ pub(crate) fn restore_json_strings(
     let opts = WalkOptions {
         skip_thinking: !restore_thinking,
     };
-    let out = rewrite_strings(body, opts, |_ctx, s| r.restore_str(s, &mut count))?;
+    // Splices, not whole re-encoded literals: the rest of a literal keeps
+    // its bytes and escapes (`caf\u00e9` stays as the upstream wrote it).
+    let out = splice_strings(body, opts, |_ctx, s, splices| {
+        count += r.restore_splices(s, splices);
+    })?;
     Ok((out, count))
 }
 
@@ -416,6 +446,21 @@ mod tests {
 
     fn key() -> TokenKey {
         TokenKey::new(b"restore test secret, 32 bytes...")
+    }
+
+    /// Restoring a JSON response touches only the tokens: the rest of each
+    /// literal keeps the upstream's bytes, escapes included.
+    #[test]
+    fn json_restore_keeps_escapes_around_tokens() {
+        let mut m = TokenMap::new("AWS_".into());
+        let t = m.issue(&key(), "SECRET_KEY", "a\"b/c").to_string();
+        let body = format!(r#"{{"text":"caf\u00e9 {t} \/x\n","n":1.50}}"#);
+        let (out, n) = restore_json(&m, body.as_bytes(), false);
+        assert_eq!(n, 1);
+        assert_eq!(
+            String::from_utf8(out.unwrap()).unwrap(),
+            r#"{"text":"caf\u00e9 a\"b/c \/x\n","n":1.50}"#
+        );
     }
 
     fn map_with(values: &[(&str, &str)]) -> (TokenMap, Vec<String>) {
