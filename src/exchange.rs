@@ -31,17 +31,6 @@ pub const REFUSAL_REASONS: [&str; 6] = [
     "not_configured",
 ];
 
-/// Whether a request with this method carries no body to mask (`GET`,
-/// `HEAD`, `OPTIONS`): such requests pass through untouched.
-pub fn method_without_body(method: Option<&str>) -> bool {
-    method.is_some_and(|m| {
-        let m = m.trim();
-        m.eq_ignore_ascii_case("GET")
-            || m.eq_ignore_ascii_case("HEAD")
-            || m.eq_ignore_ascii_case("OPTIONS")
-    })
-}
-
 /// Whether a `content-encoding` header value means the body is not
 /// compressed: absent, empty, or only `identity`.
 pub fn is_identity_encoding(content_encoding: Option<&str>) -> bool {
@@ -240,17 +229,6 @@ impl Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn methods() {
-        for m in ["GET", "get", "HEAD", "OPTIONS"] {
-            assert!(method_without_body(Some(m)), "{m}");
-        }
-        for m in ["POST", "PUT", "PATCH", "DELETE"] {
-            assert!(!method_without_body(Some(m)), "{m}");
-        }
-        assert!(!method_without_body(None));
-    }
 
     #[test]
     fn encodings() {

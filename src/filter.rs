@@ -11,8 +11,7 @@
 
 use crate::config::{Config, DETECTOR_FAMILIES};
 use crate::exchange::{
-    classify_response, is_identity_encoding, method_without_body, Refusal, ResponseKind,
-    METRIC_PREFIX, REFUSAL_REASONS,
+    classify_response, is_identity_encoding, Refusal, ResponseKind, METRIC_PREFIX, REFUSAL_REASONS,
 };
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{restore_json, Escape};
@@ -573,8 +572,9 @@ impl Context for Exchange {}
 
 impl HttpContext for Exchange {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let method = host::get_header(host::MAP_REQUEST_HEADERS, ":method");
-        if end_of_stream || method_without_body(method.as_deref()) {
+        // Whether a body follows decides, not the method: a GET that does
+        // carry a body is masked like any other.
+        if end_of_stream {
             return Action::Continue;
         }
         let encoding = host::get_header(host::MAP_REQUEST_HEADERS, "content-encoding");

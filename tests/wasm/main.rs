@@ -460,6 +460,29 @@ fn requests_without_body_pass_untouched() {
     }
 }
 
+/// The method does not decide whether a body is masked: a GET that carries
+/// one is masked like a POST.
+#[test]
+fn a_get_with_a_body_is_masked() {
+    for profile in PROFILES {
+        let mut vm = Vm::new(profile, &config_with(""));
+        let id = vm.new_exchange();
+        let body = br#"{"q": "where is i-0123456789abcdef0?"}"#;
+        let len = body.len().to_string();
+        let headers = [
+            (":method", "GET"),
+            (":path", "/v1/search"),
+            ("content-type", "application/json"),
+            ("content-length", len.as_str()),
+        ];
+        vm.request_headers(id, &headers, false);
+        vm.request_body(id, &[&body[..]]);
+        let up = String::from_utf8(vm.http(id).upstream_body.clone()).unwrap();
+        assert!(!up.contains("i-0123456789abcdef0"), "{profile:?}: {up}");
+        assert!(up.contains("AWS_EC2_"), "{profile:?}: {up}");
+    }
+}
+
 struct RefusalCase {
     name: &'static str,
     profiles: &'static [Profile],
