@@ -8,7 +8,7 @@
 
 use aws_masker::config::Config;
 use aws_masker::mask::{Engine, MaskReport};
-use aws_masker::stream::SseRestorer;
+use aws_masker::stream::{ChunkRestorer, SseRestorer};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 const MB: usize = 1 << 20;

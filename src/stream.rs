@@ -73,27 +73,6 @@ impl SseRestorer {
             },
         }
     }
-
-    /// Feeds the next chunk; appends to `out` what can be released now.
-    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let r = Restorer::with_max_len(&self.tokens, self.max_len);
-        let state = &mut self.state;
-        self.framer
-            .push(chunk, out, |ev, out| state.on_event(&r, ev, out));
-    }
-
-    /// Ends the stream: appends everything still held back (held tails in
-    /// synthetic delta events, then an incomplete final event as it is).
-    pub fn finish(&mut self, out: &mut Vec<u8>) {
-        let r = Restorer::with_max_len(&self.tokens, self.max_len);
-        self.state.flush_all(&r, out);
-        out.extend_from_slice(&self.framer.take_rest());
-    }
-
-    /// How many tokens were restored so far.
-    pub fn restored(&self) -> u64 {
-        self.state.restored
-    }
 }
 
 /// Restores a plain text stream (any `text/*` response) fed in arbitrary
@@ -120,37 +99,6 @@ impl TextStreamRestorer {
             held: Vec::new(),
             restored: 0,
         }
-    }
-
-    /// Feeds the next chunk; appends to `out` what can be released now.
-    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let r = Restorer::with_max_len(&self.tokens, self.max_len);
-        if self.held.is_empty() {
-            let (n, from) = r.restore_bytes_into(chunk, self.escape, true, out);
-            self.restored += n as u64;
-            self.held
-                .extend_from_slice(chunk.get(from..).unwrap_or_default());
-        } else {
-            let mut buf = std::mem::take(&mut self.held);
-            buf.extend_from_slice(chunk);
-            let (n, from) = r.restore_bytes_into(&buf, self.escape, true, out);
-            self.restored += n as u64;
-            buf.drain(..from.min(buf.len()));
-            self.held = buf;
-        }
-    }
-
-    /// Ends the stream: appends everything still held back.
-    pub fn finish(&mut self, out: &mut Vec<u8>) {
-        let r = Restorer::with_max_len(&self.tokens, self.max_len);
-        let held = std::mem::take(&mut self.held);
-        let (n, _) = r.restore_bytes_into(&held, self.escape, false, out);
-        self.restored += n as u64;
-    }
-
-    /// How many tokens were restored so far.
-    pub fn restored(&self) -> u64 {
-        self.restored
     }
 }
 
@@ -866,25 +814,57 @@ pub trait ChunkRestorer {
 }
 
 impl ChunkRestorer for SseRestorer {
+    /// Feeds the next chunk; appends to `out` what can be released now.
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        SseRestorer::push(self, chunk, out)
+        let r = Restorer::with_max_len(&self.tokens, self.max_len);
+        let state = &mut self.state;
+        self.framer
+            .push(chunk, out, |ev, out| state.on_event(&r, ev, out));
     }
+
+    /// Ends the stream: appends everything still held back (held tails in
+    /// synthetic delta events, then an incomplete final event as it is).
     fn finish(&mut self, out: &mut Vec<u8>) {
-        SseRestorer::finish(self, out)
+        let r = Restorer::with_max_len(&self.tokens, self.max_len);
+        self.state.flush_all(&r, out);
+        out.extend_from_slice(&self.framer.take_rest());
     }
+
+    /// How many tokens were restored so far.
     fn restored(&self) -> u64 {
-        SseRestorer::restored(self)
+        self.state.restored
     }
 }
 
 impl ChunkRestorer for TextStreamRestorer {
+    /// Feeds the next chunk; appends to `out` what can be released now.
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        TextStreamRestorer::push(self, chunk, out)
+        let r = Restorer::with_max_len(&self.tokens, self.max_len);
+        if self.held.is_empty() {
+            let (n, from) = r.restore_bytes_into(chunk, self.escape, true, out);
+            self.restored += n as u64;
+            self.held
+                .extend_from_slice(chunk.get(from..).unwrap_or_default());
+        } else {
+            let mut buf = std::mem::take(&mut self.held);
+            buf.extend_from_slice(chunk);
+            let (n, from) = r.restore_bytes_into(&buf, self.escape, true, out);
+            self.restored += n as u64;
+            buf.drain(..from.min(buf.len()));
+            self.held = buf;
+        }
     }
+
+    /// Ends the stream: appends everything still held back.
     fn finish(&mut self, out: &mut Vec<u8>) {
-        TextStreamRestorer::finish(self, out)
+        let r = Restorer::with_max_len(&self.tokens, self.max_len);
+        let held = std::mem::take(&mut self.held);
+        let (n, _) = r.restore_bytes_into(&held, self.escape, false, out);
+        self.restored += n as u64;
     }
+
+    /// How many tokens were restored so far.
     fn restored(&self) -> u64 {
-        TextStreamRestorer::restored(self)
+        self.restored
     }
 }

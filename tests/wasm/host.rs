@@ -1021,19 +1021,38 @@ impl Vm {
 
     /// Delivers the request headers.
     pub fn request_headers(&mut self, id: u32, headers: &[(&str, &str)], end_of_stream: bool) {
-        let h = self.http_mut(id);
-        h.request_headers = headers
+        let a = self.deliver_headers(id, Side::Request, headers, end_of_stream);
+        self.http_mut(id).request_headers_action = Some(a);
+    }
+
+    /// Stores `headers` as one side's header map and calls that side's
+    /// headers callback; returns its action.
+    fn deliver_headers(
+        &mut self,
+        id: u32,
+        side: Side,
+        headers: &[(&str, &str)],
+        end_of_stream: bool,
+    ) -> Action {
+        let map: Vec<(String, String)> = headers
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
             .collect();
+        let h = self.http_mut(id);
+        let callback = match side {
+            Side::Request => {
+                h.request_headers = map;
+                "proxy_on_request_headers"
+            }
+            Side::Response => {
+                h.response_headers = map;
+                "proxy_on_response_headers"
+            }
+        };
         self.enter(id);
         let n = headers.len() as i32;
-        let a = self.call::<(i32, i32, i32), i32>(
-            "proxy_on_request_headers",
-            (id as i32, n, end_of_stream as i32),
-        );
-        let a = self.action("proxy_on_request_headers", a);
-        self.http_mut(id).request_headers_action = Some(a);
+        let a = self.call::<(i32, i32, i32), i32>(callback, (id as i32, n, end_of_stream as i32));
+        self.action(callback, a)
     }
 
     /// Delivers the request body: chunk by chunk (Envoy) or whole in one
@@ -1079,18 +1098,7 @@ impl Vm {
         if self.stopped(id) {
             return;
         }
-        let h = self.http_mut(id);
-        h.response_headers = headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-            .collect();
-        self.enter(id);
-        let n = headers.len() as i32;
-        let a = self.call::<(i32, i32, i32), i32>(
-            "proxy_on_response_headers",
-            (id as i32, n, end_of_stream as i32),
-        );
-        let a = self.action("proxy_on_response_headers", a);
+        let a = self.deliver_headers(id, Side::Response, headers, end_of_stream);
         self.http_mut(id).response_headers_action = Some(a);
     }
 
@@ -1139,4 +1147,11 @@ impl Vm {
         self.call::<i32, ()>("proxy_on_log", id as i32);
         self.call::<i32, ()>("proxy_on_delete", id as i32);
     }
+}
+
+/// Which half of an exchange a header map belongs to.
+#[derive(Clone, Copy)]
+enum Side {
+    Request,
+    Response,
 }

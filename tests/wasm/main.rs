@@ -14,7 +14,7 @@ mod util;
 use aws_masker::config::DETECTOR_FAMILIES;
 use aws_masker::mask::BodyKind;
 use aws_masker::restore::restore_json;
-use aws_masker::stream::SseRestorer;
+use aws_masker::stream::{ChunkRestorer, SseRestorer};
 use host::{Action, Profile, SharedData, Vm};
 use util::*;
 
