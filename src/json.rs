@@ -125,6 +125,28 @@ pub fn splice_strings<F>(
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
 {
+    Ok(walk(input, opts, false, &mut f)?.finish())
+}
+
+/// Like [`splice_strings`], but keeps every literal so that a second pass
+/// ([`Walked::splice_more`]) can add splices once the first pass has seen
+/// the whole document, with no second walk and no second decoding.
+pub fn walk_strings<F>(input: &[u8], opts: WalkOptions, mut f: F) -> Result<Walked<'_>, JsonError>
+where
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+{
+    walk(input, opts, true, &mut f)
+}
+
+fn walk<'a, F>(
+    input: &'a [u8],
+    opts: WalkOptions,
+    record: bool,
+    f: &mut F,
+) -> Result<Walked<'a>, JsonError>
+where
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+{
     let text = std::str::from_utf8(input).map_err(|e| JsonError {
         offset: e.valid_up_to(),
         reason: "invalid UTF-8",
@@ -136,22 +158,91 @@ where
         opts,
         edits: Vec::new(),
         splices: Vec::new(),
+        record,
+        literals: Vec::new(),
     };
-    walker.walk(&mut f)?;
-    if walker.edits.is_empty() {
-        return Ok(None);
+    walker.walk(f)?;
+    Ok(Walked {
+        input,
+        edits: walker.edits,
+        literals: walker.literals,
+    })
+}
+
+/// A walked document: its visited literals and the splices found so far.
+pub struct Walked<'a> {
+    input: &'a [u8],
+    edits: Vec<Edit>,
+    literals: Vec<Literal<'a>>,
+}
+
+impl Walked<'_> {
+    /// A second pass over every visited literal: `g(decoded, splices so
+    /// far, more)` pushes further splices (sorted, not overlapping those
+    /// so far) into `more`.
+    pub fn splice_more<G>(&mut self, mut g: G)
+    where
+        G: FnMut(&str, &[Splice], &mut Vec<Splice>),
+    {
+        let mut more = Vec::new();
+        for lit in &mut self.literals {
+            more.clear();
+            g(&lit.decoded, &lit.splices, &mut more);
+            if !more.is_empty() {
+                lit.splices.append(&mut more);
+                lit.splices.sort_by_key(|s| s.start);
+            }
+        }
     }
-    let mut edits = walker.edits;
-    edits.sort_by_key(|e| e.start);
-    let mut out = Vec::with_capacity(input.len() + input.len() / 8);
-    let mut last = 0;
-    for e in &edits {
-        out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
-        out.extend_from_slice(e.replacement.as_bytes());
-        last = e.end;
+
+    /// The document with every splice applied; `None` when there is none.
+    pub fn finish(self) -> Option<Vec<u8>> {
+        let input = self.input;
+        let mut edits = self.edits;
+        for mut lit in self.literals {
+            if !lit.splices.is_empty() {
+                let raw = input.get(lit.start..lit.end).unwrap_or_default();
+                push_edits(raw, lit.start, &mut lit.splices, &mut edits);
+            }
+        }
+        if edits.is_empty() {
+            return None;
+        }
+        edits.sort_by_key(|e| e.start);
+        let mut out = Vec::with_capacity(input.len() + input.len() / 8);
+        let mut last = 0;
+        for e in &edits {
+            out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
+            out.extend_from_slice(e.replacement.as_bytes());
+            last = e.end;
+        }
+        out.extend_from_slice(input.get(last..).unwrap_or_default());
+        Some(out)
     }
-    out.extend_from_slice(input.get(last..).unwrap_or_default());
-    Ok(Some(out))
+}
+
+/// Turns the splices of one literal (decoded offsets) into edits of the
+/// input (raw offsets; `raw` starts at `base`). Overlapping splices: the
+/// first wins.
+fn push_edits(raw: &[u8], base: usize, splices: &mut [Splice], edits: &mut Vec<Edit>) {
+    splices.sort_by_key(|s| s.start);
+    let mut mapper = OffsetMapper::new(raw);
+    let mut last_end = 0;
+    for sp in splices.iter() {
+        if sp.start < last_end || sp.end < sp.start {
+            continue;
+        }
+        let rs = mapper.raw_offset(sp.start);
+        let re = mapper.raw_offset(sp.end);
+        let mut replacement = String::with_capacity(sp.text.len() + 2);
+        escape_into(&sp.text, &mut replacement);
+        edits.push(Edit {
+            start: base + rs,
+            end: base + re,
+            replacement,
+        });
+        last_end = sp.end;
+    }
 }
 
 /// Maps byte offsets of a decoded string literal onto its raw content,
@@ -359,6 +450,19 @@ struct Walker<'a> {
     edits: Vec<Edit>,
     /// Reused buffer for the visitor's splices.
     splices: Vec<Splice>,
+    /// Record every visited literal (for a second pass) instead of turning
+    /// splices into edits at once.
+    record: bool,
+    literals: Vec<Literal<'a>>,
+}
+
+/// A visited string literal, kept for a second pass.
+struct Literal<'a> {
+    /// Raw content range (between the quotes) in the input.
+    start: usize,
+    end: usize,
+    decoded: Cow<'a, str>,
+    splices: Vec<Splice>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -473,33 +577,29 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn visit<F>(&mut self, f: &mut F, ctx: StrCtx<'_>, value: &str, start: usize, end: usize)
-    where
+    fn visit<F>(
+        &mut self,
+        f: &mut F,
+        ctx: StrCtx<'_>,
+        value: Cow<'a, str>,
+        start: usize,
+        end: usize,
+    ) where
         F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
         let mut splices = std::mem::take(&mut self.splices);
         splices.clear();
-        f(ctx, value, &mut splices);
-        if !splices.is_empty() {
-            splices.sort_by_key(|s| s.start);
+        f(ctx, &value, &mut splices);
+        if self.record {
+            self.literals.push(Literal {
+                start,
+                end,
+                decoded: value,
+                splices: std::mem::take(&mut splices),
+            });
+        } else if !splices.is_empty() {
             let raw = self.bytes.get(start..end).unwrap_or_default();
-            let mut mapper = OffsetMapper::new(raw);
-            let mut last_end = 0;
-            for sp in &splices {
-                if sp.start < last_end || sp.end < sp.start {
-                    continue;
-                }
-                let rs = mapper.raw_offset(sp.start);
-                let re = mapper.raw_offset(sp.end);
-                let mut replacement = String::with_capacity(sp.text.len() + 2);
-                escape_into(&sp.text, &mut replacement);
-                self.edits.push(Edit {
-                    start: start + rs,
-                    end: start + re,
-                    replacement,
-                });
-                last_end = sp.end;
-            }
+            push_edits(raw, start, &mut splices, &mut self.edits);
         }
         self.splices = splices;
     }
@@ -580,7 +680,7 @@ impl<'a> Walker<'a> {
                             key: parent.as_deref(),
                             is_key: true,
                         };
-                        self.visit(f, ctx, &key, start, end);
+                        self.visit(f, ctx, key.clone(), start, end);
                         if let Some(Frame::Object { key: k, .. }) = stack.last_mut() {
                             *k = Some(key);
                         }
@@ -678,7 +778,7 @@ impl<'a> Walker<'a> {
                     key: Some(&key),
                     is_key: false,
                 };
-                self.visit(f, ctx, &value, start, end);
+                self.visit(f, ctx, value, start, end);
             }
             Some(Frame::Array { parent_key }) => {
                 let key = parent_key.clone();
@@ -686,14 +786,14 @@ impl<'a> Walker<'a> {
                     key: key.as_deref(),
                     is_key: false,
                 };
-                self.visit(f, ctx, &value, start, end);
+                self.visit(f, ctx, value, start, end);
             }
             _ => {
                 let ctx = StrCtx {
                     key: None,
                     is_key: false,
                 };
-                self.visit(f, ctx, &value, start, end);
+                self.visit(f, ctx, value, start, end);
             }
         }
     }
@@ -716,7 +816,7 @@ impl<'a> Walker<'a> {
                     key: Some(&d.key),
                     is_key: false,
                 };
-                self.visit(f, ctx, &d.value, d.start, d.end);
+                self.visit(f, ctx, d.value, d.start, d.end);
             }
         }
     }

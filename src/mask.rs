@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::detect::{Detector, Family, Match};
-use crate::json::{splice_strings, JsonError, Splice, StrCtx, WalkOptions};
+use crate::json::{walk_strings, JsonError, Splice, StrCtx, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
 use crate::token::{token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
@@ -201,7 +201,7 @@ impl Engine {
         let current = first.unwrap_or_else(|| text.to_string());
         let index = propagated.index();
         let mut second = Rewriter::new(&current);
-        self.propagate_matches(&current, &index, tokens, report, |s, e, t| {
+        self.propagate_matches(&current, &index, &[], tokens, report, |s, e, t| {
             second.replace(s, e, t)
         });
         let result = second.finish().unwrap_or(current);
@@ -223,7 +223,7 @@ impl Engine {
             skip_thinking: !self.config.restore_thinking,
         };
         let mut propagated = Propagated::new();
-        let first = splice_strings(body, opts, |ctx: StrCtx<'_>, s: &str, out| {
+        let mut walked = walk_strings(body, opts, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
             self.mask_matches(key, s, tokens, report, &mut propagated, |start, end, t| {
                 out.push(Splice {
@@ -234,22 +234,21 @@ impl Engine {
             })
         })
         .map_err(MaskError::InvalidJson)?;
-        if propagated.is_empty() {
-            return Ok(first);
-        }
-        let current = first.as_deref().unwrap_or(body);
-        let index = propagated.index();
-        let second = splice_strings(current, opts, |_ctx, s, out| {
-            self.propagate_matches(s, &index, tokens, report, |start, end, t| {
-                out.push(Splice {
-                    start,
-                    end,
-                    text: t.to_string(),
+        if !propagated.is_empty() {
+            // Second pass over the literals already decoded: bare repeats
+            // of context-found values, around what the first pass replaced.
+            let index = propagated.index();
+            walked.splice_more(|s, done, more| {
+                self.propagate_matches(s, &index, done, tokens, report, |start, end, t| {
+                    more.push(Splice {
+                        start,
+                        end,
+                        text: t.to_string(),
+                    })
                 })
-            })
-        })
-        .map_err(MaskError::InvalidJson)?;
-        Ok(second.or(first))
+            });
+        }
+        Ok(walked.finish())
     }
 
     /// Calls `emit(start, end, token)` for each value to mask in `text`, in
@@ -290,6 +289,7 @@ impl Engine {
         &self,
         text: &str,
         index: &crate::propagate::ValueIndex<'_>,
+        done: &[Splice],
         tokens: &mut TokenMap,
         report: &mut MaskReport,
         mut emit: impl FnMut(usize, usize, &str),
@@ -300,9 +300,16 @@ impl Engine {
             return;
         }
         let spans = token_spans(text, &self.config.token_prefix);
+        let overlaps_done = |start: usize, end: usize| {
+            let i = done.partition_point(|d| d.end <= start);
+            done.get(i).is_some_and(|d| d.start < end)
+        };
         let mut last = 0;
         for h in hits {
-            if h.start < last || overlaps_any(&spans, h.start, h.end) {
+            if h.start < last
+                || overlaps_any(&spans, h.start, h.end)
+                || overlaps_done(h.start, h.end)
+            {
                 continue;
             }
             let Some(value) = text.get(h.start..h.end) else {
