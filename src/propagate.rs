@@ -55,9 +55,6 @@ impl<'k> KnownValues<'k> {
         let mut heads = Vec::new();
         let mut odd = Vec::new();
         let mut bloom = vec![0u64; BLOOM_WORDS];
-        // A few values: one SIMD substring search each beats visiting
-        // every word start of the text.
-        let search_each = self.values.len() <= SEARCH_EACH_MAX;
         for (value, (kind, family)) in &self.values {
             let entry = Entry {
                 value: value.as_bytes(),
@@ -69,7 +66,7 @@ impl<'k> KnownValues<'k> {
                 .first()
                 .is_some_and(u8::is_ascii_alphanumeric);
             match head_of(value.as_bytes()) {
-                Some(h) if alnum_start && !search_each => {
+                Some(h) if alnum_start => {
                     let (word, bit) = bloom_slot(h);
                     if let Some(w) = bloom.get_mut(word) {
                         *w |= bit;
@@ -79,14 +76,45 @@ impl<'k> KnownValues<'k> {
                 _ => odd.push(entry),
             }
         }
-        // By head, then longest first: the longest value at a place wins.
-        heads.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.value.len().cmp(&a.1.value.len())));
-        ValueIndex { heads, odd, bloom }
+        // By head, then by value, for binary search within a head's group.
+        heads.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.value.cmp(b.1.value)));
+        let mut groups: Vec<Group> = Vec::new();
+        for (i, (h, e)) in heads.iter().enumerate() {
+            match groups.last_mut() {
+                Some(g) if g.head == *h => {
+                    g.end = i + 1;
+                    if !g.lengths.contains(&e.value.len()) {
+                        g.lengths.push(e.value.len());
+                    }
+                }
+                _ => groups.push(Group {
+                    head: *h,
+                    start: i,
+                    end: i + 1,
+                    lengths: vec![e.value.len()],
+                }),
+            }
+        }
+        for g in &mut groups {
+            // Longest first: the longest value at a place wins.
+            g.lengths.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        // Few distinct heads (values often share one: `deploy-1`,
+        // `deploy-2`, ...): one SIMD substring search per head beats
+        // visiting every word start of the text.
+        let search_heads = groups.len() <= SEARCH_EACH_MAX;
+        ValueIndex {
+            heads,
+            groups,
+            odd,
+            bloom,
+            search_heads,
+        }
     }
 }
 
 const BLOOM_WORDS: usize = 1024; // 65,536 bits
-/// Up to this many values are searched one by one (memmem).
+/// Up to this many distinct value heads are searched one by one (memmem).
 const SEARCH_EACH_MAX: usize = 16;
 
 fn bloom_slot(head: u32) -> (usize, u64) {
@@ -110,11 +138,26 @@ struct Entry<'v> {
 #[derive(Debug, Clone)]
 pub struct ValueIndex<'v> {
     heads: Vec<(u32, Entry<'v>)>,
-    /// Values searched one by one: all of them when there are few, else
-    /// those shorter than 4 bytes or starting with a non-alphanumeric byte
-    /// (a secret key may start with `/`).
+    /// Values shorter than 4 bytes or starting with a non-alphanumeric
+    /// byte (a secret key may start with `/`): searched one by one.
     odd: Vec<Entry<'v>>,
     bloom: Vec<u64>,
+    /// The values of each head, sorted by head.
+    groups: Vec<Group>,
+    /// Few enough heads to search for each instead of scanning word starts.
+    search_heads: bool,
+}
+
+/// The values sharing a head: `heads[start..end]`, sorted by value, and
+/// their distinct lengths, longest first. Finding the longest value at a
+/// place costs one binary search per length, however many values share
+/// the head (thousands of `prod-db-NNNN` must not make it quadratic).
+#[derive(Debug, Clone)]
+struct Group {
+    head: u32,
+    start: usize,
+    end: usize,
+    lengths: Vec<usize>,
 }
 
 /// Whether the byte at `i` is alphanumeric and not the letter of a `\n`,
@@ -141,11 +184,17 @@ impl<'v> ValueIndex<'v> {
     pub fn find(&self, text: &str, out: &mut Vec<Hit<'v>>) {
         let b = text.as_bytes();
         let first = out.len();
-        if !self.heads.is_empty() {
+        if self.search_heads {
+            for g in &self.groups {
+                let needle = g.head.to_le_bytes();
+                for p in memchr::memmem::find_iter(b, &needle) {
+                    if let Some(hit) = self.longest_in(g, b, p) {
+                        out.push(hit);
+                    }
+                }
+            }
+        } else if !self.heads.is_empty() {
             self.find_heads(b, out);
-        }
-        if self.odd.is_empty() {
-            return;
         }
         for e in &self.odd {
             for start in memchr::memmem::find_iter(b, e.value) {
@@ -160,7 +209,10 @@ impl<'v> ValueIndex<'v> {
                 }
             }
         }
-        // Merge the two sources: sort, then drop overlaps (longest first).
+        if out.len() - first <= 1 {
+            return;
+        }
+        // Merge the searches: sort, then drop overlaps (longest first).
         let tail = out.get_mut(first..).unwrap_or_default();
         tail.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
         let mut kept = first;
@@ -220,20 +272,34 @@ impl<'v> ValueIndex<'v> {
     }
 
     fn longest_at(&self, b: &[u8], i: usize, head: u32) -> Option<Hit<'v>> {
-        let from = self.heads.partition_point(|(h, _)| *h < head);
-        self.heads
-            .get(from..)?
-            .iter()
-            .take_while(|(h, _)| *h == head)
-            .find_map(|(_, e)| {
-                let end = i + e.value.len();
-                (b.get(i..end) == Some(e.value) && bounded(b, i, end)).then_some(Hit {
-                    start: i,
-                    end,
-                    kind: e.kind,
-                    family: e.family,
-                })
+        let g = self
+            .groups
+            .binary_search_by_key(&head, |g| g.head)
+            .ok()
+            .and_then(|k| self.groups.get(k))?;
+        self.longest_in(g, b, i)
+    }
+
+    /// The longest value of group `g` standing word-bounded at `i`.
+    fn longest_in(&self, g: &Group, b: &[u8], i: usize) -> Option<Hit<'v>> {
+        let entries = self.heads.get(g.start..g.end)?;
+        g.lengths.iter().find_map(|&len| {
+            let end = i + len;
+            let candidate = b.get(i..end)?;
+            if !bounded(b, i, end) {
+                return None;
+            }
+            let k = entries
+                .binary_search_by(|(_, e)| e.value.cmp(candidate))
+                .ok()?;
+            let (_, e) = entries.get(k)?;
+            Some(Hit {
+                start: i,
+                end,
+                kind: e.kind,
+                family: e.family,
             })
+        })
     }
 }
 
@@ -284,6 +350,28 @@ mod tests {
         for (values, text, want) in cases {
             assert_eq!(hits(values, text), *want, "{text}");
         }
+    }
+
+    /// Values sharing a head are found by one search per head, the longest
+    /// at each place, overlaps dropped.
+    #[test]
+    fn shared_heads() {
+        let values = ["deploy-1", "deploy-12", "deploy-2", "abab-abab"];
+        let text = "deploy-12 deploy-1,deploy-2 deploy-3 abab-abab-abab";
+        assert_eq!(
+            hits(&values, text),
+            ["deploy-12", "deploy-1", "deploy-2", "abab-abab"]
+        );
+    }
+
+    /// Thousands of values sharing one head and differing in length: each
+    /// place costs a binary search per length, and the longest wins.
+    #[test]
+    fn many_values_one_head() {
+        let values: Vec<String> = (0..3000).map(|i| format!("prod-{i}")).collect();
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let text = "prod-2999 prod-3000 prod-7, prod-12x prod-100";
+        assert_eq!(hits(&refs, text), ["prod-2999", "prod-7", "prod-100"]);
     }
 
     /// The index agrees with a naive search on many values and texts.
