@@ -12,7 +12,7 @@
 //! the block ends.
 //!
 //! ```
-//! use aws_masker::stream::SseRestorer;
+//! use aws_masker::stream::{ChunkRestorer, SseRestorer};
 //! use aws_masker::token::{TokenKey, TokenMap};
 //!
 //! let key = TokenKey::new(b"0123456789abcdef0123456789abcdef");
