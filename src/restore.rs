@@ -40,8 +40,8 @@ pub enum Escape {
 pub(crate) enum Piece<'m> {
     /// Input bytes `start..end`, copied as they are.
     Verbatim(usize, usize),
-    /// The original of a token that stood here.
-    Original(&'m str),
+    /// The original of the token that stood at input bytes `start..end`.
+    Original(usize, usize, &'m str),
 }
 
 /// Restores tokens of one exchange's [`TokenMap`].
@@ -127,7 +127,7 @@ impl<'m> Restorer<'m> {
                     text.as_bytes().get(a..b).unwrap_or_default(),
                 )),
             },
-            Piece::Original(o) => push_original(o, escape, out),
+            Piece::Original(_, _, o) => push_original(o, escape, out),
         })
     }
 
@@ -143,7 +143,7 @@ impl<'m> Restorer<'m> {
         let mut esc = String::new();
         self.scan(text, hold, |piece| match piece {
             Piece::Verbatim(a, b) => out.extend_from_slice(text.get(a..b).unwrap_or_default()),
-            Piece::Original(o) => match escape {
+            Piece::Original(_, _, o) => match escape {
                 Escape::Raw => out.extend_from_slice(o.as_bytes()),
                 Escape::Json => {
                     esc.clear();
@@ -217,7 +217,7 @@ impl<'m> Restorer<'m> {
                     if p > last {
                         emit(Piece::Verbatim(last, p));
                     }
-                    emit(Piece::Original(orig));
+                    emit(Piece::Original(p, p + len, orig));
                     count += 1;
                     last = p + len;
                     from = last;
@@ -272,33 +272,25 @@ impl<'m> Restorer<'m> {
         self.map.longest_at(s)
     }
 
-    /// `s` restored (`None`: no token in it), adding the count to `count`.
     /// Pushes one splice (token → original) per issued token in `s`;
     /// returns how many.
     pub(crate) fn restore_splices(&self, s: &str, out: &mut Vec<Splice>) -> usize {
         if !self.may_contain_token(s.as_bytes()) {
             return 0;
         }
-        let prefix = self.map.prefix().as_bytes();
-        let mut n = 0;
-        let mut last = 0;
-        for at in memchr::memmem::find_iter(s.as_bytes(), prefix) {
-            if at < last {
-                continue;
-            }
-            if let Some((len, orig)) = s.get(at..).and_then(|t| self.map.longest_at(t)) {
+        let (n, _) = self.scan(s.as_bytes(), false, |piece| {
+            if let Piece::Original(start, end, orig) = piece {
                 out.push(Splice {
-                    start: at,
-                    end: at + len,
+                    start,
+                    end,
                     text: orig.to_string(),
                 });
-                last = at + len;
-                n += 1;
             }
-        }
+        });
         n
     }
 
+    /// `s` restored (`None`: no token in it), adding the count to `count`.
     pub(crate) fn restore_str(&self, s: &str, count: &mut usize) -> Option<String> {
         if !self.may_contain_token(s.as_bytes()) {
             return None;
