@@ -225,13 +225,7 @@ impl Engine {
         let mut propagated = Propagated::new();
         let mut walked = walk_strings(body, opts, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
-            self.mask_matches(key, s, tokens, report, &mut propagated, |start, end, t| {
-                out.push(Splice {
-                    start,
-                    end,
-                    text: t.to_string(),
-                })
-            })
+            self.mask_matches(key, s, tokens, report, &mut propagated, splice_into(out))
         })
         .map_err(MaskError::InvalidJson)?;
         if !propagated.is_empty() {
@@ -239,13 +233,7 @@ impl Engine {
             // of context-found values, around what the first pass replaced.
             let index = propagated.index();
             walked.splice_more(|s, done, more| {
-                self.propagate_matches(s, &index, done, tokens, report, |start, end, t| {
-                    more.push(Splice {
-                        start,
-                        end,
-                        text: t.to_string(),
-                    })
-                })
+                self.propagate_matches(s, &index, done, tokens, report, splice_into(more))
             });
         }
         Ok(walked.finish())
@@ -273,7 +261,7 @@ impl Engine {
             let Some(value) = text.get(m.start..m.end) else {
                 continue;
             };
-            if m.start < last || overlaps_any(&spans, m.start, m.end) {
+            if m.start < last || overlaps_any(&spans, |&r| r, m.start, m.end) {
                 continue;
             }
             record_propagated(m, value, propagated);
@@ -300,15 +288,11 @@ impl Engine {
             return;
         }
         let spans = token_spans(text, &self.config.token_prefix);
-        let overlaps_done = |start: usize, end: usize| {
-            let i = done.partition_point(|d| d.end <= start);
-            done.get(i).is_some_and(|d| d.start < end)
-        };
         let mut last = 0;
         for h in hits {
             if h.start < last
-                || overlaps_any(&spans, h.start, h.end)
-                || overlaps_done(h.start, h.end)
+                || overlaps_any(&spans, |&r| r, h.start, h.end)
+                || overlaps_any(done, |d| (d.start, d.end), h.start, h.end)
             {
                 continue;
             }
@@ -324,6 +308,17 @@ impl Engine {
             });
             last = h.end;
         }
+    }
+}
+
+/// An `emit` callback that records each replacement as a [`Splice`].
+fn splice_into(out: &mut Vec<Splice>) -> impl FnMut(usize, usize, &str) + '_ {
+    |start, end, token| {
+        out.push(Splice {
+            start,
+            end,
+            text: token.to_string(),
+        })
     }
 }
 
@@ -432,10 +427,16 @@ fn token_spans(text: &str, prefix: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Whether `start..end` overlaps one of the sorted `spans`.
-fn overlaps_any(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
-    let i = spans.partition_point(|&(_, e)| e <= start);
-    spans.get(i).is_some_and(|&(s, _)| s < end)
+/// Whether `start..end` overlaps one of `items`, whose `range`s are sorted
+/// and do not overlap (token spans, splices already made).
+fn overlaps_any<T>(
+    items: &[T],
+    range: impl Fn(&T) -> (usize, usize),
+    start: usize,
+    end: usize,
+) -> bool {
+    let i = items.partition_point(|t| range(t).1 <= start);
+    items.get(i).is_some_and(|t| range(t).0 < end)
 }
 
 #[cfg(test)]
