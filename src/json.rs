@@ -187,7 +187,7 @@ impl Walked<'_> {
         let mut more = Vec::new();
         for lit in &mut self.literals {
             more.clear();
-            g(&lit.decoded, &lit.splices, &mut more);
+            g(&lit.lit.text, &lit.splices, &mut more);
             if !more.is_empty() {
                 lit.splices.append(&mut more);
                 lit.splices.sort_by_key(|s| s.start);
@@ -199,10 +199,9 @@ impl Walked<'_> {
     pub fn finish(self) -> Option<Vec<u8>> {
         let input = self.input;
         let mut edits = self.edits;
-        for mut lit in self.literals {
-            if !lit.splices.is_empty() {
-                let raw = input.get(lit.start..lit.end).unwrap_or_default();
-                push_edits(raw, lit.start, &mut lit.splices, &mut edits);
+        for mut rec in self.literals {
+            if !rec.splices.is_empty() {
+                push_edits(&rec.lit, &mut rec.splices, &mut edits);
             }
         }
         if edits.is_empty() {
@@ -222,76 +221,41 @@ impl Walked<'_> {
 }
 
 /// Turns the splices of one literal (decoded offsets) into edits of the
-/// input (raw offsets; `raw` starts at `base`). Overlapping splices: the
-/// first wins.
-fn push_edits(raw: &[u8], base: usize, splices: &mut [Splice], edits: &mut Vec<Edit>) {
+/// input (raw offsets). Overlapping splices: the first wins.
+fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
     splices.sort_by_key(|s| s.start);
-    let mut mapper = OffsetMapper::new(raw);
     let mut last_end = 0;
     for sp in splices.iter() {
         if sp.start < last_end || sp.end < sp.start {
             continue;
         }
-        let rs = mapper.raw_offset(sp.start);
-        let re = mapper.raw_offset(sp.end);
         let mut replacement = String::with_capacity(sp.text.len() + 2);
         escape_into(&sp.text, &mut replacement);
         edits.push(Edit {
-            start: base + rs,
-            end: base + re,
+            start: lit.start + raw_offset(&lit.escapes, sp.start),
+            end: lit.start + raw_offset(&lit.escapes, sp.end),
             replacement,
         });
         last_end = sp.end;
     }
 }
 
-/// Maps byte offsets of a decoded string literal onto its raw content,
-/// moving forward only (splices come sorted).
-struct OffsetMapper<'r> {
-    raw: &'r [u8],
-    /// Current raw offset and the decoded offset it corresponds to.
-    r: usize,
-    d: usize,
+/// Where decoding stood right after one escape sequence: the decoded
+/// length so far and the raw offset (within the literal's content). Between
+/// two escapes, decoded and raw bytes correspond one to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Checkpoint {
+    decoded: usize,
+    raw: usize,
 }
 
-impl<'r> OffsetMapper<'r> {
-    fn new(raw: &'r [u8]) -> Self {
-        OffsetMapper { raw, r: 0, d: 0 }
-    }
-
-    /// The raw offset of decoded offset `target` (a char boundary, at or
-    /// after the previous target).
-    fn raw_offset(&mut self, target: usize) -> usize {
-        while self.d < target {
-            let rest = self.raw.get(self.r..).unwrap_or_default();
-            let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
-            if run > 0 {
-                let step = run.min(target - self.d);
-                self.r += step;
-                self.d += step;
-                continue;
-            }
-            // An escape: its raw length and the length of what it decodes to.
-            let (raw_len, decoded_len) = match rest.get(1) {
-                Some(b'u') => {
-                    let code = rest
-                        .get(2..6)
-                        .and_then(|h| std::str::from_utf8(h).ok())
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .unwrap_or(0);
-                    if (0xD800..0xDC00).contains(&code) {
-                        (12, 4)
-                    } else {
-                        (6, char::from_u32(code).map_or(3, char::len_utf8))
-                    }
-                }
-                Some(_) => (2, 1),
-                None => break,
-            };
-            self.r += raw_len;
-            self.d += decoded_len;
-        }
-        self.r
+/// The raw offset of decoded offset `target` (a char boundary, so never
+/// inside what one escape decodes to), from the literal's checkpoints.
+fn raw_offset(escapes: &[Checkpoint], target: usize) -> usize {
+    let after = escapes.partition_point(|c| c.decoded <= target);
+    match after.checked_sub(1).and_then(|i| escapes.get(i)) {
+        Some(c) => c.raw + (target - c.decoded),
+        None => target,
     }
 }
 
@@ -349,6 +313,15 @@ fn hex_lower(n: u8) -> char {
 /// Decodes the raw content of a JSON string literal (between the quotes,
 /// already checked by the walker). Borrowed when it has no escapes.
 pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
+    decode_with_checkpoints(raw, &mut Vec::new())
+}
+
+/// [`decode_literal`], recording a [`Checkpoint`] after every escape so
+/// that decoded offsets map back onto raw ones without decoding again.
+fn decode_with_checkpoints<'r>(
+    raw: &'r str,
+    escapes: &mut Vec<Checkpoint>,
+) -> Result<Cow<'r, str>, &'static str> {
     let bytes = raw.as_bytes();
     let Some(first) = memchr::memchr(b'\\', bytes) else {
         return Ok(Cow::Borrowed(raw));
@@ -393,6 +366,10 @@ pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
             }
             _ => return Err("invalid escape"),
         }
+        escapes.push(Checkpoint {
+            decoded: out.len(),
+            raw: i,
+        });
         next = bytes
             .get(i..)
             .and_then(|rest| memchr::memchr(b'\\', rest))
@@ -438,9 +415,7 @@ struct Edit {
 /// A string literal whose fate depends on its object's `type`.
 struct Deferred<'a> {
     key: Cow<'a, str>,
-    value: Cow<'a, str>,
-    start: usize,
-    end: usize,
+    lit: Lit<'a>,
 }
 
 enum Frame<'a> {
@@ -475,12 +450,18 @@ struct Walker<'a> {
     literals: Vec<Literal<'a>>,
 }
 
+/// A decoded string literal and where it came from.
+struct Lit<'a> {
+    text: Cow<'a, str>,
+    /// Start of the raw content (after the opening quote) in the input.
+    start: usize,
+    /// Decoding checkpoints, one per escape (none when borrowed).
+    escapes: Vec<Checkpoint>,
+}
+
 /// A visited string literal, kept for a second pass.
 struct Literal<'a> {
-    /// Raw content range (between the quotes) in the input.
-    start: usize,
-    end: usize,
-    decoded: Cow<'a, str>,
+    lit: Lit<'a>,
     splices: Vec<Splice>,
 }
 
@@ -544,11 +525,17 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn decode(&self, start: usize, end: usize) -> Result<Cow<'a, str>, JsonError> {
+    fn decode(&self, start: usize, end: usize) -> Result<Lit<'a>, JsonError> {
         let raw = self.text.get(start..end).unwrap_or_default();
-        decode_literal(raw).map_err(|reason| JsonError {
+        let mut escapes = Vec::new();
+        let text = decode_with_checkpoints(raw, &mut escapes).map_err(|reason| JsonError {
             offset: start,
             reason,
+        })?;
+        Ok(Lit {
+            text,
+            start,
+            escapes,
         })
     }
 
@@ -596,29 +583,20 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn visit<F>(
-        &mut self,
-        f: &mut F,
-        ctx: StrCtx<'_>,
-        value: Cow<'a, str>,
-        start: usize,
-        end: usize,
-    ) where
+    fn visit<F>(&mut self, f: &mut F, ctx: StrCtx<'_>, lit: Lit<'a>)
+    where
         F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
         let mut splices = std::mem::take(&mut self.splices);
         splices.clear();
-        f(ctx, &value, &mut splices);
+        f(ctx, &lit.text, &mut splices);
         if self.record {
             self.literals.push(Literal {
-                start,
-                end,
-                decoded: value,
+                lit,
                 splices: std::mem::take(&mut splices),
             });
         } else if !splices.is_empty() {
-            let raw = self.bytes.get(start..end).unwrap_or_default();
-            push_edits(raw, start, &mut splices, &mut self.edits);
+            push_edits(&lit, &mut splices, &mut self.edits);
         }
         self.splices = splices;
     }
@@ -674,7 +652,7 @@ impl<'a> Walker<'a> {
                             b'"' => {
                                 let (start, end) = self.scan_string()?;
                                 let value = self.decode(start, end)?;
-                                self.string_value(&mut stack, f, value, start, end);
+                                self.string_value(&mut stack, f, value);
                             }
                             b'-' | b'0'..=b'9' => self.scan_number()?,
                             b't' => self.literal("true")?,
@@ -691,6 +669,7 @@ impl<'a> Walker<'a> {
                     } else if b == b'"' {
                         let (start, end) = self.scan_string()?;
                         let key = self.decode(start, end)?;
+                        let name = key.text.clone();
                         let parent = match stack.last() {
                             Some(Frame::Object { parent_key, .. }) => parent_key.clone(),
                             _ => None,
@@ -699,9 +678,9 @@ impl<'a> Walker<'a> {
                             key: parent.as_deref(),
                             is_key: true,
                         };
-                        self.visit(f, ctx, key.clone(), start, end);
+                        self.visit(f, ctx, key);
                         if let Some(Frame::Object { key: k, .. }) = stack.last_mut() {
-                            *k = Some(key);
+                            *k = Some(name);
                         }
                         expect = Expect::Colon;
                         continue;
@@ -763,14 +742,8 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn string_value<F>(
-        &mut self,
-        stack: &mut [Frame<'a>],
-        f: &mut F,
-        value: Cow<'a, str>,
-        start: usize,
-        end: usize,
-    ) where
+    fn string_value<F>(&mut self, stack: &mut [Frame<'a>], f: &mut F, value: Lit<'a>)
+    where
         F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     {
         match stack.last_mut() {
@@ -781,14 +754,12 @@ impl<'a> Walker<'a> {
                 ..
             }) => {
                 if key.as_ref() == "type" {
-                    *type_value = Some(value.clone());
+                    *type_value = Some(value.text.clone());
                 }
                 if is_deferred_key(key) {
                     deferred.push(Deferred {
                         key: key.clone(),
-                        value,
-                        start,
-                        end,
+                        lit: value,
                     });
                     return;
                 }
@@ -797,7 +768,7 @@ impl<'a> Walker<'a> {
                     key: Some(&key),
                     is_key: false,
                 };
-                self.visit(f, ctx, value, start, end);
+                self.visit(f, ctx, value);
             }
             Some(Frame::Array { parent_key }) => {
                 let key = parent_key.clone();
@@ -805,14 +776,14 @@ impl<'a> Walker<'a> {
                     key: key.as_deref(),
                     is_key: false,
                 };
-                self.visit(f, ctx, value, start, end);
+                self.visit(f, ctx, value);
             }
             _ => {
                 let ctx = StrCtx {
                     key: None,
                     is_key: false,
                 };
-                self.visit(f, ctx, value, start, end);
+                self.visit(f, ctx, value);
             }
         }
     }
@@ -835,7 +806,7 @@ impl<'a> Walker<'a> {
                     key: Some(&d.key),
                     is_key: false,
                 };
-                self.visit(f, ctx, d.value, d.start, d.end);
+                self.visit(f, ctx, d.lit);
             }
         }
     }
@@ -923,6 +894,12 @@ mod tests {
             (r#"["x \"ID\" y"]"#, "ID", r#"["x \"<T>\" y"]"#),
             (r#"["ID"]"#, "ID", r#"["<T>"]"#),
             (r#"["ID\\\\ ID"]"#, "ID", r#"["<T>\\\\ <T>"]"#),
+            (r#"["\nID\n"]"#, "ID", r#"["\n<T>\n"]"#),
+            (
+                r#"{"a\tID": "\u00e9ID\r\nID"}"#,
+                "ID",
+                r#"{"a\t<T>": "\u00e9<T>\r\n<T>"}"#,
+            ),
         ];
         for (input, needle, want) in cases {
             let out = splice_strings(input.as_bytes(), WalkOptions::default(), |_, s, out| {
