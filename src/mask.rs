@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::detect::{Detector, Family, Match};
 use crate::json::{walk_strings, JsonError, Splice, StrCtx, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
-use crate::token::{token_len_at, TokenKey, TokenMap};
+use crate::token::{derive_key, token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -110,6 +110,9 @@ impl BodyKind {
     }
 }
 
+/// Domain separation for the key of the detector's memo digests.
+const MEMO_KEY_LABEL: &[u8] = b"aws-masker detection memo v1";
+
 /// Values found by context only, to be masked wherever else they appear.
 type Propagated<'k> = KnownValues<'k>;
 
@@ -125,7 +128,7 @@ pub struct Engine {
 impl Engine {
     /// An engine for `config`, deriving tokens under `secret`.
     pub fn new(config: Config, secret: &[u8]) -> Engine {
-        let detector = Detector::new(&config);
+        let detector = Detector::new(&config, derive_key(secret, MEMO_KEY_LABEL));
         Engine {
             config,
             detector,
@@ -136,6 +139,12 @@ impl Engine {
     /// The configuration this engine was built from.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// How the detector's memo of long texts has served (see
+    /// [`MemoStats`](crate::detect::MemoStats)).
+    pub fn memo_stats(&self) -> crate::detect::MemoStats {
+        self.detector.memo_stats()
     }
 
     /// A fresh token map for one exchange.
@@ -457,6 +466,62 @@ mod tests {
         ];
         for (ct, want) in cases {
             assert_eq!(BodyKind::from_content_type(ct), want, "{ct:?}");
+        }
+    }
+
+    /// A Claude-Code-like request whose tool result is long enough to be
+    /// remembered, holding values of context-only and shape families.
+    fn resent_conversation() -> Vec<u8> {
+        let output = "Reservations:\n  InstanceId: i-0123456789abcdef0\n  OwnerId: 123456789012\n  Arn: arn:aws:rds:us-east-1:123456789012:db:prod-payments-db\n  DBInstanceIdentifier: prod-payments-db\n".repeat(4);
+        serde_json::to_vec(&serde_json::json!({
+            "model": "claude-sonnet-4-5",
+            "messages": [
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": output}]},
+                {"role": "user", "content": format!("{} and prod-payments-db again", "why? ".repeat(60))}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn remembered_texts_mask_exactly_as_scanned_ones() {
+        let body = resent_conversation();
+        let engine = Engine::new(Config::default(), b"memo test secret, 16+ bytes");
+        let mask = |engine: &Engine| {
+            let mut tokens = engine.new_token_map();
+            let mut report = MaskReport::default();
+            let out = engine
+                .mask_json(&body, &mut tokens, &mut report)
+                .unwrap()
+                .unwrap();
+            let mut pairs: Vec<(String, String)> = tokens
+                .iter()
+                .map(|(t, o)| (t.to_string(), o.to_string()))
+                .collect();
+            pairs.sort();
+            (out, pairs, report.summary())
+        };
+        let first = mask(&engine);
+        let after_first = engine.memo_stats();
+        assert_eq!(
+            (after_first.hits, after_first.misses),
+            (0, 2),
+            "{after_first:?}"
+        );
+        let second = mask(&engine);
+        let after_second = engine.memo_stats();
+        assert_eq!(
+            (after_second.hits, after_second.misses),
+            (2, 2),
+            "{after_second:?}"
+        );
+        assert_eq!(second, first);
+        // And both equal what an engine with an empty memo produces.
+        let fresh = Engine::new(Config::default(), b"memo test secret, 16+ bytes");
+        assert_eq!(mask(&fresh), first);
+        let masked = String::from_utf8(first.0).unwrap();
+        for original in ["i-0123456789abcdef0", "123456789012", "prod-payments-db"] {
+            assert!(!masked.contains(original), "{original} leaked: {masked}");
         }
     }
 

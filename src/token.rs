@@ -56,16 +56,9 @@ impl std::fmt::Debug for TokenKey {
 impl TokenKey {
     /// A key from the configured (or generated) secret bytes.
     pub fn new(secret: &[u8]) -> TokenKey {
-        let mut key = [0u8; 16];
-        // HMAC accepts keys of any length, so this cannot fail.
-        if let Ok(mut mac) = HmacSha256::new_from_slice(secret) {
-            mac.update(KEY_LABEL);
-            let derived = mac.finalize().into_bytes();
-            for (k, d) in key.iter_mut().zip(derived.iter()) {
-                *k = *d;
-            }
+        TokenKey {
+            key: derive_key(secret, KEY_LABEL),
         }
-        TokenKey { key }
     }
 
     /// The keyed hash of `kind` + `value`.
@@ -76,6 +69,21 @@ impl TokenKey {
         h.write(value.as_bytes());
         h.finish128().as_bytes()
     }
+}
+
+/// A 128-bit key for one purpose (`label`) derived from the secret with
+/// HMAC-SHA256, so keys for different purposes are independent.
+pub fn derive_key(secret: &[u8], label: &[u8]) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    // HMAC accepts keys of any length, so this cannot fail.
+    if let Ok(mut mac) = HmacSha256::new_from_slice(secret) {
+        mac.update(label);
+        let derived = mac.finalize().into_bytes();
+        for (k, d) in key.iter_mut().zip(derived.iter()) {
+            *k = *d;
+        }
+    }
+    key
 }
 
 /// Appends the first `len` hex digits (at most 32) of `digest` to `out`.

@@ -12,6 +12,7 @@ mod ec2_ids;
 mod hostnames;
 mod ip_addresses;
 mod kms_keys;
+mod memo;
 mod named_resources;
 mod organizations;
 mod s3_buckets;
@@ -21,7 +22,9 @@ mod util;
 
 use crate::config::{AllowEntry, Config, Detectors};
 use memchr::memmem::Finder;
-use std::sync::Arc;
+use memo::Memo;
+pub use memo::MemoStats;
+use std::sync::{Arc, Mutex};
 
 /// The detector family a match came from; used for switches, metrics and
 /// logs.
@@ -104,6 +107,7 @@ struct Inner {
     custom: Vec<(regex_lite::Regex, String)>,
     allowlist: Vec<AllowEntry>,
     needles: Needles,
+    memo: Mutex<Memo>,
 }
 
 /// Pre-built substring searchers (building one per call would cost more
@@ -171,8 +175,9 @@ fn enabled(on: &Detectors, family: Family) -> bool {
 
 impl Detector {
     /// A detector for the families, custom patterns and allowlist of
-    /// `config`.
-    pub fn new(config: &Config) -> Detector {
+    /// `config`. `memo_key` keys the digests by which it remembers what it
+    /// found in long texts (derive it from a secret: see the `memo` module).
+    pub fn new(config: &Config, memo_key: [u8; 16]) -> Detector {
         Detector {
             inner: Arc::new(Inner {
                 on: config.detectors.clone(),
@@ -183,8 +188,19 @@ impl Detector {
                     .collect(),
                 allowlist: config.allowlist.clone(),
                 needles: Needles::new(),
+                memo: Mutex::new(Memo::new(memo_key)),
             }),
         }
+    }
+
+    /// How the memo of long texts has served so far (all zero when the
+    /// memo is unavailable).
+    pub fn memo_stats(&self) -> MemoStats {
+        self.inner
+            .memo
+            .lock()
+            .map(|m| m.stats())
+            .unwrap_or_default()
     }
 
     /// Appends to `out` every value to mask in `text`, sorted by `start`,
@@ -236,7 +252,11 @@ impl Detector {
         let nd = &inner.needles;
         let b = text.as_bytes();
         if could_hold_builtin(b) {
-            Self::collect_builtin(on, nd, b, out);
+            if b.len() < memo::MIN_LEN {
+                Self::collect_builtin(on, nd, b, out);
+            } else {
+                self.collect_builtin_memoized(b, out);
+            }
         }
         for (re, kind) in &inner.custom {
             for found in re.find_iter(text) {
@@ -253,6 +273,30 @@ impl Detector {
     }
 
     /// Appends the candidates of the enabled built-in families.
+    /// [`collect_builtin`](Self::collect_builtin) through the memo: a text
+    /// seen before is not scanned again.
+    fn collect_builtin_memoized(&self, b: &[u8], out: &mut Vec<Match<'_>>) {
+        let inner = &*self.inner;
+        let digest = match inner.memo.lock() {
+            Ok(mut memo) => {
+                let digest = memo.digest(b);
+                if let Some(found) = memo.recall(digest) {
+                    out.extend_from_slice(found);
+                    return;
+                }
+                Some(digest)
+            }
+            // Poisoned (a panic elsewhere, natively): scan without it.
+            Err(_) => None,
+        };
+        let mut found = Vec::new();
+        Self::collect_builtin(&inner.on, &inner.needles, b, &mut found);
+        out.extend_from_slice(&found);
+        if let (Some(digest), Ok(mut memo)) = (digest, inner.memo.lock()) {
+            memo.remember(digest, found);
+        }
+    }
+
     fn collect_builtin(on: &Detectors, nd: &Needles, b: &[u8], out: &mut Vec<Match<'_>>) {
         if on.arns {
             arns::find(b, &nd.arn, out);
