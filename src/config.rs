@@ -24,6 +24,11 @@ use std::fmt;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Upper bound accepted for `max_body_bytes`: 1 GiB.
 pub const MAX_MAX_BODY_BYTES: usize = 1024 * 1024 * 1024;
+/// Default number of long texts each worker remembers detection results
+/// for (`memo_texts`).
+pub const DEFAULT_MEMO_TEXTS: usize = 4096;
+/// Upper bound accepted for `memo_texts`.
+pub const MAX_MEMO_TEXTS: usize = 65_536;
 /// Default token prefix: tokens look like `AWS_EC2_3f9a1c2e`.
 pub const DEFAULT_TOKEN_PREFIX: &str = "AWS_";
 /// Shortest accepted configured secret, in characters.
@@ -200,6 +205,11 @@ pub struct Config {
     /// Restore tokens inside thinking blocks too (and mask them in requests).
     /// Off by default: thinking blocks are signed and must round-trip intact.
     pub restore_thinking: bool,
+    /// Long texts (256 bytes and more) whose detection results each worker
+    /// remembers, so a conversation re-sent on every turn is not scanned
+    /// again; 0 turns the memo off. Memory: up to about 2 × (this × 100
+    /// bytes + 16 × this × 40 bytes) per worker.
+    pub memo_texts: usize,
 }
 
 impl Default for Config {
@@ -212,12 +222,13 @@ impl Default for Config {
             allowlist: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             restore_thinking: false,
+            memo_texts: DEFAULT_MEMO_TEXTS,
         }
     }
 }
 
 const TOP_LEVEL_FIELDS: &str =
-    "secret, token_prefix, detectors, custom_patterns, allowlist, max_body_bytes, restore_thinking";
+    "secret, token_prefix, detectors, custom_patterns, allowlist, max_body_bytes, restore_thinking, memo_texts";
 
 impl Config {
     /// Parses and validates a configuration document. Empty input (or only
@@ -246,7 +257,13 @@ impl Config {
                 "detectors" => cfg.detectors = parse_detectors(value)?,
                 "custom_patterns" => cfg.custom_patterns = parse_custom_patterns(value)?,
                 "allowlist" => cfg.allowlist = parse_allowlist(value)?,
-                "max_body_bytes" => cfg.max_body_bytes = parse_max_body(value)?,
+                "max_body_bytes" => {
+                    cfg.max_body_bytes =
+                        parse_count("max_body_bytes", value, 1, MAX_MAX_BODY_BYTES)?
+                }
+                "memo_texts" => {
+                    cfg.memo_texts = parse_count("memo_texts", value, 0, MAX_MEMO_TEXTS)?
+                }
                 "restore_thinking" => {
                     cfg.restore_thinking = value.as_bool().ok_or_else(|| {
                         ConfigError::new(
@@ -470,18 +487,24 @@ fn parse_allowlist(v: &Value) -> Result<Vec<AllowEntry>, ConfigError> {
     Ok(out)
 }
 
-fn parse_max_body(v: &Value) -> Result<usize, ConfigError> {
+/// An integer field that must lie in `min..=max`.
+fn parse_count(field: &str, v: &Value, min: usize, max: usize) -> Result<usize, ConfigError> {
     let n = v.as_u64().ok_or_else(|| {
+        let what = if min > 0 {
+            "a positive"
+        } else {
+            "a non-negative"
+        };
         ConfigError::new(
-            "max_body_bytes",
-            format!("expected a positive integer, got {}", type_name(v)),
+            field,
+            format!("expected {what} integer, got {}", type_name(v)),
         )
     })?;
     match usize::try_from(n) {
-        Ok(n) if (1..=MAX_MAX_BODY_BYTES).contains(&n) => Ok(n),
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(ConfigError::new(
-            "max_body_bytes",
-            format!("{n} is out of range 1..={MAX_MAX_BODY_BYTES}"),
+            field,
+            format!("{n} is out of range {min}..={max}"),
         )),
     }
 }
@@ -499,6 +522,7 @@ mod tests {
             assert_eq!(c.detectors, Detectors::default());
             assert!(c.secret.is_none());
             assert!(!c.restore_thinking);
+            assert_eq!(c.memo_texts, DEFAULT_MEMO_TEXTS);
         }
     }
 
@@ -512,7 +536,8 @@ mod tests {
               "custom_patterns": [{"name": "jira", "regex": "PAY-[0-9]+", "kind": "JIRA"}],
               "allowlist": [{"value": "10.0.0.1"}, {"regex": "sg-0+"}],
               "max_body_bytes": 1048576,
-              "restore_thinking": true
+              "restore_thinking": true,
+              "memo_texts": 0
             }"#,
         )
         .unwrap();
@@ -527,6 +552,7 @@ mod tests {
         );
         assert_eq!(c.max_body_bytes, 1 << 20);
         assert!(c.restore_thinking);
+        assert_eq!(c.memo_texts, 0);
     }
 
     /// Each invalid document names the field at fault and says something
@@ -617,6 +643,21 @@ mod tests {
                 r#"{"restore_thinking": "no"}"#,
                 "restore_thinking",
                 "true or false",
+            ),
+            (
+                r#"{"memo_texts": -1}"#,
+                "memo_texts",
+                "non-negative integer",
+            ),
+            (
+                r#"{"memo_texts": 65537}"#,
+                "memo_texts",
+                "out of range 0..=65536",
+            ),
+            (
+                r#"{"memo_texts": "4096"}"#,
+                "memo_texts",
+                "non-negative integer",
             ),
         ];
         for (doc, field, needle) in cases {

@@ -519,6 +519,12 @@ mod tests {
         // And both equal what an engine with an empty memo produces.
         let fresh = Engine::new(Config::default(), b"memo test secret, 16+ bytes");
         assert_eq!(mask(&fresh), first);
+        // With the memo off every text is scanned, to the same result.
+        let off = Config::from_json(br#"{"memo_texts": 0}"#).unwrap();
+        let off = Engine::new(off, b"memo test secret, 16+ bytes");
+        assert_eq!(mask(&off), first);
+        assert_eq!(mask(&off), first);
+        assert_eq!(off.memo_stats(), crate::detect::MemoStats::default());
         let masked = String::from_utf8(first.0).unwrap();
         for original in ["i-0123456789abcdef0", "123456789012", "prod-payments-db"] {
             assert!(!masked.contains(original), "{original} leaked: {masked}");

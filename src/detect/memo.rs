@@ -13,9 +13,10 @@
 //! cannot craft a text that collides with one already remembered (a
 //! collision would apply another text's matches, the one way a memo could
 //! let a value through). Memory is bounded: two generations of at most
-//! [`MAX_ENTRIES`] texts and [`MAX_MATCHES`] matches each; when the current
-//! generation is full it becomes the previous one and the oldest is dropped,
-//! and a text found in the previous generation moves to the current one.
+//! `texts` texts (the `memo_texts` setting) and [`MATCHES_PER_TEXT`] times as
+//! many matches each; when the current generation is full it becomes the
+//! previous one and the oldest is dropped, and a text found in the previous
+//! generation moves to the current one.
 
 use super::Match;
 use siphasher::sip128::{Hasher128, SipHasher13};
@@ -27,10 +28,9 @@ use crate::token::PrfKeyHasher;
 /// Texts shorter than this are scanned every time: scanning them costs
 /// about as much as hashing and looking them up, and they are many.
 pub const MIN_LEN: usize = 256;
-/// Texts remembered per generation.
-pub const MAX_ENTRIES: usize = 4096;
-/// Matches remembered per generation (about 40 bytes each).
-pub const MAX_MATCHES: usize = 64 * 1024;
+/// Matches remembered per generation (about 40 bytes each), per text
+/// remembered: an average text holds far fewer.
+pub const MATCHES_PER_TEXT: usize = 16;
 
 /// How a memo has served: lookups that found a text (`hits`) or not
 /// (`misses`, each followed by a scan), and texts remembered now.
@@ -50,6 +50,8 @@ type Generation = HashMap<u128, Vec<Match<'static>>, BuildHasherDefault<PrfKeyHa
 /// families found in them.
 pub struct Memo {
     key: [u8; 16],
+    max_texts: usize,
+    max_matches: usize,
     stats: MemoStats,
     current: Generation,
     current_matches: usize,
@@ -57,10 +59,13 @@ pub struct Memo {
 }
 
 impl Memo {
-    /// An empty memo whose digests are keyed by `key`.
-    pub fn new(key: [u8; 16]) -> Memo {
+    /// An empty memo whose digests are keyed by `key`, remembering up to
+    /// `texts` texts per generation (0: nothing, the memo is off).
+    pub fn new(key: [u8; 16], texts: usize) -> Memo {
         Memo {
             key,
+            max_texts: texts,
+            max_matches: texts.saturating_mul(MATCHES_PER_TEXT),
             stats: MemoStats::default(),
             current: Generation::default(),
             current_matches: 0,
@@ -89,12 +94,19 @@ impl Memo {
         self.current.get(&digest).map(Vec::as_slice)
     }
 
+    /// Whether the memo remembers anything at all (`texts` > 0).
+    pub fn is_on(&self) -> bool {
+        self.max_texts > 0
+    }
+
     /// Remembers `matches` for `digest`.
     pub fn remember(&mut self, digest: u128, matches: Vec<Match<'static>>) {
-        if matches.len() > MAX_MATCHES {
+        if !self.is_on() || matches.len() > self.max_matches {
             return;
         }
-        if self.current.len() >= MAX_ENTRIES || self.current_matches + matches.len() > MAX_MATCHES {
+        if self.current.len() >= self.max_texts
+            || self.current_matches + matches.len() > self.max_matches
+        {
             self.previous = std::mem::take(&mut self.current);
             self.current_matches = 0;
         }
@@ -140,7 +152,7 @@ mod tests {
 
     #[test]
     fn recalls_what_it_remembered() {
-        let mut memo = Memo::new([7; 16]);
+        let mut memo = Memo::new([7; 16], 4096);
         let d = memo.digest(b"some text");
         assert_eq!(memo.recall(d), None);
         memo.remember(d, vec![m(1), m(5)]);
@@ -152,9 +164,19 @@ mod tests {
     }
 
     #[test]
+    fn zero_texts_is_off() {
+        let mut memo = Memo::new([5; 16], 0);
+        assert!(!memo.is_on());
+        let d = memo.digest(b"text");
+        memo.remember(d, vec![m(1)]);
+        assert_eq!(memo.recall(d), None);
+        assert_eq!(memo.stats().texts, 0);
+    }
+
+    #[test]
     fn digests_depend_on_text_and_key() {
-        let memo = Memo::new([1; 16]);
-        let other = Memo::new([2; 16]);
+        let memo = Memo::new([1; 16], 4096);
+        let other = Memo::new([2; 16], 4096);
         assert_eq!(memo.digest(b"abc"), memo.digest(b"abc"));
         assert_ne!(memo.digest(b"abc"), memo.digest(b"abd"));
         assert_ne!(memo.digest(b"abc"), memo.digest(b"abc\0"));
@@ -163,8 +185,9 @@ mod tests {
 
     #[test]
     fn stays_bounded_and_keeps_recent_texts() {
-        let mut memo = Memo::new([3; 16]);
-        let digests: Vec<u128> = (0..3 * MAX_ENTRIES as u32)
+        const TEXTS: usize = 100;
+        let mut memo = Memo::new([3; 16], TEXTS);
+        let digests: Vec<u128> = (0..3 * TEXTS as u32)
             .map(|i| memo.digest(&i.to_le_bytes()))
             .collect();
         // A text used all along is promoted and survives generations.
@@ -173,7 +196,7 @@ mod tests {
         for (i, &d) in digests.iter().enumerate() {
             memo.remember(d, vec![m(i)]);
             assert!(memo.recall(kept).is_some(), "forgot the text in use at {i}");
-            assert!(memo.len() <= 2 * MAX_ENTRIES);
+            assert!(memo.len() <= 2 * TEXTS);
         }
         assert!(
             memo.recall(digests[0]).is_none(),
@@ -184,16 +207,18 @@ mod tests {
 
     #[test]
     fn bounds_matches_too() {
-        let mut memo = Memo::new([4; 16]);
-        let many: Vec<Match<'static>> = (0..MAX_MATCHES / 2 + 1).map(m).collect();
+        const TEXTS: usize = 100;
+        let max_matches = TEXTS * MATCHES_PER_TEXT;
+        let mut memo = Memo::new([4; 16], TEXTS);
+        let many: Vec<Match<'static>> = (0..max_matches / 2 + 1).map(m).collect();
         for i in 0..4u8 {
             memo.remember(memo.digest(&[i]), many.clone());
-            assert!(memo.current_matches <= MAX_MATCHES);
+            assert!(memo.current_matches <= max_matches);
         }
         assert!(memo.recall(memo.digest(&[0])).is_none());
         assert!(memo.recall(memo.digest(&[3])).is_some());
         // More matches than a generation holds are not remembered at all.
-        let huge: Vec<Match<'static>> = (0..MAX_MATCHES + 1).map(m).collect();
+        let huge: Vec<Match<'static>> = (0..max_matches + 1).map(m).collect();
         let d = memo.digest(b"huge");
         memo.remember(d, huge);
         assert!(memo.recall(d).is_none());

@@ -188,7 +188,7 @@ impl Detector {
                     .collect(),
                 allowlist: config.allowlist.clone(),
                 needles: Needles::new(),
-                memo: Mutex::new(Memo::new(memo_key)),
+                memo: Mutex::new(Memo::new(memo_key, config.memo_texts)),
             }),
         }
     }
@@ -278,6 +278,7 @@ impl Detector {
     fn collect_builtin_memoized(&self, b: &[u8], out: &mut Vec<Match<'_>>) {
         let inner = &*self.inner;
         let digest = match inner.memo.lock() {
+            Ok(memo) if !memo.is_on() => None,
             Ok(mut memo) => {
                 let digest = memo.digest(b);
                 if let Some(found) = memo.recall(digest) {

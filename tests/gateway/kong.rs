@@ -131,6 +131,7 @@ fn meta_json_mirrors_the_config() {
             "custom_patterns",
             "detectors",
             "max_body_bytes",
+            "memo_texts",
             "restore_thinking",
             "secret",
             "token_prefix"
@@ -173,6 +174,9 @@ fn meta_json_mirrors_the_config() {
     );
     assert_eq!(p["max_body_bytes"]["maximum"], config::MAX_MAX_BODY_BYTES);
     assert_eq!(p["max_body_bytes"]["minimum"], 1);
+    assert_eq!(p["memo_texts"]["default"], defaults.memo_texts);
+    assert_eq!(p["memo_texts"]["maximum"], config::MAX_MEMO_TEXTS);
+    assert_eq!(p["memo_texts"]["minimum"], 0);
     assert_eq!(p["restore_thinking"]["default"], defaults.restore_thinking);
     assert_eq!(p["custom_patterns"]["default"], serde_json::json!([]));
     assert_eq!(p["allowlist"]["default"], serde_json::json!([]));
