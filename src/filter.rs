@@ -10,6 +10,7 @@
 //! (they trap on Kong).
 
 use crate::config::{Config, DETECTOR_FAMILIES};
+use crate::detect::MemoStats;
 use crate::exchange::{
     classify_response, is_identity_encoding, Refusal, ResponseKind, METRIC_PREFIX, REFUSAL_REASONS,
 };
@@ -282,6 +283,8 @@ struct Metrics {
     values_restored: Option<u32>,
     refusals: Vec<(&'static str, u32)>,
     responses_passthrough: Option<u32>,
+    memo_hits: Option<u32>,
+    memo_misses: Option<u32>,
 }
 
 impl Metrics {
@@ -301,6 +304,8 @@ impl Metrics {
                 .filter_map(|r| Some((*r, counter(&format!("refusals.{r}"))?)))
                 .collect(),
             responses_passthrough: counter("responses_passthrough"),
+            memo_hits: counter("memo.hits"),
+            memo_misses: counter("memo.misses"),
         }
     }
 
@@ -314,6 +319,12 @@ impl Metrics {
         if let Some((_, id)) = list.iter().find(|(n, _)| *n == name) {
             Metrics::bump(Some(*id), by);
         }
+    }
+
+    /// Counts the memo lookups between two readings of its stats.
+    fn memo(&self, before: MemoStats, after: MemoStats) {
+        Metrics::bump(self.memo_hits, after.hits.saturating_sub(before.hits));
+        Metrics::bump(self.memo_misses, after.misses.saturating_sub(before.misses));
     }
 
     fn masked(&self, report: &MaskReport) {
@@ -500,10 +511,12 @@ impl Exchange {
         };
         let mut tokens = shared.engine.new_token_map();
         let mut report = MaskReport::default();
-        match shared
+        let memo_before = shared.engine.memo_stats();
+        let masked = shared
             .engine
-            .mask_body(&body, kind, &mut tokens, &mut report)
-        {
+            .mask_body(&body, kind, &mut tokens, &mut report);
+        self.metrics.memo(memo_before, shared.engine.memo_stats());
+        match masked {
             Err(e) => self.refuse(&Refusal::from_mask_error(&e)),
             Ok(masked) => {
                 if let Some(new) = masked {

@@ -424,6 +424,9 @@ fn stats_show_the_filter_metrics() {
         "{stats:?}"
     );
     assert_eq!(get("aws_masker.responses_passthrough"), 1, "{stats:?}");
+    // Texts this short are scanned every time: the memo is not consulted.
+    assert_eq!(get("aws_masker.memo.hits"), 0, "{stats:?}");
+    assert_eq!(get("aws_masker.memo.misses"), 0, "{stats:?}");
     let refusals: Vec<(&String, &u64)> = stats
         .iter()
         .filter(|(k, v)| k.starts_with("aws_masker.refusals.") && **v > 0)

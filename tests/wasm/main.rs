@@ -153,6 +153,8 @@ fn metrics_are_defined_and_counted() {
         "aws_masker.values_restored".to_string(),
         "aws_masker.responses_passthrough".to_string(),
         "aws_masker.values_masked.custom".to_string(),
+        "aws_masker.memo.hits".to_string(),
+        "aws_masker.memo.misses".to_string(),
     ];
     for f in DETECTOR_FAMILIES {
         names.push(format!("aws_masker.values_masked.{f}"));
@@ -191,6 +193,18 @@ fn metrics_are_defined_and_counted() {
         sum += v;
     }
     assert_eq!(sum, report.total());
+    // The memo: the first request's long texts were scanned (misses); the
+    // same request again is served from the memo (as many hits), and
+    // masked the same.
+    let misses = vm.metric("aws_masker.memo.misses").unwrap();
+    assert!(misses > 0, "no long text looked up");
+    assert_eq!(vm.metric("aws_masker.memo.hits"), Some(0));
+    let first = vm.http(id).upstream_body.clone();
+    let again = send_request(&mut vm, "application/json", &body, &[&body]);
+    assert_forwarded(&vm, again);
+    assert_eq!(vm.metric("aws_masker.memo.hits"), Some(misses));
+    assert_eq!(vm.metric("aws_masker.memo.misses"), Some(misses));
+    assert_eq!(vm.http(again).upstream_body, first);
     assert_logs_clean(&vm, &originals);
 }
 
