@@ -264,13 +264,13 @@ impl Engine {
         if matches.is_empty() {
             return;
         }
-        let spans = token_spans(text, &self.config.token_prefix);
+        let prefix = self.config.token_prefix.as_str();
         let mut last = 0;
         for m in &matches {
             let Some(value) = text.get(m.start..m.end) else {
                 continue;
             };
-            if m.start < last || overlaps_any(&spans, |&r| r, m.start, m.end) {
+            if m.start < last || overlaps_token(text, prefix, m.start, m.end) {
                 continue;
             }
             record_propagated(m, value, propagated);
@@ -296,11 +296,11 @@ impl Engine {
         if hits.is_empty() {
             return;
         }
-        let spans = token_spans(text, &self.config.token_prefix);
+        let prefix = self.config.token_prefix.as_str();
         let mut last = 0;
         for h in hits {
             if h.start < last
-                || overlaps_any(&spans, |&r| r, h.start, h.end)
+                || overlaps_token(text, prefix, h.start, h.end)
                 || overlaps_any(done, |d| (d.start, d.end), h.start, h.end)
             {
                 continue;
@@ -421,19 +421,32 @@ fn is_resource_name(value: &str) -> bool {
         && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
-/// Byte ranges of the token-shaped text in `text` (tokens are never
-/// masked again), sorted; empty, at the cost of one search, when there is
-/// none.
-fn token_spans(text: &str, prefix: &str) -> Vec<(usize, usize)> {
+/// How far before a match token-shaped text is looked for: longer than
+/// any token the engine issues (prefix up to 16, kind up to 24, `_`, hash
+/// up to 32), so every token it issued is found.
+const TOKEN_REACH: usize = 128;
+
+/// Whether `start..end` of `text` overlaps token-shaped text starting at
+/// most [`TOKEN_REACH`] bytes before it (tokens are never masked again).
+/// Looked for around each match only: scanning whole texts for the prefix
+/// cost more than all the rest of masking a text seen before.
+fn overlaps_token(text: &str, prefix: &str, start: usize, end: usize) -> bool {
     if prefix.is_empty() {
-        return Vec::new();
+        return false;
     }
-    memchr::memmem::find_iter(text.as_bytes(), prefix.as_bytes())
-        .filter_map(|at| {
-            let len = text.get(at..).and_then(|t| token_len_at(prefix, t))?;
-            Some((at, at + len))
-        })
-        .collect()
+    // A token overlapping the match starts before `end`.
+    let lo = start.saturating_sub(TOKEN_REACH);
+    let hi = (end.saturating_sub(1) + prefix.len()).min(text.len());
+    let Some(window) = text.as_bytes().get(lo..hi) else {
+        return false;
+    };
+    memchr::memmem::find_iter(window, prefix.as_bytes()).any(|at| {
+        let at = lo + at;
+        // The prefix is ASCII, so `at` is a char boundary.
+        text.get(at..)
+            .and_then(|t| token_len_at(prefix, t))
+            .is_some_and(|len| at + len > start)
+    })
 }
 
 /// Whether `start..end` overlaps one of `items`, whose `range`s are sorted
@@ -528,6 +541,44 @@ mod tests {
         let masked = String::from_utf8(first.0).unwrap();
         for original in ["i-0123456789abcdef0", "123456789012", "prod-payments-db"] {
             assert!(!masked.contains(original), "{original} leaked: {masked}");
+        }
+    }
+
+    /// Token-shaped text in a request (a token the model echoed, a pasted
+    /// one) is never masked again, by a key's context, a custom pattern
+    /// matching inside it, or propagation; what sits next to it still is.
+    #[test]
+    fn tokens_in_requests_are_not_masked_again() {
+        let config = Config::from_json(
+            br#"{"custom_patterns": [{"name": "hex", "regex": "_[0-9a-f]{8}", "kind": "HEX"}]}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(config, b"token test secret, 16+ bytes");
+        let tokens_seen = [
+            "AWS_NAME_0badc0de",
+            "AWS_EC2_0badc0de0badc0de",
+            "AWS_S3_BUCKET_12345678",
+        ];
+        let body = serde_json::to_vec(&serde_json::json!({
+            "FunctionName": tokens_seen[0],
+            "note": format!("{} next to i-0123456789abcdef0 and _deadbeef", tokens_seen[1]),
+            "Bucket": format!("{}", tokens_seen[2]),
+            "text": format!("{}{}", "x".repeat(300), tokens_seen[1]),
+        }))
+        .unwrap();
+        let mut tokens = engine.new_token_map();
+        let out = engine
+            .mask_json(&body, &mut tokens, &mut MaskReport::default())
+            .unwrap()
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        for t in tokens_seen {
+            assert!(out.contains(t), "{t} was masked again: {out}");
+        }
+        assert!(!out.contains("i-0123456789abcdef0"), "{out}");
+        assert!(!out.contains("_deadbeef"), "{out}");
+        for (token, _) in tokens.iter() {
+            assert!(!tokens_seen.contains(&token), "{token} issued anew");
         }
     }
 
