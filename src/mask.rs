@@ -440,7 +440,8 @@ fn overlaps_token(text: &str, prefix: &str, start: usize, end: usize) -> bool {
     let Some(window) = text.as_bytes().get(lo..hi) else {
         return false;
     };
-    memchr::memmem::find_iter(window, prefix.as_bytes()).any(|at| {
+    let first = prefix.as_bytes().first().copied().unwrap_or_default();
+    memchr::memchr_iter(first, window).any(|at| {
         let at = lo + at;
         // The prefix is ASCII, so `at` is a char boundary.
         text.get(at..)
