@@ -16,8 +16,8 @@
 //! on PATH; missing fails the benchmark.
 //!
 //! Ignored in `make test`; run with `make bench-gateway`. `BENCH_SECONDS`
-//! sets the measuring time per cell, whole seconds as wrk takes them
-//! (default 3).
+//! sets the measuring time per gateway and cell (default 3), taken as
+//! 1 s rounds in turn with the other gateways, after a 1 s warm-up.
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -248,17 +248,50 @@ fn run_wrk(
     }
 }
 
-/// One cell: a 1 s warm-up, then `seconds` measured.
-fn measure(
+/// One cell on several gateways: a 1 s warm-up each, then `rounds` runs
+/// of 1 s taking turns, so that the machine's drift (2 small cores shared
+/// with neighbours) falls on every gateway alike; each gateway's figures
+/// are the medians of its rounds.
+fn measure_interleaved(
     wrk: &Path,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     body_file: &Path,
     clients: usize,
     flags: &[&str],
-    seconds: u64,
-) -> Measure {
-    let _warmup = run_wrk(wrk, addr, body_file, clients, flags, 1);
-    run_wrk(wrk, addr, body_file, clients, flags, seconds)
+    rounds: u64,
+) -> Vec<Measure> {
+    for &addr in addrs {
+        let _warmup = run_wrk(wrk, addr, body_file, clients, flags, 1);
+    }
+    let mut runs: Vec<Vec<Measure>> = addrs.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (&addr, runs) in addrs.iter().zip(&mut runs) {
+            runs.push(run_wrk(wrk, addr, body_file, clients, flags, 1));
+        }
+    }
+    runs.into_iter().map(median).collect()
+}
+
+/// The median of each figure over `runs` (errors: the sum).
+fn median(runs: Vec<Measure>) -> Measure {
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    let secs = |f: fn(&Measure) -> Duration| {
+        Duration::from_secs_f64(mid(runs.iter().map(|m| f(m).as_secs_f64()).collect()))
+    };
+    Measure {
+        rps: mid(runs.iter().map(|m| m.rps).collect()),
+        p50: secs(|m| m.p50),
+        p99: secs(|m| m.p99),
+        errors: runs.iter().map(|m| m.errors).sum(),
+        line: runs
+            .iter()
+            .map(|m| m.line.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -304,7 +337,7 @@ fn gateway_benchmark() {
     );
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("\nGateway benchmark: Envoy {} workers, {cores} cores, {seconds} s per cell after 1 s of warm-up, wrk with keep-alive connections (one per client).\n", 2);
+    println!("\nGateway benchmark: Envoy {} workers, {cores} cores, {seconds} rounds of 1 s per gateway and cell taken in turn after 1 s of warm-up (medians), wrk with keep-alive connections (one per client).\n", 2);
     println!("| body | clients | answer | text | passthrough req/s | filter req/s | ratio | passthrough p50 / p99 ms | filter p50 / p99 ms | added p50 ms | filter MB/s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut verdicts = Vec::new();
@@ -320,18 +353,23 @@ fn gateway_benchmark() {
                 std::fs::write(&body_file, serde_json::to_vec(&req_body).expect("body"))
                     .expect("write body file");
                 let flags: &[&str] = if stream { &["stream"] } else { &[] };
-                let run = |envoy: &Envoy, label: &str| {
-                    let m = measure(&wrk, envoy.listen, &body_file, clients, flags, seconds);
+                let gateways = [
+                    ("passthrough", &passthrough),
+                    ("resent", &resent),
+                    ("new", &new_text),
+                ];
+                let addrs: Vec<SocketAddr> = gateways.iter().map(|(_, e)| e.listen).collect();
+                let measured =
+                    measure_interleaved(&wrk, &addrs, &body_file, clients, flags, seconds);
+                for ((label, _), m) in gateways.iter().zip(&measured) {
                     assert_eq!(
                         m.errors, 0,
-                        "requests failed ({size_label}, {clients} clients, {answer}, {label}): {}",
+                        "requests failed ({size_label}, {clients} clients, {answer}, {label}):\n{}",
                         m.line
                     );
-                    m
-                };
-                let base = run(&passthrough, "passthrough");
-                for (text, envoy) in [("resent", &resent), ("new", &new_text)] {
-                    let with = run(envoy, text);
+                }
+                let base = &measured[0];
+                for ((text, _), with) in gateways.iter().zip(&measured).skip(1) {
                     let ratio = with.rps / base.rps;
                     let added = with.p50.saturating_sub(base.p50);
                     println!(
