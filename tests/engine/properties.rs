@@ -12,6 +12,12 @@ fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| Engine::new(Config::default(), SECRET))
 }
 
+/// An engine with the detection memo off: scans every text.
+fn scanning_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new(Config::from_json(br#"{"memo_texts": 0}"#).unwrap(), SECRET))
+}
+
 fn hex(len: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(b"0123456789abcdef".to_vec()), len)
         .prop_map(|v| String::from_utf8(v).unwrap())
@@ -97,6 +103,31 @@ proptest! {
         let mut tokens = e.new_token_map();
         let masked = e.mask_text(&input, &mut tokens);
         prop_assert_eq!(Restorer::new(&tokens).restore_text(&masked), input.as_str());
+    }
+
+    /// A text long enough to be remembered masks the same when the memo
+    /// serves it (second time) as when it is scanned (memo off), in text
+    /// and in JSON bodies.
+    #[test]
+    fn remembered_texts_mask_like_scanned_ones(
+        (text, _ids) in text_with_ids(),
+        pad in "[a-z ]{256,300}",
+    ) {
+        let input = format!("{pad}{text}");
+        let body = serde_json::to_vec(&serde_json::json!({"content": input})).unwrap();
+        let mask = |e: &Engine| {
+            let mut tokens = e.new_token_map();
+            let text = e.mask_text(&input, &mut tokens).into_owned();
+            let json = e.mask_json(&body, &mut tokens, &mut MaskReport::default()).unwrap();
+            (text, json)
+        };
+        let scanned = mask(scanning_engine());
+        let first = mask(engine());
+        let hits = engine().memo_stats().hits;
+        let remembered = mask(engine());
+        prop_assert!(engine().memo_stats().hits >= hits + 2, "the memo served neither text");
+        prop_assert_eq!(&first, &scanned);
+        prop_assert_eq!(&remembered, &scanned);
     }
 
     #[test]
