@@ -122,6 +122,26 @@ impl Hasher for PrfKeyHasher {
 
 type PrfMap<K, V> = HashMap<K, V, BuildHasherDefault<PrfKeyHasher>>;
 
+/// The [`TokenMap::recent`] slot of (`kind`, `value`), from the value's
+/// length and its first and last eight bytes: cheap, and a shared slot only
+/// costs a cache miss.
+fn recent_slot(kind: &str, value: &str) -> usize {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(b) {
+            *d = *s;
+        }
+        u64::from_le_bytes(w)
+    };
+    let v = value.as_bytes();
+    let mut h = PrfKeyHasher::default();
+    h.write_u64(word(v));
+    h.write_u64(word(v.get(v.len().saturating_sub(8)..).unwrap_or_default()));
+    h.write_u64((v.len() as u64) << 8 | kind.len() as u64);
+    // The top bits are the best mixed; 8 of them index 256 slots.
+    (h.finish() >> 56) as usize
+}
+
 fn token_hash(token: &str) -> u64 {
     let mut h = PrfKeyHasher::default();
     h.write(token.as_bytes());
@@ -159,7 +179,14 @@ pub struct TokenMap {
     /// Entries in token order, for prefix queries; built on first use
     /// after the last issue (masking issues, restoring queries).
     sorted: OnceCell<Vec<usize>>,
+    /// Direct-mapped cache of recently issued (kind, original) → entry + 1
+    /// (0: empty), so a value repeated in a body skips the keyed digest. A
+    /// slot is overwritten on conflict: no input can make it slow.
+    recent: Vec<u32>,
 }
+
+/// Slots in [`TokenMap::recent`].
+const RECENT_SLOTS: usize = 256;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -188,6 +215,35 @@ impl TokenMap {
 
     /// The token for `value` of `kind`, issuing and recording it if new.
     pub fn issue(&mut self, key: &TokenKey, kind: &str, value: &str) -> &str {
+        let slot = recent_slot(kind, value);
+        let cached = self
+            .recent
+            .get(slot)
+            .and_then(|&i| usize::try_from(i).ok()?.checked_sub(1))
+            .filter(|&i| {
+                self.entry(i).is_some_and(|e| {
+                    e.original == value
+                        && self
+                            .kinds
+                            .get(usize::from(e.kind))
+                            .is_some_and(|k| k == kind)
+                })
+            });
+        if let Some(i) = cached {
+            return self.entry(i).map(|e| e.token.as_str()).unwrap_or_default();
+        }
+        let i = self.issue_slow(key, kind, value);
+        if self.recent.is_empty() {
+            self.recent = vec![0; RECENT_SLOTS];
+        }
+        if let (Some(s), Ok(v)) = (self.recent.get_mut(slot), u32::try_from(i + 1)) {
+            *s = v;
+        }
+        self.entry(i).map(|e| e.token.as_str()).unwrap_or_default()
+    }
+
+    /// [`issue`](Self::issue) through the keyed digest; the entry's index.
+    fn issue_slow(&mut self, key: &TokenKey, kind: &str, value: &str) -> usize {
         let digest = key.digest(kind, value);
         let mut head = [0u8; 8];
         for (h, d) in head.iter_mut().zip(digest.iter()) {
@@ -238,7 +294,7 @@ impl TokenMap {
                 i
             }
         };
-        self.entry(i).map(|e| e.token.as_str()).unwrap_or_default()
+        i
     }
 
     /// The index of `kind` among the interned kinds, interning it if new.
@@ -371,6 +427,34 @@ mod tests {
 
     fn key() -> TokenKey {
         TokenKey::new(b"test secret, 32 bytes long......")
+    }
+
+    /// Re-issuing values (the recent-value cache) gives each its first
+    /// token, whatever the order and however many share a cache slot; the
+    /// same value under another kind is another token.
+    #[test]
+    fn reissued_values_keep_their_tokens() {
+        let key = key();
+        let mut map = TokenMap::new("AWS_".into());
+        let values: Vec<String> = (0..2000).map(|i| format!("i-{i:017x}")).collect();
+        let first: Vec<String> = values
+            .iter()
+            .map(|v| map.issue(&key, "EC2", v).to_string())
+            .collect();
+        for (v, t) in values.iter().zip(&first).rev() {
+            assert_eq!(map.issue(&key, "EC2", v), t);
+            assert_eq!(map.original(t), Some(v.as_str()));
+        }
+        for (v, t) in values.iter().zip(&first).step_by(7) {
+            let other = map.issue(&key, "NAME", v).to_string();
+            assert_ne!(&other, t);
+            assert_eq!(map.issue(&key, "EC2", v), t);
+            assert_eq!(map.issue(&key, "NAME", v), other);
+        }
+        let mut fresh = TokenMap::new("AWS_".into());
+        for (v, t) in values.iter().zip(&first) {
+            assert_eq!(fresh.issue(&key, "EC2", v), t);
+        }
     }
 
     #[test]
