@@ -73,27 +73,34 @@ const PREFIXES: &[(&str, &str)] = &[
 ];
 
 /// Appends every EC2/VPC resource id in `text`.
+#[cfg(test)]
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
     for dash in memchr::memchr_iter(b'-', text) {
-        let hex = dash + 1;
-        let n = run_len(&HEX_LOWER, text, hex, 18);
-        if (n != 8 && n != 17) || is(&ALNUM, text, hex + n) {
-            continue;
-        }
-        let Some(before) = text.get(..dash) else {
-            continue;
-        };
-        let Some(&last) = before.last() else {
-            continue;
-        };
-        for &(prefix, kind) in PREFIXES {
-            // Cheap first test on the last byte, then the whole prefix.
-            if prefix.as_bytes().last() == Some(&last) && before.ends_with(prefix.as_bytes()) {
-                let start = dash - prefix.len();
-                if !before_is(&ALNUM, text, start) {
-                    out.push(m(start, hex + n, kind, Family::Ec2Ids));
-                    break;
-                }
+        at_dash(text, dash, out);
+    }
+}
+
+/// Appends the id whose dash is at `dash`, if there is one. The catalog
+/// calls it for every `-`, in one pass shared with other families.
+pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
+    let hex = dash + 1;
+    let n = run_len(&HEX_LOWER, text, hex, 18);
+    if (n != 8 && n != 17) || is(&ALNUM, text, hex + n) {
+        return;
+    }
+    let Some(before) = text.get(..dash) else {
+        return;
+    };
+    let Some(&last) = before.last() else {
+        return;
+    };
+    for &(prefix, kind) in PREFIXES {
+        // Cheap first test on the last byte, then the whole prefix.
+        if prefix.as_bytes().last() == Some(&last) && before.ends_with(prefix.as_bytes()) {
+            let start = dash - prefix.len();
+            if !before_is(&ALNUM, text, start) {
+                out.push(m(start, hex + n, kind, Family::Ec2Ids));
+                return;
             }
         }
     }

@@ -117,61 +117,70 @@ fn host_ends(text: &[u8], e: usize) -> bool {
     }
 }
 
+/// Appends every customer host name under an AWS domain in `text`.
+#[cfg(test)]
 fn find_domains(text: &[u8], out: &mut Vec<Match<'_>>) {
     for dot in memchr::memchr_iter(b'.', text) {
-        let Some(first) = text.get(dot + 1) else {
-            continue;
-        };
-        // Dispatch on the first two bytes so that the `.append`, `.com`,
-        // `.exe` of ordinary text cost one comparison.
-        let second = text.get(dot + 2).map_or(0, |b| b | 0x20);
-        let suffix: &[u8] = match (first | 0x20, second) {
-            (b'a', b'm') if starts_with_ci(text, dot + 1, b"amazonaws.com") => b"amazonaws.com",
-            (b'a', b'm') if starts_with_ci(text, dot + 1, b"amplifyapp.com") => b"amplifyapp.com",
-            (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsapps.com") => b"awsapps.com",
-            (b'o', b'n') if starts_with_ci(text, dot + 1, b"on.aws") => b"on.aws",
-            (b'c', b'l') if starts_with_ci(text, dot + 1, b"cloudfront.net") => b"cloudfront.net",
-            (b'e', b'l') if starts_with_ci(text, dot + 1, b"elasticbeanstalk.com") => {
-                b"elasticbeanstalk.com"
-            }
-            _ => continue,
-        };
-        let mut e = dot + 1 + suffix.len();
-        if suffix == b"amazonaws.com" && starts_with_ci(text, e, b".cn") && host_ends(text, e + 3) {
-            e += 3;
-        }
-        if !host_ends(text, e) {
-            continue;
-        }
-        let mut s = dot;
-        while dot - s < 253 && before_is(&HOST, text, s) {
-            s -= 1;
-        }
-        while s < dot && !is(&ALNUM, text, s) {
-            s += 1;
-        }
-        if s >= dot || before_is(&WORD, text, s) {
-            continue;
-        }
-        let Some(host) = text.get(s..dot) else {
-            continue;
-        };
-        let mut labels = [Label::new(b""); 8];
-        let n = split_labels(host, &mut labels);
-        let labels = labels.get(..n).unwrap_or(labels.as_slice());
-        let kind = match suffix {
-            b"amazonaws.com" => {
-                if n <= 8 && is_public(labels) {
-                    continue;
-                }
-                amazonaws_kind(labels)
-            }
-            b"cloudfront.net" => "CLOUDFRONT",
-            b"on.aws" if labels.iter().any(|l| l.bytes() == b"lambda-url") => "LAMBDA_URL",
-            _ => "HOST",
-        };
-        out.push(m(s, e, kind, Family::Hostnames));
+        domain_at_dot(text, dot, out);
     }
+}
+
+/// Appends the host name whose AWS domain suffix starts after the `.` at
+/// `dot`, if there is one. The catalog calls it for every `.`, in one pass
+/// shared with IPv4 addresses.
+pub(super) fn domain_at_dot(text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
+    let Some(first) = text.get(dot + 1) else {
+        return;
+    };
+    // Dispatch on the first two bytes so that the `.append`, `.com`,
+    // `.exe` of ordinary text cost one comparison.
+    let second = text.get(dot + 2).map_or(0, |b| b | 0x20);
+    let suffix: &[u8] = match (first | 0x20, second) {
+        (b'a', b'm') if starts_with_ci(text, dot + 1, b"amazonaws.com") => b"amazonaws.com",
+        (b'a', b'm') if starts_with_ci(text, dot + 1, b"amplifyapp.com") => b"amplifyapp.com",
+        (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsapps.com") => b"awsapps.com",
+        (b'o', b'n') if starts_with_ci(text, dot + 1, b"on.aws") => b"on.aws",
+        (b'c', b'l') if starts_with_ci(text, dot + 1, b"cloudfront.net") => b"cloudfront.net",
+        (b'e', b'l') if starts_with_ci(text, dot + 1, b"elasticbeanstalk.com") => {
+            b"elasticbeanstalk.com"
+        }
+        _ => return,
+    };
+    let mut e = dot + 1 + suffix.len();
+    if suffix == b"amazonaws.com" && starts_with_ci(text, e, b".cn") && host_ends(text, e + 3) {
+        e += 3;
+    }
+    if !host_ends(text, e) {
+        return;
+    }
+    let mut s = dot;
+    while dot - s < 253 && before_is(&HOST, text, s) {
+        s -= 1;
+    }
+    while s < dot && !is(&ALNUM, text, s) {
+        s += 1;
+    }
+    if s >= dot || before_is(&WORD, text, s) {
+        return;
+    }
+    let Some(host) = text.get(s..dot) else {
+        return;
+    };
+    let mut labels = [Label::new(b""); 8];
+    let n = split_labels(host, &mut labels);
+    let labels = labels.get(..n).unwrap_or(labels.as_slice());
+    let kind = match suffix {
+        b"amazonaws.com" => {
+            if n <= 8 && is_public(labels) {
+                return;
+            }
+            amazonaws_kind(labels)
+        }
+        b"cloudfront.net" => "CLOUDFRONT",
+        b"on.aws" if labels.iter().any(|l| l.bytes() == b"lambda-url") => "LAMBDA_URL",
+        _ => "HOST",
+    };
+    out.push(m(s, e, kind, Family::Hostnames));
 }
 
 /// Parses `A-B-C-D` (decimal octets) at `i`: the end index.
@@ -196,7 +205,9 @@ fn dashed_ipv4(text: &[u8], mut i: usize) -> Option<usize> {
     Some(i)
 }
 
-fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+/// Appends every `ip-A-B-C-D` host name (EC2's private DNS names) in
+/// `text`; `ip` finds `ip-`.
+pub(super) fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in ip.find_iter(text) {
         if before_is(&WORD, text, p) || before_is(&HOST, text, p) {
             continue;
@@ -235,6 +246,7 @@ fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
 
 /// Appends every customer-specific AWS host name in `text`; `ip` finds
 /// `ip-`.
+#[cfg(test)]
 pub(super) fn find(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     find_domains(text, out);
     find_ip_names(text, ip, out);

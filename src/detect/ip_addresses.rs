@@ -75,37 +75,53 @@ fn excluded_v4(o: [u32; 4]) -> bool {
     )
 }
 
+#[cfg(test)]
 fn find_v4(text: &[u8], out: &mut Vec<Match<'_>>) {
-    let mut done = 0;
+    let mut v4 = V4::default();
     for dot in memchr::memchr_iter(b'.', text) {
-        if dot < done || !before_is(&DIGIT, text, dot) || !is(&DIGIT, text, dot + 1) {
-            continue;
+        v4.at_dot(text, dot, out);
+    }
+}
+
+/// The IPv4 scanner, fed every `.` of a text in order (the catalog shares
+/// one pass over the dots with host names).
+#[derive(Debug, Default)]
+pub(super) struct V4 {
+    /// End of the last address found: dots before it are inside it.
+    done: usize,
+}
+
+impl V4 {
+    /// Appends the address or CIDR block around the `.` at `dot`, if any.
+    pub(super) fn at_dot(&mut self, text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
+        if dot < self.done || !before_is(&DIGIT, text, dot) || !is(&DIGIT, text, dot + 1) {
+            return;
         }
         let s = dot
             - (1..=3)
                 .take_while(|&k| dot >= k && before_is(&DIGIT, text, dot + 1 - k))
                 .count();
         if before_is(&WORD_DOT, text, s) {
-            done = dot + 1;
-            continue;
+            self.done = dot + 1;
+            return;
         }
         let Some((o, end)) = ipv4_at(text, s) else {
-            continue;
+            return;
         };
-        done = end;
+        self.done = end;
         let next = text.get(end).copied();
         if next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
             || (next == Some(b'.') && is(&DIGIT, text, end + 1))
             || (next == Some(b'-') && text.get(end + 1).is_some_and(u8::is_ascii_alphabetic))
         {
-            continue;
+            return;
         }
         if excluded_v4(o) {
-            continue;
+            return;
         }
         match prefix_len(text, end, 32) {
             Some(cend) => {
-                done = cend;
+                self.done = cend;
                 out.push(m(s, cend, "CIDR", Family::IpAddresses));
             }
             None => out.push(m(s, end, "IP", Family::IpAddresses)),
@@ -118,7 +134,8 @@ fn masked_v6(a: &Ipv6Addr) -> bool {
     first & 0xe000 == 0x2000 || first & 0xfe00 == 0xfc00
 }
 
-fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
+/// Appends every IPv6 address and CIDR block in `text`.
+pub(super) fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
     let mut done = 0;
     for colon in memchr::memchr_iter(b':', text) {
         if colon < done {
@@ -175,6 +192,7 @@ fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
 }
 
 /// Appends every IPv4/IPv6 address and CIDR block in `text`.
+#[cfg(test)]
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
     find_v4(text, out);
     find_v6(text, out);

@@ -302,11 +302,16 @@ impl Detector {
         if on.arns {
             arns::find(b, &nd.arn, out);
         }
-        if on.ec2_ids {
-            ec2_ids::find(b, out);
-        }
-        if on.organizations {
-            organizations::find(b, out);
+        // One pass over the dashes for the families anchored on them.
+        if on.ec2_ids || on.organizations {
+            for dash in memchr::memchr_iter(b'-', b) {
+                if on.ec2_ids {
+                    ec2_ids::at_dash(b, dash, out);
+                }
+                if on.organizations {
+                    organizations::at_dash(b, dash, out);
+                }
+            }
         }
         if on.kms_keys {
             kms_keys::find(b, &nd.key_slash, &nd.mrk, out);
@@ -326,11 +331,23 @@ impl Detector {
         if on.session_tokens {
             session_tokens::find(b, &nd.session, out);
         }
+        // One pass over the dots for IPv4 addresses and AWS host names.
+        if on.ip_addresses || on.hostnames {
+            let mut v4 = ip_addresses::V4::default();
+            for dot in memchr::memchr_iter(b'.', b) {
+                if on.ip_addresses {
+                    v4.at_dot(b, dot, out);
+                }
+                if on.hostnames {
+                    hostnames::domain_at_dot(b, dot, out);
+                }
+            }
+        }
         if on.ip_addresses {
-            ip_addresses::find(b, out);
+            ip_addresses::find_v6(b, out);
         }
         if on.hostnames {
-            hostnames::find(b, &nd.ip_name, out);
+            hostnames::find_ip_names(b, &nd.ip_name, out);
         }
         if on.s3_buckets {
             s3_buckets::find(b, &nd.s3_scheme, &nd.account.aws_path, out);

@@ -18,48 +18,55 @@ fn ends_clean(text: &[u8], end: usize) -> bool {
 }
 
 /// Appends every Organizations id in `text`.
+#[cfg(test)]
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
     for dash in memchr::memchr_iter(b'-', text) {
-        let Some(before) = text.get(..dash) else {
-            continue;
-        };
-        let (start, prefix) = if before.ends_with(b"ou") {
-            (dash - 2, &b"ou"[..])
-        } else if before.ends_with(b"o") {
-            (dash - 1, &b"o"[..])
-        } else if before.ends_with(b"r") {
-            (dash - 1, &b"r"[..])
-        } else {
-            continue;
-        };
-        if before_is(&WORD, text, start) {
-            continue;
+        at_dash(text, dash, out);
+    }
+}
+
+/// Appends the id whose (first) dash is at `dash`, if there is one. The
+/// catalog calls it for every `-`, in one pass shared with other families.
+pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
+    let Some(before) = text.get(..dash) else {
+        return;
+    };
+    let (start, prefix) = if before.ends_with(b"ou") {
+        (dash - 2, &b"ou"[..])
+    } else if before.ends_with(b"o") {
+        (dash - 1, &b"o"[..])
+    } else if before.ends_with(b"r") {
+        (dash - 1, &b"r"[..])
+    } else {
+        return;
+    };
+    if before_is(&WORD, text, start) {
+        return;
+    }
+    let a = dash + 1;
+    let n = run_len(&LOWER_ALNUM, text, a, 33);
+    let Some(part) = text.get(a..a + n) else {
+        return;
+    };
+    match prefix {
+        b"ou" => {
+            if !(4..=32).contains(&n) || text.get(a + n) != Some(&b'-') {
+                return;
+            }
+            let b = a + n + 1;
+            let n2 = run_len(&LOWER_ALNUM, text, b, 33);
+            if (8..=32).contains(&n2) && ends_clean(text, b + n2) {
+                out.push(m(start, b + n2, "ORG_OU", Family::Organizations));
+            }
         }
-        let a = dash + 1;
-        let n = run_len(&LOWER_ALNUM, text, a, 33);
-        let Some(part) = text.get(a..a + n) else {
-            continue;
-        };
-        match prefix {
-            b"ou" => {
-                if !(4..=32).contains(&n) || text.get(a + n) != Some(&b'-') {
-                    continue;
-                }
-                let b = a + n + 1;
-                let n2 = run_len(&LOWER_ALNUM, text, b, 33);
-                if (8..=32).contains(&n2) && ends_clean(text, b + n2) {
-                    out.push(m(start, b + n2, "ORG_OU", Family::Organizations));
-                }
+        b"o" => {
+            if (10..=32).contains(&n) && has_digit(part) && ends_clean(text, a + n) {
+                out.push(m(start, a + n, "ORG", Family::Organizations));
             }
-            b"o" => {
-                if (10..=32).contains(&n) && has_digit(part) && ends_clean(text, a + n) {
-                    out.push(m(start, a + n, "ORG", Family::Organizations));
-                }
-            }
-            _ => {
-                if (4..=32).contains(&n) && has_digit(part) && ends_clean(text, a + n) {
-                    out.push(m(start, a + n, "ORG_ROOT", Family::Organizations));
-                }
+        }
+        _ => {
+            if (4..=32).contains(&n) && has_digit(part) && ends_clean(text, a + n) {
+                out.push(m(start, a + n, "ORG_ROOT", Family::Organizations));
             }
         }
     }
