@@ -10,6 +10,7 @@
 
 use super::util::{before_is, for_each_run, is, m, ALNUM, DIGIT, HOST};
 use super::{Family, Match};
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 /// How far before the digits a context word is looked for.
@@ -51,7 +52,9 @@ fn has_context(text: &[u8], s: usize) -> bool {
     })
 }
 
-/// Needles this family searches for.
+/// Needles this family searches for (its table tests; the catalog finds
+/// them in its pass over the dots).
+#[cfg(test)]
 pub(super) struct Needles {
     /// `.dkr.ecr.`
     pub ecr: Finder<'static>,
@@ -61,18 +64,39 @@ pub(super) struct Needles {
 
 /// Appends every account id (and SQS queue name, when `queue_names`) in
 /// `text`.
+#[cfg(test)]
 pub(super) fn find(text: &[u8], needles: &Needles, queue_names: bool, out: &mut Vec<Match<'_>>) {
     for p in needles.ecr.find_iter(text) {
-        if let Some(s) = p.checked_sub(12) {
-            if bounded(text, s) {
-                out.push(m(s, p, "ACCOUNT", Family::AccountIds));
-            }
-        }
+        at_dot(text, p, queue_names, out);
     }
     for p in needles.aws_path.find_iter(text) {
+        at_dot(text, p, queue_names, out);
+    }
+    find_by_context(text, out);
+}
+
+/// Appends the account id of an ECR registry host (`<id>.dkr.ecr.…`) or an
+/// SQS queue URL (`…amazonaws.com/<id>/<queue>`) whose `.` is at `dot`, if
+/// there is one (the catalog calls it for every `.`).
+pub(super) fn at_dot(text: &[u8], dot: usize, queue_names: bool, out: &mut Vec<Match<'_>>) {
+    let rest = text.get(dot..).unwrap_or_default();
+    if rest.starts_with(b".dkr.ecr.") {
+        if let Some(s) = dot.checked_sub(12) {
+            if bounded(text, s) {
+                out.push(m(s, dot, "ACCOUNT", Family::AccountIds));
+            }
+        }
+    } else if rest.starts_with(b".amazonaws.com/") {
+        sqs_at(text, dot, queue_names, out);
+    }
+}
+
+/// The SQS queue URL case of [`at_dot`]: `p` is at `.amazonaws.com/`.
+fn sqs_at(text: &[u8], p: usize, queue_names: bool, out: &mut Vec<Match<'_>>) {
+    {
         let s = p + ".amazonaws.com/".len();
         if !bounded(text, s) || text.get(s + 12) != Some(&b'/') {
-            continue;
+            return;
         }
         let mut h = p;
         while p - h < 64 && before_is(&HOST, text, h) {
@@ -84,7 +108,7 @@ pub(super) fn find(text: &[u8], needles: &Needles, queue_names: bool, out: &mut 
             .any(|l| l == b"sqs" || l == b"queue")
             || host == b"queue";
         if !sqs {
-            continue;
+            return;
         }
         out.push(m(s, s + 12, "ACCOUNT", Family::AccountIds));
         let q = s + 13;
@@ -103,6 +127,11 @@ pub(super) fn find(text: &[u8], needles: &Needles, queue_names: bool, out: &mut 
             out.push(m(q, e, "SQS_QUEUE", Family::NamedResources));
         }
     }
+}
+
+/// Appends every 12-digit number that a context word earlier on its line
+/// makes an account id.
+pub(super) fn find_by_context(text: &[u8], out: &mut Vec<Match<'_>>) {
     for_each_run(text, 12, &DIGIT, |s, e| {
         if e - s == 12 && bounded(text, s) && has_context(text, s) {
             out.push(m(s, e, "ACCOUNT", Family::AccountIds));

@@ -11,6 +11,7 @@
 
 use super::util::{before_is, is, is_region, m, run_len, starts_with_ci, ALNUM, DIGIT, HOST, WORD};
 use super::{Family, Match};
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 /// First labels of public multi-label endpoints: `runtime.sagemaker.<region>`.
@@ -207,13 +208,28 @@ fn dashed_ipv4(text: &[u8], mut i: usize) -> Option<usize> {
 
 /// Appends every `ip-A-B-C-D` host name (EC2's private DNS names) in
 /// `text`; `ip` finds `ip-`.
-pub(super) fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+#[cfg(test)]
+fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in ip.find_iter(text) {
+        ip_name_at_dash(text, p + 2, out);
+    }
+}
+
+/// Appends the `ip-A-B-C-D` host name whose first dash is at `dash`, if
+/// there is one (the catalog calls it for every `-`).
+pub(super) fn ip_name_at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
+    let Some(p) = dash.checked_sub(2) else {
+        return;
+    };
+    if text.get(p..dash) != Some(b"ip") {
+        return;
+    }
+    {
         if before_is(&WORD, text, p) || before_is(&HOST, text, p) {
-            continue;
+            return;
         }
         let Some(mut e) = dashed_ipv4(text, p + 3) else {
-            continue;
+            return;
         };
         if starts_with_ci(text, e, b".ec2.internal") {
             e += 13;
@@ -237,7 +253,7 @@ pub(super) fn find_ip_names(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Mat
                 .get(e)
                 .is_some_and(|&b| b == b'-' || b == b'_' || b.is_ascii_alphanumeric())
             {
-                continue;
+                return;
             }
             out.push(m(p, e, "EC2_HOST", Family::Hostnames));
         }

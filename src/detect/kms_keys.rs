@@ -25,12 +25,21 @@ pub(super) fn is_mrk(v: &[u8]) -> bool {
 }
 
 /// Appends every KMS key id in `text`.
+#[cfg(test)]
 pub(super) fn find(
     text: &[u8],
     key_slash: &Finder<'static>,
     mrk: &Finder<'static>,
     out: &mut Vec<Match<'_>>,
 ) {
+    find_key_ids(text, key_slash, out);
+    for p in mrk.find_iter(text) {
+        mrk_at_dash(text, p + 3, out);
+    }
+}
+
+/// Appends every key id after `key/` (`key_slash` finds it).
+pub(super) fn find_key_ids(text: &[u8], key_slash: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in key_slash.find_iter(text) {
         let s = p + 4;
         if let Some(v) = text.get(s..s + 36) {
@@ -39,14 +48,20 @@ pub(super) fn find(
             }
         }
     }
-    for p in mrk.find_iter(text) {
-        if before_is(&WORD, text, p) {
-            continue;
-        }
-        let n = run_len(&HEX_LOWER, text, p + 4, 33);
-        if n == 32 && !is(&ALNUM, text, p + 36) {
-            out.push(m(p, p + 36, "KMS_KEY", Family::KmsKeys));
-        }
+}
+
+/// Appends the multi-Region key id `mrk-…` whose dash is at `dash`, if
+/// there is one (the catalog calls it for every `-`).
+pub(super) fn mrk_at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
+    let Some(p) = dash.checked_sub(3) else {
+        return;
+    };
+    if text.get(p..dash) != Some(b"mrk") || before_is(&WORD, text, p) {
+        return;
+    }
+    let n = run_len(&HEX_LOWER, text, p + 4, 33);
+    if n == 32 && !is(&ALNUM, text, p + 36) {
+        out.push(m(p, p + 36, "KMS_KEY", Family::KmsKeys));
     }
 }
 

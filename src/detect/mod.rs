@@ -115,11 +115,8 @@ struct Inner {
 struct Needles {
     arn: Finder<'static>,
     key_slash: Finder<'static>,
-    mrk: Finder<'static>,
     s3_scheme: Finder<'static>,
-    ip_name: Finder<'static>,
     dashdash: Finder<'static>,
-    account: account_ids::Needles,
     session: Vec<Finder<'static>>,
 }
 
@@ -138,14 +135,8 @@ impl Needles {
         Needles {
             arn: finder(b"arn:"),
             key_slash: finder(b"key/"),
-            mrk: finder(b"mrk-"),
             s3_scheme: finder(b"s3://"),
-            ip_name: finder(b"ip-"),
             dashdash: finder(b"--"),
-            account: account_ids::Needles {
-                ecr: finder(b".dkr.ecr."),
-                aws_path: finder(b".amazonaws.com/"),
-            },
             session: session_tokens::NEEDLES
                 .iter()
                 .map(|(n, _)| finder(n))
@@ -302,8 +293,10 @@ impl Detector {
         if on.arns {
             arns::find(b, &nd.arn, out);
         }
-        // One pass over the dashes for the families anchored on them.
-        if on.ec2_ids || on.organizations {
+        // One pass over the dashes, one over the dots, for every family
+        // anchored on them: in code either comes every few dozen bytes, so
+        // a search per family cost as much as the checks.
+        if on.ec2_ids || on.organizations || on.kms_keys || on.hostnames {
             for dash in memchr::memchr_iter(b'-', b) {
                 if on.ec2_ids {
                     ec2_ids::at_dash(b, dash, out);
@@ -311,13 +304,37 @@ impl Detector {
                 if on.organizations {
                     organizations::at_dash(b, dash, out);
                 }
+                if on.kms_keys {
+                    kms_keys::mrk_at_dash(b, dash, out);
+                }
+                if on.hostnames {
+                    hostnames::ip_name_at_dash(b, dash, out);
+                }
             }
         }
         if on.kms_keys {
-            kms_keys::find(b, &nd.key_slash, &nd.mrk, out);
+            kms_keys::find_key_ids(b, &nd.key_slash, out);
+        }
+        let by_dot = on.ip_addresses || on.hostnames || on.account_ids || on.s3_buckets;
+        if by_dot {
+            let mut v4 = ip_addresses::V4::default();
+            for dot in memchr::memchr_iter(b'.', b) {
+                if on.ip_addresses {
+                    v4.at_dot(b, dot, out);
+                }
+                if on.hostnames {
+                    hostnames::domain_at_dot(b, dot, out);
+                }
+                if on.account_ids {
+                    account_ids::at_dot(b, dot, on.named_resources, out);
+                }
+                if on.s3_buckets {
+                    s3_buckets::path_at_dot(b, dot, out);
+                }
+            }
         }
         if on.account_ids {
-            account_ids::find(b, &nd.account, on.named_resources, out);
+            account_ids::find_by_context(b, out);
         }
         if on.access_keys || on.secret_keys {
             let keys = access_keys::spans(b);
@@ -331,26 +348,11 @@ impl Detector {
         if on.session_tokens {
             session_tokens::find(b, &nd.session, out);
         }
-        // One pass over the dots for IPv4 addresses and AWS host names.
-        if on.ip_addresses || on.hostnames {
-            let mut v4 = ip_addresses::V4::default();
-            for dot in memchr::memchr_iter(b'.', b) {
-                if on.ip_addresses {
-                    v4.at_dot(b, dot, out);
-                }
-                if on.hostnames {
-                    hostnames::domain_at_dot(b, dot, out);
-                }
-            }
-        }
         if on.ip_addresses {
             ip_addresses::find_v6(b, out);
         }
-        if on.hostnames {
-            hostnames::find_ip_names(b, &nd.ip_name, out);
-        }
         if on.s3_buckets {
-            s3_buckets::find(b, &nd.s3_scheme, &nd.account.aws_path, out);
+            s3_buckets::find_after_scheme(b, &nd.s3_scheme, out);
         }
         // The key-context scanner serves several families; it checks each
         // key's family switch itself.

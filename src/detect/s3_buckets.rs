@@ -51,12 +51,21 @@ fn is_s3_path_host(host: &[u8]) -> bool {
 
 /// Appends every bucket after `s3://` or in a path-style S3 URL;
 /// `scheme` finds `s3://`, `aws_path` finds `.amazonaws.com/`.
+#[cfg(test)]
 pub(super) fn find(
     text: &[u8],
     scheme: &Finder<'static>,
     aws_path: &Finder<'static>,
     out: &mut Vec<Match<'_>>,
 ) {
+    find_after_scheme(text, scheme, out);
+    for p in aws_path.find_iter(text) {
+        path_at_dot(text, p, out);
+    }
+}
+
+/// Appends every bucket after `s3://` (`scheme` finds it).
+pub(super) fn find_after_scheme(text: &[u8], scheme: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in scheme.find_iter(text) {
         if before_is(&WORD, text, p) {
             continue;
@@ -66,19 +75,28 @@ pub(super) fn find(
             out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
         }
     }
-    for p in aws_path.find_iter(text) {
-        let mut h = p;
-        while p - h < 64 && before_is(&HOST, text, h) {
-            h -= 1;
-        }
-        if before_is(&WORD, text, h) || !text.get(h..p).is_some_and(is_s3_path_host) {
-            continue;
-        }
-        let s = p + ".amazonaws.com/".len();
-        if let Some(e) = bucket_at(text, s) {
-            if !is(&ALNUM, text, e) {
-                out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
-            }
+}
+
+/// Appends the bucket of a path-style S3 URL whose `.amazonaws.com/`
+/// starts at `p`, if there is one (the catalog calls it for every `.`).
+pub(super) fn path_at_dot(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    if !text
+        .get(p..)
+        .is_some_and(|rest| rest.starts_with(b".amazonaws.com/"))
+    {
+        return;
+    }
+    let mut h = p;
+    while p - h < 64 && before_is(&HOST, text, h) {
+        h -= 1;
+    }
+    if before_is(&WORD, text, h) || !text.get(h..p).is_some_and(is_s3_path_host) {
+        return;
+    }
+    let s = p + ".amazonaws.com/".len();
+    if let Some(e) = bucket_at(text, s) {
+        if !is(&ALNUM, text, e) {
+            out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
         }
     }
 }

@@ -417,3 +417,95 @@ fn prefilter_is_sound() {
     let d = detector(r#"{"custom_patterns": [{"name": "t", "regex": "secretword", "kind": "T"}]}"#);
     assert_eq!(values(&d, "a secretword"), ["secretword"]);
 }
+
+/// The catalog's shared passes over dashes and dots find exactly what each
+/// family's own search finds, on realistic and on random inputs (the
+/// per-family `find`s are the reference, each with its own needles).
+#[test]
+fn shared_passes_find_what_each_family_finds() {
+    let own = |b: &[u8]| {
+        let f = |n: &[u8]| Finder::new(n).into_owned();
+        let mut out = Vec::new();
+        arns::find(b, &f(b"arn:"), &mut out);
+        ec2_ids::find(b, &mut out);
+        organizations::find(b, &mut out);
+        kms_keys::find(b, &f(b"key/"), &f(b"mrk-"), &mut out);
+        let needles = account_ids::Needles {
+            ecr: f(b".dkr.ecr."),
+            aws_path: f(b".amazonaws.com/"),
+        };
+        account_ids::find(b, &needles, true, &mut out);
+        let keys = access_keys::spans(b);
+        access_keys::push(&keys, &mut out);
+        secret_keys::find_near(b, &keys, &mut out);
+        let session: Vec<Finder<'static>> =
+            session_tokens::NEEDLES.iter().map(|(n, _)| f(n)).collect();
+        session_tokens::find(b, &session, &mut out);
+        ip_addresses::find(b, &mut out);
+        hostnames::find(b, &f(b"ip-"), &mut out);
+        s3_buckets::find(b, &f(b"s3://"), &f(b".amazonaws.com/"), &mut out);
+        named_resources::find(b, &Detectors::default(), &f(b"--"), &mut out);
+        resolve(&mut out, 0);
+        out
+    };
+    let shared = |b: &[u8]| {
+        let mut out = Vec::new();
+        Detector::collect_builtin(&Detectors::default(), &Needles::new(), b, &mut out);
+        resolve(&mut out, 0);
+        out
+    };
+    let mut inputs = vec![
+        dense_mb()[..64 * 1024].to_string(),
+        include_str!("../../tests/fixtures/clean_corpus.txt").to_string(),
+        include_str!("../../tests/fixtures/claude_code_request.json").to_string(),
+        "see ip-10-0-1-23.us-west-2.compute.internal, mrk-0123456789abcdef0123456789abcdef, \
+         123456789012.dkr.ecr.us-east-1.amazonaws.com/app, \
+         https://sqs.us-east-1.amazonaws.com/123456789012/jobs.fifo, \
+         https://s3.us-west-2.amazonaws.com/my-bucket/key, o-abc123defg, ou-ab12-cdef5678, \
+         r-ab12, 10.0.0.1/16, db.abc123.us-east-1.rds.amazonaws.com"
+            .to_string(),
+    ];
+    let pieces = [
+        "i-",
+        "0123456789abcdef0",
+        "ip-",
+        "10",
+        "-",
+        ".",
+        "mrk",
+        "0123456789abcdef",
+        "o-",
+        "ou-",
+        "r-",
+        "ab12cd34",
+        ".dkr.ecr.",
+        ".amazonaws.com/",
+        "123456789012",
+        "/",
+        "sqs",
+        "s3",
+        "us-east-1",
+        "my-bucket",
+        " ",
+        "\n",
+        "\\n",
+        ":",
+        "=",
+        "\"",
+    ];
+    let mut x = 0x853c_49e6_748f_ea9bu64;
+    for _ in 0..400 {
+        let mut s = String::new();
+        for _ in 0..24 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+        }
+        inputs.push(s);
+    }
+    for input in &inputs {
+        let b = input.as_bytes();
+        assert_eq!(shared(b), own(b), "{}", &input[..input.len().min(300)]);
+    }
+}
