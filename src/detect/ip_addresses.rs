@@ -135,11 +135,27 @@ fn masked_v6(a: &Ipv6Addr) -> bool {
 }
 
 /// Appends every IPv6 address and CIDR block in `text`.
-pub(super) fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
-    let mut done = 0;
+#[cfg(test)]
+fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
+    let mut v6 = V6::default();
     for colon in memchr::memchr_iter(b':', text) {
-        if colon < done {
-            continue;
+        v6.at_colon(text, colon, out);
+    }
+}
+
+/// The IPv6 scanner, fed every `:` of a text in order (the catalog shares
+/// one pass over the colons with the key-context scanner).
+#[derive(Debug, Default)]
+pub(super) struct V6 {
+    /// End of the last candidate examined: colons before it are inside it.
+    done: usize,
+}
+
+impl V6 {
+    /// Appends the address or CIDR block around the `:` at `colon`, if any.
+    pub(super) fn at_colon(&mut self, text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
+        if colon < self.done {
+            return;
         }
         let mut s = colon;
         while colon - s < 40 && before_is(&IPV6, text, s) {
@@ -149,7 +165,7 @@ pub(super) fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
         while e - s <= 46 && text.get(e).is_some_and(|&b| class_has(&IPV6, b)) {
             e += 1;
         }
-        done = e;
+        self.done = e;
         // Trailing `:` or `.` is punctuation unless it completes `::`.
         while e > s && text.get(e - 1) == Some(&b'.') {
             e -= 1;
@@ -163,27 +179,27 @@ pub(super) fn find_v6(text: &[u8], out: &mut Vec<Match<'_>>) {
                 .get(e)
                 .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
         {
-            continue;
+            return;
         }
         let Some(cand) = text.get(s..e) else {
-            continue;
+            return;
         };
         // Cheap filter before parsing: must start like 2xxx/3xxx or fcxx/fdxx.
         if !matches!(cand.first(), Some(b'2' | b'3' | b'f' | b'F')) {
-            continue;
+            return;
         }
         let Some(addr) = std::str::from_utf8(cand)
             .ok()
             .and_then(|c| c.parse::<Ipv6Addr>().ok())
         else {
-            continue;
+            return;
         };
         if !masked_v6(&addr) {
-            continue;
+            return;
         }
         match prefix_len(text, e, 128) {
             Some(cend) => {
-                done = cend;
+                self.done = cend;
                 out.push(m(s, cend, "CIDR", Family::IpAddresses));
             }
             None => out.push(m(s, e, "IPV6", Family::IpAddresses)),

@@ -348,15 +348,23 @@ impl Detector {
         if on.session_tokens {
             session_tokens::find(b, &nd.session, out);
         }
-        if on.ip_addresses {
-            ip_addresses::find_v6(b, out);
+        // One pass over the colons (and equal signs) for IPv6 addresses and
+        // the key-context scanner, which serves several families and checks
+        // each key's family switch itself. Its matches are held back so that
+        // the families keep their order (it decides ties: see `resolve`).
+        let mut keyed = Vec::new();
+        let mut v6 = ip_addresses::V6::default();
+        for p in memchr::memchr2_iter(b':', b'=', b) {
+            if on.ip_addresses && b.get(p) == Some(&b':') {
+                v6.at_colon(b, p, out);
+            }
+            named_resources::at_separator(b, p, on, &mut keyed);
         }
         if on.s3_buckets {
             s3_buckets::find_after_scheme(b, &nd.s3_scheme, out);
         }
-        // The key-context scanner serves several families; it checks each
-        // key's family switch itself.
-        named_resources::find(b, on, &nd.dashdash, out);
+        out.append(&mut keyed);
+        named_resources::find_flags(b, on, &nd.dashdash, out);
     }
 }
 

@@ -211,6 +211,7 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
 
 /// Appends every keyed value in `text` for the enabled families; `dashdash`
 /// finds `--`.
+#[cfg(test)]
 pub(super) fn find(
     text: &[u8],
     on: &Detectors,
@@ -218,42 +219,60 @@ pub(super) fn find(
     out: &mut Vec<Match<'_>>,
 ) {
     for p in memchr::memchr2_iter(b':', b'=', text) {
-        // `::`, `==`, `:=`, `=>`, `=~` are code, not key/value separators.
-        if matches!(text.get(p + 1), Some(b':' | b'=' | b'>' | b'~'))
-            || p.checked_sub(1)
-                .is_some_and(|j| matches!(text.get(j), Some(b':' | b'=' | b'!' | b'<' | b'>')))
-        {
-            continue;
-        }
-        let mut k = p;
-        while p - k < 3
-            && matches!(
-                k.checked_sub(1).and_then(|j| text.get(j)),
-                Some(b' ' | b'\t')
-            )
-        {
-            k -= 1;
-        }
-        if matches!(
+        at_separator(text, p, on, out);
+    }
+    find_flags(text, on, dashdash, out);
+}
+
+/// Appends the value of a `key: value` or `key=value` pair whose separator
+/// is at `p`, if the key names an enabled family. The catalog calls it for
+/// every `:` and `=`, in one pass shared with IPv6 addresses.
+pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
+    // `::`, `==`, `:=`, `=>`, `=~` are code, not key/value separators.
+    if matches!(text.get(p + 1), Some(b':' | b'=' | b'>' | b'~'))
+        || p.checked_sub(1)
+            .is_some_and(|j| matches!(text.get(j), Some(b':' | b'=' | b'!' | b'<' | b'>')))
+    {
+        return;
+    }
+    let mut k = p;
+    while p - k < 3
+        && matches!(
             k.checked_sub(1).and_then(|j| text.get(j)),
-            Some(b'"' | b'\'')
-        ) {
+            Some(b' ' | b'\t')
+        )
+    {
+        k -= 1;
+    }
+    if matches!(
+        k.checked_sub(1).and_then(|j| text.get(j)),
+        Some(b'"' | b'\'')
+    ) {
+        k -= 1;
+        if k.checked_sub(1).and_then(|j| text.get(j)) == Some(&b'\\') {
             k -= 1;
-            if k.checked_sub(1).and_then(|j| text.get(j)) == Some(&b'\\') {
-                k -= 1;
-            }
-        }
-        let ks = run_start_back(&WORD, text, k, MAX_KEY);
-        if ks == k || (k - ks == MAX_KEY && ks > 0 && is(&WORD, text, ks - 1)) {
-            continue;
-        }
-        let Some(spec) = text.get(ks..k).and_then(|raw| spec_for(raw, on)) else {
-            continue;
-        };
-        if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
-            out.push(m(s, e, spec.kind, spec.family));
         }
     }
+    let ks = run_start_back(&WORD, text, k, MAX_KEY);
+    if ks == k || (k - ks == MAX_KEY && ks > 0 && is(&WORD, text, ks - 1)) {
+        return;
+    }
+    let Some(spec) = text.get(ks..k).and_then(|raw| spec_for(raw, on)) else {
+        return;
+    };
+    if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
+        out.push(m(s, e, spec.kind, spec.family));
+    }
+}
+
+/// Appends the value of every `--flag value` whose flag names an enabled
+/// family; `dashdash` finds `--`.
+pub(super) fn find_flags(
+    text: &[u8],
+    on: &Detectors,
+    dashdash: &Finder<'static>,
+    out: &mut Vec<Match<'_>>,
+) {
     for p in dashdash.find_iter(text) {
         if before_is(&WORD, text, p) {
             continue;

@@ -464,8 +464,18 @@ fn shared_passes_find_what_each_family_finds() {
          https://s3.us-west-2.amazonaws.com/my-bucket/key, o-abc123defg, ou-ab12-cdef5678, \
          r-ab12, 10.0.0.1/16, db.abc123.us-east-1.rds.amazonaws.com"
             .to_string(),
+        "Ipv6Address: 2600:1f14:abc:de00::1234, FunctionName=my-func-1, \
+         \"DBInstanceIdentifier\": \"prod-db\", --function-name my-func-2, \
+         std::collections::BTreeMap a::b x := 1 fd12:3456:789a:1::1/64"
+            .to_string(),
     ];
     let pieces = [
+        "2600:1f14::",
+        "fd00::1",
+        "FunctionName",
+        "Ipv6Address",
+        "prod-db",
+        "--function-name ",
         "i-",
         "0123456789abcdef0",
         "ip-",
