@@ -263,7 +263,6 @@ impl Detector {
         }
     }
 
-    /// Appends the candidates of the enabled built-in families.
     /// [`collect_builtin`](Self::collect_builtin) through the memo: a text
     /// seen before is not scanned again.
     fn collect_builtin_memoized(&self, b: &[u8], out: &mut Vec<Match<'_>>) {
@@ -289,6 +288,7 @@ impl Detector {
         }
     }
 
+    /// Appends the candidates of the enabled built-in families.
     fn collect_builtin(on: &Detectors, nd: &Needles, b: &[u8], out: &mut Vec<Match<'_>>) {
         if on.arns {
             arns::find(b, &nd.arn, out);
