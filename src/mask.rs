@@ -422,7 +422,7 @@ fn is_resource_name(value: &str) -> bool {
 }
 
 /// How far before a match token-shaped text is looked for: longer than
-/// any token the engine issues (prefix up to 16, kind up to 24, `_`, hash
+/// any token the engine issues (prefix up to 16, kind up to 27, `_`, hash
 /// up to 32), so every token it issued is found.
 const TOKEN_REACH: usize = 128;
 
