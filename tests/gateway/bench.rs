@@ -174,6 +174,8 @@ struct Measure {
     rps: f64,
     p50: Duration,
     p99: Duration,
+    /// Envoy's CPU time per request (all its threads).
+    cpu: Duration,
     /// Failed requests: connect, read, write and timeout errors, non-2xx
     /// statuses and empty bodies.
     errors: u64,
@@ -185,7 +187,7 @@ struct Measure {
 /// line `wrk_bench.lua` prints when done.
 fn run_wrk(
     wrk: &Path,
-    addr: SocketAddr,
+    envoy: &Envoy,
     body_file: &Path,
     clients: usize,
     flags: &[&str],
@@ -201,13 +203,15 @@ fn run_wrk(
         .arg(format!("{seconds}s"))
         .args(["--timeout", "10s", "-s"])
         .arg(&script)
-        .arg(format!("http://{addr}"))
+        .arg(format!("http://{}", envoy.listen))
         .arg("--")
         .arg(body_file)
         .args(flags);
+    let cpu_before = envoy.cpu_time();
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", wrk.display()));
+    let cpu = envoy.cpu_time().saturating_sub(cpu_before);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -239,8 +243,10 @@ fn run_wrk(
     .map(|k| num(&format!("/errors/{k}")))
     .sum();
     let duration = Duration::from_micros(num("/duration_us"));
+    let requests = num("/requests");
     Measure {
-        rps: num("/requests") as f64 / duration.as_secs_f64(),
+        rps: requests as f64 / duration.as_secs_f64(),
+        cpu: cpu / u32::try_from(requests.max(1)).unwrap_or(u32::MAX),
         p50: Duration::from_micros(num("/latency_us/p50")),
         p99: Duration::from_micros(num("/latency_us/p99")),
         errors,
@@ -254,19 +260,19 @@ fn run_wrk(
 /// are the medians of its rounds.
 fn measure_interleaved(
     wrk: &Path,
-    addrs: &[SocketAddr],
+    envoys: &[&Envoy],
     body_file: &Path,
     clients: usize,
     flags: &[&str],
     rounds: u64,
 ) -> Vec<Measure> {
-    for &addr in addrs {
-        let _warmup = run_wrk(wrk, addr, body_file, clients, flags, 1);
+    for envoy in envoys {
+        let _warmup = run_wrk(wrk, envoy, body_file, clients, flags, 1);
     }
-    let mut runs: Vec<Vec<Measure>> = addrs.iter().map(|_| Vec::new()).collect();
+    let mut runs: Vec<Vec<Measure>> = envoys.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
-        for (&addr, runs) in addrs.iter().zip(&mut runs) {
-            runs.push(run_wrk(wrk, addr, body_file, clients, flags, 1));
+        for (envoy, runs) in envoys.iter().zip(&mut runs) {
+            runs.push(run_wrk(wrk, envoy, body_file, clients, flags, 1));
         }
     }
     runs.into_iter().map(median).collect()
@@ -285,6 +291,7 @@ fn median(runs: Vec<Measure>) -> Measure {
         rps: mid(runs.iter().map(|m| m.rps).collect()),
         p50: secs(|m| m.p50),
         p99: secs(|m| m.p99),
+        cpu: secs(|m| m.cpu),
         errors: runs.iter().map(|m| m.errors).sum(),
         line: runs
             .iter()
@@ -338,8 +345,8 @@ fn gateway_benchmark() {
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("\nGateway benchmark: Envoy {} workers, {cores} cores, {seconds} rounds of 1 s per gateway and cell taken in turn after 1 s of warm-up (medians), wrk with keep-alive connections (one per client).\n", 2);
-    println!("| body | clients | answer | text | passthrough req/s | filter req/s | ratio | passthrough p50 / p99 ms | filter p50 / p99 ms | added p50 ms | filter MB/s |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| body | clients | answer | text | passthrough req/s | filter req/s | ratio | passthrough p50 / p99 ms | filter p50 / p99 ms | added p50 ms | filter MB/s | Envoy CPU ms/req passthrough / filter |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut verdicts = Vec::new();
     for (size_label, size) in [("100 KB", 100_000usize), ("1 MB", 1_000_000)] {
         let body = claude_like_body(size);
@@ -358,9 +365,9 @@ fn gateway_benchmark() {
                     ("resent", &resent),
                     ("new", &new_text),
                 ];
-                let addrs: Vec<SocketAddr> = gateways.iter().map(|(_, e)| e.listen).collect();
+                let envoys: Vec<&Envoy> = gateways.iter().map(|(_, e)| *e).collect();
                 let measured =
-                    measure_interleaved(&wrk, &addrs, &body_file, clients, flags, seconds);
+                    measure_interleaved(&wrk, &envoys, &body_file, clients, flags, seconds);
                 for ((label, _), m) in gateways.iter().zip(&measured) {
                     assert_eq!(
                         m.errors, 0,
@@ -373,8 +380,8 @@ fn gateway_benchmark() {
                     let ratio = with.rps / base.rps;
                     let added = with.p50.saturating_sub(base.p50);
                     println!(
-                        "| {size_label} | {clients} | {answer} | {text} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} | {:.0} |",
-                        base.rps, with.rps, ratio, ms(base.p50), ms(base.p99), ms(with.p50), ms(with.p99), ms(added), with.rps * mb
+                        "| {size_label} | {clients} | {answer} | {text} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} | {:.0} | {} / {} |",
+                        base.rps, with.rps, ratio, ms(base.p50), ms(base.p99), ms(with.p50), ms(with.p99), ms(added), with.rps * mb, ms(base.cpu), ms(with.cpu)
                     );
                     let cell = format!("{size_label}, {text}, {clients} client(s), {answer}");
                     if size == 1_000_000 && clients == 1 {

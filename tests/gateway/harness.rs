@@ -264,6 +264,22 @@ impl Envoy {
         None
     }
 
+    /// CPU time Envoy's threads have used so far (Linux schedstat, in
+    /// nanoseconds, summed over every thread). Benchmarks divide its
+    /// growth by the requests served: CPU per request does not depend on
+    /// how busy the rest of the machine is, as wall-clock latency does.
+    pub fn cpu_time(&self) -> Duration {
+        let pid = fs::read_to_string(&self.pid_file).expect("envoy pid file");
+        let tasks = PathBuf::from(format!("/proc/{}/task", pid.trim()));
+        let nanos: u64 = fs::read_dir(&tasks)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", tasks.display()))
+            .flatten()
+            .filter_map(|task| fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+            .sum();
+        Duration::from_nanos(nanos)
+    }
+
     /// The filter's counters from the admin interface, names without
     /// Envoy's `wasmcustom.` prefix, e.g. `aws_masker.requests_masked`.
     pub fn filter_stats(&self) -> std::collections::BTreeMap<String, u64> {
