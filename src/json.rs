@@ -158,6 +158,7 @@ where
         opts,
         edits: Vec::new(),
         splices: Vec::new(),
+        backslashes: Vec::new(),
         record,
         literals: Vec::new(),
     };
@@ -225,6 +226,7 @@ impl Walked<'_> {
 fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
     splices.sort_by_key(|s| s.start);
     let mut last_end = 0;
+    let mut raw = RawOffsets::new(&lit.escapes);
     for sp in splices.iter() {
         if sp.start < last_end || sp.end < sp.start {
             continue;
@@ -232,8 +234,8 @@ fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
         let mut replacement = String::with_capacity(sp.text.len() + 2);
         escape_into(&sp.text, &mut replacement);
         edits.push(Edit {
-            start: lit.start + raw_offset(&lit.escapes, sp.start),
-            end: lit.start + raw_offset(&lit.escapes, sp.end),
+            start: lit.start + raw.at(sp.start),
+            end: lit.start + raw.at(sp.end),
             replacement,
         });
         last_end = sp.end;
@@ -249,13 +251,34 @@ struct Checkpoint {
     raw: usize,
 }
 
-/// The raw offset of decoded offset `target` (a char boundary, so never
-/// inside what one escape decodes to), from the literal's checkpoints.
-fn raw_offset(escapes: &[Checkpoint], target: usize) -> usize {
-    let after = escapes.partition_point(|c| c.decoded <= target);
-    match after.checked_sub(1).and_then(|i| escapes.get(i)) {
-        Some(c) => c.raw + (target - c.decoded),
-        None => target,
+/// Maps decoded offsets of one literal onto raw ones, for targets in
+/// increasing order (the splices of a literal, sorted): a cursor over the
+/// checkpoints, so a whole literal costs one walk over them.
+struct RawOffsets<'e> {
+    escapes: &'e [Checkpoint],
+    /// Checkpoints before this index are at or before the last target.
+    next: usize,
+}
+
+impl<'e> RawOffsets<'e> {
+    fn new(escapes: &'e [Checkpoint]) -> RawOffsets<'e> {
+        RawOffsets { escapes, next: 0 }
+    }
+
+    /// The raw offset of decoded offset `target` (a char boundary, so
+    /// never inside what one escape decodes to; not below the last one).
+    fn at(&mut self, target: usize) -> usize {
+        while self
+            .escapes
+            .get(self.next)
+            .is_some_and(|c| c.decoded <= target)
+        {
+            self.next += 1;
+        }
+        match self.next.checked_sub(1).and_then(|i| self.escapes.get(i)) {
+            Some(c) => c.raw + (target - c.decoded),
+            None => target,
+        }
     }
 }
 
@@ -313,23 +336,34 @@ fn hex_lower(n: u8) -> char {
 /// Decodes the raw content of a JSON string literal (between the quotes,
 /// already checked by the walker). Borrowed when it has no escapes.
 pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
-    decode_with_checkpoints(raw, &mut Vec::new())
+    let backslashes = memchr::memchr_iter(b'\\', raw.as_bytes());
+    decode_with_checkpoints(raw, backslashes, &mut Vec::new())
 }
 
 /// [`decode_literal`], recording a [`Checkpoint`] after every escape so
 /// that decoded offsets map back onto raw ones without decoding again.
+///
+/// `backslashes` yields, in order, offsets of `raw` that include the start
+/// of every escape; offsets inside an escape already decoded (the second
+/// `\` of `\\`, the second half of a surrogate pair) are skipped. The
+/// walker passes the escapes its scan found, so decoding does not search
+/// for them again.
 fn decode_with_checkpoints<'r>(
     raw: &'r str,
+    backslashes: impl IntoIterator<Item = usize>,
     escapes: &mut Vec<Checkpoint>,
 ) -> Result<Cow<'r, str>, &'static str> {
     let bytes = raw.as_bytes();
-    let Some(first) = memchr::memchr(b'\\', bytes) else {
+    let mut backslashes = backslashes.into_iter().peekable();
+    if backslashes.peek().is_none() {
         return Ok(Cow::Borrowed(raw));
-    };
+    }
     let mut out = String::with_capacity(raw.len());
     let mut i = 0;
-    let mut next = Some(first);
-    while let Some(at) = next {
+    for at in backslashes {
+        if at < i {
+            continue;
+        }
         // `\` is ASCII, so `i..at` is on char boundaries.
         out.push_str(raw.get(i..at).unwrap_or_default());
         let letter = bytes.get(at + 1).copied().ok_or("unterminated escape")?;
@@ -370,10 +404,6 @@ fn decode_with_checkpoints<'r>(
             decoded: out.len(),
             raw: i,
         });
-        next = bytes
-            .get(i..)
-            .and_then(|rest| memchr::memchr(b'\\', rest))
-            .map(|off| i + off);
     }
     out.push_str(raw.get(i..).unwrap_or_default());
     Ok(Cow::Owned(out))
@@ -459,6 +489,9 @@ struct Walker<'a> {
     edits: Vec<Edit>,
     /// Reused buffer for the visitor's splices.
     splices: Vec<Splice>,
+    /// The offsets of the escapes of the literal just scanned (from its
+    /// first content byte), for decoding it without searching again.
+    backslashes: Vec<usize>,
     /// Record every visited literal (for a second pass) instead of turning
     /// splices into edits at once.
     record: bool,
@@ -514,6 +547,7 @@ impl<'a> Walker<'a> {
     fn scan_string(&mut self) -> Result<(usize, usize), JsonError> {
         self.pos += 1;
         let start = self.pos;
+        self.backslashes.clear();
         loop {
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let Some(i) = first_special(rest) else {
@@ -527,7 +561,7 @@ impl<'a> Walker<'a> {
                     self.pos += 1;
                     return Ok((start, end));
                 }
-                Some(b'\\') => {}
+                Some(b'\\') => self.backslashes.push(self.pos - start),
                 _ => return Err(self.err("control character in string")),
             }
             // Backslash: the next byte is escaped (validated when decoding;
@@ -540,12 +574,17 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Decodes the literal [`scan_string`](Self::scan_string) just found at
+    /// `start..end`.
     fn decode(&self, start: usize, end: usize) -> Result<Lit<'a>, JsonError> {
         let raw = self.text.get(start..end).unwrap_or_default();
         let mut escapes = Vec::new();
-        let text = decode_with_checkpoints(raw, &mut escapes).map_err(|reason| JsonError {
-            offset: start,
-            reason,
+        let backslashes = self.backslashes.iter().copied();
+        let text = decode_with_checkpoints(raw, backslashes, &mut escapes).map_err(|reason| {
+            JsonError {
+                offset: start,
+                reason,
+            }
         })?;
         Ok(Lit {
             text,
