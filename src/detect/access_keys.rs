@@ -2,10 +2,11 @@
 //! `ASIA`, `AROA`, …) + 16 or 17 of `[A-Z0-9]` (access keys are 20 long,
 //! role/user/group unique ids 21), with alphanumeric boundaries.
 //!
-//! Anchored on `A` (memchr; every prefix starts with it): an `A` that starts
-//! an alphanumeric run 20 or 21 long is checked in full.
+//! Found as runs of `[A-Z0-9]` 20 or 21 long (probing one byte in 20, as
+//! such runs are rare in text), each checked in full. An `A` anchor would
+//! stop at every capital `A` of prose and code.
 
-use super::util::{before_is, m, run_len, ALNUM};
+use super::util::{before_is, for_each_run, is, m, ALNUM, UPPER_DIGIT};
 use super::{Family, Match};
 
 const PREFIXES: &[&[u8; 4]] = &[
@@ -24,15 +25,15 @@ pub(super) fn is_access_key(v: &[u8]) -> bool {
 
 /// Calls `f(start, end)` for every access key id in `text`.
 pub(super) fn for_each(text: &[u8], mut f: impl FnMut(usize, usize)) {
-    for s in memchr::memchr_iter(b'A', text) {
-        if before_is(&ALNUM, text, s) {
-            continue;
+    for_each_run(text, 20, &UPPER_DIGIT, |s, e| {
+        if e - s <= 21
+            && !before_is(&ALNUM, text, s)
+            && !is(&ALNUM, text, e)
+            && text.get(s..e).is_some_and(is_access_key)
+        {
+            f(s, e);
         }
-        let len = run_len(&ALNUM, text, s, 22);
-        if text.get(s..s + len).is_some_and(is_access_key) {
-            f(s, s + len);
-        }
-    }
+    });
 }
 
 /// Every access key id in `text`, as `(start, end)`: found once, used by

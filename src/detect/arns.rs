@@ -1,6 +1,6 @@
 //! ARNs in every partition: `arn:partition:service:region:account:resource`.
 //!
-//! Anchored on `arn:` (memmem). The whole ARN is one match (so an account
+//! Anchored on the `:` of `arn:` (the catalog's pass over colons). The whole ARN is one match (so an account
 //! id inside it is not masked separately), of kind `ARN_<SERVICE>`; a
 //! service not in the table gives the generic kind `ARN`. The resource part
 //! may hold `/ : - . _ + = , @ * ? ~`; it ends at white space, quotes,
@@ -9,6 +9,7 @@
 
 use super::util::{before_is, m, WORD};
 use super::{Family, Match};
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 const PARTITIONS: &[&[u8]] = &[
@@ -80,15 +81,26 @@ pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
     (end > start).then_some((end, kind_of(service)))
 }
 
-/// Appends every ARN in `text`.
+/// Appends every ARN in `text` (the reference for [`at_colon`]).
+#[cfg(test)]
 pub(super) fn find(text: &[u8], arn: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in arn.find_iter(text) {
-        if before_is(&WORD, text, p) {
-            continue;
-        }
-        if let Some((end, kind)) = parse_at(text, p) {
-            out.push(m(p, end, kind, Family::Arns));
-        }
+        at_colon(text, p + 3, out);
+    }
+}
+
+/// Appends the ARN whose `arn:` ends with the `:` at `colon`, if there is
+/// one (the catalog calls it for every `:`).
+pub(super) fn at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
+    // Byte comparisons, not a slice comparison: this runs at every colon.
+    let Some(p) = colon.checked_sub(3) else {
+        return;
+    };
+    if !matches!(text.get(p..colon), Some([b'a', b'r', b'n'])) || before_is(&WORD, text, p) {
+        return;
+    }
+    if let Some((end, kind)) = parse_at(text, p) {
+        out.push(m(p, end, kind, Family::Arns));
     }
 }
 

@@ -154,7 +154,12 @@ pub(super) struct V6 {
 impl V6 {
     /// Appends the address or CIDR block around the `:` at `colon`, if any.
     pub(super) fn at_colon(&mut self, text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
-        if colon < self.done {
+        // A colon followed by anything but a hex digit, `:` or `.` ends
+        // its run: the candidate before it holds no other colon (that one
+        // would have been looked at first and covered this one), so it is
+        // no address. This is the common case in code and prose
+        // (`key: value`), skipped before walking back.
+        if colon < self.done || !is(&IPV6, text, colon + 1) {
             return;
         }
         let mut s = colon;

@@ -4,6 +4,7 @@
 
 use super::util::{before_is, is, m, run_len, ALNUM, HEX_LOWER, WORD};
 use super::{Family, Match};
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 /// Whether `v` is a UUID, 8-4-4-4-12 hex digits (either case).
@@ -38,14 +39,30 @@ pub(super) fn find(
     }
 }
 
-/// Appends every key id after `key/` (`key_slash` finds it).
-pub(super) fn find_key_ids(text: &[u8], key_slash: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+/// Appends every key id after `key/` (`key_slash` finds it; the reference
+/// for [`key_id_at_dash`]).
+#[cfg(test)]
+fn find_key_ids(text: &[u8], key_slash: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in key_slash.find_iter(text) {
-        let s = p + 4;
-        if let Some(v) = text.get(s..s + 36) {
-            if is_uuid(v) && !is(&ALNUM, text, s + 36) && text.get(s + 36) != Some(&b'-') {
-                out.push(m(s, s + 36, "KMS_KEY", Family::KmsKeys));
-            }
+        key_id_at_dash(text, p + 12, out);
+    }
+}
+
+/// Appends the key id after `key/` whose first dash (a UUID's, 8 hex
+/// digits in) is at `dash`, if there is one (the catalog calls it for
+/// every `-`).
+pub(super) fn key_id_at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
+    // Byte comparisons, not a slice comparison: this runs at every dash.
+    let Some(p) = dash.checked_sub(12) else {
+        return;
+    };
+    if !matches!(text.get(p..p + 4), Some([b'k', b'e', b'y', b'/'])) {
+        return;
+    }
+    let s = p + 4;
+    if let Some(v) = text.get(s..s + 36) {
+        if is_uuid(v) && !is(&ALNUM, text, s + 36) && text.get(s + 36) != Some(&b'-') {
+            out.push(m(s, s + 36, "KMS_KEY", Family::KmsKeys));
         }
     }
 }

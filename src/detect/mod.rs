@@ -111,12 +111,9 @@ struct Inner {
 }
 
 /// Pre-built substring searchers (building one per call would cost more
-/// than searching a short string).
+/// than searching a short string): the session token prefixes, searched
+/// only inside long base64 runs.
 struct Needles {
-    arn: Finder<'static>,
-    key_slash: Finder<'static>,
-    s3_scheme: Finder<'static>,
-    dashdash: Finder<'static>,
     session: Vec<Finder<'static>>,
 }
 
@@ -133,10 +130,6 @@ fn finder(needle: &[u8]) -> Finder<'static> {
 impl Needles {
     fn new() -> Needles {
         Needles {
-            arn: finder(b"arn:"),
-            key_slash: finder(b"key/"),
-            s3_scheme: finder(b"s3://"),
-            dashdash: finder(b"--"),
             session: session_tokens::NEEDLES
                 .iter()
                 .map(|(n, _)| finder(n))
@@ -290,49 +283,24 @@ impl Detector {
 
     /// Appends the candidates of the enabled built-in families.
     fn collect_builtin(on: &Detectors, nd: &Needles, b: &[u8], out: &mut Vec<Match<'_>>) {
-        if on.arns {
-            arns::find(b, &nd.arn, out);
-        }
-        // One pass over the dashes, one over the dots, for every family
-        // anchored on them: in code either comes every few dozen bytes, so
-        // a search per family cost as much as the checks.
-        if on.ec2_ids || on.organizations || on.kms_keys || on.hostnames {
-            for dash in memchr::memchr_iter(b'-', b) {
-                if on.ec2_ids {
-                    ec2_ids::at_dash(b, dash, out);
-                }
-                if on.organizations {
-                    organizations::at_dash(b, dash, out);
-                }
-                if on.kms_keys {
-                    kms_keys::mrk_at_dash(b, dash, out);
-                }
-                if on.hostnames {
-                    hostnames::ip_name_at_dash(b, dash, out);
-                }
-            }
-        }
-        if on.kms_keys {
-            kms_keys::find_key_ids(b, &nd.key_slash, out);
-        }
-        let by_dot = on.ip_addresses || on.hostnames || on.account_ids || on.s3_buckets;
-        if by_dot {
-            let mut v4 = ip_addresses::V4::default();
-            for dot in memchr::memchr_iter(b'.', b) {
-                if on.ip_addresses {
-                    v4.at_dot(b, dot, out);
-                }
-                if on.hostnames {
-                    hostnames::domain_at_dot(b, dot, out);
-                }
-                if on.account_ids {
-                    account_ids::at_dot(b, dot, on.named_resources, out);
-                }
-                if on.s3_buckets {
-                    s3_buckets::path_at_dot(b, dot, out);
-                }
-            }
-        }
+        let mut anchored = Anchored::default();
+        anchored.scan(on, b);
+        let Anchored {
+            mut arns,
+            mut dash,
+            mut key_ids,
+            mut dot,
+            mut v6,
+            mut s3_scheme,
+            mut keyed,
+            mut flags,
+            ..
+        } = anchored;
+        // Families keep their order (it decides ties: see `resolve`).
+        out.append(&mut arns);
+        out.append(&mut dash);
+        out.append(&mut key_ids);
+        out.append(&mut dot);
         if on.account_ids {
             account_ids::find_by_context(b, out);
         }
@@ -348,23 +316,150 @@ impl Detector {
         if on.session_tokens {
             session_tokens::find(b, &nd.session, out);
         }
-        // One pass over the colons (and equal signs) for IPv6 addresses and
-        // the key-context scanner, which serves several families and checks
-        // each key's family switch itself. Its matches are held back so that
-        // the families keep their order (it decides ties: see `resolve`).
-        let mut keyed = Vec::new();
-        let mut v6 = ip_addresses::V6::default();
-        for p in memchr::memchr2_iter(b':', b'=', b) {
-            if on.ip_addresses && b.get(p) == Some(&b':') {
-                v6.at_colon(b, p, out);
-            }
-            named_resources::at_separator(b, p, on, &mut keyed);
-        }
-        if on.s3_buckets {
-            s3_buckets::find_after_scheme(b, &nd.s3_scheme, out);
-        }
+        out.append(&mut v6);
+        out.append(&mut s3_scheme);
         out.append(&mut keyed);
-        named_resources::find_flags(b, on, &nd.dashdash, out);
+        out.append(&mut flags);
+    }
+}
+
+/// What the passes over a text's anchor bytes found, family by family, and
+/// the scanners that keep state between anchors.
+///
+/// Every built-in family but a few (found by runs of digits or base64) is
+/// anchored on a `-`, `.`, `:` or `=` inside or right after its values:
+/// `i-…`, `mrk-…`, `key/…-`, `--flag`; `10.0.…`, `….amazonaws.com`;
+/// `arn:`, `s3://`, IPv6, `key: value`, `key=value`. One memchr pass per
+/// anchor byte serves every family, instead of a substring search per
+/// family: in code and prose these bytes come every few dozen bytes, and
+/// what costs is the work at each one.
+#[derive(Default)]
+struct Anchored<'a> {
+    arns: Vec<Match<'a>>,
+    /// EC2 ids, Organizations ids, KMS `mrk-` ids and EC2 private DNS
+    /// names, at the dashes.
+    dash: Vec<Match<'a>>,
+    /// KMS key ids after `key/`.
+    key_ids: Vec<Match<'a>>,
+    /// IPv4 addresses, AWS host names, ECR and SQS account ids and
+    /// path-style S3 buckets, at the dots.
+    dot: Vec<Match<'a>>,
+    v6: Vec<Match<'a>>,
+    s3_scheme: Vec<Match<'a>>,
+    /// The key-context scanner's matches (several families).
+    keyed: Vec<Match<'a>>,
+    /// `--flag value` matches.
+    flags: Vec<Match<'a>>,
+    v4_state: ip_addresses::V4,
+    v6_state: ip_addresses::V6,
+    flags_state: named_resources::Flags,
+}
+
+impl Anchored<'_> {
+    /// Runs every enabled anchored check at every anchor of `b`.
+    fn scan(&mut self, on: &Detectors, b: &[u8]) {
+        for p in memchr::memchr_iter(b'-', b) {
+            self.at_dash(on, b, p);
+        }
+        if on.ip_addresses || on.hostnames || on.account_ids || on.s3_buckets {
+            for p in memchr::memchr_iter(b'.', b) {
+                self.at_dot(on, b, p);
+            }
+        }
+        for p in memchr::memchr2_iter(b':', b'=', b) {
+            self.at_separator(on, b, p);
+        }
+    }
+
+    // The dispatchers below look at the bytes around the anchor first and
+    // call only the checks those bytes allow: nearly every anchor of code
+    // and prose (`a.b`, `x - y`, `key: value`) then costs a few byte
+    // comparisons, where each check would load, bound and compare on its
+    // own. Each guard is a byte every match of that check has there.
+
+    fn at_dash(&mut self, on: &Detectors, b: &[u8], p: usize) {
+        let prev = p
+            .checked_sub(1)
+            .and_then(|i| b.get(i))
+            .copied()
+            .unwrap_or(0);
+        let next = b.get(p + 1).copied().unwrap_or(0);
+        let out = &mut self.dash;
+        // `i-0123…`: lower-case hex follows.
+        if on.ec2_ids && matches!(next, b'0'..=b'9' | b'a'..=b'f') {
+            ec2_ids::at_dash(b, p, out);
+        }
+        // `o-…`, `ou-…`, `r-…`.
+        if on.organizations && matches!(prev, b'o' | b'u' | b'r') {
+            organizations::at_dash(b, p, out);
+        }
+        if on.kms_keys {
+            // `mrk-…`.
+            if prev == b'k' {
+                kms_keys::mrk_at_dash(b, p, out);
+            }
+            // `key/1234abcd-…`: the `/` nine bytes back.
+            if p.checked_sub(9).and_then(|i| b.get(i)) == Some(&b'/') {
+                kms_keys::key_id_at_dash(b, p, &mut self.key_ids);
+            }
+        }
+        // `ip-10-…`.
+        if on.hostnames && prev == b'p' {
+            hostnames::ip_name_at_dash(b, p, out);
+        }
+        // `--flag value`.
+        if next == b'-' {
+            self.flags_state.at_dash(b, p, on, &mut self.flags);
+        }
+    }
+
+    fn at_dot(&mut self, on: &Detectors, b: &[u8], p: usize) {
+        let next = b.get(p + 1).copied().unwrap_or(0);
+        let out = &mut self.dot;
+        // `10.0.…`: a digit follows.
+        if on.ip_addresses && next.is_ascii_digit() {
+            self.v4_state.at_dot(b, p, out);
+        }
+        let lower = next | 0x20;
+        // `.amazonaws.com`, `.amplifyapp.com`, `.awsapps.com`, `.on.aws`,
+        // `.cloudfront.net`, `.elasticbeanstalk.com` (any case).
+        if on.hostnames && matches!(lower, b'a' | b'o' | b'c' | b'e') {
+            hostnames::domain_at_dot(b, p, out);
+        }
+        // `.dkr.ecr.`, `.amazonaws.com/`.
+        if on.account_ids && matches!(next, b'd' | b'a') {
+            account_ids::at_dot(b, p, on.named_resources, out);
+        }
+        // `.amazonaws.com/`.
+        if on.s3_buckets && next == b'a' {
+            s3_buckets::path_at_dot(b, p, out);
+        }
+    }
+
+    fn at_separator(&mut self, on: &Detectors, b: &[u8], p: usize) {
+        if b.get(p) == Some(&b':') {
+            let prev = p
+                .checked_sub(1)
+                .and_then(|i| b.get(i))
+                .copied()
+                .unwrap_or(0);
+            let next = b.get(p + 1).copied().unwrap_or(0);
+            // `arn:`.
+            if on.arns && prev == b'n' {
+                arns::at_colon(b, p, &mut self.arns);
+            }
+            // A masked IPv6 address starts with a hex group (`2…`, `3…`,
+            // `fc…`, `fd…`), so the first colon of one has a hex digit
+            // before it; later colons of the address are covered by it.
+            if on.ip_addresses && prev.is_ascii_hexdigit() {
+                self.v6_state.at_colon(b, p, &mut self.v6);
+            }
+            // `s3://`.
+            if on.s3_buckets && next == b'/' {
+                s3_buckets::scheme_at_colon(b, p, &mut self.s3_scheme);
+            }
+        }
+        named_resources::at_separator(b, p, on, &mut self.keyed);
     }
 }
 

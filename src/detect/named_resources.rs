@@ -13,6 +13,7 @@
 use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
 use super::{account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match};
 use crate::config::Detectors;
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 /// Longest named value (resource names are at most 256 bytes; log groups
@@ -55,41 +56,114 @@ pub(super) struct Spec {
     pub rule: Rule,
 }
 
-/// The spec of a normalized key, if it names something.
-pub(super) fn lookup(norm: &[u8]) -> Option<Spec> {
+/// Every key word, normalized, with the kind, family and rule of its value.
+const KEYS: &[(&str, &str, Family, Rule)] = {
     use Family::{AccountIds, KmsKeys, NamedResources as N, S3Buckets, SecretKeys, SessionTokens};
     use Rule::*;
-    let (kind, family, rule) = match norm {
-        b"dbinstanceidentifier" => ("RDS_DB", N, Name),
-        b"dbclusteridentifier" => ("RDS_CLUSTER", N, Name),
-        b"clustername" => ("CLUSTER", N, Name),
-        b"functionname" => ("LAMBDA", N, Name),
-        b"rolename" => ("IAM_ROLE", N, Name),
-        b"username" => ("IAM_USER", N, Name),
-        b"groupname" => ("IAM_GROUP", N, Name),
-        b"tablename" => ("DYNAMODB_TABLE", N, Name),
-        b"queuename" => ("SQS_QUEUE", N, Name),
-        b"topicname" => ("SNS_TOPIC", N, Name),
-        b"stackname" => ("CFN_STACK", N, Name),
-        b"loggroupname" => ("LOG_GROUP", N, LogGroup),
-        b"repositoryname" => ("ECR_REPO", N, Name),
-        b"loadbalancername" => ("ELB_NAME", N, Name),
-        b"targetgroupname" => ("TARGET_GROUP", N, Name),
-        b"hostedzoneid" => ("HOSTED_ZONE", N, HostedZone),
-        b"distributionid" => ("CLOUDFRONT_DIST", N, DistId),
-        b"keyid" | b"kmskeyid" => ("KMS_KEY", KmsKeys, Kms),
-        b"bucket" | b"bucketname" => ("S3_BUCKET", S3Buckets, Bucket),
-        b"awssecretaccesskey" | b"secretaccesskey" | b"secretkey" | b"awssecretkey" => {
-            ("SECRET_KEY", SecretKeys, Secret)
-        }
-        b"awssessiontoken" | b"sessiontoken" | b"awssecuritytoken" | b"xamzsecuritytoken"
-        | b"securitytoken" => ("SESSION_TOKEN", SessionTokens, Session),
-        b"accountid" | b"awsaccountid" | b"account" | b"ownerid" | b"owner" => {
-            ("ACCOUNT", AccountIds, Account)
-        }
-        _ => return None,
-    };
-    Some(Spec { kind, family, rule })
+    &[
+        ("dbinstanceidentifier", "RDS_DB", N, Name),
+        ("dbclusteridentifier", "RDS_CLUSTER", N, Name),
+        ("clustername", "CLUSTER", N, Name),
+        ("functionname", "LAMBDA", N, Name),
+        ("rolename", "IAM_ROLE", N, Name),
+        ("username", "IAM_USER", N, Name),
+        ("groupname", "IAM_GROUP", N, Name),
+        ("tablename", "DYNAMODB_TABLE", N, Name),
+        ("queuename", "SQS_QUEUE", N, Name),
+        ("topicname", "SNS_TOPIC", N, Name),
+        ("stackname", "CFN_STACK", N, Name),
+        ("loggroupname", "LOG_GROUP", N, LogGroup),
+        ("repositoryname", "ECR_REPO", N, Name),
+        ("loadbalancername", "ELB_NAME", N, Name),
+        ("targetgroupname", "TARGET_GROUP", N, Name),
+        ("hostedzoneid", "HOSTED_ZONE", N, HostedZone),
+        ("distributionid", "CLOUDFRONT_DIST", N, DistId),
+        ("keyid", "KMS_KEY", KmsKeys, Kms),
+        ("kmskeyid", "KMS_KEY", KmsKeys, Kms),
+        ("bucket", "S3_BUCKET", S3Buckets, Bucket),
+        ("bucketname", "S3_BUCKET", S3Buckets, Bucket),
+        ("awssecretaccesskey", "SECRET_KEY", SecretKeys, Secret),
+        ("secretaccesskey", "SECRET_KEY", SecretKeys, Secret),
+        ("secretkey", "SECRET_KEY", SecretKeys, Secret),
+        ("awssecretkey", "SECRET_KEY", SecretKeys, Secret),
+        ("awssessiontoken", "SESSION_TOKEN", SessionTokens, Session),
+        ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
+        ("awssecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
+        ("xamzsecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
+        ("securitytoken", "SESSION_TOKEN", SessionTokens, Session),
+        ("accountid", "ACCOUNT", AccountIds, Account),
+        ("awsaccountid", "ACCOUNT", AccountIds, Account),
+        ("account", "ACCOUNT", AccountIds, Account),
+        ("ownerid", "ACCOUNT", AccountIds, Account),
+        ("owner", "ACCOUNT", AccountIds, Account),
+    ]
+};
+
+/// For each byte, the lengths (bit `n` for `n` bytes) of the [`KEYS`] that
+/// end with it: a normalized word of another length or last byte names
+/// nothing, without comparing it to every key. Built from `KEYS`, so the
+/// two cannot disagree.
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static KEY_SHAPES: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut k = 0;
+    while k < KEYS.len() {
+        let key = KEYS[k].0.as_bytes();
+        let last = key[key.len() - 1] as usize;
+        t[last] |= 1 << key.len();
+        k += 1;
+    }
+    t
+};
+
+/// Whether a raw key word ending with `last` can name something: its
+/// lower case ends a key, or it is `_`/`-` (dropped by normalizing). Most
+/// words before a `:` or `=` are rejected by this one lookup.
+fn may_end_key(last: u8) -> bool {
+    last == b'_'
+        || last == b'-'
+        || KEY_SHAPES
+            .get(usize::from(last.to_ascii_lowercase()))
+            .is_some_and(|&lengths| lengths != 0)
+}
+
+/// For each normalized length, the first letters of the [`KEYS`] that
+/// long (bit `b - b'a'`). With [`KEY_SHAPES`], this turns away nearly
+/// every word of code that is not a key (`desired`, `state`) before it is
+/// normalized and compared.
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static KEY_FIRSTS: [u32; 64] = {
+    let mut t = [0u32; 64];
+    let mut k = 0;
+    while k < KEYS.len() {
+        let key = KEYS[k].0.as_bytes();
+        t[key.len()] |= 1 << (key[0] - b'a');
+        k += 1;
+    }
+    t
+};
+
+/// Whether some key is `len` bytes long, starts with `first` and ends with
+/// `last` (normalized: lower case).
+fn key_shape(len: usize, first: u8, last: u8) -> bool {
+    let lengths = KEY_SHAPES.get(usize::from(last)).copied().unwrap_or(0);
+    let firsts = KEY_FIRSTS.get(len).copied().unwrap_or(0);
+    len < 64
+        && lengths & (1u64 << len) != 0
+        && first.is_ascii_lowercase()
+        && firsts & (1u32 << (first - b'a')) != 0
+}
+
+/// The spec of a normalized key, if it names something.
+pub(super) fn lookup(norm: &[u8]) -> Option<Spec> {
+    if !key_shape(norm.len(), *norm.first()?, *norm.last()?) {
+        return None;
+    }
+    KEYS.iter()
+        .find(|(key, ..)| key.as_bytes() == norm)
+        .map(|&(_, kind, family, rule)| Spec { kind, family, rule })
 }
 
 /// Normalizes a key word into `buf`: ASCII lower case, `_` and `-` dropped.
@@ -109,6 +183,21 @@ fn normalize<'b>(raw: &[u8], buf: &'b mut [u8; MAX_KEY]) -> &'b [u8] {
 
 /// The spec for a raw key word, if enabled.
 fn spec_for(raw: &[u8], on: &Detectors) -> Option<Spec> {
+    // The normalized shape first: most words are no key, and this costs
+    // less than normalizing them.
+    let (mut len, mut first, mut last) = (0, 0u8, 0u8);
+    for &b in raw {
+        if b != b'_' && b != b'-' {
+            if len == 0 {
+                first = b;
+            }
+            len += 1;
+            last = b;
+        }
+    }
+    if !key_shape(len, first.to_ascii_lowercase(), last.to_ascii_lowercase()) {
+        return None;
+    }
     let mut buf = [0u8; MAX_KEY];
     let spec = lookup(normalize(raw, &mut buf))?;
     super::enabled(on, spec.family).then_some(spec)
@@ -253,6 +342,13 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
             k -= 1;
         }
     }
+    if !k
+        .checked_sub(1)
+        .and_then(|j| text.get(j))
+        .is_some_and(|&last| may_end_key(last))
+    {
+        return;
+    }
     let ks = run_start_back(&WORD, text, k, MAX_KEY);
     if ks == k || (k - ks == MAX_KEY && ks > 0 && is(&WORD, text, ks - 1)) {
         return;
@@ -266,35 +362,63 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
 }
 
 /// Appends the value of every `--flag value` whose flag names an enabled
-/// family; `dashdash` finds `--`.
-pub(super) fn find_flags(
-    text: &[u8],
-    on: &Detectors,
-    dashdash: &Finder<'static>,
-    out: &mut Vec<Match<'_>>,
-) {
+/// family; `dashdash` finds `--` (the reference for [`Flags`]).
+#[cfg(test)]
+fn find_flags(text: &[u8], on: &Detectors, dashdash: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in dashdash.find_iter(text) {
-        if before_is(&WORD, text, p) {
-            continue;
+        flag_at(text, p, on, out);
+    }
+}
+
+/// The `--flag value` scanner, fed every `-` of a text in order (the
+/// catalog shares one pass over the dashes with other families).
+#[derive(Debug, Default)]
+pub(super) struct Flags {
+    /// Where the next `--` may start: `---` holds one flag, not two.
+    next: usize,
+}
+
+impl Flags {
+    /// Appends the value of the `--flag value` whose `--` starts at the
+    /// `-` at `dash`, if the flag names an enabled family.
+    pub(super) fn at_dash(
+        &mut self,
+        text: &[u8],
+        dash: usize,
+        on: &Detectors,
+        out: &mut Vec<Match<'_>>,
+    ) {
+        if dash < self.next || text.get(dash + 1) != Some(&b'-') {
+            return;
         }
-        let fs = p + 2;
-        let mut fe = fs;
-        while fe - fs < MAX_KEY
-            && text
-                .get(fe)
-                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            fe += 1;
-        }
-        if fe == fs || !matches!(text.get(fe), Some(b' ' | b'\t')) {
-            continue;
-        }
-        let Some(spec) = text.get(fs..fe).and_then(|raw| spec_for(raw, on)) else {
-            continue;
-        };
-        if let Some((s, e)) = value_after(text, fe, spec.rule, true) {
-            out.push(m(s, e, spec.kind, spec.family));
-        }
+        self.next = dash + 2;
+        flag_at(text, dash, on, out);
+    }
+}
+
+/// Appends the value of the `--flag value` whose `--` starts at `p`, if
+/// the flag names an enabled family.
+fn flag_at(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
+    if before_is(&WORD, text, p) {
+        return;
+    }
+    let fs = p + 2;
+    let mut fe = fs;
+    while fe - fs < MAX_KEY
+        && text
+            .get(fe)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        fe += 1;
+    }
+    if fe == fs || !matches!(text.get(fe), Some(b' ' | b'\t')) {
+        return;
+    }
+    let Some(spec) = text.get(fs..fe).and_then(|raw| spec_for(raw, on)) else {
+        return;
+    };
+    if let Some((s, e)) = value_after(text, fe, spec.rule, true) {
+        out.push(m(s, e, spec.kind, spec.family));
     }
 }
 
@@ -313,6 +437,39 @@ pub(super) fn whole_value(key: &str, value: &str, on: &Detectors) -> Option<Matc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shape tables built from `KEYS` let every key through, in every
+    /// raw spelling the scanner normalizes.
+    #[test]
+    fn every_key_is_looked_up() {
+        let on = Detectors::default();
+        for &(key, kind, family, _) in KEYS {
+            assert!(key.bytes().all(|b| b.is_ascii_lowercase()), "{key}");
+            let spec = lookup(key.as_bytes()).unwrap();
+            assert_eq!((spec.kind, spec.family), (kind, family), "{key}");
+            let upper = key.to_ascii_uppercase();
+            let snake = format!("{}_{}", &key[..2], &key[2..]);
+            let kebab = format!("-{}-{}-", &key[..1], &key[1..]);
+            for raw in [key, upper.as_str(), snake.as_str(), kebab.as_str()] {
+                assert_eq!(
+                    spec_for(raw.as_bytes(), &on).map(|s| s.kind),
+                    Some(kind),
+                    "{raw}"
+                );
+            }
+        }
+        for word in [
+            "desired",
+            "state",
+            "event",
+            "owners",
+            "keys",
+            "account_x",
+            "",
+        ] {
+            assert!(spec_for(word.as_bytes(), &on).is_none(), "{word}");
+        }
+    }
 
     fn found(input: &str) -> Vec<(&str, &str)> {
         let mut out = Vec::new();

@@ -7,6 +7,7 @@
 
 use super::util::{before_is, is, is_region, m, run_len, ALNUM, BUCKET, HOST, WORD};
 use super::{Family, Match};
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 /// Whether `v` follows the S3 bucket naming rules: 3-63 bytes of
@@ -64,16 +65,30 @@ pub(super) fn find(
     }
 }
 
-/// Appends every bucket after `s3://` (`scheme` finds it).
-pub(super) fn find_after_scheme(text: &[u8], scheme: &Finder<'static>, out: &mut Vec<Match<'_>>) {
+/// Appends every bucket after `s3://` (`scheme` finds it; the reference
+/// for [`scheme_at_colon`]).
+#[cfg(test)]
+fn find_after_scheme(text: &[u8], scheme: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in scheme.find_iter(text) {
-        if before_is(&WORD, text, p) {
-            continue;
-        }
-        let s = p + 5;
-        if let Some(e) = bucket_at(text, s) {
-            out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
-        }
+        scheme_at_colon(text, p + 2, out);
+    }
+}
+
+/// Appends the bucket after an `s3://` whose `:` is at `colon`, if there
+/// is one (the catalog calls it for every `:`).
+pub(super) fn scheme_at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
+    // Byte comparisons, not a slice comparison: this runs at every colon.
+    let Some(p) = colon.checked_sub(2) else {
+        return;
+    };
+    if !matches!(text.get(p..colon + 3), Some([b's', b'3', b':', b'/', b'/']))
+        || before_is(&WORD, text, p)
+    {
+        return;
+    }
+    let s = p + 5;
+    if let Some(e) = bucket_at(text, s) {
+        out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
     }
 }
 

@@ -47,6 +47,7 @@ const fn class_of(kind: u8) -> Class {
                             | b'`'
                     )
             }
+            12 => b.is_ascii_uppercase() || b.is_ascii_digit(),
             _ => false,
         };
         i += 1;
@@ -79,6 +80,8 @@ pub(super) static B64_NO_PAD: Class = class_of(10);
 /// Bytes that may end an unquoted keyed value: white space and
 /// ``,;)}]&"'<>|\` ``.
 pub(super) static TERMINATOR: Class = class_of(11);
+/// `[A-Z0-9]`: access key ids.
+pub(super) static UPPER_DIGIT: Class = class_of(12);
 
 /// Whether the byte at `i` exists and is in `class`.
 #[inline]
