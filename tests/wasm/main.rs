@@ -142,6 +142,64 @@ fn claude_code_request_is_masked_like_the_native_engine() {
     }
 }
 
+/// The `.wasm` scans strings sixteen bytes at a time (SIMD), the native
+/// engine eight (SWAR): a string end, escape or control byte at every
+/// offset of a block, before and after an id, is found alike, so the same
+/// bodies are masked the same way and the same ones refused.
+#[test]
+fn string_scan_agrees_with_native_at_every_offset() {
+    let config = config_with("");
+    let engine = native_engine(&config);
+    let mut vm = Vm::new(Profile::Envoy, &config);
+    let specials = [
+        "\\\"", "\\\\", "\\n", "\\u00e9", "\"", "\u{1}", "\u{1f}", "é",
+    ];
+    for pad in 0..40 {
+        for special in specials {
+            let text = format!(
+                "{}{special}i-0123456789abcdef0 {}",
+                "x".repeat(pad),
+                "y".repeat(40 - pad)
+            );
+            let body = format!(r#"{{"messages":[{{"role":"user","content":"{text}"}}]}}"#);
+            let mut tokens = engine.new_token_map();
+            let mut report = aws_masker::mask::MaskReport::default();
+            let native =
+                engine.mask_body(body.as_bytes(), BodyKind::Json, &mut tokens, &mut report);
+            let id = send_request(
+                &mut vm,
+                "application/json",
+                body.as_bytes(),
+                &[body.as_bytes()],
+            );
+            let h = vm.http(id);
+            match native {
+                Ok(masked) => {
+                    assert_forwarded(&vm, id);
+                    let want = masked.unwrap_or_else(|| body.clone().into_bytes());
+                    assert_eq!(
+                        String::from_utf8_lossy(&h.upstream_body),
+                        String::from_utf8_lossy(&want),
+                        "{body}"
+                    );
+                    assert!(
+                        !String::from_utf8_lossy(&h.upstream_body).contains("i-0123456789abcdef0")
+                    );
+                }
+                Err(e) => {
+                    let reply = h.local_response.as_ref();
+                    assert_eq!(
+                        reply.map(|r| r.status),
+                        Some(400),
+                        "{body}: native refused ({e})"
+                    );
+                    assert!(h.upstream_body.is_empty(), "{body}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn metrics_are_defined_and_counted() {
     let (body, originals) = claude_request();
