@@ -437,13 +437,13 @@ impl Anchored<'_> {
     }
 
     fn at_separator(&mut self, on: &Detectors, b: &[u8], p: usize) {
+        let prev = p
+            .checked_sub(1)
+            .and_then(|i| b.get(i))
+            .copied()
+            .unwrap_or(0);
+        let next = b.get(p + 1).copied().unwrap_or(0);
         if b.get(p) == Some(&b':') {
-            let prev = p
-                .checked_sub(1)
-                .and_then(|i| b.get(i))
-                .copied()
-                .unwrap_or(0);
-            let next = b.get(p + 1).copied().unwrap_or(0);
             // `arn:`.
             if on.arns && prev == b'n' {
                 arns::at_colon(b, p, &mut self.arns);
@@ -459,7 +459,10 @@ impl Anchored<'_> {
                 s3_buckets::scheme_at_colon(b, p, &mut self.s3_scheme);
             }
         }
-        named_resources::at_separator(b, p, on, &mut self.keyed);
+        // `::`, `==`, `=>`, … (most colons of code) separate no key.
+        if !named_resources::is_operator(prev, next) {
+            named_resources::at_separator(b, p, on, &mut self.keyed);
+        }
     }
 }
 

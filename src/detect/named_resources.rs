@@ -313,15 +313,19 @@ pub(super) fn find(
     find_flags(text, on, dashdash, out);
 }
 
+/// Whether a `:` or `=` between the bytes `prev` and `next` (0 at an
+/// edge) is part of an operator of code (`::`, `==`, `:=`, `=>`, `=~`,
+/// `!=`, `<=`, `>=`), not a key/value separator.
+pub(super) fn is_operator(prev: u8, next: u8) -> bool {
+    matches!(next, b':' | b'=' | b'>' | b'~') || matches!(prev, b':' | b'=' | b'!' | b'<' | b'>')
+}
+
 /// Appends the value of a `key: value` or `key=value` pair whose separator
 /// is at `p`, if the key names an enabled family. The catalog calls it for
 /// every `:` and `=`, in one pass shared with IPv6 addresses.
 pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
-    // `::`, `==`, `:=`, `=>`, `=~` are code, not key/value separators.
-    if matches!(text.get(p + 1), Some(b':' | b'=' | b'>' | b'~'))
-        || p.checked_sub(1)
-            .is_some_and(|j| matches!(text.get(j), Some(b':' | b'=' | b'!' | b'<' | b'>')))
-    {
+    let prev = p.checked_sub(1).and_then(|j| text.get(j)).copied();
+    if is_operator(prev.unwrap_or(0), text.get(p + 1).copied().unwrap_or(0)) {
         return;
     }
     let mut k = p;
