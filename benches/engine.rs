@@ -5,7 +5,13 @@
 //!
 //! `make bench` (or `cargo bench --bench engine`); throughput is reported
 //! in bytes per second of input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use aws_masker::config::Config;
 use aws_masker::mask::{Engine, MaskReport};
