@@ -117,21 +117,47 @@ static KEY_SHAPES: [u64; 256] = {
     t
 };
 
-/// Whether a raw key word ending with `last` can name something: its
-/// lower case ends a key, or it is `_`/`-` (dropped by normalizing). Most
-/// words before a `:` or `=` are rejected by this one lookup.
-fn may_end_key(last: u8) -> bool {
-    last == b'_'
-        || last == b'-'
-        || KEY_SHAPES
-            .get(usize::from(last.to_ascii_lowercase()))
-            .is_some_and(|&lengths| lengths != 0)
+/// For each last letter of a key, the letters that come before it in the
+/// [`KEYS`] (bit `b - b'a'`): `…er`, `…me`, `…id`, `…et`, `…ey`, `…en`,
+/// `…nt`. Built from `KEYS`.
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static KEY_ENDINGS: [u32; 26] = {
+    let mut t = [0u32; 26];
+    let mut k = 0;
+    while k < KEYS.len() {
+        let key = KEYS[k].0.as_bytes();
+        let n = key.len();
+        t[(key[n - 1] - b'a') as usize] |= 1 << (key[n - 2] - b'a');
+        k += 1;
+    }
+    t
+};
+
+/// Whether a raw key word whose last two bytes are `before` and `last`
+/// can name something: in lower case they end a key, or one is `_` or `-`
+/// (dropped by normalizing, so the word's real ending lies further back).
+/// Most words before a `:` or `=` in code (`state`, `desired`) are turned
+/// away here, before the word is even walked.
+fn may_end_key(before: u8, last: u8) -> bool {
+    if matches!(before, b'_' | b'-') || matches!(last, b'_' | b'-') {
+        return true;
+    }
+    let (before, last) = (before.to_ascii_lowercase(), last.to_ascii_lowercase());
+    if !before.is_ascii_lowercase() || !last.is_ascii_lowercase() {
+        return false;
+    }
+    let endings = KEY_ENDINGS
+        .get(usize::from(last - b'a'))
+        .copied()
+        .unwrap_or(0);
+    endings & (1 << (before - b'a')) != 0
 }
 
 /// For each normalized length, the first letters of the [`KEYS`] that
 /// long (bit `b - b'a'`). With [`KEY_SHAPES`], this turns away nearly
-/// every word of code that is not a key (`desired`, `state`) before it is
-/// normalized and compared.
+/// every word that reaches the lookup without being a key (`event`)
+/// before it is normalized and compared.
 // Evaluated at compile time: an index out of range fails the build.
 #[allow(clippy::indexing_slicing)]
 static KEY_FIRSTS: [u32; 64] = {
@@ -346,11 +372,8 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
             k -= 1;
         }
     }
-    if !k
-        .checked_sub(1)
-        .and_then(|j| text.get(j))
-        .is_some_and(|&last| may_end_key(last))
-    {
+    let byte_at = |j: Option<usize>| j.and_then(|j| text.get(j)).copied().unwrap_or(0);
+    if !may_end_key(byte_at(k.checked_sub(2)), byte_at(k.checked_sub(1))) {
         return;
     }
     let ks = run_start_back(&WORD, text, k, MAX_KEY);
@@ -473,6 +496,19 @@ mod tests {
         ] {
             assert!(spec_for(word.as_bytes(), &on).is_none(), "{word}");
         }
+        // The ending filter lets every key's raw spellings through.
+        for &(key, ..) in KEYS {
+            let b = key.as_bytes();
+            let (before, last) = (b[b.len() - 2], b[b.len() - 1]);
+            assert!(may_end_key(before, last), "{key}");
+            let upper = (before.to_ascii_uppercase(), last.to_ascii_uppercase());
+            assert!(may_end_key(upper.0, upper.1), "{key}");
+            assert!(
+                may_end_key(before, b'_') && may_end_key(b'-', last),
+                "{key}"
+            );
+        }
+        assert!(!may_end_key(b't', b'e') && !may_end_key(b'e', b'd'));
     }
 
     fn found(input: &str) -> Vec<(&str, &str)> {
