@@ -216,15 +216,6 @@ fn fixture_originals_are_found() {
     );
 }
 
-fn clean_mb() -> String {
-    let corpus = include_str!("../../tests/fixtures/clean_corpus.txt");
-    let mut s = String::new();
-    while s.len() < 1 << 20 {
-        s.push_str(corpus);
-    }
-    s
-}
-
 fn dense_mb() -> String {
     let mut s = String::new();
     let mut n: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -245,49 +236,6 @@ fn dense_mb() -> String {
         ));
     }
     s
-}
-
-/// `cargo test --release --lib -- --ignored --nocapture speed`: prints
-/// MB/s of `find` on 1 MB of clean and of dense text. Never asserts.
-#[test]
-#[ignore]
-fn speed() {
-    let d = detector("{}");
-    let runs = 20;
-    for (name, text) in [("clean", clean_mb()), ("dense", dense_mb())] {
-        let mut out = Vec::new();
-        let t = std::time::Instant::now();
-        for _ in 0..runs {
-            out.clear();
-            d.find(std::hint::black_box(&text), &mut out);
-        }
-        let mbs = (text.len() * runs) as f64 / t.elapsed().as_secs_f64() / 1e6;
-        println!("{name}: {mbs:.0} MB/s ({} matches)", out.len());
-    }
-    // The same clean text as 64-byte strings (a JSON body of short values):
-    // measures the per-call overhead.
-    let text = clean_mb();
-    let mut pieces = Vec::new();
-    let mut rest = text.as_str();
-    while !rest.is_empty() {
-        let mut cut = 64.min(rest.len());
-        while !rest.is_char_boundary(cut) {
-            cut += 1;
-        }
-        let (a, b) = rest.split_at(cut);
-        pieces.push(a);
-        rest = b;
-    }
-    let mut out = Vec::new();
-    let t = std::time::Instant::now();
-    for _ in 0..runs {
-        for p in &pieces {
-            out.clear();
-            d.find(std::hint::black_box(p), &mut out);
-        }
-    }
-    let mbs = (text.len() * runs) as f64 / t.elapsed().as_secs_f64() / 1e6;
-    println!("clean as 64-byte strings: {mbs:.0} MB/s");
 }
 
 /// Random strings over an alphabet rich in anchors never panic and always
@@ -371,30 +319,6 @@ fn random_inputs_keep_invariants() {
                 );
                 last = m.end;
             }
-        }
-    }
-}
-
-/// Per-family timing on the clean and dense inputs (diagnostics only).
-#[test]
-#[ignore]
-fn speed_by_family() {
-    for (name, text) in [("clean", clean_mb()), ("dense", dense_mb())] {
-        for fam in crate::config::DETECTOR_FAMILIES {
-            let others: Vec<String> = crate::config::DETECTOR_FAMILIES
-                .iter()
-                .filter(|f| **f != fam)
-                .map(|f| format!("\"{f}\": false"))
-                .collect();
-            let d = detector(&format!("{{\"detectors\": {{{}}}}}", others.join(", ")));
-            let mut out = Vec::new();
-            let t = std::time::Instant::now();
-            for _ in 0..10 {
-                out.clear();
-                d.find(std::hint::black_box(&text), &mut out);
-            }
-            let us = t.elapsed().as_micros() / 10;
-            println!("{name} {fam}: {us} us/MB");
         }
     }
 }
