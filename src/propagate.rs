@@ -9,6 +9,7 @@
 //! yields thousands).
 
 use crate::detect::Family;
+use memchr::memmem::Finder;
 use std::collections::HashMap;
 
 /// Values to mask wherever they appear, with the kind and family they were
@@ -103,14 +104,45 @@ impl<'k> KnownValues<'k> {
         // `deploy-2`, ...): one SIMD substring search per head beats
         // visiting every word start of the text.
         let search_heads = groups.len() <= SEARCH_EACH_MAX;
+        // The search for a group is for the prefix all its values share,
+        // not just their head: `deploy-` does not stop at every
+        // `deployment` of prose, where `depl` did.
+        let prefixes = if search_heads {
+            groups
+                .iter()
+                .map(|g| {
+                    let values = heads.get(g.start..g.end).unwrap_or_default();
+                    Finder::new(common_prefix(values.iter().map(|(_, e)| e.value)))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         ValueIndex {
             heads,
             groups,
             odd,
             bloom,
             search_heads,
+            prefixes,
         }
     }
+}
+
+/// The longest prefix all of `values` share (empty for none).
+fn common_prefix<'v>(mut values: impl Iterator<Item = &'v [u8]>) -> &'v [u8] {
+    let Some(first) = values.next() else {
+        return &[];
+    };
+    let len = values.fold(first.len(), |len, v| {
+        first
+            .iter()
+            .zip(v)
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    first.get(..len).unwrap_or(first)
 }
 
 const BLOOM_WORDS: usize = 1024; // 65,536 bits
@@ -146,6 +178,9 @@ pub struct ValueIndex<'v> {
     groups: Vec<Group>,
     /// Few enough heads to search for each instead of scanning word starts.
     search_heads: bool,
+    /// When `search_heads`: for each group, a searcher for the prefix its
+    /// values share.
+    prefixes: Vec<Finder<'v>>,
 }
 
 /// The values sharing a head: `heads[start..end]`, sorted by value, and
@@ -185,12 +220,17 @@ impl<'v> ValueIndex<'v> {
         let b = text.as_bytes();
         let first = out.len();
         if self.search_heads {
-            for g in &self.groups {
-                let needle = g.head.to_le_bytes();
-                for p in memchr::memmem::find_iter(b, &needle) {
+            for (g, prefix) in self.groups.iter().zip(&self.prefixes) {
+                // Overlapping occurrences too: a value may start inside
+                // another occurrence of the prefix (`ab-ab-1` in
+                // `ab-ab-ab-1`).
+                let mut from = 0;
+                while let Some(p) = b.get(from..).and_then(|rest| prefix.find(rest)) {
+                    let p = from + p;
                     if let Some(hit) = self.longest_in(g, b, p) {
                         out.push(hit);
                     }
+                    from = p + 1;
                 }
             }
         } else if !self.heads.is_empty() {
@@ -322,6 +362,16 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&[&str], &str, &[&str])] = &[
+            // A group is searched by its shared prefix; prose sharing only
+            // the head (`depl`) is no hit, an occurrence starting inside
+            // another occurrence of the prefix is.
+            (
+                &["deploy-1", "deploy-12"],
+                "deployment of deploy-12, deploy-1 and deploy-2",
+                &["deploy-12", "deploy-1"],
+            ),
+            (&["ab-ab-1"], "x ab-ab-ab-1 y", &["ab-ab-1"]),
+            (&["ab-ab-1", "ab-ab-2"], "ab-ab-ab-2", &["ab-ab-2"]),
             (
                 &["prod-db"],
                 "use prod-db, not prod-db2 or xprod-db",
