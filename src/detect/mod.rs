@@ -378,12 +378,7 @@ impl Anchored<'_> {
     // own. Each guard is a byte every match of that check has there.
 
     fn at_dash(&mut self, on: &Detectors, b: &[u8], p: usize) {
-        let prev = p
-            .checked_sub(1)
-            .and_then(|i| b.get(i))
-            .copied()
-            .unwrap_or(0);
-        let next = b.get(p + 1).copied().unwrap_or(0);
+        let (prev, next) = neighbours(b, p);
         let out = &mut self.dash;
         // `i-0123…`: lower-case hex follows.
         if on.ec2_ids && matches!(next, b'0'..=b'9' | b'a'..=b'f') {
@@ -414,7 +409,7 @@ impl Anchored<'_> {
     }
 
     fn at_dot(&mut self, on: &Detectors, b: &[u8], p: usize) {
-        let next = b.get(p + 1).copied().unwrap_or(0);
+        let (_, next) = neighbours(b, p);
         let out = &mut self.dot;
         // `10.0.…`: a digit follows.
         if on.ip_addresses && next.is_ascii_digit() {
@@ -437,12 +432,7 @@ impl Anchored<'_> {
     }
 
     fn at_separator(&mut self, on: &Detectors, b: &[u8], p: usize) {
-        let prev = p
-            .checked_sub(1)
-            .and_then(|i| b.get(i))
-            .copied()
-            .unwrap_or(0);
-        let next = b.get(p + 1).copied().unwrap_or(0);
+        let (prev, next) = neighbours(b, p);
         if b.get(p) == Some(&b':') {
             // `arn:`.
             if on.arns && prev == b'n' {
@@ -464,6 +454,12 @@ impl Anchored<'_> {
             named_resources::at_separator(b, p, on, &mut self.keyed);
         }
     }
+}
+
+/// The bytes before and after the anchor at `p` (0 at an edge of `b`).
+fn neighbours(b: &[u8], p: usize) -> (u8, u8) {
+    let prev = p.checked_sub(1).and_then(|i| b.get(i)).copied();
+    (prev.unwrap_or(0), b.get(p + 1).copied().unwrap_or(0))
 }
 
 /// Whether `b` could hold a value of a built-in family. Every built-in
