@@ -449,10 +449,7 @@ impl Anchored<'_> {
                 s3_buckets::scheme_at_colon(b, p, &mut self.s3_scheme);
             }
         }
-        // `::`, `==`, `=>`, … (most colons of code) separate no key.
-        if !named_resources::is_operator(prev, next) {
-            named_resources::at_separator(b, p, on, &mut self.keyed);
-        }
+        named_resources::at_separator(b, p, on, &mut self.keyed);
     }
 }
 

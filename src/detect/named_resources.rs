@@ -184,9 +184,6 @@ fn key_shape(len: usize, first: u8, last: u8) -> bool {
 
 /// The spec of a normalized key, if it names something.
 pub(super) fn lookup(norm: &[u8]) -> Option<Spec> {
-    if !key_shape(norm.len(), *norm.first()?, *norm.last()?) {
-        return None;
-    }
     KEYS.iter()
         .find(|(key, ..)| key.as_bytes() == norm)
         .map(|&(_, kind, family, rule)| Spec { kind, family, rule })
@@ -342,7 +339,7 @@ pub(super) fn find(
 /// Whether a `:` or `=` between the bytes `prev` and `next` (0 at an
 /// edge) is part of an operator of code (`::`, `==`, `:=`, `=>`, `=~`,
 /// `!=`, `<=`, `>=`), not a key/value separator.
-pub(super) fn is_operator(prev: u8, next: u8) -> bool {
+fn is_operator(prev: u8, next: u8) -> bool {
     matches!(next, b':' | b'=' | b'>' | b'~') || matches!(prev, b':' | b'=' | b'!' | b'<' | b'>')
 }
 
@@ -350,8 +347,8 @@ pub(super) fn is_operator(prev: u8, next: u8) -> bool {
 /// is at `p`, if the key names an enabled family. The catalog calls it for
 /// every `:` and `=`, in one pass shared with IPv6 addresses.
 pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
-    let prev = p.checked_sub(1).and_then(|j| text.get(j)).copied();
-    if is_operator(prev.unwrap_or(0), text.get(p + 1).copied().unwrap_or(0)) {
+    let (prev, next) = super::neighbours(text, p);
+    if is_operator(prev, next) {
         return;
     }
     let mut k = p;
