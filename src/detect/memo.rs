@@ -73,7 +73,9 @@ impl Memo {
         }
     }
 
-    /// The digest identifying `text`.
+    /// The digest identifying `text`. Not inlined: inlined into the
+    /// detector its loop competes for registers (V8 then spills in it).
+    #[inline(never)]
     pub fn digest(&self, text: &[u8]) -> u128 {
         let mut h = SipHasher13::new_with_key(&self.key);
         h.write(text);

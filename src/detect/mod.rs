@@ -21,7 +21,6 @@ mod session_tokens;
 mod util;
 
 use crate::config::{AllowEntry, Config, Detectors};
-use memchr::memmem::Finder;
 use memo::Memo;
 pub use memo::MemoStats;
 use std::sync::{Arc, Mutex};
@@ -106,36 +105,7 @@ struct Inner {
     on: Detectors,
     custom: Vec<(regex_lite::Regex, String)>,
     allowlist: Vec<AllowEntry>,
-    needles: Needles,
     memo: Mutex<Memo>,
-}
-
-/// Pre-built substring searchers (building one per call would cost more
-/// than searching a short string): the session token prefixes, searched
-/// only inside long base64 runs.
-struct Needles {
-    session: Vec<Finder<'static>>,
-}
-
-impl std::fmt::Debug for Needles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Needles(..)")
-    }
-}
-
-fn finder(needle: &[u8]) -> Finder<'static> {
-    Finder::new(needle).into_owned()
-}
-
-impl Needles {
-    fn new() -> Needles {
-        Needles {
-            session: session_tokens::NEEDLES
-                .iter()
-                .map(|(n, _)| finder(n))
-                .collect(),
-        }
-    }
 }
 
 /// Whether the switch of `family` is on (custom patterns always are).
@@ -171,7 +141,6 @@ impl Detector {
                     .map(|p| (p.regex.clone(), p.kind.clone()))
                     .collect(),
                 allowlist: config.allowlist.clone(),
-                needles: Needles::new(),
                 memo: Mutex::new(Memo::new(memo_key, config.memo_texts)),
             }),
         }
@@ -233,11 +202,10 @@ impl Detector {
     fn collect<'a>(&'a self, text: &str, out: &mut Vec<Match<'a>>) {
         let inner = &*self.inner;
         let on = &inner.on;
-        let nd = &inner.needles;
         let b = text.as_bytes();
         if could_hold_builtin(b) {
             if b.len() < memo::MIN_LEN {
-                Self::collect_builtin(on, nd, b, out);
+                Self::collect_builtin(on, b, out);
             } else {
                 self.collect_builtin_memoized(b, out);
             }
@@ -274,7 +242,7 @@ impl Detector {
             Err(_) => None,
         };
         let mut found = Vec::new();
-        Self::collect_builtin(&inner.on, &inner.needles, b, &mut found);
+        Self::collect_builtin(&inner.on, b, &mut found);
         out.extend_from_slice(&found);
         if let (Some(digest), Ok(mut memo)) = (digest, inner.memo.lock()) {
             memo.remember(digest, found);
@@ -282,7 +250,7 @@ impl Detector {
     }
 
     /// Appends the candidates of the enabled built-in families.
-    fn collect_builtin(on: &Detectors, nd: &Needles, b: &[u8], out: &mut Vec<Match<'_>>) {
+    fn collect_builtin(on: &Detectors, b: &[u8], out: &mut Vec<Match<'_>>) {
         let mut anchored = Anchored::default();
         anchored.scan(on, b);
         let Anchored {
@@ -314,7 +282,7 @@ impl Detector {
             }
         }
         if on.session_tokens {
-            session_tokens::find(b, &nd.session, out);
+            session_tokens::find(b, out);
         }
         out.append(&mut v6);
         out.append(&mut s3_scheme);

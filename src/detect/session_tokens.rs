@@ -4,22 +4,26 @@
 //! anywhere, a run that starts with a known STS token prefix and is at
 //! least 100 characters long.
 
-use super::util::{before_is, for_each_run, m, run_len, B64, B64_NO_PAD};
+use super::util::{before_is, m, run_len, B64, B64_NO_PAD};
 use super::{Family, Match};
-use memchr::memmem::Finder;
 
 /// Shortest token accepted by prefix alone.
 const MIN_BARE: usize = 100;
 /// Longest token considered (real ones are well under 4 KiB).
 pub(super) const MAX_TOKEN: usize = 8192;
 
-/// Known token prefixes and how many bytes of them precede the searched
-/// needle.
-pub(super) const NEEDLES: &[(&[u8], &[&[u8]])] = &[
-    (b"IQoJb3JpZ2luX2Vj", &[b""]),
-    (b"GZXIvYXdzE", &[b"Fwo", b"FQo"]),
-    (b"AQoDYXdzE", &[b""]),
-    (b"AQoEXAMPLE", &[b""]),
+/// A known token prefix: a needle, the bytes that may precede it in the
+/// token, and the offset in the needle of its anchor (its first `Q` or
+/// `Z`: letters rare in prose, code and tool output, so one memchr2 pass
+/// over them finds every candidate).
+pub(super) type Prefix = (&'static [u8], &'static [&'static [u8]], usize);
+
+/// The known token prefixes.
+pub(super) const NEEDLES: &[Prefix] = &[
+    (b"IQoJb3JpZ2luX2Vj", &[b""], 1),
+    (b"GZXIvYXdzE", &[b"Fwo", b"FQo"], 1),
+    (b"AQoDYXdzE", &[b""], 1),
+    (b"AQoEXAMPLE", &[b""], 1),
 ];
 
 /// Whether `v` can be a session token (in context).
@@ -27,32 +31,41 @@ pub(super) fn is_session_token(v: &[u8]) -> bool {
     (16..=MAX_TOKEN).contains(&v.len()) && v.iter().all(|&b| super::util::class_has(&B64, b))
 }
 
-/// Appends every session token found by its prefix; `finders` are the
-/// [`NEEDLES`] in order.
+/// Appends every session token found by its prefix: a base64 run of at
+/// least [`MIN_BARE`] bytes, not glued to a longer base64 word, that
+/// starts with a known prefix.
 ///
-/// A token is a base64 run of at least [`MIN_BARE`] bytes, so the prefixes
-/// are searched only inside such runs (found by a strided scan), which
-/// ordinary text rarely has: most strings cost one probe every 100 bytes.
-pub(super) fn find(text: &[u8], finders: &[Finder<'static>], out: &mut Vec<Match<'_>>) {
-    for_each_run(text, MIN_BARE, &B64, |rs, re| {
-        let run = text.get(rs..re).unwrap_or_default();
-        for (finder, (_, heads)) in finders.iter().zip(NEEDLES) {
-            for p in finder.find_iter(run).map(|p| rs + p) {
-                for head in *heads {
-                    let Some(s) = p.checked_sub(head.len()) else {
-                        continue;
-                    };
-                    if text.get(s..p) != Some(head) || before_is(&B64_NO_PAD, text, s) {
-                        continue;
-                    }
-                    let n = run_len(&B64, text, s, MAX_TOKEN + 1);
-                    if (MIN_BARE..=MAX_TOKEN).contains(&n) {
-                        out.push(m(s, s + n, "SESSION_TOKEN", Family::SessionTokens));
-                    }
+/// Found at the anchor letters of the prefixes (`Q`, `Z`), which ordinary
+/// text rarely has: most strings cost one memchr2 pass and nothing more.
+/// A prefix has no border (no proper prefix equal to a suffix), so its
+/// occurrences never overlap and each is found once, at its anchor.
+pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
+    for q in memchr::memchr2_iter(b'Q', b'Z', text) {
+        let letter = text.get(q).copied();
+        for &(needle, heads, anchor) in NEEDLES {
+            if needle.get(anchor).copied() != letter {
+                continue;
+            }
+            let Some(p) = q.checked_sub(anchor) else {
+                continue;
+            };
+            if text.get(p..p + needle.len()) != Some(needle) {
+                continue;
+            }
+            for head in heads {
+                let Some(s) = p.checked_sub(head.len()) else {
+                    continue;
+                };
+                if text.get(s..p) != Some(head) || before_is(&B64_NO_PAD, text, s) {
+                    continue;
+                }
+                let n = run_len(&B64, text, s, MAX_TOKEN + 1);
+                if (MIN_BARE..=MAX_TOKEN).contains(&n) {
+                    out.push(m(s, s + n, "SESSION_TOKEN", Family::SessionTokens));
                 }
             }
         }
-    });
+    }
 }
 
 #[cfg(test)]
@@ -60,13 +73,110 @@ mod tests {
     use super::*;
 
     fn values(input: &str) -> Vec<&str> {
-        let finders: Vec<Finder<'static>> = NEEDLES
-            .iter()
-            .map(|(n, _)| Finder::new(n).into_owned())
-            .collect();
         let mut out = Vec::new();
-        find(input.as_bytes(), &finders, &mut out);
+        find(input.as_bytes(), &mut out);
         out.iter().map(|m| &input[m.start..m.end]).collect()
+    }
+
+    /// The search this module did before the anchor letters: each prefix
+    /// searched inside every base64 run of at least [`MIN_BARE`] bytes.
+    fn in_long_runs(text: &[u8]) -> Vec<Match<'static>> {
+        let mut out = Vec::new();
+        super::super::util::for_each_run(text, MIN_BARE, &B64, |rs, re| {
+            let run = &text[rs..re];
+            for &(needle, heads, _) in NEEDLES {
+                let finder = memchr::memmem::Finder::new(needle);
+                for p in finder.find_iter(run).map(|p| rs + p) {
+                    for head in heads {
+                        let Some(s) = p.checked_sub(head.len()) else {
+                            continue;
+                        };
+                        if text.get(s..p) != Some(*head) || before_is(&B64_NO_PAD, text, s) {
+                            continue;
+                        }
+                        let n = run_len(&B64, text, s, MAX_TOKEN + 1);
+                        if (MIN_BARE..=MAX_TOKEN).contains(&n) {
+                            out.push(m(s, s + n, "SESSION_TOKEN", Family::SessionTokens));
+                        }
+                    }
+                }
+            }
+        });
+        out.sort_by_key(|m| m.start);
+        out
+    }
+
+    #[test]
+    fn anchor_letters_find_what_a_search_in_long_runs_finds() {
+        let token = |prefix: &str, len: usize| {
+            let mut t = prefix.to_string();
+            while t.len() < len {
+                t.push_str("Zq9/QzA+");
+            }
+            t.truncate(len);
+            t
+        };
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let pieces = [
+            "IQoJb3JpZ2luX2Vj",
+            "FwoGZXIvYXdzE",
+            "FQoGZXIvYXdzE",
+            "AQoDYXdzE",
+            "AQoEXAMPLE",
+            "GZXIvYXdzE",
+            "Q",
+            "Z",
+            " ",
+            "\\n",
+            "=",
+            "x",
+            "QZ",
+            "/",
+            "\n",
+        ];
+        let mut found = 0;
+        for round in 0..400 {
+            let mut text = String::new();
+            for _ in 0..(next() % 12) {
+                match next() % 4 {
+                    0 => {
+                        let len =
+                            [99, 100, 101, 60 + (next() % 120) as usize][(next() % 4) as usize];
+                        text.push_str(&token(pieces[(next() % 5) as usize], len));
+                    }
+                    1 => text.push_str(&"AbC1".repeat((next() % 40) as usize)),
+                    _ => text.push_str(pieces[(next() % pieces.len() as u64) as usize]),
+                }
+            }
+            let mut got = Vec::new();
+            find(text.as_bytes(), &mut got);
+            got.sort_by_key(|m| m.start);
+            let want = in_long_runs(text.as_bytes());
+            found += want.len();
+            assert_eq!(got, want, "round {round}: {text}");
+        }
+        assert!(found > 100, "the rounds found only {found} tokens");
+    }
+
+    #[test]
+    fn every_needle_is_anchored_at_its_first_rare_letter_and_has_no_border() {
+        for &(needle, _, anchor) in NEEDLES {
+            let first = needle.iter().position(|&b| b == b'Q' || b == b'Z');
+            assert_eq!(first, Some(anchor), "{}", String::from_utf8_lossy(needle));
+            for k in 1..needle.len() {
+                assert_ne!(
+                    needle[..k],
+                    needle[needle.len() - k..],
+                    "border in {needle:?}"
+                );
+            }
+        }
     }
 
     #[test]
