@@ -147,8 +147,8 @@ fn walk<'a, F>(
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
 {
-    let text = std::str::from_utf8(input).map_err(|e| JsonError {
-        offset: e.valid_up_to(),
+    let text = crate::utf8::validate(input).map_err(|offset| JsonError {
+        offset,
         reason: "invalid UTF-8",
     })?;
     let mut walker = Walker {

@@ -36,6 +36,7 @@ pub mod propagate;
 pub mod restore;
 pub mod stream;
 pub mod token;
+mod utf8;
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]

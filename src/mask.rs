@@ -177,9 +177,8 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
-        let text = std::str::from_utf8(body).map_err(|e| MaskError::InvalidUtf8 {
-            offset: e.valid_up_to(),
-        })?;
+        let text =
+            crate::utf8::validate(body).map_err(|offset| MaskError::InvalidUtf8 { offset })?;
         Ok(match self.mask_text_report(text, tokens, report) {
             Cow::Borrowed(_) => None,
             Cow::Owned(s) => Some(s.into_bytes()),

@@ -142,45 +142,55 @@ fn claude_code_request_is_masked_like_the_native_engine() {
     }
 }
 
-/// The `.wasm` scans strings sixteen bytes at a time (SIMD), the native
-/// engine eight (SWAR): a string end, escape or control byte at every
-/// offset of a block, before and after an id, is found alike, so the same
-/// bodies are masked the same way and the same ones refused.
+/// The `.wasm` scans strings and checks UTF-8 sixteen bytes at a time
+/// (SIMD), the native engine otherwise: a string end, escape, control byte
+/// or invalid UTF-8 at every offset of a block, before an id, is found
+/// alike, so the same bodies are masked the same way and the same ones
+/// refused.
 #[test]
 fn string_scan_agrees_with_native_at_every_offset() {
     let config = config_with("");
     let engine = native_engine(&config);
     let mut vm = Vm::new(Profile::Envoy, &config);
-    let specials = [
-        "\\\"", "\\\\", "\\n", "\\u00e9", "\"", "\u{1}", "\u{1f}", "é",
+    // Escapes, control bytes, and valid and invalid UTF-8 (a stray byte, a
+    // truncated sequence, a surrogate), at every offset of a block.
+    let specials: [&[u8]; 11] = [
+        b"\\\"",
+        b"\\\\",
+        b"\\n",
+        b"\\u00e9",
+        b"\"",
+        b"\x01",
+        b"\x1f",
+        "é".as_bytes(),
+        b"\xff",
+        b"\xe2\x82",
+        b"\xed\xa0\x80",
     ];
     for pad in 0..40 {
         for special in specials {
-            let text = format!(
-                "{}{special}i-0123456789abcdef0 {}",
-                "x".repeat(pad),
-                "y".repeat(40 - pad)
-            );
-            let body = format!(r#"{{"messages":[{{"role":"user","content":"{text}"}}]}}"#);
+            let mut text = "x".repeat(pad).into_bytes();
+            text.extend_from_slice(special);
+            text.extend_from_slice(b"i-0123456789abcdef0 ");
+            text.extend_from_slice("y".repeat(40 - pad).as_bytes());
+            let mut body = br#"{"messages":[{"role":"user","content":""#.to_vec();
+            body.extend_from_slice(&text);
+            body.extend_from_slice(br#""}]}"#);
+            let body = body.as_slice();
             let mut tokens = engine.new_token_map();
             let mut report = aws_masker::mask::MaskReport::default();
-            let native =
-                engine.mask_body(body.as_bytes(), BodyKind::Json, &mut tokens, &mut report);
-            let id = send_request(
-                &mut vm,
-                "application/json",
-                body.as_bytes(),
-                &[body.as_bytes()],
-            );
+            let native = engine.mask_body(body, BodyKind::Json, &mut tokens, &mut report);
+            let id = send_request(&mut vm, "application/json", body, &[body]);
             let h = vm.http(id);
             match native {
                 Ok(masked) => {
                     assert_forwarded(&vm, id);
-                    let want = masked.unwrap_or_else(|| body.clone().into_bytes());
+                    let want = masked.unwrap_or_else(|| body.to_vec());
                     assert_eq!(
                         String::from_utf8_lossy(&h.upstream_body),
                         String::from_utf8_lossy(&want),
-                        "{body}"
+                        "{}",
+                        String::from_utf8_lossy(body)
                     );
                     assert!(
                         !String::from_utf8_lossy(&h.upstream_body).contains("i-0123456789abcdef0")
@@ -191,9 +201,14 @@ fn string_scan_agrees_with_native_at_every_offset() {
                     assert_eq!(
                         reply.map(|r| r.status),
                         Some(400),
-                        "{body}: native refused ({e})"
+                        "{}: native refused ({e})",
+                        String::from_utf8_lossy(body)
                     );
-                    assert!(h.upstream_body.is_empty(), "{body}");
+                    assert!(
+                        h.upstream_body.is_empty(),
+                        "{}",
+                        String::from_utf8_lossy(body)
+                    );
                 }
             }
         }
