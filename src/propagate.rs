@@ -189,9 +189,12 @@ impl<'v> PrefixSearch<'v> {
                 let Some(p) = q.checked_sub(offset) else {
                     continue;
                 };
-                if hay
-                    .get(p..)
-                    .is_some_and(|rest| rest.starts_with(self.needle))
+                // The first byte before the whole needle: most hits are a
+                // `-` of prose or code, not of a name.
+                if hay.get(p) == self.needle.first()
+                    && hay
+                        .get(p..)
+                        .is_some_and(|rest| rest.starts_with(self.needle))
                 {
                     f(p);
                 }
