@@ -388,10 +388,8 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
         }
         Family::Arns => {
             // arn:partition:service:region:account:resource
-            if let Some(resource) = value.splitn(6, ':').nth(5) {
-                if let Some(name) = resource.rsplit(['/', ':']).find(|s| !s.is_empty()) {
-                    add(name, DERIVED_NAME_KIND, m.family);
-                }
+            if let Some(name) = arn_resource_name(value) {
+                add(name, DERIVED_NAME_KIND, m.family);
             }
         }
         Family::Hostnames => {
@@ -402,6 +400,24 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
             }
         }
         _ => {}
+    }
+}
+
+/// The last non-empty `/`- or `:`-separated part of an ARN's resource
+/// (after its fifth `:`): `role/deploy-1` → `deploy-1`. Byte searches, not
+/// `str::split` with a char set, which costs about ten times more per ARN
+/// in the `.wasm`.
+fn arn_resource_name(arn: &str) -> Option<&str> {
+    let fifth = memchr::memchr_iter(b':', arn.as_bytes()).nth(4)?;
+    let mut resource = arn.get(fifth + 1..)?;
+    loop {
+        let cut = resource.bytes().rposition(|b| b == b'/' || b == b':');
+        let name = cut.map_or(resource, |c| resource.get(c + 1..).unwrap_or_default());
+        if !name.is_empty() {
+            return Some(name);
+        }
+        // `/` and `:` are ASCII: `c` is a char boundary.
+        resource = resource.get(..cut?)?;
     }
 }
 
@@ -464,6 +480,39 @@ fn overlaps_any<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arn_resource_names() {
+        let cases = [
+            ("arn:aws:iam::123456789012:role/deploy-1", Some("deploy-1")),
+            (
+                "arn:aws:iam::123456789012:role/path/to/app-role",
+                Some("app-role"),
+            ),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:my-fn",
+                Some("my-fn"),
+            ),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:my-fn:",
+                Some("my-fn"),
+            ),
+            ("arn:aws:s3:::bucket-1//", Some("bucket-1")),
+            ("arn:aws:sns:us-east-1:123456789012:topic", Some("topic")),
+            ("arn:aws:s3:::", None),
+            ("arn:aws:s3:::/:/", None),
+            ("arn:aws:iam::12", None),
+        ];
+        for (arn, want) in cases {
+            assert_eq!(arn_resource_name(arn), want, "{arn}");
+            // The rule it replaces, spelled with str::split.
+            let old = arn
+                .splitn(6, ':')
+                .nth(5)
+                .and_then(|r| r.rsplit(['/', ':']).find(|s| !s.is_empty()));
+            assert_eq!(arn_resource_name(arn), old, "{arn}");
+        }
+    }
 
     #[test]
     fn body_kinds() {
