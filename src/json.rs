@@ -227,12 +227,19 @@ fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
     splices.sort_by_key(|s| s.start);
     let mut last_end = 0;
     let mut raw = RawOffsets::new(&lit.escapes);
-    for sp in splices.iter() {
+    for sp in splices.iter_mut() {
         if sp.start < last_end || sp.end < sp.start {
             continue;
         }
-        let mut replacement = String::with_capacity(sp.text.len() + 2);
-        escape_into(&sp.text, &mut replacement);
+        // A token needs no escaping: the splice's own string is moved into
+        // the edit, not copied.
+        let replacement = if sp.text.bytes().any(needs_escape) {
+            let mut escaped = String::with_capacity(sp.text.len() + 2);
+            escape_into(&sp.text, &mut escaped);
+            escaped
+        } else {
+            std::mem::take(&mut sp.text)
+        };
         edits.push(Edit {
             start: lit.start + raw.at(sp.start),
             end: lit.start + raw.at(sp.end),
@@ -328,6 +335,11 @@ static ESCAPES: [u8; 256] = {
     t[b'\\' as usize] = b'\\';
     t
 };
+
+/// Whether `b` is written escaped in a JSON string.
+fn needs_escape(b: u8) -> bool {
+    ESCAPES.get(usize::from(b)).is_some_and(|&code| code != 0)
+}
 
 fn hex_lower(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
