@@ -94,9 +94,15 @@ pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
     let Some(&last) = before.last() else {
         return;
     };
-    for &(prefix, kind) in PREFIXES {
-        // Cheap first test on the last byte, then the whole prefix.
-        if prefix.as_bytes().last() == Some(&last) && before.ends_with(prefix.as_bytes()) {
+    // Only the prefixes ending in `last`, in table order (longest first).
+    let mut candidates = BY_LAST_BYTE.get(usize::from(last)).copied().unwrap_or(0);
+    while candidates != 0 {
+        let i = candidates.trailing_zeros() as usize;
+        candidates &= candidates - 1;
+        let Some(&(prefix, kind)) = PREFIXES.get(i) else {
+            break;
+        };
+        if before.ends_with(prefix.as_bytes()) {
             let start = dash - prefix.len();
             if !before_is(&ALNUM, text, start) {
                 out.push(m(start, hex + n, kind, Family::Ec2Ids));
@@ -106,10 +112,51 @@ pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// For each byte, the prefixes ending in it, as a bit set of indices into
+/// [`PREFIXES`]: a real id looks at the few prefixes its dash can close
+/// (eight at most, for `i`), not at all sixty in turn.
+// Indexing is evaluated at compile time here: out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static BY_LAST_BYTE: [u64; 256] = {
+    assert!(PREFIXES.len() <= 64, "the index is a 64-bit set");
+    let mut t = [0u64; 256];
+    let mut i = 0;
+    while i < PREFIXES.len() {
+        let p = PREFIXES[i].0.as_bytes();
+        t[p[p.len() - 1] as usize] |= 1 << i;
+        i += 1;
+    }
+    t
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::values_of;
     use super::*;
+
+    #[test]
+    fn the_index_finds_what_the_table_in_order_finds() {
+        // The first prefix of the table, in order, that ends the text.
+        let linear = |before: &str| {
+            PREFIXES
+                .iter()
+                .find(|(p, _)| {
+                    before.ends_with(p)
+                        && !before[..before.len() - p.len()]
+                            .ends_with(|c: char| c.is_ascii_alphanumeric())
+                })
+                .map(|&(_, kind)| kind)
+        };
+        for &(prefix, _) in PREFIXES {
+            for lead in ["", " ", "my-", "x", "tgw-", "eni-", "export-", "ipam-"] {
+                let before = format!("{lead}{prefix}");
+                let text = format!("{before}-0123abcd");
+                let mut out = Vec::new();
+                at_dash(text.as_bytes(), before.len(), &mut out);
+                assert_eq!(out.first().map(|m| m.kind), linear(&before), "{text}");
+            }
+        }
+    }
 
     #[test]
     fn table() {
