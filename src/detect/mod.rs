@@ -334,8 +334,20 @@ impl Anchored<'_> {
                 self.at_dot(on, b, p);
             }
         }
-        for p in memchr::memchr2_iter(b':', b'=', b) {
+        self.scan_separators(on, b);
+    }
+
+    /// Runs the separator checks at every `:` and `=` of `b`.
+    fn scan_separators(&mut self, on: &Detectors, b: &[u8]) {
+        let mut from = 0;
+        while let Some(i) = memchr::memchr2(b':', b'=', b.get(from..).unwrap_or_default()) {
+            let p = from + i;
             self.at_separator(on, b, p);
+            // The second of `::`, `:=`, `==` or `=:` is passed over: every
+            // check at a separator needs a byte other than `:` and `=`
+            // before it (`arn:`, a hex digit, `s3:`, a key), so it would
+            // find nothing there. Rust and C++ paths are full of `::`.
+            from = p + 1 + usize::from(matches!(b.get(p + 1), Some(b':' | b'=')));
         }
     }
 

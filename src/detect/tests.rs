@@ -455,3 +455,68 @@ fn shared_passes_find_what_each_family_finds() {
         assert_eq!(shared(b), own(b), "{}", &input[..input.len().min(300)]);
     }
 }
+
+/// Passing over the second separator of `::`, `:=`, `==` and `=:` finds
+/// exactly what visiting every `:` and `=` finds, on random texts rich in
+/// separators, ARNs, IPv6 addresses, `s3://` and keys.
+#[test]
+fn separator_pairs_passed_over_lose_nothing() {
+    let pieces: &[&str] = &[
+        "::",
+        ":",
+        "=",
+        "==",
+        ":=",
+        "=:",
+        "arn",
+        "arn:aws:iam::123456789012:role/x",
+        "aws",
+        "fe80",
+        "2600:1f14",
+        "fd00",
+        "1",
+        "a",
+        "s3",
+        "//",
+        "/",
+        "bucket",
+        "Bucket",
+        "KeyId",
+        "owner",
+        "account",
+        "123456789012",
+        "my-bucket",
+        " ",
+        "\"",
+        "\\",
+        "'",
+        "n",
+        "_",
+        "-",
+        ".",
+        "x",
+    ];
+    let on = Config::default().detectors;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..5000 {
+        let mut text = String::new();
+        for _ in 0..12 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+        }
+        let b = text.as_bytes();
+        let mut fast = Anchored::default();
+        fast.scan_separators(&on, b);
+        let mut every = Anchored::default();
+        for p in memchr::memchr2_iter(b':', b'=', b) {
+            every.at_separator(&on, b, p);
+        }
+        assert_eq!(
+            (&fast.arns, &fast.v6, &fast.s3_scheme, &fast.keyed),
+            (&every.arns, &every.v6, &every.s3_scheme, &every.keyed),
+            "{text:?}"
+        );
+    }
+}
