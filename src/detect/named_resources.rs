@@ -134,24 +134,58 @@ static KEY_ENDINGS: [u32; 26] = {
     t
 };
 
+/// The bit of a byte in [`MAY_FOLLOW`]'s sets: its letter (either case),
+/// or one bit for `_` and `-`, or one for every other byte.
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static BIT_BEFORE: [u32; 256] = {
+    let mut t = [OTHER_BIT; 256];
+    let mut b = 0;
+    while b < 256 {
+        let lower = (b as u8).to_ascii_lowercase();
+        if lower.is_ascii_lowercase() {
+            t[b] = 1 << (lower - b'a');
+        } else if b == b'_' as usize || b == b'-' as usize {
+            t[b] = SEPARATOR_BIT;
+        }
+        b += 1;
+    }
+    t
+};
+
+const SEPARATOR_BIT: u32 = 1 << 30;
+const OTHER_BIT: u32 = 1 << 31;
+
+/// For each last byte of a raw key word, the [`BIT_BEFORE`] bits of the
+/// bytes that may come before it: the [`KEY_ENDINGS`] of a letter; after
+/// `_` or `-`, anything. `_` and `-` before any last byte are allowed too.
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static MAY_FOLLOW: [u32; 256] = {
+    let mut t = [SEPARATOR_BIT; 256];
+    let mut b = 0;
+    while b < 256 {
+        let lower = (b as u8).to_ascii_lowercase();
+        if lower.is_ascii_lowercase() {
+            t[b] |= KEY_ENDINGS[(lower - b'a') as usize];
+        } else if b == b'_' as usize || b == b'-' as usize {
+            t[b] = u32::MAX;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Whether a raw key word whose last two bytes are `before` and `last`
 /// can name something: in lower case they end a key, or one is `_` or `-`
 /// (dropped by normalizing, so the word's real ending lies further back).
 /// Most words before a `:` or `=` in code (`state`, `desired`) are turned
-/// away here, before the word is even walked.
+/// away here, before the word is even walked: two table lookups, as this
+/// runs at nearly every separator of code.
 fn may_end_key(before: u8, last: u8) -> bool {
-    if matches!(before, b'_' | b'-') || matches!(last, b'_' | b'-') {
-        return true;
-    }
-    let (before, last) = (before.to_ascii_lowercase(), last.to_ascii_lowercase());
-    if !before.is_ascii_lowercase() || !last.is_ascii_lowercase() {
-        return false;
-    }
-    let endings = KEY_ENDINGS
-        .get(usize::from(last - b'a'))
-        .copied()
-        .unwrap_or(0);
-    endings & (1 << (before - b'a')) != 0
+    let follow = MAY_FOLLOW.get(usize::from(last)).copied().unwrap_or(0);
+    let bit = BIT_BEFORE.get(usize::from(before)).copied().unwrap_or(0);
+    follow & bit != 0
 }
 
 /// For each normalized length, the first letters of the [`KEYS`] that
@@ -461,6 +495,31 @@ pub(super) fn whole_value(key: &str, value: &str, on: &Detectors) -> Option<Matc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables of `may_end_key` agree with its rule, for every pair of
+    /// bytes.
+    #[test]
+    fn may_end_key_tables_follow_the_rule() {
+        fn rule(before: u8, last: u8) -> bool {
+            if matches!(before, b'_' | b'-') || matches!(last, b'_' | b'-') {
+                return true;
+            }
+            let (before, last) = (before.to_ascii_lowercase(), last.to_ascii_lowercase());
+            before.is_ascii_lowercase()
+                && last.is_ascii_lowercase()
+                && KEY_ENDINGS[usize::from(last - b'a')] & (1 << (before - b'a')) != 0
+        }
+        for before in 0..=255u8 {
+            for last in 0..=255u8 {
+                assert_eq!(
+                    may_end_key(before, last),
+                    rule(before, last),
+                    "{before} {last}"
+                );
+            }
+        }
+        assert!(may_end_key(b'm', b'E') && !may_end_key(b't', b'e'));
+    }
 
     /// The shape tables built from `KEYS` let every key through, in every
     /// raw spelling the scanner normalizes.
