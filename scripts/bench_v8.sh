@@ -9,11 +9,12 @@
 # (--single-threaded --predictable), under callgrind; the count of 12
 # requests minus that of 2 leaves out start-up and compilation. Two rows:
 # `new` (memo off: every text scanned) and `resent` (memo on, the same body
-# again). Needs node (18 or later) and valgrind.
+# again). Needs node (18 or later; NODE names another binary) and valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in node valgrind; do
+node="${NODE:-node}"
+for tool in "$node" valgrind; do
   command -v "$tool" >/dev/null || { echo "bench-v8: $tool is not on PATH" >&2; exit 1; }
 done
 
@@ -24,7 +25,7 @@ wasm="$target_dir/wasm32-wasip1/release/aws_masker_v8_bench.wasm"
 # Instructions of one Node run masking $1 requests with memo_texts $2.
 count() {
   valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null \
-    node --no-warnings --no-liftoff --single-threaded --predictable \
+    "$node" --no-warnings --no-liftoff --single-threaded --predictable \
     benches/v8/run.mjs "$wasm" "$1" "$2" 2>&1 |
     awk '/Collected/ { print $4 }'
 }
