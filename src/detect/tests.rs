@@ -34,6 +34,25 @@ fn values<'i>(d: &Detector, input: &'i str) -> Vec<&'i str> {
     found(d, None, input).into_iter().map(|(v, _)| v).collect()
 }
 
+/// A text of `count` pieces picked by a xorshift generator whose state is
+/// `seed` (deterministic, so a failure repeats).
+fn random_text(pieces: &[&str], count: usize, seed: &mut u64) -> String {
+    let mut s = String::new();
+    for _ in 0..count {
+        *seed = xorshift(*seed);
+        s.push_str(pieces[(*seed % pieces.len() as u64) as usize]);
+    }
+    s
+}
+
+/// One step of a xorshift generator.
+fn xorshift(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
 #[test]
 fn catalog_table() {
     let d = detector("{}");
@@ -297,17 +316,8 @@ fn random_inputs_keep_invariants() {
     let d = detector("{}");
     let mut seed: u64 = 0x1234_5678_9abc_def1;
     for _ in 0..3000 {
-        let mut s = String::new();
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let len = (seed % 24) as usize;
-        for _ in 0..len {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-        }
+        seed = xorshift(seed);
+        let s = random_text(pieces, (seed % 24) as usize, &mut seed);
         for key in [None, Some("FunctionName"), Some("Bucket"), Some("KeyId")] {
             let mut out = Vec::new();
             d.find_in_value(key, &s, &mut out);
@@ -441,14 +451,7 @@ fn shared_passes_find_what_each_family_finds() {
     ];
     let mut x = 0x853c_49e6_748f_ea9bu64;
     for _ in 0..400 {
-        let mut s = String::new();
-        for _ in 0..24 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            s.push_str(pieces[(x % pieces.len() as u64) as usize]);
-        }
-        inputs.push(s);
+        inputs.push(random_text(&pieces, 24, &mut x));
     }
     for input in &inputs {
         let b = input.as_bytes();
@@ -499,13 +502,7 @@ fn separator_pairs_passed_over_lose_nothing() {
     let on = Config::default().detectors;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..5000 {
-        let mut text = String::new();
-        for _ in 0..12 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-        }
+        let text = random_text(pieces, 12, &mut seed);
         let b = text.as_bytes();
         let mut fast = Anchored::default();
         fast.scan_separators(&on, b);
