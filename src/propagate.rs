@@ -51,6 +51,11 @@ impl<'k> KnownValues<'k> {
         self.values.is_empty()
     }
 
+    /// Whether some recorded value holds a byte for which `f` is true.
+    pub fn any_byte(&self, f: impl Fn(u8) -> bool) -> bool {
+        self.values.keys().any(|v| v.bytes().any(&f))
+    }
+
     /// A search index over the recorded values.
     pub fn index(&self) -> ValueIndex<'_> {
         let mut heads = Vec::new();
@@ -279,9 +284,13 @@ fn is_word_byte(b: &[u8], i: usize) -> bool {
 /// Whether `start..end` is not part of a longer word: like a regex `\b`,
 /// a boundary is needed only at an edge of the value that is itself
 /// alphanumeric (a secret starting with `/` stands alone after any byte).
+/// A value never starts at the letter of an escape (the `n` of `\n`), as
+/// it never does in the search by word starts: that letter stands for a
+/// newline.
 fn bounded(b: &[u8], start: usize, end: usize) -> bool {
     let alnum_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
-    let open_start = !alnum_at(start) || !start.checked_sub(1).is_some_and(|i| is_word_byte(b, i));
+    let open_start = !alnum_at(start)
+        || (is_word_byte(b, start) && !start.checked_sub(1).is_some_and(|i| is_word_byte(b, i)));
     let open_end = !end.checked_sub(1).is_some_and(alnum_at) || !alnum_at(end);
     open_start && open_end
 }
@@ -514,6 +523,11 @@ mod tests {
                 &["123456789012"],
             ),
             (&["123456789012"], r"\n123456789012\n", &["123456789012"]),
+            // A value never starts at the letter of an escape: that letter
+            // is a newline, whichever search finds the value.
+            (&["nfoo-1"], r"\nfoo-1 x nfoo-1", &["nfoo-1"]),
+            (&["nfoo-1", "foo-1"], r"\nfoo-1", &["foo-1"]),
+            (&["nfoo"], r"a\nfoo", &[]),
             (
                 &["/abc+def=="],
                 "k=/abc+def== x/abc+def==",
@@ -559,6 +573,10 @@ mod tests {
             .map(|i| format!("x name-{:04} y{} ", (i * 7) % 900, i))
             .collect();
         let got = hits(&refs, &text);
+        // Escaped newlines: the word after one is a value, the letter of
+        // the escape is no part of it.
+        let escaped = text.replace("x name-", r"\nname-");
+        assert_eq!(hits(&refs, &escaped), got);
         let want: Vec<String> = (0..2000)
             .map(|i| format!("name-{:04}", (i * 7) % 900))
             .filter(|v| values.contains(v))

@@ -3,12 +3,12 @@
 //! (`https://sqs.<region>.amazonaws.com/123456789012/queue`, which also
 //! masks the queue name as `SQS_QUEUE`), or a context word (`account`,
 //! `owner`, `principal`, `"AWS":`) earlier on the same line within 40
-//! bytes. ARNs are found whole by `arns`. A bare 12-digit number (an order
+//! bytes (in JSON-escaped text a `\n` ends a line too). ARNs are found whole by `arns`. A bare 12-digit number (an order
 //! number, a timestamp) is left alone.
 //!
 //! Context digits are found with a strided scan for 12-digit runs.
 
-use super::util::{before_is, for_each_run, is, m, ALNUM, DIGIT, HOST};
+use super::util::{before_is, for_each_run, is, is_escape_letter, m, ALNUM, DIGIT, HOST};
 use super::{Family, Match};
 #[cfg(test)]
 use memchr::memmem::Finder;
@@ -34,13 +34,22 @@ fn bounded(text: &[u8], s: usize) -> bool {
 }
 
 fn has_context(text: &[u8], s: usize) -> bool {
-    let from = s.saturating_sub(WINDOW);
+    let mut from = s.saturating_sub(WINDOW);
+    if is_escape_letter(text, from) {
+        from += 1;
+    }
     let Some(window) = text.get(from..s) else {
         return false;
     };
     let line = match memchr::memrchr(b'\n', window) {
         Some(nl) => window.get(nl + 1..).unwrap_or_default(),
         None => window,
+    };
+    // In JSON-escaped text the line ends at `\n`.
+    let escape = memchr::memrchr_iter(b'\\', line).find(|&i| line.get(i + 1) == Some(&b'n'));
+    let line = match escape {
+        Some(escape) => line.get(escape + 2..).unwrap_or_default(),
+        None => line,
     };
     // Test each context word only where its first letter occurs.
     line.iter().enumerate().any(|(i, &b)| {

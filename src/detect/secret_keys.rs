@@ -6,8 +6,9 @@
 //! `named_resources`, which calls [`is_secret_key`]), or as a mixed-case run
 //! within 200 bytes after an access key id (credentials CSV, `aws configure
 //! list` style output). A pure hex string (a git SHA) is never a secret key.
+//! In JSON-escaped text, `\n` counts as the one newline it stands for.
 
-use super::util::{class_has, m, B64};
+use super::util::{class_has, is_escape_letter, m, B64};
 use super::{Family, Match};
 
 /// How far after an access key id a bare secret key is looked for.
@@ -39,9 +40,10 @@ pub(super) fn find_near(text: &[u8], keys: &[(usize, usize)], out: &mut Vec<Matc
     let mut from = 0;
     for &(_, key_end) in keys {
         let mut i = key_end.max(from);
-        let limit = (key_end + NEAR).min(text.len());
+        let limit = reach(text, key_end, NEAR);
         while i < limit {
-            if !text.get(i).is_some_and(|&b| class_has(&B64, b)) {
+            let b = text.get(i).copied().unwrap_or_default();
+            if !class_has(&B64, b) || is_escape_letter(text, i) {
                 i += 1;
                 continue;
             }
@@ -54,6 +56,23 @@ pub(super) fn find_near(text: &[u8], keys: &[(usize, usize)], out: &mut Vec<Matc
             }
         }
         from = i;
+    }
+}
+
+/// The end of the `n` bytes of `text` from `from` on, where the two bytes
+/// of an escape (`\n`) count as the one byte they stand for.
+fn reach(text: &[u8], from: usize, n: usize) -> usize {
+    let mut end = (from + n).min(text.len());
+    let mut counted = from;
+    loop {
+        let escapes = text
+            .get(counted..end)
+            .map_or(0, |t| memchr::memchr_iter(b'\\', t).count());
+        if escapes == 0 {
+            return end;
+        }
+        counted = end;
+        end = (end + escapes).min(text.len());
     }
 }
 
@@ -85,5 +104,29 @@ mod tests {
         assert!(is_secret_key(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
         assert!(!is_secret_key(b"3f9a1c2e7b4d5a6f8e9d0c1b2a3f4e5d6c7b8a9f"));
         assert!(!is_secret_key(b"short"));
+    }
+
+    /// The reach after an access key counts the two bytes of a `\n` as
+    /// the one newline they stand for, so JSON-escaped text reaches as far
+    /// as its decoded form.
+    #[test]
+    fn reach_counts_an_escape_as_one_byte() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        for (lines, found) in [(60, true), (80, false)] {
+            // Each line decodes to 2 bytes (`x` and a newline), 3 raw.
+            let gap = format!(" {}{}", "x\\n".repeat(lines), " ".repeat(49));
+            let decoded = gap.replace("\\n", "\n");
+            for text in [&gap, &decoded] {
+                let input = format!("AKIAIOSFODNN7EXAMPLE{text}{secret}");
+                let want: &[&str] = if found { &[secret] } else { &[] };
+                assert_eq!(
+                    values_of(find_near_access_keys, &input),
+                    want,
+                    "{lines} lines"
+                );
+            }
+        }
+        assert_eq!(reach(b"ab\\ncd", 0, 4), 5);
+        assert_eq!(reach(b"ab", 0, 4), 2);
     }
 }

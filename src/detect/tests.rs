@@ -99,6 +99,19 @@ fn escaped_line_breaks_are_boundaries() {
         ),
         // A plain letter before an id is still part of a longer word.
         ("ni-0123456789abcdef0 xvpc-0a1b2c3d", &[]),
+        // A secret key near an access key starts after the escape.
+        (
+            r"AKIAIOSFODNN7EXAMPLE\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            &[
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ],
+        ),
+        // `\n` ends the line a context word must share with an account id,
+        // as a newline does.
+        (r"OwnerId \n123456789012", &[]),
+        ("OwnerId \n123456789012", &[]),
+        (r"OwnerId 123456789012\n", &["123456789012"]),
     ];
     for (input, want) in cases {
         assert_eq!(values(&d, input), *want, "{input}");
