@@ -58,6 +58,21 @@ pub struct StrCtx<'k> {
     pub key: Option<&'k str>,
     /// The literal is an object key (member name).
     pub is_key: bool,
+    /// The text is the literal's raw content, not decoded: it holds at
+    /// least one escape, and every escape is `\n` (two bytes, where the
+    /// decoded text has one newline). Offered only by [`walk_strings`],
+    /// whose visitor may answer [`Visited::DecodeFirst`].
+    pub raw_newlines: bool,
+}
+
+/// What a visitor of [`walk_strings`] did with a literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visited {
+    /// Done: its splices (if any) stand.
+    Done,
+    /// It was offered raw ([`StrCtx::raw_newlines`]) and cannot be handled
+    /// so: its splices are dropped and it is visited again, decoded.
+    DecodeFirst,
 }
 
 /// Walk options.
@@ -125,27 +140,43 @@ pub fn splice_strings<F>(
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
 {
-    Ok(walk(input, opts, false, &mut f)?.finish())
+    let mut visit = |ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
+        f(ctx, s, splices);
+        Visited::Done
+    };
+    Ok(walk(input, opts, false, false, &mut visit)?.finish())
 }
 
 /// Like [`splice_strings`], but keeps every literal so that a second pass
 /// ([`Walked::splice_more`]) can add splices once the first pass has seen
 /// the whole document, with no second walk and no second decoding.
-pub fn walk_strings<F>(input: &[u8], opts: WalkOptions, mut f: F) -> Result<Walked<'_>, JsonError>
+///
+/// With `raw_newlines`, a value literal whose only escapes are `\n` (code
+/// and prose: most of a long text) is offered raw, undecoded
+/// ([`StrCtx::raw_newlines`]); its splices are then raw offsets. Decoding
+/// copies the whole text, and a visitor that can work on the raw text
+/// saves that copy; one that cannot answers [`Visited::DecodeFirst`].
+pub fn walk_strings<F>(
+    input: &[u8],
+    opts: WalkOptions,
+    raw_newlines: bool,
+    mut f: F,
+) -> Result<Walked<'_>, JsonError>
 where
-    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>) -> Visited,
 {
-    walk(input, opts, true, &mut f)
+    walk(input, opts, true, raw_newlines, &mut f)
 }
 
 fn walk<'a, F>(
     input: &'a [u8],
     opts: WalkOptions,
     record: bool,
+    raw_newlines: bool,
     f: &mut F,
 ) -> Result<Walked<'a>, JsonError>
 where
-    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>) -> Visited,
 {
     let text = crate::utf8::validate(input).map_err(|offset| JsonError {
         offset,
@@ -159,6 +190,8 @@ where
         edits: Vec::new(),
         splices: Vec::new(),
         backslashes: Vec::new(),
+        escapes: Escapes::None,
+        raw_newlines,
         record,
         literals: Vec::new(),
     };
@@ -178,9 +211,10 @@ pub struct Walked<'a> {
 }
 
 impl Walked<'_> {
-    /// A second pass over every visited literal: `g(decoded, splices so
+    /// A second pass over every visited literal: `g(text, splices so
     /// far, more)` pushes further splices (sorted, not overlapping those
-    /// so far) into `more`.
+    /// so far) into `more`. `text` is what the first pass was given: raw
+    /// where it took the literal raw ([`StrCtx::raw_newlines`]).
     pub fn splice_more<G>(&mut self, mut g: G)
     where
         G: FnMut(&str, &[Splice], &mut Vec<Splice>),
@@ -194,6 +228,11 @@ impl Walked<'_> {
                 lit.splices.sort_by_key(|s| s.start);
             }
         }
+    }
+
+    /// Whether some literal was visited raw ([`StrCtx::raw_newlines`]).
+    pub fn has_raw_literals(&self) -> bool {
+        self.literals.iter().any(|l| l.lit.raw_newlines)
     }
 
     /// The document with every splice applied; `None` when there is none.
@@ -350,6 +389,25 @@ fn hex_lower(n: u8) -> char {
 pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
     let backslashes: Vec<usize> = memchr::memchr_iter(b'\\', raw.as_bytes()).collect();
     decode_with_checkpoints(raw, &backslashes, &mut Vec::new())
+}
+
+/// Decodes raw literal content whose only escapes are `\n`, recording a
+/// [`Checkpoint`] after each; cannot fail.
+fn decode_newlines(raw: &str, escapes: &mut Vec<Checkpoint>) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    for at in memchr::memchr_iter(b'\\', raw.as_bytes()) {
+        // `\` is ASCII, so `i..at` is on char boundaries.
+        out.push_str(raw.get(i..at).unwrap_or_default());
+        out.push('\n');
+        i = at + 2;
+        escapes.push(Checkpoint {
+            decoded: out.len(),
+            raw: i,
+        });
+    }
+    out.push_str(raw.get(i..).unwrap_or_default());
+    out
 }
 
 /// The byte a one-letter escape stands for (`\n` → newline), 0 for `u`
@@ -555,15 +613,31 @@ struct Walker<'a> {
     /// The offsets of the escapes of the literal just scanned (from its
     /// first content byte), for decoding it without searching again.
     backslashes: Vec<usize>,
+    /// What escapes the literal just scanned holds. While they are all
+    /// `\n`, `backslashes` stays empty: a raw literal needs none.
+    escapes: Escapes,
+    /// Offer value literals whose escapes are all `\n` raw.
+    raw_newlines: bool,
     /// Record every visited literal (for a second pass) instead of turning
     /// splices into edits at once.
     record: bool,
     literals: Vec<Literal<'a>>,
 }
 
+/// Which escapes a scanned literal holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escapes {
+    None,
+    NewlinesOnly,
+    Other,
+}
+
 /// A decoded string literal and where it came from.
 struct Lit<'a> {
     text: Cow<'a, str>,
+    /// `text` is the raw content, whose escapes are all `\n`
+    /// ([`StrCtx::raw_newlines`]); `escapes` is then empty.
+    raw_newlines: bool,
     /// Start of the raw content (after the opening quote) in the input.
     start: usize,
     /// Decoding checkpoints, one per escape (none when borrowed).
@@ -611,6 +685,7 @@ impl<'a> Walker<'a> {
         self.pos += 1;
         let start = self.pos;
         self.backslashes.clear();
+        self.escapes = Escapes::None;
         loop {
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let Some(i) = first_special(rest) else {
@@ -624,7 +699,7 @@ impl<'a> Walker<'a> {
                     self.pos += 1;
                     return Ok((start, end));
                 }
-                Some(b'\\') => self.backslashes.push(self.pos - start),
+                Some(b'\\') => self.note_escape(start),
                 _ => return Err(self.err("control character in string")),
             }
             // Backslash: the next byte is escaped (validated when decoding;
@@ -637,11 +712,47 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Records the escape at `self.pos` of the literal whose content
+    /// starts at `start`. Offsets are kept only once an escape other than
+    /// `\n` shows up: most literals with escapes have only those.
+    fn note_escape(&mut self, start: usize) {
+        let newline = self.bytes.get(self.pos + 1) == Some(&b'n');
+        match self.escapes {
+            Escapes::None | Escapes::NewlinesOnly if newline => {
+                self.escapes = Escapes::NewlinesOnly;
+                return;
+            }
+            Escapes::NewlinesOnly => {
+                // Every escape so far was `\n`: each `\` starts one.
+                let before = self.bytes.get(start..self.pos).unwrap_or_default();
+                self.backslashes.extend(memchr::memchr_iter(b'\\', before));
+            }
+            Escapes::None | Escapes::Other => {}
+        }
+        self.escapes = Escapes::Other;
+        self.backslashes.push(self.pos - start);
+    }
+
     /// Decodes the literal [`scan_string`](Self::scan_string) just found at
-    /// `start..end`.
-    fn decode(&self, start: usize, end: usize) -> Result<Lit<'a>, JsonError> {
+    /// `start..end`; with `may_stay_raw` (a value literal), one whose
+    /// escapes are all `\n` is kept raw when the walk offers such.
+    fn decode(&self, start: usize, end: usize, may_stay_raw: bool) -> Result<Lit<'a>, JsonError> {
         let raw = self.text.get(start..end).unwrap_or_default();
         let mut escapes = Vec::new();
+        if self.escapes == Escapes::NewlinesOnly {
+            let raw_newlines = may_stay_raw && self.raw_newlines;
+            let text = if raw_newlines {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(decode_newlines(raw, &mut escapes))
+            };
+            return Ok(Lit {
+                text,
+                raw_newlines,
+                start,
+                escapes,
+            });
+        }
         let text =
             decode_with_checkpoints(raw, &self.backslashes, &mut escapes).map_err(|reason| {
                 JsonError {
@@ -651,6 +762,7 @@ impl<'a> Walker<'a> {
             })?;
         Ok(Lit {
             text,
+            raw_newlines: false,
             start,
             escapes,
         })
@@ -700,13 +812,26 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn visit<F>(&mut self, f: &mut F, ctx: StrCtx<'_>, lit: Lit<'a>)
+    fn visit<F>(&mut self, f: &mut F, ctx: StrCtx<'_>, mut lit: Lit<'a>)
     where
-        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>) -> Visited,
     {
         let mut splices = std::mem::take(&mut self.splices);
         splices.clear();
-        f(ctx, &lit.text, &mut splices);
+        let ctx = StrCtx {
+            raw_newlines: lit.raw_newlines,
+            ..ctx
+        };
+        if f(ctx, &lit.text, &mut splices) == Visited::DecodeFirst && lit.raw_newlines {
+            splices.clear();
+            lit.text = Cow::Owned(decode_newlines(&lit.text, &mut lit.escapes));
+            lit.raw_newlines = false;
+            let ctx = StrCtx {
+                raw_newlines: false,
+                ..ctx
+            };
+            f(ctx, &lit.text, &mut splices);
+        }
         if self.record {
             self.literals.push(Literal {
                 lit,
@@ -730,7 +855,7 @@ impl<'a> Walker<'a> {
 
     fn walk<F>(&mut self, f: &mut F) -> Result<(), JsonError>
     where
-        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>) -> Visited,
     {
         let mut stack: Vec<Frame<'a>> = Vec::new();
         let mut expect = Expect::Value;
@@ -768,7 +893,7 @@ impl<'a> Walker<'a> {
                             }
                             b'"' => {
                                 let (start, end) = self.scan_string()?;
-                                let value = self.decode(start, end)?;
+                                let value = self.decode(start, end, true)?;
                                 self.string_value(&mut stack, f, value);
                             }
                             b'-' | b'0'..=b'9' => self.scan_number()?,
@@ -785,7 +910,7 @@ impl<'a> Walker<'a> {
                         self.close_object(&mut stack, f);
                     } else if b == b'"' {
                         let (start, end) = self.scan_string()?;
-                        let key = self.decode(start, end)?;
+                        let key = self.decode(start, end, false)?;
                         let name = key.text.clone();
                         let parent = match stack.last() {
                             Some(Frame::Object { parent_key, .. }) => parent_key.clone(),
@@ -794,6 +919,7 @@ impl<'a> Walker<'a> {
                         let ctx = StrCtx {
                             key: parent.as_deref(),
                             is_key: true,
+                            raw_newlines: false,
                         };
                         self.visit(f, ctx, key);
                         if let Some(Frame::Object { key: k, .. }) = stack.last_mut() {
@@ -861,7 +987,7 @@ impl<'a> Walker<'a> {
 
     fn string_value<F>(&mut self, stack: &mut [Frame<'a>], f: &mut F, value: Lit<'a>)
     where
-        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>) -> Visited,
     {
         match stack.last_mut() {
             Some(Frame::Object {
@@ -884,6 +1010,7 @@ impl<'a> Walker<'a> {
                 let ctx = StrCtx {
                     key: Some(&key),
                     is_key: false,
+                    raw_newlines: false,
                 };
                 self.visit(f, ctx, value);
             }
@@ -892,6 +1019,7 @@ impl<'a> Walker<'a> {
                 let ctx = StrCtx {
                     key: key.as_deref(),
                     is_key: false,
+                    raw_newlines: false,
                 };
                 self.visit(f, ctx, value);
             }
@@ -899,6 +1027,7 @@ impl<'a> Walker<'a> {
                 let ctx = StrCtx {
                     key: None,
                     is_key: false,
+                    raw_newlines: false,
                 };
                 self.visit(f, ctx, value);
             }
@@ -907,7 +1036,7 @@ impl<'a> Walker<'a> {
 
     fn close_object<F>(&mut self, stack: &mut Vec<Frame<'a>>, f: &mut F)
     where
-        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+        F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>) -> Visited,
     {
         if let Some(Frame::Object {
             type_value,
@@ -922,6 +1051,7 @@ impl<'a> Walker<'a> {
                 let ctx = StrCtx {
                     key: Some(&d.key),
                     is_key: false,
+                    raw_newlines: false,
                 };
                 self.visit(f, ctx, d.lit);
             }
@@ -1017,6 +1147,12 @@ mod tests {
                 "ID",
                 r#"{"a\t<T>": "\u00e9<T>\r\n<T>"}"#,
             ),
+            // `\n` escapes first, then others: all found.
+            (
+                r#"["a\nID\nb\tID\u0049D\nID"]"#,
+                "ID",
+                r#"["a\n<T>\nb\t<T><T>\n<T>"]"#,
+            ),
         ];
         for (input, needle, want) in cases {
             let out = splice_strings(input.as_bytes(), WalkOptions::default(), |_, s, out| {
@@ -1031,6 +1167,76 @@ mod tests {
             .unwrap()
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), *want, "{input}");
+        }
+    }
+
+    /// `walk_strings` offers a value whose escapes are all `\n` raw, and
+    /// decodes it when the visitor asks; keys, and values with other
+    /// escapes, are always decoded. Splices land at the same place either
+    /// way.
+    #[test]
+    fn newline_only_values_are_offered_raw() {
+        let input = r#"{"k\ney": ["a\nID\n", "b\tID", "plain ID"], "x": "\nID"}"#;
+        for decode_first in [false, true] {
+            let mut seen = Vec::new();
+            let mut walked = walk_strings(
+                input.as_bytes(),
+                WalkOptions::default(),
+                true,
+                |ctx, s, out| {
+                    seen.push((ctx.is_key, ctx.raw_newlines, s.to_string()));
+                    if ctx.raw_newlines && decode_first {
+                        return Visited::DecodeFirst;
+                    }
+                    for (i, _) in s.match_indices("ID") {
+                        out.push(Splice {
+                            start: i,
+                            end: i + 2,
+                            text: "<T>".into(),
+                        });
+                    }
+                    Visited::Done
+                },
+            )
+            .unwrap();
+            assert_eq!(walked.has_raw_literals(), !decode_first);
+            walked.splice_more(|s, _, more| {
+                if let Some(i) = s.find("plain") {
+                    more.push(Splice {
+                        start: i,
+                        end: i + 5,
+                        text: "P".into(),
+                    });
+                }
+            });
+            let out = String::from_utf8(walked.finish().unwrap()).unwrap();
+            assert_eq!(
+                out,
+                r#"{"k\ney": ["a\n<T>\n", "b\t<T>", "P <T>"], "x": "\n<T>"}"#
+            );
+            let raw = |s: &str| (false, true, s.to_string());
+            let decoded = |s: &str| (false, false, s.to_string());
+            let mut want = vec![(true, false, "k\ney".to_string())];
+            for (r, d) in [
+                (r"a\nID\n", "a\nID\n"),
+                (r"b\tID", "b\tID"),
+                ("plain ID", "plain ID"),
+            ] {
+                if r.contains("\\n") {
+                    want.push(raw(r));
+                    if decode_first {
+                        want.push(decoded(d));
+                    }
+                } else {
+                    want.push(decoded(d));
+                }
+            }
+            want.push((true, false, "x".to_string()));
+            want.push(raw(r"\nID"));
+            if decode_first {
+                want.push(decoded("\nID"));
+            }
+            assert_eq!(seen, want, "decode_first: {decode_first}");
         }
     }
 

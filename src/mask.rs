@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::detect::{Detector, Family, Match};
-use crate::json::{walk_strings, JsonError, Splice, StrCtx, WalkOptions};
+use crate::json::{walk_strings, JsonError, Splice, StrCtx, Visited, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
 use crate::token::{derive_key, token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
@@ -54,6 +54,16 @@ impl MaskReport {
     /// Total number of values masked.
     pub fn total(&self) -> u64 {
         self.by_family.values().sum()
+    }
+
+    /// Adds the counts of `other`.
+    fn merge(&mut self, other: MaskReport) {
+        for (family, n) in other.by_family {
+            *self.by_family.entry(family).or_default() += n;
+        }
+        for (kind, n) in other.by_kind {
+            *self.by_kind.entry(kind).or_default() += n;
+        }
     }
 
     fn record(&mut self, m: &Match<'_>) {
@@ -123,6 +133,8 @@ pub struct Engine {
     config: Config,
     detector: Detector,
     key: TokenKey,
+    /// Detect on raw JSON literals where that finds what decoding would.
+    raw_literals: bool,
 }
 
 impl Engine {
@@ -133,7 +145,17 @@ impl Engine {
             config,
             detector,
             key: TokenKey::new(secret),
+            raw_literals: true,
         }
+    }
+
+    /// Whether [`mask_json`](Self::mask_json) may detect on the raw content
+    /// of a string literal whose only escapes are `\n` (on by default):
+    /// same result, without copying the literal to decode it. Off, every
+    /// literal is decoded first; the tests compare the two.
+    pub fn with_raw_literals(mut self, on: bool) -> Engine {
+        self.raw_literals = on;
+        self
     }
 
     /// The configuration this engine was built from.
@@ -199,9 +221,15 @@ impl Engine {
     ) -> Cow<'t, str> {
         let mut propagated = Propagated::new();
         let mut first = Rewriter::new(text);
-        self.mask_matches(None, text, tokens, report, &mut propagated, |s, e, t| {
-            first.replace(s, e, t)
-        });
+        self.mask_matches(
+            None,
+            text,
+            false,
+            tokens,
+            report,
+            &mut propagated,
+            |s, e, t| first.replace(s, e, t),
+        );
         let first = first.finish();
         if propagated.is_empty() {
             return first.map_or(Cow::Borrowed(text), Cow::Owned);
@@ -227,15 +255,49 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
+        let raw = self.raw_literals && self.detector.sees_raw_newlines();
+        if raw {
+            let mut raw_report = MaskReport::default();
+            if let Some(out) = self.mask_json_walk(body, true, tokens, &mut raw_report)? {
+                report.merge(raw_report);
+                return Ok(out);
+            }
+        }
+        self.mask_json_walk(body, false, tokens, report)
+            .map(Option::flatten)
+    }
+
+    /// [`mask_json`](Self::mask_json), taking literals whose escapes are
+    /// all `\n` raw when `raw_newlines` (see [`walk_strings`]). `Ok(None)`:
+    /// a value found by context holds a `\` or a newline, which the raw
+    /// literals could hide: mask again, decoding every literal.
+    fn mask_json_walk(
+        &self,
+        body: &[u8],
+        raw_newlines: bool,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Result<Option<Option<Vec<u8>>>, MaskError> {
         let opts = WalkOptions {
             skip_thinking: !self.config.restore_thinking,
         };
         let mut propagated = Propagated::new();
-        let mut walked = walk_strings(body, opts, |ctx: StrCtx<'_>, s: &str, out| {
+        let mut walked = walk_strings(body, opts, raw_newlines, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
-            self.mask_matches(key, s, tokens, report, &mut propagated, splice_into(out))
+            self.mask_matches(
+                key,
+                s,
+                ctx.raw_newlines,
+                tokens,
+                report,
+                &mut propagated,
+                splice_into(out),
+            )
         })
         .map_err(MaskError::InvalidJson)?;
+        if walked.has_raw_literals() && propagated.any_byte(|b| b == b'\\' || b == b'\n') {
+            return Ok(None);
+        }
         if !propagated.is_empty() {
             // Second pass over the literals already decoded: bare repeats
             // of context-found values, around what the first pass replaced.
@@ -244,24 +306,34 @@ impl Engine {
                 self.propagate_matches(s, &index, done, tokens, report, splice_into(more))
             });
         }
-        Ok(walked.finish())
+        Ok(Some(walked.finish()))
     }
 
     /// Calls `emit(start, end, token)` for each value to mask in `text`, in
-    /// order; records context-only values in `propagated`.
+    /// order; records context-only values in `propagated`. With `raw`,
+    /// `text` is a raw literal ([`StrCtx::raw_newlines`]), and nothing is
+    /// emitted or recorded when it has to be decoded first.
+    #[allow(clippy::too_many_arguments)]
     fn mask_matches<'e>(
         &'e self,
         key: Option<&str>,
         text: &str,
+        raw: bool,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
         propagated: &mut Propagated<'e>,
         mut emit: impl FnMut(usize, usize, &str),
-    ) {
+    ) -> Visited {
         let mut matches = Vec::new();
-        self.detector.find_in_value(key, text, &mut matches);
+        if raw {
+            if !self.detector.find_in_raw_value(key, text, &mut matches) {
+                return Visited::DecodeFirst;
+            }
+        } else {
+            self.detector.find_in_value(key, text, &mut matches);
+        }
         if matches.is_empty() {
-            return;
+            return Visited::Done;
         }
         let prefix = self.config.token_prefix.as_str();
         let mut last = 0;
@@ -277,6 +349,7 @@ impl Engine {
             report.record(m);
             last = m.end;
         }
+        Visited::Done
     }
 
     /// Calls `emit(start, end, token)` for each bare occurrence of an

@@ -192,6 +192,54 @@ impl Detector {
         }
     }
 
+    /// [`find_in_value`](Self::find_in_value) on the raw content of a JSON
+    /// string literal whose only escapes are `\n` (see
+    /// [`StrCtx::raw_newlines`](crate::json::StrCtx::raw_newlines)), with
+    /// raw offsets. The built-in detectors take the letter of a `\n` for
+    /// no part of a word and a `\` for the end of a value, as they take a
+    /// newline, so they find the values of the decoded text.
+    ///
+    /// Returns `false`, with `out` as it was, where that is not assured and
+    /// the text must be decoded first: custom patterns (regexes written
+    /// for decoded text), a value its key would make one whole match, a
+    /// match that starts at the letter of an escape or holds a `\`.
+    pub fn find_in_raw_value<'a>(
+        &'a self,
+        key: Option<&str>,
+        text: &str,
+        out: &mut Vec<Match<'a>>,
+    ) -> bool {
+        let inner = &*self.inner;
+        if !self.sees_raw_newlines() {
+            return false;
+        }
+        if let Some(key) = key {
+            if named_resources::whole_value(key, text, &inner.on).is_some() {
+                return false;
+            }
+        }
+        let base = out.len();
+        self.find_in_value(None, text, out);
+        let b = text.as_bytes();
+        let clean = out.get(base..).unwrap_or_default().iter().all(|m| {
+            m.start
+                .checked_sub(1)
+                .is_none_or(|i| b.get(i) != Some(&b'\\'))
+                && b.get(m.start..m.end)
+                    .is_some_and(|v| memchr::memchr(b'\\', v).is_none())
+        });
+        if !clean {
+            out.truncate(base);
+        }
+        clean
+    }
+
+    /// Whether [`find_in_raw_value`](Self::find_in_raw_value) can serve at
+    /// all: not with custom patterns.
+    pub fn sees_raw_newlines(&self) -> bool {
+        self.inner.custom.is_empty()
+    }
+
     /// Whether `value` is allow-listed.
     fn allowed(&self, value: &str) -> bool {
         self.inner.allowlist.iter().any(|a| a.allows(value))

@@ -11,6 +11,7 @@
 )]
 
 mod properties;
+mod raw_literals;
 
 use aws_masker::config::Config;
 use aws_masker::mask::{BodyKind, Engine, MaskReport};
