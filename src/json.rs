@@ -191,6 +191,7 @@ where
         splices: Vec::new(),
         backslashes: Vec::new(),
         escapes: Escapes::None,
+        passed_newlines: false,
         raw_newlines,
         record,
         literals: Vec::new(),
@@ -432,10 +433,10 @@ static SIMPLE_ESCAPES: [u8; 256] = {
 ///
 /// `backslashes` holds, in order, offsets of `raw` that include the start
 /// of every escape; offsets inside an escape already decoded (the second
-/// `\` of `\\`, the second half of a surrogate pair) are skipped. The
-/// walker passes the escapes its scan found, so decoding does not search
-/// for them again. Code has an escape every few dozen bytes (`\n`, `\"`):
-/// the work per escape is a copy, a table lookup and two pushes.
+/// `\` of `\\`, the second half of a surrogate pair) are skipped: every
+/// backslash of `raw` will do. Code has an escape every few dozen bytes
+/// (`\n`, `\"`): the work per escape is a copy, a table lookup and two
+/// pushes.
 fn decode_with_checkpoints<'r>(
     raw: &'r str,
     backslashes: &[usize],
@@ -502,76 +503,6 @@ fn hex4(raw: &str, at: usize) -> Result<u32, &'static str> {
     u32::from_str_radix(digits, 16).map_err(|_| "invalid \\u escape")
 }
 
-/// The position of the first byte of `s` that ends a run of plain string
-/// content: `"`, `\` or a control byte (< 0x20, invalid in a literal).
-///
-/// Eight bytes at a time (SWAR): escapes come every few dozen bytes in
-/// code, where calling a vectorized search per run costs more than this
-/// loop. In each word, a byte's high bit is set for a byte equal to `"` or
-/// `\` or below 0x20; borrows may set bits only above the first such byte,
-/// so the lowest set bit is exact.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn first_special(s: &[u8]) -> Option<usize> {
-    first_special_swar(s)
-}
-
-/// [`first_special`] in the `.wasm`: sixteen bytes at a time with 128-bit
-/// SIMD, the tail with SWAR. A vector is built from two 64-bit loads
-/// (safe code; V8 and Wasmtime make it one load and one lane insert), not
-/// byte by byte. Natively the SWAR loop runs alone, and the wasm host tests
-/// compare what the `.wasm` refuses and masks with the native engine.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn first_special(s: &[u8]) -> Option<usize> {
-    use core::arch::wasm32::{u64x2, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128_or};
-    let quote = u8x16_splat(b'"');
-    let backslash = u8x16_splat(b'\\');
-    let space = u8x16_splat(0x20);
-    let word = |b: &[u8]| <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
-    let mut blocks = s.chunks_exact(16);
-    let mut offset = 0;
-    for block in &mut blocks {
-        let (lo, hi) = block.split_at(8);
-        let v = u64x2(word(lo), word(hi));
-        let special = v128_or(
-            v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)),
-            u8x16_lt(v, space),
-        );
-        let bits = u8x16_bitmask(special);
-        if bits != 0 {
-            return Some(offset + bits.trailing_zeros() as usize);
-        }
-        offset += 16;
-    }
-    first_special_swar(blocks.remainder()).map(|i| offset + i)
-}
-
-/// [`first_special`] with 64-bit words (SWAR).
-fn first_special_swar(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = s.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut words {
-        let w = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        let found = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (w.wrapping_sub(ONES * 0x20) & !w);
-        let found = found & HIGH;
-        if found != 0 {
-            // At most 7, so the cast cannot truncate.
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|i| offset + i)
-}
-
 struct Edit {
     start: usize,
     end: usize,
@@ -611,11 +542,14 @@ struct Walker<'a> {
     /// Reused buffer for the visitor's splices.
     splices: Vec<Splice>,
     /// The offsets of the escapes of the literal just scanned (from its
-    /// first content byte), for decoding it without searching again.
+    /// first content byte), for decoding it without searching them again;
+    /// all of them unless `passed_newlines` and they are all `\n`.
     backslashes: Vec<usize>,
-    /// What escapes the literal just scanned holds. While they are all
-    /// `\n`, `backslashes` stays empty: a raw literal needs none.
+    /// What escapes the literal just scanned holds.
     escapes: Escapes,
+    /// The scan passed over `\n` escapes without recording them (the
+    /// `.wasm` does while the escapes are all `\n`).
+    passed_newlines: bool,
     /// Offer value literals whose escapes are all `\n` raw.
     raw_newlines: bool,
     /// Record every visited literal (for a second pass) instead of turning
@@ -684,11 +618,18 @@ impl<'a> Walker<'a> {
     fn scan_string(&mut self) -> Result<(usize, usize), JsonError> {
         self.pos += 1;
         let start = self.pos;
-        self.backslashes.clear();
         self.escapes = Escapes::None;
+        self.backslashes.clear();
+        self.passed_newlines = false;
         loop {
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            let Some(i) = first_special(rest) else {
+            let pass = self.escapes != Escapes::Other;
+            let (stop, passed) = crate::string_scan::first_stop(rest, pass);
+            self.passed_newlines |= passed;
+            if passed && self.escapes == Escapes::None {
+                self.escapes = Escapes::NewlinesOnly;
+            }
+            let Some(i) = stop else {
                 self.pos = self.bytes.len();
                 return Err(self.err("unterminated string"));
             };
@@ -713,23 +654,23 @@ impl<'a> Walker<'a> {
     }
 
     /// Records the escape at `self.pos` of the literal whose content
-    /// starts at `start`. Offsets are kept only once an escape other than
-    /// `\n` shows up: most literals with escapes have only those.
+    /// starts at `start`: its kind and its offset.
     fn note_escape(&mut self, start: usize) {
         let newline = self.bytes.get(self.pos + 1) == Some(&b'n');
-        match self.escapes {
-            Escapes::None | Escapes::NewlinesOnly if newline => {
+        if self.escapes != Escapes::Other {
+            if newline {
                 self.escapes = Escapes::NewlinesOnly;
-                return;
+            } else {
+                if self.passed_newlines {
+                    // The scan passed over the `\n` escapes before this
+                    // one: find them. From here on it stops at every one.
+                    let before = self.bytes.get(start..self.pos).unwrap_or_default();
+                    self.backslashes.clear();
+                    self.backslashes.extend(memchr::memchr_iter(b'\\', before));
+                }
+                self.escapes = Escapes::Other;
             }
-            Escapes::NewlinesOnly => {
-                // Every escape so far was `\n`: each `\` starts one.
-                let before = self.bytes.get(start..self.pos).unwrap_or_default();
-                self.backslashes.extend(memchr::memchr_iter(b'\\', before));
-            }
-            Escapes::None | Escapes::Other => {}
         }
-        self.escapes = Escapes::Other;
         self.backslashes.push(self.pos - start);
     }
 
@@ -743,8 +684,15 @@ impl<'a> Walker<'a> {
             let raw_newlines = may_stay_raw && self.raw_newlines;
             let text = if raw_newlines {
                 Cow::Borrowed(raw)
-            } else {
+            } else if self.passed_newlines {
                 Cow::Owned(decode_newlines(raw, &mut escapes))
+            } else {
+                decode_with_checkpoints(raw, &self.backslashes, &mut escapes).map_err(|reason| {
+                    JsonError {
+                        offset: start,
+                        reason,
+                    }
+                })?
             };
             return Ok(Lit {
                 text,
@@ -1295,54 +1243,6 @@ mod tests {
         );
         assert!(with_thinking.iter().any(|v| v.2 == "THINK"));
         assert!(!with_thinking.iter().any(|v| v.2 == "SIG"));
-    }
-
-    /// The word-at-a-time search agrees with a plain byte search, whatever
-    /// the bytes around (UTF-8 high bytes, neighbours of the special ones)
-    /// and wherever in a word the first special byte sits.
-    #[test]
-    fn first_special_agrees_with_a_plain_search() {
-        let naive = |s: &[u8]| s.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
-        let fillers = [
-            b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa0, 0xa2, 0xdc, 0xff,
-        ];
-        let specials = [b'"', b'\\', 0x00, 0x01, 0x0a, 0x1f];
-        for len in 0..24 {
-            for &fill in &fillers {
-                let plain = vec![fill; len];
-                assert_eq!(first_special(&plain), None, "{plain:?}");
-                for at in 0..len {
-                    for &sp in &specials {
-                        let mut s = plain.clone();
-                        s[at] = sp;
-                        // A second special byte later must not matter.
-                        if at + 3 < len {
-                            s[at + 3] = 0x00;
-                        }
-                        assert_eq!(first_special(&s), naive(&s), "{s:?}");
-                    }
-                }
-            }
-        }
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..2000 {
-            let s: Vec<u8> = (0..40)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    // Mostly printable, sometimes a special or high byte.
-                    match x % 64 {
-                        0 => b'"',
-                        1 => b'\\',
-                        2 => (x >> 8) as u8 & 0x1f,
-                        3 => 0x80 | (x >> 8) as u8,
-                        _ => 0x20 + ((x >> 8) % 0x5f) as u8,
-                    }
-                })
-                .collect();
-            assert_eq!(first_special(&s), naive(&s), "{s:?}");
-        }
     }
 
     /// Table of invalid documents: each is an error at the given offset.

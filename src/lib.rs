@@ -35,6 +35,7 @@ pub mod mask;
 pub mod propagate;
 pub mod restore;
 pub mod stream;
+mod string_scan;
 pub mod token;
 mod utf8;
 

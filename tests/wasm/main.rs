@@ -154,10 +154,18 @@ fn string_scan_agrees_with_native_at_every_offset() {
     let mut vm = Vm::new(Profile::Envoy, &config);
     // Escapes, control bytes, and valid and invalid UTF-8 (a stray byte, a
     // truncated sequence, a surrogate), at every offset of a block.
-    let specials: [&[u8]; 11] = [
+    let specials: [&[u8]; 17] = [
         b"\\\"",
+        b"\\\"n ",
         b"\\\\",
         b"\\n",
+        // The `.wasm` passes over `\n` escapes without stopping: an
+        // escaped backslash before an `n`, and `\n` next to other escapes.
+        b"\\\\n",
+        b"\\\\\\n",
+        b"\\n\\\"",
+        b"\\n\\n\\\\n",
+        b"\\\"\\n",
         b"\\u00e9",
         b"\"",
         b"\x01",
@@ -173,42 +181,47 @@ fn string_scan_agrees_with_native_at_every_offset() {
             text.extend_from_slice(special);
             text.extend_from_slice(b"i-0123456789abcdef0 ");
             text.extend_from_slice("y".repeat(40 - pad).as_bytes());
-            let mut body = br#"{"messages":[{"role":"user","content":""#.to_vec();
-            body.extend_from_slice(&text);
-            body.extend_from_slice(br#""}]}"#);
-            let body = body.as_slice();
-            let mut tokens = engine.new_token_map();
-            let mut report = aws_masker::mask::MaskReport::default();
-            let native = engine.mask_body(body, BodyKind::Json, &mut tokens, &mut report);
-            let id = send_request(&mut vm, "application/json", body, &[body]);
-            let h = vm.http(id);
-            match native {
-                Ok(masked) => {
-                    assert_forwarded(&vm, id);
-                    let want = masked.unwrap_or_else(|| body.to_vec());
-                    assert_eq!(
-                        String::from_utf8_lossy(&h.upstream_body),
-                        String::from_utf8_lossy(&want),
-                        "{}",
-                        String::from_utf8_lossy(body)
-                    );
-                    assert!(
-                        !String::from_utf8_lossy(&h.upstream_body).contains("i-0123456789abcdef0")
-                    );
-                }
-                Err(e) => {
-                    let reply = h.local_response.as_ref();
-                    assert_eq!(
-                        reply.map(|r| r.status),
-                        Some(400),
-                        "{}: native refused ({e})",
-                        String::from_utf8_lossy(body)
-                    );
-                    assert!(
-                        h.upstream_body.is_empty(),
-                        "{}",
-                        String::from_utf8_lossy(body)
-                    );
+            // In a value, and in a key (always decoded: a wrong idea of its
+            // escapes would misplace the token).
+            let mut in_value = br#"{"messages":[{"role":"user","content":""#.to_vec();
+            in_value.extend_from_slice(&text);
+            in_value.extend_from_slice(br#""}]}"#);
+            let mut in_key = br#"{"input":{""#.to_vec();
+            in_key.extend_from_slice(&text);
+            in_key.extend_from_slice(br#"":1}}"#);
+            for body in [in_value.as_slice(), in_key.as_slice()] {
+                let mut tokens = engine.new_token_map();
+                let mut report = aws_masker::mask::MaskReport::default();
+                let native = engine.mask_body(body, BodyKind::Json, &mut tokens, &mut report);
+                let id = send_request(&mut vm, "application/json", body, &[body]);
+                let h = vm.http(id);
+                match native {
+                    Ok(masked) => {
+                        assert_forwarded(&vm, id);
+                        let want = masked.unwrap_or_else(|| body.to_vec());
+                        assert_eq!(
+                            String::from_utf8_lossy(&h.upstream_body),
+                            String::from_utf8_lossy(&want),
+                            "{}",
+                            String::from_utf8_lossy(body)
+                        );
+                        assert!(!String::from_utf8_lossy(&h.upstream_body)
+                            .contains("i-0123456789abcdef0"));
+                    }
+                    Err(e) => {
+                        let reply = h.local_response.as_ref();
+                        assert_eq!(
+                            reply.map(|r| r.status),
+                            Some(400),
+                            "{}: native refused ({e})",
+                            String::from_utf8_lossy(body)
+                        );
+                        assert!(
+                            h.upstream_body.is_empty(),
+                            "{}",
+                            String::from_utf8_lossy(body)
+                        );
+                    }
                 }
             }
         }
