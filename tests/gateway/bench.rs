@@ -221,8 +221,12 @@ fn run_wrk(
 
 /// One cell on several gateways: a 1 s warm-up each, then `rounds` runs
 /// of 1 s taking turns, so that the machine's drift (2 small cores shared
-/// with neighbours) falls on every gateway alike; each gateway's figures
-/// are the medians of its rounds.
+/// with neighbours) falls on every gateway alike. Each gateway's figures
+/// are the medians of its rounds, and its ratio to the first gateway the
+/// median of its rounds' ratios to the first gateway's run of the same
+/// round: passthrough's req/s moved by up to a third from one benchmark
+/// run to the next, and a ratio of runs a second apart cancels most of
+/// such drift.
 fn measure_interleaved(
     wrk: &Path,
     envoys: &[&Envoy],
@@ -230,25 +234,36 @@ fn measure_interleaved(
     clients: usize,
     flags: &[&str],
     rounds: u64,
-) -> Vec<Measure> {
+) -> Vec<(Measure, f64)> {
     for envoy in envoys {
         let _warmup = run_wrk(wrk, envoy, body_file, clients, flags, 1);
     }
     let mut runs: Vec<Vec<Measure>> = envoys.iter().map(|_| Vec::new()).collect();
+    let mut ratios: Vec<Vec<f64>> = envoys.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
-        for (envoy, runs) in envoys.iter().zip(&mut runs) {
-            runs.push(run_wrk(wrk, envoy, body_file, clients, flags, 1));
+        let mut base = None;
+        for ((envoy, runs), ratios) in envoys.iter().zip(&mut runs).zip(&mut ratios) {
+            let m = run_wrk(wrk, envoy, body_file, clients, flags, 1);
+            let base_rps = *base.get_or_insert(m.rps);
+            ratios.push(m.rps / base_rps);
+            runs.push(m);
         }
     }
-    runs.into_iter().map(median).collect()
+    runs.into_iter()
+        .map(median)
+        .zip(ratios.into_iter().map(median_of))
+        .collect()
+}
+
+/// The median of `v` (0 when empty).
+fn median_of(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
 /// The median of each figure over `runs` (errors: the sum).
 fn median(runs: Vec<Measure>) -> Measure {
-    let mid = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or_default()
-    };
+    let mid = median_of;
     let secs = |f: fn(&Measure) -> Duration| {
         Duration::from_secs_f64(mid(runs.iter().map(|m| f(m).as_secs_f64()).collect()))
     };
@@ -333,16 +348,16 @@ fn gateway_benchmark() {
                 let envoys: Vec<&Envoy> = gateways.iter().map(|(_, e)| *e).collect();
                 let measured =
                     measure_interleaved(&wrk, &envoys, &body_file, clients, flags, seconds);
-                for ((label, _), m) in gateways.iter().zip(&measured) {
+                for ((label, _), (m, _)) in gateways.iter().zip(&measured) {
                     assert_eq!(
                         m.errors, 0,
                         "requests failed ({size_label}, {clients} clients, {answer}, {label}):\n{}",
                         m.line
                     );
                 }
-                let base = &measured[0];
-                for ((text, _), with) in gateways.iter().zip(&measured).skip(1) {
-                    let ratio = with.rps / base.rps;
+                let base = &measured[0].0;
+                for ((text, _), (with, ratio)) in gateways.iter().zip(&measured).skip(1) {
+                    let ratio = *ratio;
                     let added = with.p50.saturating_sub(base.p50);
                     println!(
                         "| {size_label} | {clients} | {answer} | {text} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} | {:.0} | {} / {} |",
