@@ -31,6 +31,8 @@ pub mod config;
 pub mod detect;
 pub mod exchange;
 pub mod json;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes;
 pub mod mask;
 pub mod propagate;
 pub mod restore;
