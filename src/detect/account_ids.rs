@@ -81,7 +81,7 @@ pub(super) fn find(text: &[u8], needles: &Needles, queue_names: bool, out: &mut 
     for p in needles.aws_path.find_iter(text) {
         at_dot(text, p, queue_names, out);
     }
-    find_by_context(text, out);
+    find_by_context(text, &[], out);
 }
 
 /// Appends the account id of an ECR registry host (`<id>.dkr.ecr.…`) or an
@@ -139,10 +139,16 @@ fn sqs_at(text: &[u8], p: usize, queue_names: bool, out: &mut Vec<Match<'_>>) {
 }
 
 /// Appends every 12-digit number that a context word earlier on its line
-/// makes an account id.
-pub(super) fn find_by_context(text: &[u8], out: &mut Vec<Match<'_>>) {
+/// makes an account id, and every one inside one of `arns` (sorted by
+/// start), whose context is the ARN: that one is masked with the ARN,
+/// which wins over any match inside it, and looking for a context word
+/// there cost more than the rest of the search.
+pub(super) fn find_by_context(text: &[u8], arns: &[Match<'_>], out: &mut Vec<Match<'_>>) {
+    let mut arns = arns.iter().peekable();
     for_each_run(text, 12, &DIGIT, |s, e| {
-        if e - s == 12 && bounded(text, s) && has_context(text, s) {
+        while arns.next_if(|a| a.end <= s).is_some() {}
+        let in_arn = arns.peek().is_some_and(|a| a.start <= s && e <= a.end);
+        if e - s == 12 && bounded(text, s) && (in_arn || has_context(text, s)) {
             out.push(m(s, e, "ACCOUNT", Family::AccountIds));
         }
     });
@@ -161,6 +167,21 @@ mod tests {
         find(input.as_bytes(), &needles, true, &mut out);
         out.sort_by_key(|m| m.start);
         out.iter().map(|m| &input[m.start..m.end]).collect()
+    }
+
+    /// Inside an ARN, twelve digits are an account id without a context
+    /// word (the ARN is theirs); elsewhere on the line they still need one.
+    #[test]
+    fn an_arn_is_context_for_its_account_id() {
+        let text = b"see arn:aws:iam::123456789012:role/x and 210987654321";
+        let arn = m(4, 36, "ARN_IAM", Family::Arns);
+        let mut out = Vec::new();
+        find_by_context(text, &[arn], &mut out);
+        let found: Vec<&[u8]> = out.iter().map(|m| &text[m.start..m.end]).collect();
+        assert_eq!(found, [b"123456789012"]);
+        out.clear();
+        find_by_context(text, &[], &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]

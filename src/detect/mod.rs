@@ -312,14 +312,15 @@ impl Detector {
             mut flags,
             ..
         } = anchored;
+        if on.account_ids {
+            // After the dots' matches (see below), but it skips ARNs.
+            account_ids::find_by_context(b, &arns, &mut dot);
+        }
         // Families keep their order (it decides ties: see `resolve`).
         out.append(&mut arns);
         out.append(&mut dash);
         out.append(&mut key_ids);
         out.append(&mut dot);
-        if on.account_ids {
-            account_ids::find_by_context(b, out);
-        }
         if on.access_keys || on.secret_keys {
             let keys = access_keys::spans(b);
             if on.access_keys {
