@@ -10,6 +10,7 @@
 
 use crate::detect::Family;
 use memchr::memmem::Finder;
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// Values to mask wherever they appear, with the kind and family they were
@@ -83,7 +84,7 @@ impl<'k> KnownValues<'k> {
             }
         }
         // By head, then by value, for binary search within a head's group.
-        heads.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.value.cmp(b.1.value)));
+        heads.sort_by(|a, b| a.0.cmp(&b.0).then(bytes_cmp(a.1.value, b.1.value)));
         let mut groups: Vec<Group> = Vec::new();
         for (i, (h, e)) in heads.iter().enumerate() {
             match groups.last_mut() {
@@ -198,8 +199,8 @@ impl<'v> PrefixSearch<'v> {
                 // `-` of prose or code, not of a name.
                 if hay.get(p) == self.needle.first()
                     && hay
-                        .get(p..)
-                        .is_some_and(|rest| rest.starts_with(self.needle))
+                        .get(p..p + self.needle.len())
+                        .is_some_and(|at| bytes_cmp(at, self.needle).is_eq())
                 {
                     f(p);
                 }
@@ -221,6 +222,24 @@ impl<'v> PrefixSearch<'v> {
             from += p + 1;
         }
     }
+}
+
+/// `a.cmp(b)`, eight bytes at a time: the values are short (names, ids),
+/// and in the `.wasm` a call to `memcmp` per comparison cost more than the
+/// comparison.
+#[inline]
+fn bytes_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let whole = a.len().min(b.len()) / 8 * 8;
+    let (a_words, a_rest) = a.split_at(whole);
+    let (b_words, b_rest) = b.split_at(whole);
+    for (x, y) in a_words.chunks_exact(8).zip(b_words.chunks_exact(8)) {
+        let word = |w: &[u8]| <[u8; 8]>::try_from(w).map_or(0, u64::from_be_bytes);
+        let (x, y) = (word(x), word(y));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a_rest.iter().cmp(b_rest.iter())
 }
 
 const BLOOM_WORDS: usize = 1024; // 65,536 bits
@@ -409,7 +428,7 @@ impl<'v> ValueIndex<'v> {
                 return None;
             }
             let k = entries
-                .binary_search_by(|(_, e)| e.value.cmp(candidate))
+                .binary_search_by(|(_, e)| bytes_cmp(e.value, candidate))
                 .ok()?;
             let (_, e) = entries.get(k)?;
             Some(Hit {
@@ -492,6 +511,29 @@ mod tests {
         out.iter()
             .map(|h| text[h.start..h.end].to_string())
             .collect()
+    }
+
+    /// `bytes_cmp` orders byte strings as slices do.
+    #[test]
+    fn bytes_cmp_agrees_with_slice_order() {
+        let words: Vec<&[u8]> = vec![
+            b"",
+            b"a",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefgi",
+            b"abcdefgh0",
+            b"abcdefghabcdefgh",
+            b"abcdefghabcdefgg",
+            b"abcdefghabcdefgh\xff",
+            b"\xffabcdefg",
+            b"abcdefg\xff",
+        ];
+        for a in &words {
+            for b in &words {
+                assert_eq!(bytes_cmp(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
