@@ -10,6 +10,17 @@ pub(crate) use simd::{Bytes, Mask};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub(crate) use portable::{Bytes, Mask};
 
+/// The first 16 bytes of `b` as two little-endian words (missing bytes:
+/// zeros).
+#[inline]
+fn words(b: &[u8]) -> [u64; 2] {
+    let word = |w: Option<&[u8]>| {
+        w.and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    [word(b.get(..8)), word(b.get(8..16))]
+}
+
 /// Sixteen bytes in a 128-bit vector. A [`Mask`] marks a byte by the top
 /// bit of its lane; the other bits of a lane mean nothing.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -32,11 +43,8 @@ mod simd {
         /// code; V8 makes them a load and a lane insert.
         #[inline]
         pub(crate) fn load(b: &[u8]) -> Bytes {
-            let word = |w: Option<&[u8]>| {
-                w.and_then(|w| <[u8; 8]>::try_from(w).ok())
-                    .map_or(0, u64::from_le_bytes)
-            };
-            Bytes(u64x2(word(b.get(..8)), word(b.get(8..16))))
+            let [lo, hi] = super::words(b);
+            Bytes(u64x2(lo, hi))
         }
 
         /// Bytes 1 to 15 of `self`, then byte 0 of `next`: the byte after
@@ -142,11 +150,7 @@ mod portable {
         /// The 16 bytes of `b` (fewer: zeros).
         #[inline]
         pub(crate) fn load(b: &[u8]) -> Bytes {
-            let word = |w: Option<&[u8]>| {
-                w.and_then(|w| <[u8; 8]>::try_from(w).ok())
-                    .map_or(0, u64::from_le_bytes)
-            };
-            Bytes([word(b.get(..8)), word(b.get(8..16))])
+            Bytes(super::words(b))
         }
 
         /// Bytes 1 to 15 of `self`, then byte 0 of `next`: the byte after
