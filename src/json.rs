@@ -680,37 +680,24 @@ impl<'a> Walker<'a> {
     fn decode(&self, start: usize, end: usize, may_stay_raw: bool) -> Result<Lit<'a>, JsonError> {
         let raw = self.text.get(start..end).unwrap_or_default();
         let mut escapes = Vec::new();
-        if self.escapes == Escapes::NewlinesOnly {
-            let raw_newlines = may_stay_raw && self.raw_newlines;
-            let text = if raw_newlines {
-                Cow::Borrowed(raw)
-            } else if self.passed_newlines {
-                Cow::Owned(decode_newlines(raw, &mut escapes))
-            } else {
-                decode_with_checkpoints(raw, &self.backslashes, &mut escapes).map_err(|reason| {
-                    JsonError {
-                        offset: start,
-                        reason,
-                    }
-                })?
-            };
-            return Ok(Lit {
-                text,
-                raw_newlines,
-                start,
-                escapes,
-            });
-        }
-        let text =
+        let newlines_only = self.escapes == Escapes::NewlinesOnly;
+        let raw_newlines = newlines_only && may_stay_raw && self.raw_newlines;
+        let text = if raw_newlines {
+            Cow::Borrowed(raw)
+        } else if newlines_only && self.passed_newlines {
+            // The scan kept no offsets of the escapes it passed over.
+            Cow::Owned(decode_newlines(raw, &mut escapes))
+        } else {
             decode_with_checkpoints(raw, &self.backslashes, &mut escapes).map_err(|reason| {
                 JsonError {
                     offset: start,
                     reason,
                 }
-            })?;
+            })?
+        };
         Ok(Lit {
             text,
-            raw_newlines: false,
+            raw_newlines,
             start,
             escapes,
         })

@@ -3,8 +3,9 @@
 //! (`https://sqs.<region>.amazonaws.com/123456789012/queue`, which also
 //! masks the queue name as `SQS_QUEUE`), or a context word (`account`,
 //! `owner`, `principal`, `"AWS":`) earlier on the same line within 40
-//! bytes (in JSON-escaped text a `\n` ends a line too). ARNs are found whole by `arns`. A bare 12-digit number (an order
-//! number, a timestamp) is left alone.
+//! bytes (in JSON-escaped text a `\n` ends a line too). ARNs are found
+//! whole by `arns`; the twelve digits inside one need no context word. A
+//! bare 12-digit number (an order number, a timestamp) is left alone.
 //!
 //! Context digits are found with a strided scan for 12-digit runs.
 

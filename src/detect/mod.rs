@@ -209,12 +209,11 @@ impl Detector {
         text: &str,
         out: &mut Vec<Match<'a>>,
     ) -> bool {
-        let inner = &*self.inner;
         if !self.sees_raw_newlines() {
             return false;
         }
         if let Some(key) = key {
-            if named_resources::whole_value(key, text, &inner.on).is_some() {
+            if named_resources::whole_value(key, text, &self.inner.on).is_some() {
                 return false;
             }
         }
@@ -313,7 +312,8 @@ impl Detector {
             ..
         } = anchored;
         if on.account_ids {
-            // After the dots' matches (see below), but it skips ARNs.
+            // With the dots' matches (the order below), after the ARNs,
+            // which are context for the account ids inside them.
             account_ids::find_by_context(b, &arns, &mut dot);
         }
         // Families keep their order (it decides ties: see `resolve`).
