@@ -33,6 +33,46 @@ pub const MAX_MEMO_TEXTS: usize = 65_536;
 pub const DEFAULT_TOKEN_PREFIX: &str = "AWS_";
 /// Shortest accepted configured secret, in characters.
 pub const MIN_SECRET_CHARS: usize = 16;
+/// Default cap on the distinct values one request may have masked
+/// (`max_values_per_request`). Each costs the worker's VM about 150 bytes
+/// of token map, and wasm memory never shrinks: at 100,000 the map of the
+/// densest request stays near 15 MB, well within 3 × the default
+/// `max_body_bytes`, and its masking within a few hundred milliseconds.
+pub const DEFAULT_MAX_VALUES_PER_REQUEST: usize = 100_000;
+/// Upper bound accepted for `max_values_per_request`.
+pub const MAX_MAX_VALUES_PER_REQUEST: usize = 10_000_000;
+
+/// Whose tokens are whose: the key tokens are derived under.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TokenScope {
+    /// Per client credential (`x-api-key`, else `authorization`), the
+    /// default: one client cannot get (and so cannot confirm guesses with)
+    /// another client's tokens, and the provider cannot link one resource
+    /// across clients.
+    #[default]
+    Credential,
+    /// Per value of this request header (lower-case name), e.g. a tenant id
+    /// that a gateway in front sets.
+    Header(String),
+    /// One key for every client of the gateway (the behaviour before token
+    /// scopes existed).
+    Gateway,
+}
+
+/// Whether workers share a generated secret through the host's shared data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecretSharing {
+    /// Only where shared data is known to be there (Envoy); never on
+    /// another host, where a missing zone can trap the VM (Kong without an
+    /// `shm_kv *` zone).
+    #[default]
+    Auto,
+    /// Always, under a key without namespace (Kong 3.7+: needs
+    /// `nginx_wasm_shm_kv` in kong.conf).
+    SharedData,
+    /// Never: each worker generates its own secret.
+    None,
+}
 
 /// A configuration problem: which field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +250,14 @@ pub struct Config {
     /// again; 0 turns the memo off. Memory: up to about 2 × (this × 100
     /// bytes + 16 × this × 40 bytes) per worker.
     pub memo_texts: usize,
+    /// Most distinct values one request may have masked; a request with
+    /// more is refused (413), which bounds the work and memory one request
+    /// can cost a worker.
+    pub max_values_per_request: usize,
+    /// Whose tokens are whose (see [`TokenScope`]).
+    pub token_scope: TokenScope,
+    /// Whether workers share a generated secret (see [`SecretSharing`]).
+    pub secret_sharing: SecretSharing,
 }
 
 impl Default for Config {
@@ -223,12 +271,15 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             restore_thinking: false,
             memo_texts: DEFAULT_MEMO_TEXTS,
+            max_values_per_request: DEFAULT_MAX_VALUES_PER_REQUEST,
+            token_scope: TokenScope::default(),
+            secret_sharing: SecretSharing::default(),
         }
     }
 }
 
 const TOP_LEVEL_FIELDS: &str =
-    "secret, token_prefix, detectors, custom_patterns, allowlist, max_body_bytes, restore_thinking, memo_texts";
+    "secret, token_prefix, detectors, custom_patterns, allowlist, max_body_bytes, restore_thinking, memo_texts, max_values_per_request, token_scope, token_scope_header, secret_sharing";
 
 impl Config {
     /// Parses and validates a configuration document. Empty input (or only
@@ -250,6 +301,7 @@ impl Config {
 
     fn from_map(map: &Map<String, Value>) -> Result<Config, ConfigError> {
         let mut cfg = Config::default();
+        let mut scope_header: Option<String> = None;
         for (key, value) in map {
             match key.as_str() {
                 "secret" => cfg.secret = parse_secret(value)?,
@@ -263,6 +315,48 @@ impl Config {
                 }
                 "memo_texts" => {
                     cfg.memo_texts = parse_count("memo_texts", value, 0, MAX_MEMO_TEXTS)?
+                }
+                "max_values_per_request" => {
+                    cfg.max_values_per_request = parse_count(
+                        "max_values_per_request",
+                        value,
+                        1,
+                        MAX_MAX_VALUES_PER_REQUEST,
+                    )?
+                }
+                "token_scope" => {
+                    cfg.token_scope = match expect_str("token_scope", value)? {
+                        "credential" => TokenScope::Credential,
+                        "header" => TokenScope::Header(String::new()),
+                        "gateway" => TokenScope::Gateway,
+                        other => {
+                            return Err(ConfigError::new(
+                                "token_scope",
+                                format!(
+                                "{other:?} is not one of \"credential\", \"header\", \"gateway\""
+                            ),
+                            ))
+                        }
+                    }
+                }
+                "token_scope_header" if value.is_null() => {}
+                "token_scope_header" => {
+                    scope_header = Some(parse_header_name(value)?);
+                }
+                "secret_sharing" => {
+                    cfg.secret_sharing = match expect_str("secret_sharing", value)? {
+                        "auto" => SecretSharing::Auto,
+                        "shared_data" => SecretSharing::SharedData,
+                        "none" => SecretSharing::None,
+                        other => {
+                            return Err(ConfigError::new(
+                                "secret_sharing",
+                                format!(
+                                    "{other:?} is not one of \"auto\", \"shared_data\", \"none\""
+                                ),
+                            ))
+                        }
+                    }
                 }
                 "restore_thinking" => {
                     cfg.restore_thinking = value.as_bool().ok_or_else(|| {
@@ -280,8 +374,41 @@ impl Config {
                 }
             }
         }
+        match (&mut cfg.token_scope, scope_header) {
+            (TokenScope::Header(name), Some(h)) => *name = h,
+            (TokenScope::Header(_), None) => {
+                return Err(ConfigError::new(
+                    "token_scope_header",
+                    "missing: `token_scope: \"header\"` needs the header's name here",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(ConfigError::new(
+                    "token_scope_header",
+                    "only valid with `token_scope: \"header\"`",
+                ))
+            }
+            (_, None) => {}
+        }
         Ok(cfg)
     }
+}
+
+/// A request header name (RFC 9110 token characters), lower-cased as the
+/// hosts hand headers to the filter.
+fn parse_header_name(v: &Value) -> Result<String, ConfigError> {
+    let s = expect_str("token_scope_header", v)?;
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !ok {
+        return Err(ConfigError::new(
+            "token_scope_header",
+            format!("{s:?} is not a header name (1 to 64 token characters, e.g. \"x-tenant-id\")"),
+        ));
+    }
+    Ok(s.to_ascii_lowercase())
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -523,7 +650,25 @@ mod tests {
             assert!(c.secret.is_none());
             assert!(!c.restore_thinking);
             assert_eq!(c.memo_texts, DEFAULT_MEMO_TEXTS);
+            assert_eq!(c.max_values_per_request, DEFAULT_MAX_VALUES_PER_REQUEST);
+            assert_eq!(c.token_scope, TokenScope::Credential);
+            assert_eq!(c.secret_sharing, SecretSharing::Auto);
         }
+    }
+
+    #[test]
+    fn scopes_and_sharing_parse() {
+        let c = Config::from_json(
+            br#"{"token_scope": "header", "token_scope_header": "X-Tenant-Id", "secret_sharing": "shared_data", "max_values_per_request": 7}"#,
+        )
+        .unwrap();
+        assert_eq!(c.token_scope, TokenScope::Header("x-tenant-id".into()));
+        assert_eq!(c.secret_sharing, SecretSharing::SharedData);
+        assert_eq!(c.max_values_per_request, 7);
+        let c =
+            Config::from_json(br#"{"token_scope": "gateway", "secret_sharing": "none"}"#).unwrap();
+        assert_eq!(c.token_scope, TokenScope::Gateway);
+        assert_eq!(c.secret_sharing, SecretSharing::None);
     }
 
     #[test]
@@ -658,6 +803,37 @@ mod tests {
                 r#"{"memo_texts": "4096"}"#,
                 "memo_texts",
                 "non-negative integer",
+            ),
+            (
+                r#"{"max_values_per_request": 0}"#,
+                "max_values_per_request",
+                "out of range",
+            ),
+            (r#"{"token_scope": "user"}"#, "token_scope", "is not one of"),
+            (
+                r#"{"token_scope": "header"}"#,
+                "token_scope_header",
+                "missing",
+            ),
+            (
+                r#"{"token_scope_header": "x-tenant"}"#,
+                "token_scope_header",
+                "only valid with",
+            ),
+            (
+                r#"{"token_scope": "header", "token_scope_header": "bad header"}"#,
+                "token_scope_header",
+                "is not a header name",
+            ),
+            (
+                r#"{"secret_sharing": true}"#,
+                "secret_sharing",
+                "expected a string",
+            ),
+            (
+                r#"{"secret_sharing": "redis"}"#,
+                "secret_sharing",
+                "is not one of",
             ),
         ];
         for (doc, field, needle) in cases {
