@@ -19,5 +19,6 @@ mod envoy_config;
 mod fixtures;
 mod harness;
 mod kong;
+mod kong_conf;
 mod mock;
 mod schema;
