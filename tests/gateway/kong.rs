@@ -131,10 +131,14 @@ fn meta_json_mirrors_the_config() {
             "custom_patterns",
             "detectors",
             "max_body_bytes",
+            "max_values_per_request",
             "memo_texts",
             "restore_thinking",
             "secret",
-            "token_prefix"
+            "secret_sharing",
+            "token_prefix",
+            "token_scope",
+            "token_scope_header"
         ]
     );
     for (field, sub) in props {
@@ -178,6 +182,19 @@ fn meta_json_mirrors_the_config() {
     assert_eq!(p["memo_texts"]["maximum"], config::MAX_MEMO_TEXTS);
     assert_eq!(p["memo_texts"]["minimum"], 0);
     assert_eq!(p["restore_thinking"]["default"], defaults.restore_thinking);
+    assert_eq!(
+        p["max_values_per_request"]["default"],
+        config::DEFAULT_MAX_VALUES_PER_REQUEST
+    );
+    assert_eq!(
+        p["max_values_per_request"]["maximum"],
+        config::MAX_MAX_VALUES_PER_REQUEST
+    );
+    assert_eq!(p["token_scope"]["default"], "credential");
+    assert_eq!(defaults.token_scope, config::TokenScope::Credential);
+    assert_eq!(p["token_scope_header"]["default"], Value::Null);
+    assert_eq!(p["secret_sharing"]["default"], "auto");
+    assert_eq!(defaults.secret_sharing, config::SecretSharing::Auto);
     assert_eq!(p["custom_patterns"]["default"], serde_json::json!([]));
     assert_eq!(p["allowlist"]["default"], serde_json::json!([]));
 
