@@ -30,6 +30,8 @@ DEFAULT_MAX_BODY = 32 * 1024 * 1024
 # Envoy's per-connection buffer limit: max_body_bytes plus room for headers
 # and the masked body growing, never below 40 MiB.
 MIN_BUFFER_LIMIT = 40 * 1024 * 1024
+# The largest HTTP/2 flow-control window (2^31 - 1, RFC 9113 and Envoy).
+MAX_H2_WINDOW = 2**31 - 1
 
 
 def fail(msg):
@@ -72,6 +74,10 @@ def main():
     if isinstance(config, dict) and isinstance(config.get("max_body_bytes"), int):
         max_body = config["max_body_bytes"]
     buffer_limit = max(MIN_BUFFER_LIMIT, max_body + 8 * 1024 * 1024)
+    # HTTP/2 buffers a request body in the stream's window: it holds the
+    # same bytes as the buffer limit, and the connection's window one such
+    # stream (Envoy caps both at 2^31 - 1).
+    h2_window = min(buffer_limit, MAX_H2_WINDOW)
 
     wasm = os.path.abspath(env.get("WASM") or DEFAULT_WASM)
     filter_on = (env.get("FILTER") or "on") != "off"
@@ -84,6 +90,8 @@ def main():
         "UPSTREAM_HOST": json.dumps(u.hostname),
         "UPSTREAM_PORT": str(upstream_port),
         "BUFFER_LIMIT": str(buffer_limit),
+        "H2_STREAM_WINDOW": str(h2_window),
+        "H2_CONNECTION_WINDOW": str(h2_window),
         # The filter config as a JSON string inside a YAML double-quoted
         # scalar (JSON string escapes are valid YAML escapes).
         "CONFIG_JSON": json.dumps(json.dumps(config, separators=(",", ":"))),
@@ -103,7 +111,7 @@ def main():
                 keep.pop()
                 continue
             if keep[-1]:
-                out.append(re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: values[m.group(1)], line))
+                out.append(re.sub(r"\{\{([A-Z0-9_]+)\}\}", lambda m: values[m.group(1)], line))
     text = "".join(out)
 
     if len(sys.argv) > 1:

@@ -33,7 +33,6 @@ fn production_config_has_the_settings_that_matter() {
         "vm_id: aws_masker",
         "runtime: envoy.wasm.runtime.v8",
         "per_connection_buffer_limit_bytes: 41943040",
-        "http2_protocol_options: {}",
         "envoy.access_loggers.stdout",
         "value: \"{}\"",
         PRODUCTION_WASM,
@@ -46,6 +45,77 @@ fn production_config_has_the_settings_that_matter() {
     assert!(
         !yaml.contains("explicit_http_config"),
         "TLS upstream uses ALPN"
+    );
+    let v = parse(&yaml);
+    assert_protocol_limits(&v, 41_943_040);
+    let up = upstream_options(&v);
+    assert_eq!(
+        up.pointer("/auto_config/http2_protocol_options/initial_stream_window_size")
+            .and_then(serde_json::Value::as_u64),
+        Some(41_943_040),
+        "the TLS upstream's HTTP/2 stream window holds the buffer limit: {up}"
+    );
+    assert_eq!(
+        up.pointer("/auto_config/http2_protocol_options/initial_connection_window_size")
+            .and_then(serde_json::Value::as_u64),
+        Some(41_943_040),
+        "{up}"
+    );
+    assert_eq!(
+        up.pointer("/auto_config/http_protocol_options/enable_trailers"),
+        Some(&serde_json::Value::Bool(true)),
+        "{up}"
+    );
+}
+
+/// The rendered YAML as a JSON value.
+fn parse(yaml: &str) -> serde_json::Value {
+    serde_norway::from_str(yaml).unwrap_or_else(|e| panic!("rendered config is not YAML: {e}"))
+}
+
+/// The connection manager's typed config.
+fn connection_manager(v: &serde_json::Value) -> &serde_json::Value {
+    v.pointer("/static_resources/listeners/0/filter_chains/0/filters/0/typed_config")
+        .expect("the listener's HttpConnectionManager")
+}
+
+/// The upstream cluster's HttpProtocolOptions.
+fn upstream_options(v: &serde_json::Value) -> &serde_json::Value {
+    v.pointer("/static_resources/clusters/0/typed_extension_protocol_options/envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+        .expect("the cluster's HttpProtocolOptions")
+}
+
+/// The limits that let the filter judge every body before Envoy does: the
+/// buffer limit on the listener and the cluster, HTTP/2 windows of the
+/// same size downstream (a request body waits in the stream window while
+/// the filter buffers it), and trailers accepted from HTTP/1.1 clients.
+fn assert_protocol_limits(v: &serde_json::Value, buffer_limit: u64) {
+    let limit = |p: &str| v.pointer(p).and_then(serde_json::Value::as_u64);
+    assert_eq!(
+        limit("/static_resources/listeners/0/per_connection_buffer_limit_bytes"),
+        Some(buffer_limit)
+    );
+    assert_eq!(
+        limit("/static_resources/clusters/0/per_connection_buffer_limit_bytes"),
+        Some(buffer_limit)
+    );
+    let hcm = connection_manager(v);
+    let window = buffer_limit.min(2_147_483_647);
+    for name in [
+        "initial_stream_window_size",
+        "initial_connection_window_size",
+    ] {
+        assert_eq!(
+            hcm.pointer(&format!("/http2_protocol_options/{name}"))
+                .and_then(serde_json::Value::as_u64),
+            Some(window),
+            "downstream HTTP/2 {name}: {hcm}"
+        );
+    }
+    assert_eq!(
+        hcm.pointer("/http_protocol_options/enable_trailers"),
+        Some(&serde_json::Value::Bool(true)),
+        "HTTP/1.1 trailers downstream"
     );
 }
 
@@ -74,8 +144,18 @@ fn renderer_overrides() {
         !yaml.contains("transport_socket"),
         "no TLS to a plain upstream"
     );
-    // Buffer limit follows max_body_bytes (64 MiB + 8 MiB).
+    // Buffer limit follows max_body_bytes (64 MiB + 8 MiB), and the HTTP/2
+    // windows follow the buffer limit.
     assert!(yaml.contains("per_connection_buffer_limit_bytes: 75497472"));
+    let v = parse(&yaml);
+    assert_protocol_limits(&v, 75_497_472);
+    // The plain upstream speaks HTTP/1.1 with trailers.
+    assert_eq!(
+        upstream_options(&v).pointer("/explicit_http_config/http_protocol_options/enable_trailers"),
+        Some(&serde_json::Value::Bool(true)),
+        "{}",
+        upstream_options(&v)
+    );
     // The config is a JSON string with the secret merged in.
     let line = yaml
         .lines()
@@ -86,6 +166,22 @@ fn renderer_overrides() {
     let cfg: serde_json::Value = serde_json::from_str(&inner).expect("config JSON");
     assert_eq!(cfg["secret"], "a \"quoted\" secret value");
     assert_eq!(cfg["token_prefix"], "M_");
+    // The windows never exceed HTTP/2's maximum, 2^31 - 1, however large
+    // the limit (the filter itself accepts at most 1 GiB).
+    std::fs::write(&config, r#"{"max_body_bytes": 2147483648}"#).expect("write");
+    let v = parse(&render(&[("CONFIG", config.to_str().expect("utf-8"))]));
+    let hcm = connection_manager(&v);
+    assert_eq!(
+        hcm.pointer("/http2_protocol_options/initial_stream_window_size")
+            .and_then(serde_json::Value::as_u64),
+        Some(2_147_483_647)
+    );
+    assert_eq!(
+        upstream_options(&v)
+            .pointer("/auto_config/http2_protocol_options/initial_connection_window_size")
+            .and_then(serde_json::Value::as_u64),
+        Some(2_147_483_647)
+    );
     // Passthrough variant for the benchmark.
     let plain = render(&[("FILTER", "off")]);
     assert!(!plain.contains("envoy.filters.http.wasm"));
