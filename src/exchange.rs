@@ -16,20 +16,51 @@
 //! assert_eq!(body["error"]["type"], "request_too_large");
 //! ```
 
+use crate::config::TokenScope;
 use crate::mask::MaskError;
 
 /// Metric name prefix of every counter the filter defines.
 pub const METRIC_PREFIX: &str = "aws_masker.";
 
 /// Refusal reasons, in metrics spelling (`aws_masker.refusals.<reason>`).
-pub const REFUSAL_REASONS: [&str; 6] = [
+pub const REFUSAL_REASONS: [&str; 7] = [
     "too_large",
+    "too_many_values",
     "compressed",
     "invalid_json",
     "invalid_utf8",
     "unreadable_body",
     "not_configured",
 ];
+
+/// The identity whose token key an exchange uses, from its request headers
+/// (`header(name)` gives a header's value): the credential (`x-api-key`,
+/// else `authorization`), or the configured header, or `None` for the
+/// gateway-wide key. A request without one gets the empty identity: its
+/// own scope, shared only with other requests that lack one.
+pub fn scope_identity(
+    scope: &TokenScope,
+    header: impl Fn(&str) -> Option<String>,
+) -> Option<Vec<u8>> {
+    let value = match scope {
+        TokenScope::Gateway => return None,
+        TokenScope::Credential => header("x-api-key").or_else(|| header("authorization")),
+        TokenScope::Header(name) => header(name),
+    };
+    Some(value.unwrap_or_default().into_bytes())
+}
+
+/// Whether a buffered response body of `body_size` bytes, restored with
+/// `tokens`, is sure to stay within `limit` bytes: the worst case has every
+/// byte belong to the token that grows the most. A response that could
+/// grow past the limit is restored as a stream instead, so the filter never
+/// hands the host a buffer larger than the host holds.
+pub fn restore_fits(tokens: &crate::token::TokenMap, body_size: usize, limit: usize) -> bool {
+    let (num, den) = crate::restore::max_growth(tokens);
+    body_size
+        .checked_mul(num)
+        .is_some_and(|worst| worst / den.max(1) <= limit)
+}
 
 /// Whether a `content-encoding` header value means the body is not
 /// compressed: absent, empty, or only `identity`.
@@ -107,7 +138,6 @@ pub fn classify_response(
                 | "application/x-www-form-urlencoded"
                 | "application/yaml"
                 | "application/x-yaml"
-                | "application/problem+json"
         );
     if textual {
         ResponseKind::Text
@@ -156,6 +186,32 @@ impl Refusal {
         )
     }
 
+    /// The masked body would be larger than `max_body_bytes` (413): the
+    /// filter refuses it before the host's own buffer limit does.
+    pub fn masked_too_large(limit: usize) -> Refusal {
+        Refusal::new(
+            413,
+            "too_large",
+            "request_too_large",
+            format!(
+                "the masked request body exceeds the limit of {limit} bytes (max_body_bytes); it was not forwarded"
+            ),
+        )
+    }
+
+    /// The body holds more distinct values than `max_values_per_request`
+    /// (413).
+    pub fn too_many_values(limit: usize) -> Refusal {
+        Refusal::new(
+            413,
+            "too_many_values",
+            "request_too_large",
+            format!(
+                "request body holds more than {limit} distinct values to mask (max_values_per_request); it was not forwarded"
+            ),
+        )
+    }
+
     /// The request body is compressed and cannot be inspected (415).
     pub fn compressed(encoding: &str) -> Refusal {
         let encoding: String = encoding
@@ -176,6 +232,7 @@ impl Refusal {
     /// The body could not be masked (400).
     pub fn from_mask_error(err: &MaskError) -> Refusal {
         match err {
+            MaskError::TooManyValues { limit } => Refusal::too_many_values(*limit),
             MaskError::InvalidJson(e) => Refusal::new(
                 400,
                 "invalid_json",
@@ -289,6 +346,9 @@ mod tests {
             })),
             Refusal::unreadable_body(99),
             Refusal::not_configured(),
+            Refusal::masked_too_large(5),
+            Refusal::too_many_values(3),
+            Refusal::from_mask_error(&MaskError::TooManyValues { limit: 3 }),
         ];
         for r in refusals {
             let v: serde_json::Value = serde_json::from_slice(&r.body()).unwrap();
@@ -311,5 +371,57 @@ mod tests {
         assert!(Refusal::unreadable_body(1)
             .message
             .contains("could not be read"));
+        let many = Refusal::too_many_values(3);
+        assert_eq!((many.status, many.reason), (413, "too_many_values"));
+        assert!(many.message.contains("max_values_per_request"));
+        assert_eq!(Refusal::masked_too_large(5).reason, "too_large");
+    }
+
+    #[test]
+    fn scope_identities() {
+        let headers = |name: &str| match name {
+            "authorization" => Some("Bearer oauth".to_string()),
+            "x-tenant" => Some("t1".to_string()),
+            _ => None,
+        };
+        let with_key = |name: &str| match name {
+            "x-api-key" => Some("sk-ant-1".to_string()),
+            other => headers(other),
+        };
+        assert_eq!(scope_identity(&TokenScope::Gateway, headers), None);
+        assert_eq!(
+            scope_identity(&TokenScope::Credential, with_key).as_deref(),
+            Some(&b"sk-ant-1"[..])
+        );
+        assert_eq!(
+            scope_identity(&TokenScope::Credential, headers).as_deref(),
+            Some(&b"Bearer oauth"[..])
+        );
+        assert_eq!(
+            scope_identity(&TokenScope::Header("x-tenant".into()), headers).as_deref(),
+            Some(&b"t1"[..])
+        );
+        assert_eq!(
+            scope_identity(&TokenScope::Credential, |_| None).as_deref(),
+            Some(&b""[..])
+        );
+    }
+
+    #[test]
+    fn worst_case_restore_bound() {
+        use crate::token::{TokenKey, TokenMap};
+        let key = TokenKey::new(b"0123456789abcdef0123456789abcdef");
+        let mut m = TokenMap::new("AWS_".into());
+        let long = format!("arn:aws:iam::123456789012:role/{}", "r".repeat(120));
+        let t = m.issue(&key, "ARN_IAM", &long).to_string();
+        let n = 1000;
+        let masked = t.repeat(n);
+        let restored = crate::restore::Restorer::new(&m).restore_text(&masked);
+        assert_eq!(restored.len(), long.len() * n);
+        let body = t.len() * n;
+        assert!(restore_fits(&m, body, restored.len()));
+        assert!(!restore_fits(&m, body, restored.len() - 1));
+        assert!(restore_fits(&TokenMap::new("AWS_".into()), 10, 10));
+        assert!(!restore_fits(&m, usize::MAX, usize::MAX - 1));
     }
 }

@@ -25,6 +25,11 @@ pub enum MaskError {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// The body holds more distinct values than `max_values_per_request`.
+    TooManyValues {
+        /// The configured limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for MaskError {
@@ -33,6 +38,9 @@ impl fmt::Display for MaskError {
             MaskError::InvalidJson(e) => e.fmt(f),
             MaskError::InvalidUtf8 { offset } => {
                 write!(f, "body is not valid UTF-8 (byte {offset})")
+            }
+            MaskError::TooManyValues { limit } => {
+                write!(f, "body holds more than {limit} distinct values to mask")
             }
         }
     }
@@ -120,6 +128,14 @@ impl BodyKind {
     }
 }
 
+/// Whether a body starts (after white space) like a JSON object or array.
+fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
 /// Domain separation for the key of the detector's memo digests.
 const MEMO_KEY_LABEL: &[u8] = b"aws-masker detection memo v1";
 
@@ -169,9 +185,26 @@ impl Engine {
         self.detector.memo_stats()
     }
 
-    /// A fresh token map for one exchange.
+    /// A fresh token map for one exchange, under the gateway-wide key and
+    /// without the `max_values_per_request` limit (tests, tools).
     pub fn new_token_map(&self) -> TokenMap {
         TokenMap::new(self.config.token_prefix.clone())
+    }
+
+    /// A fresh token map for one exchange of the client `identity` (what
+    /// [`crate::exchange::scope_identity`] picked from the request), holding
+    /// at most `max_values_per_request` values. `None`: the gateway-wide
+    /// key (`token_scope: "gateway"`).
+    pub fn token_map_for(&self, identity: Option<&[u8]>) -> TokenMap {
+        let key = match identity {
+            Some(id) => self.key.scoped(id),
+            None => self.key.clone(),
+        };
+        TokenMap::scoped(
+            self.config.token_prefix.clone(),
+            key,
+            self.config.max_values_per_request,
+        )
     }
 
     /// Masks a request body of the given kind. `Ok(None)`: nothing to mask,
@@ -183,13 +216,26 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
-        match kind {
+        let masked = match kind {
             BodyKind::Json => self.mask_json(body, tokens, report),
-            BodyKind::Text => self.mask_text_bytes(body, tokens, report),
-            BodyKind::Unknown => match self.mask_json(body, tokens, report) {
-                Err(MaskError::InvalidJson(_)) => self.mask_text_bytes(body, tokens, report),
-                other => other,
-            },
+            // A text body that holds JSON is masked as JSON: its upstream
+            // may decode it, and an escape such as `i\u002d0123…` hides an
+            // id from a scan of the raw text.
+            BodyKind::Text if !looks_like_json(body) => self.mask_text_bytes(body, tokens, report),
+            BodyKind::Text | BodyKind::Unknown => {
+                let mut json_report = MaskReport::default();
+                match self.mask_json(body, tokens, &mut json_report) {
+                    Err(MaskError::InvalidJson(_)) => self.mask_text_bytes(body, tokens, report),
+                    other => {
+                        report.merge(json_report);
+                        other
+                    }
+                }
+            }
+        };
+        match tokens.limit() {
+            Some(limit) if tokens.is_full() => Err(MaskError::TooManyValues { limit }),
+            _ => masked,
         }
     }
 
@@ -324,6 +370,10 @@ impl Engine {
         propagated: &mut Propagated<'e>,
         mut emit: impl FnMut(usize, usize, &str),
     ) -> Visited {
+        if tokens.is_full() {
+            // The request is refused: finding more is wasted work.
+            return Visited::Done;
+        }
         let mut matches = Vec::new();
         if raw {
             if !self.detector.find_in_raw_value(key, text, &mut matches) {
@@ -338,6 +388,9 @@ impl Engine {
         let prefix = self.config.token_prefix.as_str();
         let mut last = 0;
         for m in &matches {
+            if tokens.is_full() {
+                break;
+            }
             let Some(value) = text.get(m.start..m.end) else {
                 continue;
             };
@@ -371,6 +424,9 @@ impl Engine {
         let prefix = self.config.token_prefix.as_str();
         let mut last = 0;
         for h in hits {
+            if tokens.is_full() {
+                break;
+            }
             if h.start < last
                 || overlaps_token(text, prefix, h.start, h.end)
                 || overlaps_any(done, |d| (d.start, d.end), h.start, h.end)

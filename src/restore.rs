@@ -61,6 +61,31 @@ pub(crate) fn max_token_len(map: &TokenMap) -> usize {
     map.iter().map(|(t, _)| t.len()).max().unwrap_or(0)
 }
 
+/// The largest factor by which restoring can grow a text, as a fraction
+/// `(num, den)`: the longest original (counted as JSON-escaped, the longer
+/// of the two ways it is written back) over its token's length, for the
+/// token that grows the most. `(1, 1)` for an empty map.
+pub fn max_growth(map: &TokenMap) -> (usize, usize) {
+    let escaped_len = |s: &str| -> usize {
+        s.bytes()
+            .map(|b| match b {
+                b'"' | b'\\' => 2,
+                0..=0x1f => 6,
+                _ => 1,
+            })
+            .sum()
+    };
+    map.iter()
+        .map(|(t, o)| (escaped_len(o), t.len().max(1)))
+        .fold((1, 1), |(a, b), (c, d)| {
+            if c.saturating_mul(b) > a.saturating_mul(d) {
+                (c, d)
+            } else {
+                (a, b)
+            }
+        })
+}
+
 impl<'m> Restorer<'m> {
     /// A restorer for the tokens in `map`.
     pub fn new(map: &'m TokenMap) -> Restorer<'m> {

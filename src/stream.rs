@@ -39,12 +39,31 @@ mod framing;
 mod tests;
 
 use crate::json::{escape_into, rewrite_strings, WalkOptions};
-use crate::restore::{max_token_len, restore_json_strings, Escape, Restorer};
+use crate::restore::{max_growth, max_token_len, restore_json_strings, Escape, Restorer};
 use crate::token::TokenMap;
 use framing::{Event, Field, Framer, Line};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::borrow::Cow;
+
+/// Largest incomplete SSE event held while waiting for its blank line (by
+/// default): real events are a few hundred bytes; a stream without blank
+/// lines would otherwise be held whole.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The SSE event that ends a response stream the filter gave up on (an
+/// event past the size cap): an Anthropic `error` event, which the SDKs
+/// raise as an API error, instead of a stream cut without a word.
+pub fn stream_error_event(message: &str) -> Vec<u8> {
+    let v = serde_json::json!({
+        "type": "error",
+        "error": {"type": "api_error", "message": format!("aws-masker: {message}")},
+    });
+    let mut out = b"event: error\ndata: ".to_vec();
+    out.extend_from_slice(&serde_json::to_vec(&v).unwrap_or_default());
+    out.extend_from_slice(b"\n\n");
+    out
+}
 
 /// Restores an SSE response stream event by event as it arrives.
 #[derive(Debug)]
@@ -53,6 +72,13 @@ pub struct SseRestorer {
     max_len: usize,
     framer: Framer,
     state: State,
+    /// Cap on the incomplete event held back.
+    max_event: usize,
+    /// The stream passed the cap: it was ended with an error event and the
+    /// rest is dropped.
+    aborted: bool,
+    /// [`max_growth`] of the tokens.
+    growth: (usize, usize),
 }
 
 impl SseRestorer {
@@ -60,7 +86,9 @@ impl SseRestorer {
     /// also restores inside `thinking` text (signatures never).
     pub fn new(tokens: TokenMap, restore_thinking: bool) -> SseRestorer {
         let max_len = max_token_len(&tokens);
+        let growth = max_growth(&tokens);
         SseRestorer {
+            growth,
             tokens,
             max_len,
             framer: Framer::default(),
@@ -71,7 +99,16 @@ impl SseRestorer {
                 eol: b"\n",
                 meta: None,
             },
+            max_event: DEFAULT_MAX_EVENT_BYTES,
+            aborted: false,
         }
+    }
+
+    /// The same restorer, holding at most `bytes` of an incomplete event
+    /// before it ends the stream with an error event.
+    pub fn with_max_event_bytes(mut self, bytes: usize) -> SseRestorer {
+        self.max_event = bytes;
+        self
     }
 }
 
@@ -85,6 +122,8 @@ pub struct TextStreamRestorer {
     escape: Escape,
     held: Vec<u8>,
     restored: u64,
+    /// [`max_growth`] of the tokens.
+    growth: (usize, usize),
 }
 
 impl TextStreamRestorer {
@@ -92,7 +131,9 @@ impl TextStreamRestorer {
     /// the stream is JSON text restored without parsing it).
     pub fn new(tokens: TokenMap, escape: Escape) -> TextStreamRestorer {
         let max_len = max_token_len(&tokens);
+        let growth = max_growth(&tokens);
         TextStreamRestorer {
+            growth,
             tokens,
             max_len,
             escape,
@@ -811,20 +852,53 @@ pub trait ChunkRestorer {
     fn finish(&mut self, out: &mut Vec<u8>);
     /// Tokens restored so far.
     fn restored(&self) -> u64;
+    /// Whether the restorer gave up on the stream (and ended it with an
+    /// error): the caller counts and logs it.
+    fn aborted(&self) -> bool {
+        false
+    }
+    /// The most bytes pushing a chunk of `chunk_len` bytes could release:
+    /// what is held plus the chunk, grown by the token that grows the most.
+    /// The filter checks it before a chunk so it never hands the host more
+    /// than the host holds.
+    fn worst_case(&self, chunk_len: usize) -> usize;
+}
+
+/// `bytes` grown by `growth` (see [`crate::restore::max_growth`]),
+/// saturating.
+fn grown(bytes: usize, (num, den): (usize, usize)) -> usize {
+    bytes.saturating_mul(num) / den.max(1)
 }
 
 impl ChunkRestorer for SseRestorer {
     /// Feeds the next chunk; appends to `out` what can be released now.
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.aborted {
+            return;
+        }
         let r = Restorer::with_max_len(&self.tokens, self.max_len);
         let state = &mut self.state;
         self.framer
             .push(chunk, out, |ev, out| state.on_event(&r, ev, out));
+        if self.framer.buffered() > self.max_event {
+            // Fail closed: what is held may hold tokens split anywhere, so
+            // neither forwarding it raw nor holding more is right.
+            self.aborted = true;
+            self.framer = Framer::default();
+            self.state.holds.clear();
+            out.extend_from_slice(&stream_error_event(&format!(
+                "the response stream holds an event over {} bytes; the filter ended the stream",
+                self.max_event
+            )));
+        }
     }
 
     /// Ends the stream: appends everything still held back (held tails in
     /// synthetic delta events, then an incomplete final event as it is).
     fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.aborted {
+            return;
+        }
         let r = Restorer::with_max_len(&self.tokens, self.max_len);
         self.state.flush_all(&r, out);
         out.extend_from_slice(&self.framer.take_rest());
@@ -833,6 +907,16 @@ impl ChunkRestorer for SseRestorer {
     /// How many tokens were restored so far.
     fn restored(&self) -> u64 {
         self.state.restored
+    }
+
+    fn aborted(&self) -> bool {
+        self.aborted
+    }
+
+    fn worst_case(&self, chunk_len: usize) -> usize {
+        // Synthetic delta events add their framing around held tails.
+        let held = self.framer.buffered() + self.state.holds.len() * 256;
+        grown(held.saturating_add(chunk_len), self.growth).saturating_add(64)
     }
 }
 
@@ -866,5 +950,9 @@ impl ChunkRestorer for TextStreamRestorer {
     /// How many tokens were restored so far.
     fn restored(&self) -> u64 {
         self.restored
+    }
+
+    fn worst_case(&self, chunk_len: usize) -> usize {
+        grown(self.held.len().saturating_add(chunk_len), self.growth)
     }
 }

@@ -40,6 +40,8 @@ pub const TOKEN_HEX_LEN: usize = 8;
 const MAX_HEX_LEN: usize = 32;
 /// Domain separation for the token key derived from the secret.
 const KEY_LABEL: &[u8] = b"aws-masker token key v1";
+/// Domain separation for a client's token key derived from the gateway's.
+const SCOPE_LABEL: &[u8] = b"aws-masker client scope v1\0";
 
 /// The key tokens are derived under. Cheap to clone.
 #[derive(Clone)]
@@ -58,6 +60,19 @@ impl TokenKey {
     pub fn new(secret: &[u8]) -> TokenKey {
         TokenKey {
             key: derive_key(secret, KEY_LABEL),
+        }
+    }
+
+    /// The key of one client scope (a credential, a tenant header value):
+    /// tokens stay deterministic for that client and cannot be linked to,
+    /// or obtained for, another client's values. `identity` is hashed,
+    /// never kept.
+    pub fn scoped(&self, identity: &[u8]) -> TokenKey {
+        let mut message = Vec::with_capacity(SCOPE_LABEL.len() + identity.len());
+        message.extend_from_slice(SCOPE_LABEL);
+        message.extend_from_slice(identity);
+        TokenKey {
+            key: derive_key(&self.key, &message),
         }
     }
 
@@ -183,6 +198,12 @@ pub struct TokenMap {
     /// (0: empty), so a value repeated in a body skips the keyed digest. A
     /// slot is overwritten on conflict: no input can make it slow.
     recent: Vec<u32>,
+    /// The key this exchange's tokens are derived under, when the map was
+    /// made for a client scope; `None`: the caller's key.
+    key: Option<TokenKey>,
+    /// Most distinct values this map takes before it reports itself full
+    /// ([`TokenMap::is_full`]); `None`: no limit.
+    limit: Option<usize>,
 }
 
 /// Slots in [`TokenMap::recent`].
@@ -204,9 +225,37 @@ impl TokenMap {
         }
     }
 
+    /// An empty map whose tokens are derived under `key` (a client
+    /// scope's) and that holds at most `limit` distinct values.
+    pub fn scoped(prefix: String, key: TokenKey, limit: usize) -> TokenMap {
+        TokenMap {
+            prefix,
+            key: Some(key),
+            limit: Some(limit),
+            ..TokenMap::default()
+        }
+    }
+
     /// The token prefix, e.g. `AWS_`.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The key this map derives its tokens under, when it has one of its
+    /// own (see [`TokenMap::scoped`]).
+    pub fn key(&self) -> Option<&TokenKey> {
+        self.key.as_ref()
+    }
+
+    /// Whether more distinct values were issued than the map's limit: the
+    /// request is then refused, so the masking that found them can stop.
+    pub fn is_full(&self) -> bool {
+        self.limit.is_some_and(|l| self.entries.len() > l)
+    }
+
+    /// The map's limit on distinct values, if it has one.
+    pub fn limit(&self) -> Option<usize> {
+        self.limit
     }
 
     fn entry(&self, i: usize) -> Option<&Entry> {
@@ -214,6 +263,8 @@ impl TokenMap {
     }
 
     /// The token for `value` of `kind`, issuing and recording it if new.
+    /// Derived under the map's own key when it has one
+    /// ([`TokenMap::scoped`]), else under `key`.
     pub fn issue(&mut self, key: &TokenKey, kind: &str, value: &str) -> &str {
         let slot = recent_slot(kind, value);
         let cached = self
@@ -244,7 +295,7 @@ impl TokenMap {
 
     /// [`issue`](Self::issue) through the keyed digest; the entry's index.
     fn issue_slow(&mut self, key: &TokenKey, kind: &str, value: &str) -> usize {
-        let digest = key.digest(kind, value);
+        let digest = self.key.as_ref().unwrap_or(key).digest(kind, value);
         let mut head = [0u8; 8];
         for (h, d) in head.iter_mut().zip(digest.iter()) {
             *h = *d;
@@ -466,10 +517,40 @@ mod tests {
         let mut c = TokenMap::new("AWS_".into());
         let other = TokenKey::new(b"another secret, 32 bytes long...");
         assert_ne!(c.issue(&other, "IP", "10.0.0.1"), t1);
-        // Kind is part of the MAC input, not only of the text.
+        // Kind is part of the MAC input, not only of the text: the same
+        // value under another kind has another hash part.
         let mut d = TokenMap::new("AWS_".into());
-        let as_host = d.issue(&key(), "IP", "10.0.0.2").to_string();
-        assert_ne!(as_host, t1);
+        let as_host = d.issue(&key(), "HOST", "10.0.0.1").to_string();
+        assert_ne!(as_host.rsplit('_').next(), t1.rsplit('_').next());
+    }
+
+    /// Client scopes: deterministic per identity, unlinkable across
+    /// identities and from the gateway key.
+    #[test]
+    fn scoped_keys_separate_clients() {
+        let gateway = key();
+        let issue = |k: TokenKey| {
+            TokenMap::scoped("AWS_".into(), k, 10)
+                .issue(&TokenKey::new(b"ignored"), "IP", "10.0.0.1")
+                .to_string()
+        };
+        let alice = issue(gateway.scoped(b"sk-ant-alice"));
+        assert_eq!(alice, issue(gateway.scoped(b"sk-ant-alice")));
+        assert_ne!(alice, issue(gateway.scoped(b"sk-ant-bob")));
+        let mut plain = TokenMap::new("AWS_".into());
+        assert_ne!(alice, plain.issue(&gateway, "IP", "10.0.0.1"));
+    }
+
+    #[test]
+    fn a_full_map_says_so() {
+        let mut m = TokenMap::scoped("AWS_".into(), key(), 2);
+        for v in ["a", "b", "a", "b"] {
+            m.issue(&key(), "X", v);
+        }
+        assert!(!m.is_full());
+        m.issue(&key(), "X", "c");
+        assert!(m.is_full());
+        assert_eq!(m.limit(), Some(2));
     }
 
     #[test]

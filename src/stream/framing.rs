@@ -215,8 +215,7 @@ impl Framer {
         rest
     }
 
-    /// Bytes currently buffered.
-    #[cfg(test)]
+    /// Bytes currently buffered (the incomplete event).
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }

@@ -652,3 +652,47 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+#[test]
+fn stream_error_event_is_an_anthropic_error() {
+    let text = String::from_utf8(stream_error_event("x")).unwrap();
+    let data = text
+        .strip_prefix("event: error\ndata: ")
+        .and_then(|t| t.strip_suffix("\n\n"))
+        .unwrap();
+    let v: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "api_error");
+    assert_eq!(v["error"]["message"], "aws-masker: x");
+}
+
+/// A stream without blank lines is not held whole: past the cap it ends
+/// with one error event, holds nothing more and drops the rest.
+#[test]
+fn an_event_past_the_cap_ends_the_stream_with_an_error() {
+    let key = TokenKey::new(b"0123456789abcdef0123456789abcdef");
+    let mut map = TokenMap::new("AWS_".to_string());
+    let t = map.issue(&key, "EC2", "i-0123456789abcdef0").to_string();
+    let ok = format!("event: ping\ndata: {{\"type\":\"ping\",\"t\":\"{t}\"}}\n\n");
+    let mut r = SseRestorer::new(map, false).with_max_event_bytes(4096);
+    let mut out = Vec::new();
+    r.push(ok.as_bytes(), &mut out);
+    assert!(String::from_utf8_lossy(&out).contains("i-0123456789abcdef0"));
+    assert!(!r.aborted());
+    let line = format!("data: {t} no blank line follows\n");
+    let mut fed = 0;
+    while fed <= 4096 {
+        r.push(line.as_bytes(), &mut out);
+        fed += line.len();
+    }
+    assert!(r.aborted());
+    let before = out.len();
+    r.push(line.repeat(100).as_bytes(), &mut out);
+    r.finish(&mut out);
+    assert_eq!(out.len(), before, "nothing after the error event");
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.matches("event: error").count(), 1);
+    assert!(text.ends_with("\n\n"));
+    assert!(!text.contains("no blank line follows"));
+    assert!(r.framer.buffered() == 0);
+}
