@@ -9,10 +9,11 @@
 //! `get_log_level`, `done` and `resume_http_response` are never called
 //! (they trap on Kong).
 
-use crate::config::{Config, DETECTOR_FAMILIES};
+use crate::config::{Config, SecretSharing, DETECTOR_FAMILIES};
 use crate::detect::MemoStats;
 use crate::exchange::{
-    classify_response, is_identity_encoding, Refusal, ResponseKind, METRIC_PREFIX, REFUSAL_REASONS,
+    classify_response, is_identity_encoding, restore_fits, scope_identity, Refusal, ResponseKind,
+    METRIC_PREFIX, REFUSAL_REASONS,
 };
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{restore_json, Escape};
@@ -120,6 +121,12 @@ mod host {
             return_id: *mut u32,
         ) -> u32;
         fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        fn proxy_get_property(
+            path_data: *const u8,
+            path_size: usize,
+            return_value_data: *mut *mut u8,
+            return_value_size: *mut usize,
+        ) -> u32;
     }
 
     /// Takes ownership of memory the host allocated through
@@ -243,6 +250,17 @@ mod host {
         status == OK
     }
 
+    /// A host property by its path (elements joined by NUL); `None` when
+    /// the host does not know it.
+    pub fn get_property(path: &str) -> Option<Vec<u8>> {
+        let mut data: *mut u8 = null_mut();
+        let mut len: usize = 0;
+        // SAFETY: path is a live &str; out-pointers to live locals.
+        let status = unsafe { proxy_get_property(path.as_ptr(), path.len(), &mut data, &mut len) };
+        let bytes = owned(data, len);
+        (status == OK && !data.is_null()).then_some(bytes)
+    }
+
     pub fn define_counter(name: &str) -> Option<u32> {
         let mut id: u32 = 0;
         // SAFETY: live &str; out-pointer to a live local.
@@ -283,6 +301,10 @@ struct Metrics {
     values_restored: Option<u32>,
     refusals: Vec<(&'static str, u32)>,
     responses_passthrough: Option<u32>,
+    responses_compressed: Option<u32>,
+    responses_too_large: Option<u32>,
+    responses_aborted: Option<u32>,
+    responses_incomplete: Option<u32>,
     memo_hits: Option<u32>,
     memo_misses: Option<u32>,
 }
@@ -304,6 +326,10 @@ impl Metrics {
                 .filter_map(|r| Some((*r, counter(&format!("refusals.{r}"))?)))
                 .collect(),
             responses_passthrough: counter("responses_passthrough"),
+            responses_compressed: counter("responses_compressed"),
+            responses_too_large: counter("responses_too_large"),
+            responses_aborted: counter("responses_aborted"),
+            responses_incomplete: counter("responses_incomplete"),
             memo_hits: counter("memo.hits"),
             memo_misses: counter("memo.misses"),
         }
@@ -359,22 +385,46 @@ impl Root {
     }
 }
 
+/// Whether the host is Envoy, whose shared data is always there (per
+/// `vm_id`). Kong's engine traps on shared data without an `shm_kv` zone,
+/// and does not know this property.
+fn host_is_envoy() -> bool {
+    host::get_property("plugin_vm_id").is_some()
+}
+
+/// A random secret for this worker.
+fn random_secret() -> Option<Vec<u8>> {
+    let mut mine = vec![0u8; GENERATED_SECRET_BYTES];
+    host::random(&mut mine).then_some(mine)
+}
+
 /// The generated secret, shared with the other workers through shared
-/// data when the host offers it.
-fn generated_secret() -> Option<Vec<u8>> {
+/// data.
+fn shared_secret() -> Option<Vec<u8>> {
     let (existing, cas) = host::get_shared_data(SECRET_KEY);
     if let Some(s) = existing.filter(|s| s.len() >= GENERATED_SECRET_BYTES) {
         return Some(s);
     }
-    let mut mine = vec![0u8; GENERATED_SECRET_BYTES];
-    if !host::random(&mut mine) {
-        return None;
-    }
+    let mine = random_secret()?;
     // Another worker may win the race: whatever is stored is the secret.
     let _ = host::set_shared_data(SECRET_KEY, &mine, cas);
     match host::get_shared_data(SECRET_KEY).0 {
         Some(stored) if stored.len() >= GENERATED_SECRET_BYTES => Some(stored),
         _ => Some(mine),
+    }
+}
+
+/// A generated secret as `sharing` allows, and whether it is shared.
+fn generated_secret(sharing: SecretSharing) -> Option<(Vec<u8>, bool)> {
+    let share = match sharing {
+        SecretSharing::Auto => host_is_envoy(),
+        SecretSharing::SharedData => true,
+        SecretSharing::None => false,
+    };
+    if share {
+        shared_secret().map(|s| (s, true))
+    } else {
+        random_secret().map(|s| (s, false))
     }
 }
 
@@ -399,11 +449,13 @@ impl RootContext for Root {
         };
         let secret = match &config.secret {
             Some(s) => s.as_bytes().to_vec(),
-            None => match generated_secret() {
-                Some(s) => {
-                    log_warn(
-                        "aws-masker: no `secret` configured: tokens are keyed by a random secret and stay stable only for this gateway process; configure `secret` for tokens stable across restarts and gateways",
-                    );
+            None => match generated_secret(config.secret_sharing) {
+                Some((s, shared)) => {
+                    log_warn(if shared {
+                        "aws-masker: no `secret` configured: tokens are keyed by a random secret shared by this gateway's workers and stable only until it restarts; configure `secret` for tokens stable across restarts and gateways"
+                    } else {
+                        "aws-masker: no `secret` configured: tokens are keyed by a random secret of this worker only (no shared data used; see `secret_sharing`); configure `secret` for tokens stable across workers, restarts and gateways"
+                    });
                     s
                 }
                 None => {
@@ -439,8 +491,14 @@ impl RootContext for Root {
 enum Request {
     /// Not processed (no body, or a method without one), or done.
     Idle,
-    /// Buffering the body to end of stream.
-    Buffering(BodyKind),
+    /// Buffering the body to its end (end of stream, or trailers).
+    Buffering {
+        kind: BodyKind,
+        /// The exchange's token map, made for its client scope.
+        tokens: TokenMap,
+        /// Body bytes the host holds so far.
+        size: usize,
+    },
     /// Refused with a local reply: nothing more is forwarded.
     Refused,
 }
@@ -452,8 +510,8 @@ enum Response {
     /// SSE or text (or a JSON body too large to buffer), restored chunk by
     /// chunk as it streams.
     Stream(Box<dyn ChunkRestorer>),
-    /// JSON, buffered to the end.
-    Json,
+    /// JSON, buffered to the end; `size` bytes held so far.
+    Json { size: usize },
 }
 
 struct Exchange {
@@ -482,6 +540,8 @@ impl Exchange {
         Action::Pause
     }
 
+    /// The largest body the filter buffers, and the largest it ever hands
+    /// the host in one buffer: the gateway's own limits are set above it.
     fn max_body_bytes(&self) -> usize {
         self.shared
             .as_ref()
@@ -496,8 +556,8 @@ impl Exchange {
             .is_some_and(|s| s.engine.config().restore_thinking)
     }
 
-    /// Masks the complete request body.
-    fn mask_request(&mut self, kind: BodyKind, body_size: usize) -> Action {
+    /// Masks the complete request body (`body_size` bytes the host holds).
+    fn mask_request(&mut self, kind: BodyKind, mut tokens: TokenMap, body_size: usize) -> Action {
         let Some(shared) = self.shared.clone() else {
             return self.refuse(&Refusal::not_configured());
         };
@@ -509,15 +569,17 @@ impl Exchange {
             Some(b) if b.len() == body_size => b,
             _ => return self.refuse(&Refusal::unreadable_body(body_size)),
         };
-        let mut tokens = shared.engine.new_token_map();
         let mut report = MaskReport::default();
         let memo_before = shared.engine.memo_stats();
         let masked = shared
             .engine
             .mask_body(&body, kind, &mut tokens, &mut report);
+        drop(body);
         self.metrics.memo(memo_before, shared.engine.memo_stats());
+        let limit = self.max_body_bytes();
         match masked {
             Err(e) => self.refuse(&Refusal::from_mask_error(&e)),
+            Ok(Some(new)) if new.len() > limit => self.refuse(&Refusal::masked_too_large(limit)),
             Ok(masked) => {
                 if let Some(new) = masked {
                     let size = body_size.max(new.len());
@@ -543,21 +605,49 @@ impl Exchange {
         }
     }
 
+    /// Masks the buffered body now, if the request is still buffering: at
+    /// its end of stream, or when trailers end it (HTTP/2).
+    fn end_request(&mut self) -> Action {
+        match std::mem::replace(&mut self.request, Request::Idle) {
+            Request::Buffering { kind, tokens, size } => self.mask_request(kind, tokens, size),
+            Request::Refused => {
+                self.request = Request::Refused;
+                Action::Pause
+            }
+            Request::Idle => Action::Continue,
+        }
+    }
+
     fn count_restored(&self, n: u64) {
         Metrics::bump(self.metrics.values_restored, n);
     }
 
     /// Replaces the current response chunk (`body_size` bytes) with `new`.
-    fn replace_response_chunk(body_size: usize, new: &[u8]) {
+    fn replace_response_chunk(body_size: usize, new: &[u8]) -> bool {
         if body_size == 0 && new.is_empty() {
-            return;
+            return true;
         }
-        let _ = host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size.max(new.len()), new);
+        host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size.max(new.len()), new)
+    }
+
+    /// Gives up restoring a response whose restored form would not fit the
+    /// host's buffer: what is held back is released, the rest of the
+    /// response passes with its tokens in place (nothing leaks, and the
+    /// gateway keeps serving).
+    fn response_too_large(&mut self, what: &str) {
+        log_warn(&format!(
+            "aws-masker: {what} response (context {}) would restore to more than {} bytes (max_body_bytes); the rest passes with its tokens unrestored",
+            self.id,
+            self.max_body_bytes()
+        ));
+        Metrics::bump(self.metrics.responses_too_large, 1);
+        self.response = Response::Pass;
     }
 
     /// Restores one response chunk in place; nothing is held but what the
     /// restorer must hold back (a possible token tail, an incomplete event).
     fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let limit = self.max_body_bytes();
         let Response::Stream(r) = &mut self.response else {
             return Action::Continue;
         };
@@ -566,18 +656,104 @@ impl Exchange {
         } else {
             Vec::new()
         };
-        let before = r.restored();
+        if chunk.len() != body_size {
+            return Action::Continue;
+        }
+        if r.worst_case(chunk.len()) > limit {
+            // Restored, this chunk could outgrow what the host holds:
+            // release what was held back before it, restored, and the
+            // chunk as it came.
+            let mut out = Vec::new();
+            r.finish(&mut out);
+            out.extend_from_slice(&chunk);
+            Exchange::replace_response_chunk(body_size, &out);
+            self.response_too_large("streamed");
+            return Action::Continue;
+        }
+        let (before, was_aborted) = (r.restored(), r.aborted());
         let mut out = Vec::with_capacity(chunk.len() + 64);
         r.push(&chunk, &mut out);
         if end_of_stream {
             r.finish(&mut out);
         }
-        let n = r.restored().saturating_sub(before);
-        if chunk.len() == body_size {
-            Exchange::replace_response_chunk(body_size, &out);
-        }
+        let (n, aborted) = (r.restored().saturating_sub(before), r.aborted());
+        Exchange::replace_response_chunk(body_size, &out);
         self.count_restored(n);
+        if aborted && !was_aborted {
+            self.stream_aborted();
+        }
         Action::Continue
+    }
+
+    /// Counts and logs a stream the restorer ended with an error event.
+    fn stream_aborted(&self) {
+        log_warn(&format!(
+            "aws-masker: response stream (context {}) holds an event over the size cap; ended it with an error event",
+            self.id
+        ));
+        // The restorer stays: it drops the rest of the stream.
+        Metrics::bump(self.metrics.responses_aborted, 1);
+    }
+
+    /// Restores the buffered JSON response (`body_size` bytes) in place.
+    fn restore_buffered_json(&mut self, body_size: usize) -> Action {
+        let Some(tokens) = self.tokens.take() else {
+            return Action::Continue;
+        };
+        self.response = Response::Pass;
+        if body_size == 0 {
+            return Action::Continue;
+        }
+        let Some(body) = host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size) else {
+            log_warn(&format!(
+                "aws-masker: JSON response (context {}) could not be read; passed through",
+                self.id
+            ));
+            return Action::Continue;
+        };
+        let (restored, n) = restore_json(&tokens, &body, self.restore_thinking());
+        drop(body);
+        if let Some(new) = restored {
+            if new.len() > self.max_body_bytes() {
+                self.response_too_large("JSON");
+                return Action::Continue;
+            }
+            Exchange::replace_response_chunk(body_size, &new);
+        }
+        self.count_restored(n as u64);
+        Action::Continue
+    }
+
+    /// Ends the response at its trailers: restores a buffered JSON body,
+    /// or releases what a stream restorer still holds.
+    fn end_response(&mut self) -> Action {
+        match &mut self.response {
+            Response::Pass => Action::Continue,
+            Response::Json { size } => {
+                let size = *size;
+                self.restore_buffered_json(size)
+            }
+            Response::Stream(r) => {
+                let before = r.restored();
+                let mut out = Vec::new();
+                r.finish(&mut out);
+                let n = r.restored().saturating_sub(before);
+                self.response = Response::Pass;
+                // The data before the trailers is already on its way: what
+                // was held back can only be appended.
+                if !out.is_empty() && !host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, 0, &out) {
+                    log_error(&format!(
+                        "aws-masker: response (context {}) ended with trailers while {} restored bytes were held back, and the host took no more body: the response is incomplete",
+                        self.id,
+                        out.len()
+                    ));
+                    Metrics::bump(self.metrics.responses_incomplete, 1);
+                    return Action::Continue;
+                }
+                self.count_restored(n);
+                Action::Continue
+            }
+        }
     }
 }
 
@@ -599,25 +775,46 @@ impl HttpContext for Exchange {
         host::remove_header(host::MAP_REQUEST_HEADERS, "content-length");
         host::set_header(host::MAP_REQUEST_HEADERS, "accept-encoding", "identity");
         let content_type = host::get_header(host::MAP_REQUEST_HEADERS, "content-type");
-        self.request = Request::Buffering(BodyKind::from_content_type(content_type.as_deref()));
+        let tokens = match &self.shared {
+            Some(shared) => {
+                let identity = scope_identity(&shared.engine.config().token_scope, |name| {
+                    host::get_header(host::MAP_REQUEST_HEADERS, name)
+                });
+                shared.engine.token_map_for(identity.as_deref())
+            }
+            None => TokenMap::default(),
+        };
+        self.request = Request::Buffering {
+            kind: BodyKind::from_content_type(content_type.as_deref()),
+            tokens,
+            size: 0,
+        };
         Action::Continue
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        match self.request {
+        let limit = self.max_body_bytes();
+        match &mut self.request {
             Request::Idle => Action::Continue,
             Request::Refused => Action::Pause,
-            Request::Buffering(kind) => {
-                let limit = self.max_body_bytes();
+            Request::Buffering { size, .. } => {
+                *size = body_size;
                 if body_size > limit {
                     return self.refuse(&Refusal::too_large(limit));
                 }
                 if !end_of_stream {
                     return Action::Pause;
                 }
-                self.mask_request(kind, body_size)
+                self.end_request()
             }
         }
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        // HTTP/2 (and chunked HTTP/1.1) bodies may end with trailers, not
+        // with an end-of-stream body call: the buffered body is masked now,
+        // or it would be released unmasked.
+        self.end_request()
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -627,6 +824,17 @@ impl HttpContext for Exchange {
         let content_type = host::get_header(host::MAP_RESPONSE_HEADERS, "content-type");
         let encoding = host::get_header(host::MAP_RESPONSE_HEADERS, "content-encoding");
         let kind = classify_response(content_type.as_deref(), encoding.as_deref());
+        if kind == ResponseKind::Compressed {
+            // The request asked for `identity`; an upstream that compresses
+            // anyway sends tokens the filter cannot restore (no leak: the
+            // client sees tokens, not originals).
+            log_warn(&format!(
+                "aws-masker: response (context {}) is compressed despite accept-encoding: identity; passed through with its tokens unrestored",
+                self.id
+            ));
+            Metrics::bump(self.metrics.responses_compressed, 1);
+            return Action::Continue;
+        }
         if kind.is_passthrough() {
             Metrics::bump(self.metrics.responses_passthrough, 1);
             return Action::Continue;
@@ -638,7 +846,7 @@ impl HttpContext for Exchange {
             }
             ResponseKind::Json => {
                 self.tokens = Some(tokens);
-                Response::Json
+                Response::Json { size: 0 }
             }
             _ => Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Raw))),
         };
@@ -649,42 +857,36 @@ impl HttpContext for Exchange {
         match &mut self.response {
             Response::Pass => Action::Continue,
             Response::Stream(_) => self.stream_chunk(body_size, end_of_stream),
-            Response::Json => {
-                if !end_of_stream {
-                    let limit = self.max_body_bytes();
-                    if body_size <= limit {
-                        return Action::Pause;
-                    }
-                    log_warn(&format!(
-                        "aws-masker: JSON response (context {}) exceeds {limit} bytes; restoring it as a stream",
-                        self.id
-                    ));
-                    let tokens = self.tokens.take().unwrap_or_default();
-                    self.response =
-                        Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Json)));
-                    return self.stream_chunk(body_size, end_of_stream);
+            Response::Json { size } => {
+                *size = body_size;
+                if end_of_stream {
+                    return self.restore_buffered_json(body_size);
                 }
-                let Some(tokens) = self.tokens.take() else {
-                    return Action::Continue;
-                };
-                self.response = Response::Pass;
-                if body_size == 0 {
-                    return Action::Continue;
+                // Half the limit: the chunk that crosses it must still fit
+                // once restored as the first piece of a stream.
+                let limit = self.max_body_bytes();
+                let fits = self
+                    .tokens
+                    .as_ref()
+                    .is_some_and(|t| restore_fits(t, body_size, limit / 2));
+                if fits {
+                    return Action::Pause;
                 }
-                let Some(body) = host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size) else {
-                    log_warn(&format!(
-                        "aws-masker: JSON response (context {}) could not be read; passed through",
-                        self.id
-                    ));
-                    return Action::Continue;
-                };
-                let (restored, n) = restore_json(&tokens, &body, self.restore_thinking());
-                if let Some(new) = restored {
-                    Exchange::replace_response_chunk(body_size, &new);
-                }
-                self.count_restored(n as u64);
-                Action::Continue
+                // Restored whole, this body could outgrow what the host
+                // holds: restore it as a stream from here on.
+                log_info(&format!(
+                    "aws-masker: JSON response (context {}) could restore to more than {limit} bytes; restoring it as a stream",
+                    self.id
+                ));
+                let tokens = self.tokens.take().unwrap_or_default();
+                self.response =
+                    Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Json)));
+                self.stream_chunk(body_size, end_of_stream)
             }
         }
+    }
+
+    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+        self.end_response()
     }
 }

@@ -136,6 +136,12 @@ fn check(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
                     ));
                 }
             }
+            "enum" => {
+                let allowed = arg.as_array().expect("enum array");
+                if !allowed.contains(v) {
+                    errors.push(format!("{path}: {v} is not one of {arg}"));
+                }
+            }
             other => {
                 panic!("schema keyword {other:?} at {path} is not supported by this validator")
             }
@@ -149,6 +155,7 @@ fn validator_self_check() {
         "type": "object", "additionalProperties": false, "required": ["a"],
         "properties": {
             "a": {"type": "integer", "minimum": 1, "maximum": 3},
+            "e": {"type": "string", "enum": ["p", "q"]},
             "s": {"type": ["string", "null"], "minLength": 2, "pattern": "^x"},
             "l": {"type": "array", "items": {"oneOf": [
                 {"type": "object", "required": ["v"], "additionalProperties": false, "properties": {"v": {"type": "string"}}},
@@ -171,6 +178,8 @@ fn validator_self_check() {
         serde_json::json!({"a": 2, "l": [{"v": "1", "r": "2"}]})
     ));
     assert!(!ok(serde_json::json!({"a": 2, "l": [{}]})));
+    assert!(ok(serde_json::json!({"a": 1, "e": "q"})));
+    assert!(!ok(serde_json::json!({"a": 1, "e": "r"})));
     // Characters, not bytes.
     assert!(ok(serde_json::json!({"a": 2, "s": "xé"})));
 }

@@ -13,6 +13,13 @@
 //!   in "spilled" mode the host announces the body size but
 //!   `get_buffer` answers `NotFound`.
 //!
+//! Both profiles deliver request and response trailers when a test asks
+//! (HTTP/2 bodies that end with trailers instead of end of stream). Envoy
+//! knows the `plugin_vm_id` property; Kong's engine does not, and traps on
+//! shared data unless the VM was given a default `shm_kv *` zone
+//! ([`Vm::kong_with_zone`]), as ngx_wasm_module does ("could not resolve
+//! namespace").
+//!
 //! Any imported host function the test host does not implement traps with
 //! its name, and so do the ones that trap on Kong (`get_log_level`, `done`,
 //! `resume_http_response`); a trap fails the test with its message.
@@ -105,6 +112,8 @@ pub struct Http {
     pub response_headers_action: Option<Action>,
     /// How many response body callbacks returned `Pause`.
     pub response_pauses: usize,
+    /// The largest response body the filter wrote in one `set_buffer`.
+    pub max_response_write: usize,
 }
 
 impl Http {
@@ -158,6 +167,18 @@ pub struct HostState {
     http: BTreeMap<u32, Http>,
     current: u32,
     seed: u64,
+    /// Kong: the `shm_kv *` zone exists (kong.conf `nginx_wasm_shm_kv`).
+    kong_zone: bool,
+}
+
+impl HostState {
+    /// Kong's engine traps on shared data without a zone for the key.
+    fn check_shared_data(&self) -> Result<()> {
+        if self.profile == Profile::Kong && !self.kong_zone {
+            return trap("host trap (bad usage): failed getting value from shm (could not resolve namespace)");
+        }
+        Ok(())
+    }
 }
 
 impl HostState {
@@ -398,7 +419,12 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     l.func_wrap(
         env,
         "proxy_get_property",
-        |_: Caller<'_, HostState>, _p: i32, _l: i32, _rp: i32, _rl: i32| -> Result<i32> {
+        |mut c: Caller<'_, HostState>, p: i32, l: i32, rp: i32, rl: i32| -> Result<i32> {
+            let path = read(&mut c, p, l)?;
+            if c.data().profile == Profile::Envoy && path == b"plugin_vm_id" {
+                return_bytes(&mut c, b"aws_masker", rp, rl)?;
+                return Ok(OK);
+            }
             Ok(NOT_FOUND)
         },
     )?;
@@ -464,6 +490,9 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
             let s = c.data_mut();
             let profile = s.profile;
             let h = s.http()?;
+            if kind == BUF_RESPONSE_BODY {
+                h.max_response_write = h.max_response_write.max(data.len());
+            }
             let buf = match kind {
                 BUF_REQUEST_BODY => &mut h.request_buffer,
                 BUF_RESPONSE_BODY => &mut h.response_buffer,
@@ -702,6 +731,7 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
          ret_len: i32,
          ret_cas: i32|
          -> Result<i32> {
+            c.data().check_shared_data()?;
             let key = read_string(&mut c, kp, kl)?;
             let entry = c
                 .data()
@@ -730,6 +760,7 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
          vl: i32,
          cas: i32|
          -> Result<i32> {
+            c.data().check_shared_data()?;
             let key = read_string(&mut c, kp, kl)?;
             let value = read(&mut c, vp, vl)?;
             let shared = c.data().shared.clone();
@@ -849,8 +880,19 @@ impl Vm {
         vm
     }
 
+    /// A Kong VM whose host has the default `shm_kv *` zone.
+    pub fn kong_with_zone(config: &str, shared: SharedData) -> Vm {
+        let vm = Vm::build(Profile::Kong, config, shared, true);
+        assert!(vm.configured, "on_configure rejected {config:?}");
+        vm
+    }
+
     /// A VM whose `on_configure` may fail (see [`Vm::configured`]).
     pub fn try_new(profile: Profile, config: &str, shared: SharedData) -> Vm {
+        Vm::build(profile, config, shared, false)
+    }
+
+    fn build(profile: Profile, config: &str, shared: SharedData, kong_zone: bool) -> Vm {
         let (engine, module) = engine_and_module();
         let seed = std::collections::hash_map::RandomState::new()
             .build_hasher()
@@ -866,6 +908,7 @@ impl Vm {
             http: BTreeMap::new(),
             current: 0,
             seed,
+            kong_zone,
         };
         let mut store = Store::new(engine, state);
         store
@@ -941,6 +984,15 @@ impl Vm {
             0 => Action::Continue,
             1 => Action::Pause,
             other => panic!("{name} returned unknown action {other}"),
+        }
+    }
+
+    /// Bytes of linear memory the VM holds now (wasm memory never shrinks:
+    /// this is the high-water mark of everything the filter allocated).
+    pub fn memory_bytes(&mut self) -> usize {
+        match self.instance.get_export(&mut self.store, "memory") {
+            Some(Extern::Memory(m)) => m.data_size(&self.store),
+            _ => panic!("the module exports no memory"),
         }
     }
 
@@ -1090,6 +1142,71 @@ impl Vm {
                 Action::Pause if eos => h.request_stalled = true,
                 Action::Pause => {}
             }
+        }
+    }
+
+    /// Delivers the request body in `chunks`, none ending the stream, then
+    /// request trailers that end it (an HTTP/2 request with trailers).
+    pub fn request_body_then_trailers(&mut self, id: u32, chunks: &[&[u8]]) {
+        let calls: Vec<Vec<u8>> = match self.store.data().profile {
+            Profile::Kong => vec![chunks.concat()],
+            Profile::Envoy => chunks.iter().map(|c| c.to_vec()).collect(),
+        };
+        for chunk in calls {
+            if self.stopped(id) {
+                return;
+            }
+            let h = self.http_mut(id);
+            h.request_buffer.extend_from_slice(&chunk);
+            let size = h.request_buffer.len() as i32;
+            self.enter(id);
+            let a =
+                self.call::<(i32, i32, i32), i32>("proxy_on_request_body", (id as i32, size, 0));
+            let a = self.action("proxy_on_request_body", a);
+            if self.stopped(id) {
+                return;
+            }
+            if a == Action::Continue {
+                let h = self.http_mut(id);
+                let buf = std::mem::take(&mut h.request_buffer);
+                h.upstream_body.extend_from_slice(&buf);
+            }
+        }
+        self.enter(id);
+        let a = self.call::<(i32, i32), i32>("proxy_on_request_trailers", (id as i32, 1));
+        let a = self.action("proxy_on_request_trailers", a);
+        if self.stopped(id) {
+            return;
+        }
+        let h = self.http_mut(id);
+        match a {
+            Action::Continue => {
+                let buf = std::mem::take(&mut h.request_buffer);
+                h.upstream_body.extend_from_slice(&buf);
+            }
+            Action::Pause => h.request_stalled = true,
+        }
+    }
+
+    /// Delivers response body `chunks`, none ending the stream, then
+    /// response trailers that end it.
+    pub fn response_body_then_trailers(&mut self, id: u32, chunks: &[&[u8]]) {
+        for chunk in chunks {
+            self.response_chunk(id, chunk, false);
+        }
+        if self.stopped(id) {
+            return;
+        }
+        self.enter(id);
+        let a = self.call::<(i32, i32), i32>("proxy_on_response_trailers", (id as i32, 1));
+        let a = self.action("proxy_on_response_trailers", a);
+        let h = self.http_mut(id);
+        match a {
+            Action::Continue => {
+                let buf = std::mem::take(&mut h.response_buffer);
+                h.downstream_body.extend_from_slice(&buf);
+            }
+            Action::Pause => h.response_stalled = true,
         }
     }
 

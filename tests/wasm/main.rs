@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod fail_closed;
 mod host;
 mod util;
 
@@ -30,7 +31,7 @@ fn post_headers<'a>(content_type: &'a str, len: &'a str) -> Vec<(&'a str, &'a st
         ("content-length", len),
         ("accept-encoding", "gzip, deflate, br"),
         ("anthropic-version", "2023-06-01"),
-        ("x-api-key", "sk-ant-api03-test"),
+        ("x-api-key", TEST_API_KEY),
         ("user-agent", "claude-cli/2.0.14 (external, cli)"),
     ]
 }
@@ -190,7 +191,7 @@ fn string_scan_agrees_with_native_at_every_offset() {
             in_key.extend_from_slice(&text);
             in_key.extend_from_slice(br#"":1}}"#);
             for body in [in_value.as_slice(), in_key.as_slice()] {
-                let mut tokens = engine.new_token_map();
+                let mut tokens = engine.token_map_for(Some(TEST_API_KEY.as_bytes()));
                 let mut report = aws_masker::mask::MaskReport::default();
                 let native = engine.mask_body(body, BodyKind::Json, &mut tokens, &mut report);
                 let id = send_request(&mut vm, "application/json", body, &[body]);
@@ -454,7 +455,7 @@ fn oversized_json_response_is_streamed() {
         assert!(!h.response_stalled);
         assert_eq!(String::from_utf8_lossy(&h.downstream_body), want);
         assert!(
-            vm.logs_at(3).iter().any(|l| l.contains("as a stream")),
+            vm.logs_at(2).iter().any(|l| l.contains("as a stream")),
             "{}",
             vm.log_text()
         );
@@ -520,8 +521,12 @@ fn binary_and_compressed_responses_pass_through_and_are_counted() {
             assert_eq!(h.downstream_body, payload, "{ct} {ce:?}");
             assert_eq!(h.response_header("content-length"), Some(len.as_str()));
         }
-        assert_eq!(vm.metric("aws_masker.responses_passthrough"), Some(3));
+        // Compressed answers are counted apart: the upstream ignored
+        // `accept-encoding: identity`, and their tokens stay unrestored.
+        assert_eq!(vm.metric("aws_masker.responses_passthrough"), Some(1));
+        assert_eq!(vm.metric("aws_masker.responses_compressed"), Some(2));
         assert_eq!(vm.metric("aws_masker.values_restored"), Some(0));
+        assert!(vm.logs_at(3).iter().any(|l| l.contains("compressed")));
     }
 }
 
@@ -597,6 +602,13 @@ struct RefusalCase {
     needle: &'static str,
 }
 
+/// `n` distinct private IPv4 addresses, one per line.
+fn distinct_ips(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("10.{}.{}.{}\n", i / 65536 % 256, i / 256 % 256, i % 256))
+        .collect()
+}
+
 #[test]
 fn refusals_answer_with_an_anthropic_error_and_forward_nothing() {
     let (claude, originals) = claude_request();
@@ -652,6 +664,35 @@ fn refusals_answer_with_an_anthropic_error_and_forward_nothing() {
             error_type: "invalid_request_error",
             reason: "invalid_utf8",
             needle: "UTF-8",
+        },
+        RefusalCase {
+            name: "masked body over max_body_bytes",
+            profiles: &PROFILES,
+            config: config_with(r#""max_body_bytes": 4096"#),
+            content_type: "text/plain",
+            content_encoding: None,
+            body: distinct_ips(300).into_bytes(),
+            spilled: false,
+            status: 413,
+            error_type: "request_too_large",
+            reason: "too_large",
+            needle: "masked request body exceeds the limit of 4096",
+        },
+        RefusalCase {
+            name: "too many values",
+            profiles: &PROFILES,
+            config: config_with(r#""max_values_per_request": 10"#),
+            content_type: "application/json",
+            content_encoding: None,
+            body: serde_json::to_vec(
+                &serde_json::json!({"messages": [{"role": "user", "content": distinct_ips(50)}]}),
+            )
+            .unwrap(),
+            spilled: false,
+            status: 413,
+            error_type: "request_too_large",
+            reason: "too_many_values",
+            needle: "more than 10 distinct values",
         },
         RefusalCase {
             name: "Kong spilled body",
@@ -768,7 +809,13 @@ fn invalid_config_is_rejected_naming_the_field() {
             assert!(vm.configured, "{config:?} rejected:\n{}", vm.log_text());
             let warnings = vm.logs_at(3);
             assert_eq!(warnings.len(), 1, "{}", vm.log_text());
-            assert!(warnings[0].contains("stable only for this gateway process"));
+            let expected = match profile {
+                // Envoy's workers share the generated secret (shared data).
+                Profile::Envoy => "shared by this gateway's workers",
+                // Kong's engine traps on shared data without a zone.
+                Profile::Kong => "this worker only",
+            };
+            assert!(warnings[0].contains(expected), "{}", warnings[0]);
             assert!(vm.logs_at(4).is_empty());
         }
         let vm = Vm::try_new(profile, &config_with(""), SharedData::default());

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub const SECRET: &str = "wasm-host-test-secret-0123456789abcdef";
 
 /// A configuration with the test secret and `extra` members.
+/// The `x-api-key` of the test client's requests (see `post_headers`).
+pub const TEST_API_KEY: &str = "sk-ant-api03-test";
+
 pub fn config_with(extra: &str) -> String {
     if extra.is_empty() {
         format!(r#"{{"secret": "{SECRET}"}}"#)
@@ -52,7 +55,11 @@ pub fn native_engine(config: &str) -> Engine {
 /// the report.
 pub fn native_mask(config: &str, body: &[u8], kind: BodyKind) -> (Vec<u8>, TokenMap, MaskReport) {
     let engine = native_engine(config);
-    let mut tokens = engine.new_token_map();
+    // The token map the filter makes for a request from the test client.
+    let identity = aws_masker::exchange::scope_identity(&engine.config().token_scope, |name| {
+        (name == "x-api-key").then(|| TEST_API_KEY.to_string())
+    });
+    let mut tokens = engine.token_map_for(identity.as_deref());
     let mut report = MaskReport::default();
     let out = engine
         .mask_body(body, kind, &mut tokens, &mut report)
