@@ -56,10 +56,8 @@ pub fn scope_identity(
 /// grow past the limit is restored as a stream instead, so the filter never
 /// hands the host a buffer larger than the host holds.
 pub fn restore_fits(tokens: &crate::token::TokenMap, body_size: usize, limit: usize) -> bool {
-    let (num, den) = crate::restore::max_growth(tokens);
-    body_size
-        .checked_mul(num)
-        .is_some_and(|worst| worst / den.max(1) <= limit)
+    use crate::restore::{grown_size, max_growth};
+    grown_size(body_size, max_growth(tokens)) <= limit
 }
 
 /// Whether a `content-encoding` header value means the body is not

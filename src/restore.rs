@@ -86,6 +86,14 @@ pub fn max_growth(map: &TokenMap) -> (usize, usize) {
         })
 }
 
+/// `bytes` grown by `growth` (a [`max_growth`] fraction): the most a
+/// restore of that many bytes can write; `usize::MAX` on overflow.
+pub fn grown_size(bytes: usize, (num, den): (usize, usize)) -> usize {
+    bytes
+        .checked_mul(num)
+        .map_or(usize::MAX, |w| w / den.max(1))
+}
+
 impl<'m> Restorer<'m> {
     /// A restorer for the tokens in `map`.
     pub fn new(map: &'m TokenMap) -> Restorer<'m> {

@@ -39,7 +39,9 @@ mod framing;
 mod tests;
 
 use crate::json::{escape_into, rewrite_strings, WalkOptions};
-use crate::restore::{max_growth, max_token_len, restore_json_strings, Escape, Restorer};
+use crate::restore::{
+    grown_size, max_growth, max_token_len, restore_json_strings, Escape, Restorer,
+};
 use crate::token::TokenMap;
 use framing::{Event, Field, Framer, Line};
 use serde::de::IgnoredAny;
@@ -864,12 +866,6 @@ pub trait ChunkRestorer {
     fn worst_case(&self, chunk_len: usize) -> usize;
 }
 
-/// `bytes` grown by `growth` (see [`crate::restore::max_growth`]),
-/// saturating.
-fn grown(bytes: usize, (num, den): (usize, usize)) -> usize {
-    bytes.saturating_mul(num) / den.max(1)
-}
-
 impl ChunkRestorer for SseRestorer {
     /// Feeds the next chunk; appends to `out` what can be released now.
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
@@ -916,7 +912,7 @@ impl ChunkRestorer for SseRestorer {
     fn worst_case(&self, chunk_len: usize) -> usize {
         // Synthetic delta events add their framing around held tails.
         let held = self.framer.buffered() + self.state.holds.len() * 256;
-        grown(held.saturating_add(chunk_len), self.growth).saturating_add(64)
+        grown_size(held.saturating_add(chunk_len), self.growth).saturating_add(64)
     }
 }
 
@@ -953,6 +949,6 @@ impl ChunkRestorer for TextStreamRestorer {
     }
 
     fn worst_case(&self, chunk_len: usize) -> usize {
-        grown(self.held.len().saturating_add(chunk_len), self.growth)
+        grown_size(self.held.len().saturating_add(chunk_len), self.growth)
     }
 }

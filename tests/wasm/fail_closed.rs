@@ -148,11 +148,17 @@ fn an_sse_stream_that_ends_with_trailers_is_flushed() {
     }
 }
 
-/// A JSON answer whose restore could outgrow `max_body_bytes` is never
-/// handed to the host whole: it is restored as a stream, and every write
-/// stays within the limit, whatever the chunking.
-#[test]
-fn an_answer_that_restores_past_the_limit_is_streamed_within_it() {
+/// A 64 KiB `max_body_bytes`, a request naming a long role ARN, and the
+/// ARN's token: an answer of such tokens restores to several times more.
+struct LongArn {
+    limit: usize,
+    config: String,
+    arn: String,
+    request: Vec<u8>,
+    token: String,
+}
+
+fn long_arn() -> LongArn {
     let limit = 64 * 1024;
     let config = config_with(&format!(r#""max_body_bytes": {limit}"#));
     let arn = format!(
@@ -165,6 +171,27 @@ fn an_answer_that_restores_past_the_limit_is_streamed_within_it() {
     .unwrap();
     let (_, tokens, _) = native_mask(&config, &request, BodyKind::Json);
     let token = token_for(&tokens, &arn).to_string();
+    LongArn {
+        limit,
+        config,
+        arn,
+        request,
+        token,
+    }
+}
+
+/// A JSON answer whose restore could outgrow `max_body_bytes` is never
+/// handed to the host whole: it is restored as a stream, and every write
+/// stays within the limit, whatever the chunking.
+#[test]
+fn an_answer_that_restores_past_the_limit_is_streamed_within_it() {
+    let LongArn {
+        limit,
+        config,
+        arn,
+        request,
+        token,
+    } = long_arn();
     // 40 KiB of tokens: restores to several times the limit.
     let n = 40 * 1024 / (token.len() + 1);
     let answer = format!("{{\"text\":\"{}\"}}", vec![token.as_str(); n].join(" "));
@@ -204,18 +231,13 @@ fn an_answer_that_restores_past_the_limit_is_streamed_within_it() {
 /// counted, and the VM keeps serving.
 #[test]
 fn an_answer_too_large_to_restore_passes_with_its_tokens() {
-    let limit = 64 * 1024;
-    let config = config_with(&format!(r#""max_body_bytes": {limit}"#));
-    let arn = format!(
-        "arn:aws:iam::123456789012:role/{}",
-        "service-role/".repeat(9)
-    );
-    let request = serde_json::to_vec(&serde_json::json!({
-        "messages": [{"role": "user", "content": format!("assume {arn}")}]
-    }))
-    .unwrap();
-    let (_, tokens, _) = native_mask(&config, &request, BodyKind::Json);
-    let token = token_for(&tokens, &arn).to_string();
+    let LongArn {
+        limit,
+        config,
+        arn: _,
+        request,
+        token,
+    } = long_arn();
     let n = 40 * 1024 / (token.len() + 1);
     let answer = format!("{{\"text\":\"{}\"}}", vec![token.as_str(); n].join(" "));
     for profile in PROFILES {

@@ -987,15 +987,6 @@ impl Vm {
         }
     }
 
-    /// Bytes of linear memory the VM holds now (wasm memory never shrinks:
-    /// this is the high-water mark of everything the filter allocated).
-    pub fn memory_bytes(&mut self) -> usize {
-        match self.instance.get_export(&mut self.store, "memory") {
-            Some(Extern::Memory(m)) => m.data_size(&self.store),
-            _ => panic!("the module exports no memory"),
-        }
-    }
-
     /// Every log line, one per line, prefixed with its level.
     pub fn log_text(&self) -> String {
         self.store
@@ -1110,6 +1101,27 @@ impl Vm {
     /// Delivers the request body: chunk by chunk (Envoy) or whole in one
     /// call (Kong). The last chunk ends the stream.
     pub fn request_body(&mut self, id: u32, chunks: &[&[u8]]) {
+        self.deliver_request_body(id, chunks, true);
+    }
+
+    /// Delivers the request body in `chunks`, none ending the stream, then
+    /// request trailers that end it (an HTTP/2 request with trailers).
+    pub fn request_body_then_trailers(&mut self, id: u32, chunks: &[&[u8]]) {
+        self.deliver_request_body(id, chunks, false);
+        if self.stopped(id) {
+            return;
+        }
+        self.enter(id);
+        let a = self.call::<(i32, i32), i32>("proxy_on_request_trailers", (id as i32, 1));
+        let a = self.action("proxy_on_request_trailers", a);
+        if !self.stopped(id) {
+            self.forward_request(id, a, true);
+        }
+    }
+
+    /// Calls the request body callback per chunk (Envoy) or once with all
+    /// of it (Kong); the last call ends the stream when `ends_stream`.
+    fn deliver_request_body(&mut self, id: u32, chunks: &[&[u8]], ends_stream: bool) {
         let calls: Vec<Vec<u8>> = match self.store.data().profile {
             Profile::Kong => vec![chunks.concat()],
             Profile::Envoy if chunks.is_empty() => vec![Vec::new()],
@@ -1120,7 +1132,7 @@ impl Vm {
             if self.stopped(id) {
                 return;
             }
-            let eos = i == last;
+            let eos = ends_stream && i == last;
             let h = self.http_mut(id);
             h.request_buffer.extend_from_slice(&chunk);
             let size = h.request_buffer.len() as i32;
@@ -1133,58 +1145,21 @@ impl Vm {
             if self.stopped(id) {
                 return;
             }
-            let h = self.http_mut(id);
-            match a {
-                Action::Continue => {
-                    let buf = std::mem::take(&mut h.request_buffer);
-                    h.upstream_body.extend_from_slice(&buf);
-                }
-                Action::Pause if eos => h.request_stalled = true,
-                Action::Pause => {}
-            }
+            self.forward_request(id, a, eos);
         }
     }
 
-    /// Delivers the request body in `chunks`, none ending the stream, then
-    /// request trailers that end it (an HTTP/2 request with trailers).
-    pub fn request_body_then_trailers(&mut self, id: u32, chunks: &[&[u8]]) {
-        let calls: Vec<Vec<u8>> = match self.store.data().profile {
-            Profile::Kong => vec![chunks.concat()],
-            Profile::Envoy => chunks.iter().map(|c| c.to_vec()).collect(),
-        };
-        for chunk in calls {
-            if self.stopped(id) {
-                return;
-            }
-            let h = self.http_mut(id);
-            h.request_buffer.extend_from_slice(&chunk);
-            let size = h.request_buffer.len() as i32;
-            self.enter(id);
-            let a =
-                self.call::<(i32, i32, i32), i32>("proxy_on_request_body", (id as i32, size, 0));
-            let a = self.action("proxy_on_request_body", a);
-            if self.stopped(id) {
-                return;
-            }
-            if a == Action::Continue {
-                let h = self.http_mut(id);
-                let buf = std::mem::take(&mut h.request_buffer);
-                h.upstream_body.extend_from_slice(&buf);
-            }
-        }
-        self.enter(id);
-        let a = self.call::<(i32, i32), i32>("proxy_on_request_trailers", (id as i32, 1));
-        let a = self.action("proxy_on_request_trailers", a);
-        if self.stopped(id) {
-            return;
-        }
+    /// After a request callback: `Continue` releases the buffered body
+    /// upstream; `Pause` at the end of the request stalls it.
+    fn forward_request(&mut self, id: u32, action: Action, end: bool) {
         let h = self.http_mut(id);
-        match a {
+        match action {
             Action::Continue => {
                 let buf = std::mem::take(&mut h.request_buffer);
                 h.upstream_body.extend_from_slice(&buf);
             }
-            Action::Pause => h.request_stalled = true,
+            Action::Pause if end => h.request_stalled = true,
+            Action::Pause => {}
         }
     }
 
