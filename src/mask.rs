@@ -7,7 +7,7 @@
 //! once must not leak from the next paragraph.
 
 use crate::config::Config;
-use crate::detect::{Detector, Family, Match};
+use crate::detect::{windows, Detector, Family, Match, WINDOW};
 use crate::json::{walk_strings, JsonError, Splice, StrCtx, Visited, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
 use crate::token::{derive_key, token_len_at, TokenKey, TokenMap};
@@ -375,6 +375,36 @@ impl Engine {
             return Visited::Done;
         }
         let mut matches = Vec::new();
+        let mut last = 0;
+        if text.len() > WINDOW {
+            // A long text, a window at a time: what the search holds stays
+            // bounded however many values the text has.
+            let mut counted = MaskReport::default();
+            for window in windows(text) {
+                matches.clear();
+                if !self
+                    .detector
+                    .find_in_window(text, window, raw, &mut matches)
+                {
+                    // What earlier windows emitted is dropped with the raw
+                    // literal (the walker decodes it and asks again); the
+                    // tokens they issued are those the decoded text issues
+                    // again.
+                    return Visited::DecodeFirst;
+                }
+                let ctx = EmitCtx {
+                    text,
+                    tokens,
+                    report: &mut counted,
+                    propagated,
+                };
+                if !self.emit_matches(&matches, &mut last, ctx, &mut emit) {
+                    break;
+                }
+            }
+            report.merge(counted);
+            return Visited::Done;
+        }
         if raw {
             if !self.detector.find_in_raw_value(key, text, &mut matches) {
                 return Visited::DecodeFirst;
@@ -382,27 +412,49 @@ impl Engine {
         } else {
             self.detector.find_in_value(key, text, &mut matches);
         }
-        if matches.is_empty() {
-            return Visited::Done;
-        }
+        let ctx = EmitCtx {
+            text,
+            tokens,
+            report,
+            propagated,
+        };
+        self.emit_matches(&matches, &mut last, ctx, &mut emit);
+        Visited::Done
+    }
+
+    /// Issues the tokens of `matches` (sorted) and emits them, skipping
+    /// what overlaps an earlier match (ending at `last`) or a token.
+    /// `false` once the map is full: the request is refused.
+    fn emit_matches<'e>(
+        &'e self,
+        matches: &[Match<'e>],
+        last: &mut usize,
+        ctx: EmitCtx<'_, '_, 'e>,
+        emit: &mut impl FnMut(usize, usize, &str),
+    ) -> bool {
+        let EmitCtx {
+            text,
+            tokens,
+            report,
+            propagated,
+        } = ctx;
         let prefix = self.config.token_prefix.as_str();
-        let mut last = 0;
-        for m in &matches {
+        for m in matches {
             if tokens.is_full() {
-                break;
+                return false;
             }
             let Some(value) = text.get(m.start..m.end) else {
                 continue;
             };
-            if m.start < last || overlaps_token(text, prefix, m.start, m.end) {
+            if m.start < *last || overlaps_token(text, prefix, m.start, m.end) {
                 continue;
             }
             record_propagated(m, value, propagated);
             emit(m.start, m.end, tokens.issue(&self.key, m.kind, value));
             report.record(m);
-            last = m.end;
+            *last = m.end;
         }
-        Visited::Done
+        !tokens.is_full()
     }
 
     /// Calls `emit(start, end, token)` for each bare occurrence of an
@@ -446,6 +498,15 @@ impl Engine {
             last = h.end;
         }
     }
+}
+
+/// What [`Engine::emit_matches`] works on: the text searched, the
+/// exchange's tokens, its report and the values to propagate.
+struct EmitCtx<'c, 't, 'e> {
+    text: &'t str,
+    tokens: &'c mut TokenMap,
+    report: &'c mut MaskReport,
+    propagated: &'c mut Propagated<'e>,
 }
 
 /// An `emit` callback that records each replacement as a [`Splice`].

@@ -19,11 +19,13 @@ mod s3_buckets;
 mod secret_keys;
 mod session_tokens;
 mod util;
+mod window;
 
 use crate::config::{AllowEntry, Config, Detectors};
 use memo::Memo;
 pub use memo::MemoStats;
 use std::sync::{Arc, Mutex};
+pub use window::{windows, WINDOW};
 
 /// The detector family a match came from; used for switches, metrics and
 /// logs.
@@ -192,6 +194,38 @@ impl Detector {
         }
     }
 
+    /// The matches of a long text that start inside `window` (one of
+    /// [`windows`]), as [`find`](Self::find) would find them in the whole
+    /// text, with offsets into it. Searching a long text a window at a
+    /// time bounds what one search holds. With `raw`, `text` is a raw
+    /// literal as for [`find_in_raw_value`](Self::find_in_raw_value), and
+    /// `false` says it must be decoded first.
+    pub fn find_in_window<'a>(
+        &'a self,
+        text: &str,
+        window: std::ops::Range<usize>,
+        raw: bool,
+        out: &mut Vec<Match<'a>>,
+    ) -> bool {
+        if raw && !self.sees_raw_newlines() {
+            return false;
+        }
+        let searched = window::searched(text, &window);
+        let base = out.len();
+        self.find_in_value(None, text.get(searched.clone()).unwrap_or_default(), out);
+        let mut i = 0;
+        out.retain_mut(|m| {
+            let keep = i < base || {
+                m.start += searched.start;
+                m.end += searched.start;
+                window.contains(&m.start)
+            };
+            i += 1;
+            keep
+        });
+        !raw || raw_clean(text.as_bytes(), out.get(base..).unwrap_or_default())
+    }
+
     /// [`find_in_value`](Self::find_in_value) on the raw content of a JSON
     /// string literal whose only escapes are `\n` (see
     /// [`StrCtx::raw_newlines`](crate::json::StrCtx::raw_newlines)), with
@@ -219,14 +253,7 @@ impl Detector {
         }
         let base = out.len();
         self.find_in_value(None, text, out);
-        let b = text.as_bytes();
-        let clean = out.get(base..).unwrap_or_default().iter().all(|m| {
-            m.start
-                .checked_sub(1)
-                .is_none_or(|i| b.get(i) != Some(&b'\\'))
-                && b.get(m.start..m.end)
-                    .is_some_and(|v| memchr::memchr(b'\\', v).is_none())
-        });
+        let clean = raw_clean(text.as_bytes(), out.get(base..).unwrap_or_default());
         if !clean {
             out.truncate(base);
         }
@@ -480,6 +507,18 @@ impl Anchored<'_> {
         }
         named_resources::at_separator(b, p, on, &mut self.keyed);
     }
+}
+
+/// Whether the matches found in the raw literal `b` are those of its
+/// decoded text: none starts at the letter of an escape or holds a `\\`.
+fn raw_clean(b: &[u8], matches: &[Match<'_>]) -> bool {
+    matches.iter().all(|m| {
+        m.start
+            .checked_sub(1)
+            .is_none_or(|i| b.get(i) != Some(&b'\\'))
+            && b.get(m.start..m.end)
+                .is_some_and(|v| memchr::memchr(b'\\', v).is_none())
+    })
 }
 
 /// The bytes before and after the anchor at `p` (0 at an edge of `b`).

@@ -530,3 +530,48 @@ fn separator_pairs_passed_over_lose_nothing() {
         );
     }
 }
+
+/// A long text searched window by window gives what a search of the whole
+/// text gives, with values of every family placed across the window edges
+/// (each piece is put at many offsets relative to an edge).
+#[test]
+fn windows_find_what_the_whole_text_finds() {
+    let d = detector("{}");
+    let pieces = [
+        "i-0123456789abcdef0 ",
+        "arn:aws:iam::123456789012:role/deploy-prod\n",
+        "10.20.30.40 ",
+        "\"SecretAccessKey\": \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\",\n",
+        "AKIAIOSFODNN7EXAMPLE ",
+        "s3://my-data-bucket/key ",
+        "my-db.abc123xyz.us-east-1.rds.amazonaws.com ",
+        "\"FunctionName\": \"order-handler\"\n",
+        "plain words and code { let x = a.b - c; } ",
+        "é ü ",
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15;
+    let mut text = random_text(&pieces, 2_000, &mut seed);
+    while text.len() < 3 * WINDOW + 5_000 {
+        text.push_str(&random_text(&pieces, 2_000, &mut seed));
+    }
+    let mut whole = Vec::new();
+    d.find(&text, &mut whole);
+    let mut windowed = Vec::new();
+    for w in windows(&text) {
+        assert!(d.find_in_window(&text, w, false, &mut windowed));
+    }
+    let spans = |ms: &[Match<'_>]| {
+        ms.iter()
+            .map(|m| (m.start, m.end, m.kind.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert!(whole.len() > 1_000, "{}", whole.len());
+    let (windowed, whole) = (spans(&windowed), spans(&whole));
+    let first_difference = windowed.iter().zip(&whole).position(|(a, b)| a != b);
+    assert!(
+        windowed.len() == whole.len() && first_difference.is_none(),
+        "{} windowed, {} whole, first difference at {first_difference:?}",
+        windowed.len(),
+        whole.len()
+    );
+}

@@ -960,6 +960,16 @@ impl Vm {
         vm
     }
 
+    /// The size of the VM's linear memory, in bytes. Wasm memory grows and
+    /// never shrinks, so after an exchange this is the peak the exchange
+    /// needed (plus what the VM held before).
+    pub fn memory_bytes(&mut self) -> usize {
+        match self.instance.get_export(&mut self.store, "memory") {
+            Some(Extern::Memory(m)) => m.data_size(&self.store),
+            _ => panic!("module exports no memory"),
+        }
+    }
+
     fn has_export(&mut self, name: &str) -> bool {
         self.instance.get_export(&mut self.store, name).is_some()
     }
