@@ -61,10 +61,14 @@ pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
     if service.is_empty() {
         return None;
     }
-    let (_region, i) = field(text, i, 30, |b| {
-        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+    // `*` is a wildcard of IAM policies (`arn:aws:logs:*:123456789012:*`):
+    // the account beside it is still the customer's.
+    let (region, i) = field(text, i, 30, |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*'
     })?;
-    let (_account, start) = field(text, i, 20, |b| b.is_ascii_alphanumeric() || b == b'-')?;
+    let (account, start) = field(text, i, 20, |b| {
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'*'
+    })?;
     let mut end = start;
     while let Some(&b) = text.get(end) {
         let comma_stop = b == b','
@@ -78,7 +82,22 @@ pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
     while end > start && matches!(text.get(end - 1), Some(b'.' | b',' | b':')) {
         end -= 1;
     }
-    (end > start).then_some((end, kind_of(service)))
+    let resource = text.get(start..end).unwrap_or_default();
+    if end == start || aws_owned(service, region, account, resource) {
+        return None;
+    }
+    Some((end, kind_of(service)))
+}
+
+/// Whether an ARN names something AWS owns and publishes, the same for
+/// every customer: managed policies (account `aws`), Step Functions
+/// service integrations (`arn:aws:states:::lambda:invoke`), public SSM
+/// parameters (`parameter/aws/service/…`). The model needs to read these
+/// (AdministratorAccess is not ReadOnlyAccess), and they reveal nothing.
+fn aws_owned(service: &[u8], region: &[u8], account: &[u8], resource: &[u8]) -> bool {
+    account == b"aws"
+        || (service == b"states" && region.is_empty() && account.is_empty())
+        || (service == b"ssm" && account.is_empty() && resource.starts_with(b"parameter/aws/"))
 }
 
 /// Appends every ARN in `text` (the reference for [`at_colon`]).
@@ -316,6 +335,18 @@ mod tests {
             ("`arn:aws:iam::123456789012:policy/*`", &["arn:aws:iam::123456789012:policy/*"]),
             ("arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/payments-alb/50dc6c495c0c9188>", &["arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/payments-alb/50dc6c495c0c9188"]),
             ("arn:aws-iso-b:s3:::b", &["arn:aws-iso-b:s3:::b"]),
+            // IAM wildcards: the account is still the customer's.
+            ("\"Resource\": \"arn:aws:logs:*:123456789012:*\"", &["arn:aws:logs:*:123456789012:*"]),
+            ("arn:aws:dynamodb:us-east-1:*:table/orders", &["arn:aws:dynamodb:us-east-1:*:table/orders"]),
+            // Owned and published by AWS: readable.
+            ("arn:aws:iam::aws:policy/AdministratorAccess", &[]),
+            ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", &[]),
+            ("\"Resource\": \"arn:aws:states:::lambda:invoke\"", &[]),
+            ("arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", &[]),
+            // Customer ARNs that look alike stay masked.
+            ("arn:aws:states:us-east-1:123456789012:stateMachine:orders", &["arn:aws:states:us-east-1:123456789012:stateMachine:orders"]),
+            ("arn:aws:ssm:us-east-1:123456789012:parameter/aws/app", &["arn:aws:ssm:us-east-1:123456789012:parameter/aws/app"]),
+            ("arn:aws:iam::123456789012:policy/aws", &["arn:aws:iam::123456789012:policy/aws"]),
             // Near misses.
             ("arn: a note", &[]),
             ("warn:aws:iam::123456789012:role/x", &[]),
