@@ -58,6 +58,22 @@ test: build envoy h2 lint
 		cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
+# `make vocabulary`: regenerate src/detect/vocabulary.rs (identifier keys
+# and EC2-style id prefixes) from the pinned botocore wheel of
+# scripts/vocabulary/generate.py, fetched with pip into $(VENV)/cache.
+# `make vocabulary-check`: regenerate into a temporary file and fail if the
+# committed table differs. Both need the wheel (PyPI) and rustfmt.
+vocabulary:
+	$(PYTHON) scripts/vocabulary/generate.py --cache $(VENV)/cache
+
+vocabulary-check:
+	@tmp=$$(mktemp --suffix=.rs) && trap 'rm -f "$$tmp"' EXIT && \
+		$(PYTHON) scripts/vocabulary/generate.py --cache $(VENV)/cache --out "$$tmp" && \
+		diff -u src/detect/vocabulary.rs "$$tmp" >/dev/null && echo "src/detect/vocabulary.rs is up to date" || \
+		{ echo "src/detect/vocabulary.rs differs from what make vocabulary generates" >&2; exit 1; }
+
+.PHONY: vocabulary vocabulary-check
+
 bench: toolchain
 	cargo bench --bench engine
 

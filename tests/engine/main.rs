@@ -12,6 +12,7 @@
 
 mod properties;
 mod raw_literals;
+mod vocabulary;
 
 use aws_masker::config::Config;
 use aws_masker::mask::{BodyKind, Engine, MaskReport};
