@@ -58,6 +58,23 @@ test: build envoy h2 lint
 		cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
+# `make eval`: detection quality on the labelled corpus (tests/corpus/):
+# recall per kind, exact round trip (also through SSE) and false positives
+# per MB, against the ratchet in tests/eval/thresholds.json. `make test`
+# runs it too.
+eval:
+	cargo test --test eval -- --nocapture
+
+# `make corpus`: regenerate the committed corpus files; the botocore part
+# from the pinned wheel (scripts/corpus/botocore_src.py), fetched with pip
+# into $(VENV)/cache.
+corpus:
+	$(PYTHON) scripts/corpus/gen_handwritten.py
+	$(PYTHON) scripts/corpus/gen_botocore.py --cache $(VENV)/cache
+	$(PYTHON) scripts/corpus/gen_near_miss.py --cache $(VENV)/cache
+
+.PHONY: eval corpus
+
 # `make vocabulary`: regenerate src/detect/vocabulary.rs (identifier keys
 # and EC2-style id prefixes) from the pinned botocore wheel of
 # scripts/vocabulary/generate.py, fetched with pip into $(VENV)/cache.
