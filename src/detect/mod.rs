@@ -8,6 +8,7 @@
 mod access_keys;
 mod account_ids;
 mod arns;
+mod cognito;
 mod ec2_ids;
 mod hostnames;
 mod ip_addresses;
@@ -456,6 +457,11 @@ impl Anchored<'_> {
             if p.checked_sub(9).and_then(|i| b.get(i)) == Some(&b'/') {
                 kms_keys::key_id_at_dash(b, p, &mut self.key_ids);
             }
+        }
+        // `us-east-1_AbC123xyZ`, `us-east-1:<uuid>`: Cognito pools.
+        if on.named_resources && next.is_ascii_digit() && matches!(b.get(p + 2), Some(b'_' | b':'))
+        {
+            cognito::at_dash(b, p, out);
         }
         // `ip-10-…`.
         if on.hostnames && prev == b'p' {
