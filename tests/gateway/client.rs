@@ -24,10 +24,7 @@ pub struct Response {
 impl Response {
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     /// The body as UTF-8 (lossy).
@@ -37,9 +34,25 @@ impl Response {
 
     /// The body parsed as JSON; panics with the body when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.text()))
+        body_json(&self.body)
     }
+}
+
+/// The first value of header `name` (any case) in `headers`.
+pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `body` parsed as JSON; panics with its start when it is not JSON.
+pub fn body_json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| {
+        let text = String::from_utf8_lossy(body);
+        let head: String = text.chars().take(2000).collect();
+        panic!("response is not JSON ({e}): {head}")
+    })
 }
 
 /// Sends one request on a fresh connection and reads the whole response.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::harness;
+use crate::{client, harness};
 
 /// An HTTP/2 answer as the client received it.
 #[derive(Debug)]
@@ -36,10 +36,7 @@ pub struct H2Response {
 impl H2Response {
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        client::find_header(&self.headers, name)
     }
 
     /// The body as UTF-8 (lossy).
@@ -49,11 +46,7 @@ impl H2Response {
 
     /// The body parsed as JSON; panics with the body when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            let text = self.text();
-            let head: String = text.chars().take(2000).collect();
-            panic!("HTTP/2 response is not JSON ({e}): {head}")
-        })
+        client::body_json(&self.body)
     }
 }
 
