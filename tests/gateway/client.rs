@@ -14,6 +14,8 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The whole body, de-chunked.
     pub body: Vec<u8>,
+    /// Trailers of a chunked body, names lower-cased.
+    pub trailers: Vec<(String, String)>,
     /// Each body piece with the time it was read (one entry per chunk of a
     /// chunked body, per read otherwise).
     pub chunks: Vec<(Instant, Vec<u8>)>,
@@ -65,6 +67,47 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<Response> {
+    send(addr, method, path, headers, body, None)
+}
+
+/// Like [`request`], with the body sent `transfer-encoding: chunked` in
+/// chunks of `chunk` bytes, ending with `trailers`.
+pub fn request_chunked(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    chunk: usize,
+    trailers: &[(&str, &str)],
+) -> std::io::Result<Response> {
+    send(addr, method, path, headers, body, Some((chunk, trailers)))
+}
+
+/// A body in HTTP/1.1 chunked framing.
+fn chunked_body(body: &[u8], chunk: usize, trailers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + body.len() / chunk.max(1) * 10 + 64);
+    for piece in body.chunks(chunk.max(1)) {
+        out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    chunked: Option<(usize, &[(&str, &str)])>,
+) -> std::io::Result<Response> {
     let stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     stream.set_nodelay(true)?;
@@ -74,9 +117,20 @@ pub fn request(
         has_length |= name.eq_ignore_ascii_case("content-length");
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    if !has_length && (method != "GET" || !body.is_empty()) {
-        head.push_str(&format!("content-length: {}\r\n", body.len()));
-    }
+    let framed;
+    let body = match chunked {
+        Some((chunk, trailers)) => {
+            head.push_str("transfer-encoding: chunked\r\n");
+            framed = chunked_body(body, chunk, trailers);
+            &framed[..]
+        }
+        None => {
+            if !has_length && (method != "GET" || !body.is_empty()) {
+                head.push_str(&format!("content-length: {}\r\n", body.len()));
+            }
+            body
+        }
+    };
     head.push_str("\r\n");
     let sent_at = Instant::now();
     let mut writer = stream.try_clone()?;
@@ -131,6 +185,7 @@ fn read_response(stream: TcpStream, sent_at: Instant, head: bool) -> std::io::Re
     let find = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let mut body = Vec::new();
     let mut chunks = Vec::new();
+    let mut trailers = Vec::new();
     if head || status == 204 || status == 304 {
         // No body.
     } else if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
@@ -140,7 +195,15 @@ fn read_response(stream: TcpStream, sent_at: Instant, head: bool) -> std::io::Re
                 .map_err(|_| std::io::Error::other(format!("bad chunk size {size_line:?}")))?;
             if size == 0 {
                 // Trailers, then the empty line.
-                while !read_line(&mut reader)?.is_empty() {}
+                loop {
+                    let line = read_line(&mut reader)?;
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':') {
+                        trailers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+                    }
+                }
                 break;
             }
             let mut chunk = vec![0; size];
@@ -164,6 +227,7 @@ fn read_response(stream: TcpStream, sent_at: Instant, head: bool) -> std::io::Re
         status,
         headers,
         body,
+        trailers,
         chunks,
         sent_at,
     })

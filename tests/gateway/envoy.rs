@@ -26,32 +26,33 @@ pub struct Gateway {
 /// The shared gateway, started on first use.
 pub fn shared() -> &'static Gateway {
     static GATEWAY: OnceLock<Gateway> = OnceLock::new();
-    GATEWAY.get_or_init(|| start_gateway("shared", CONFIG))
+    GATEWAY.get_or_init(|| start_gateway("shared", CONFIG, 2))
 }
 
-/// Starts a mock and an Envoy with the filter configured by `config`.
-fn start_gateway(label: &str, config: &str) -> Gateway {
+/// Starts a mock and an Envoy with the filter configured by `config` and
+/// `concurrency` workers.
+pub fn start_gateway(label: &str, config: &str, concurrency: usize) -> Gateway {
     let mock = MockApi::start();
     let envoy = harness::start(&EnvoySpec {
         label,
         config,
         upstream: format!("http://{}", mock.addr),
         filter: true,
-        concurrency: 2,
+        concurrency,
     })
-    .unwrap_or_else(|log| panic!("Envoy with the filter did not start: {log}"));
+    .unwrap_or_else(|log| panic!("Envoy ({label}) with the filter did not start: {log}"));
     Gateway { mock, envoy }
 }
 
 /// A fresh id for the `x-e2e-id` header, so a test finds its own requests
 /// in the shared mock's log.
-fn unique_id(label: &str) -> String {
+pub fn unique_id(label: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     format!("{label}-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// POSTs JSON to /v1/messages through the gateway, tagged with `id`.
-fn post(gw: &Gateway, id: &str, body: &[u8], extra: &[(&str, &str)]) -> Response {
+pub fn post(gw: &Gateway, id: &str, body: &[u8], extra: &[(&str, &str)]) -> Response {
     let mut headers = vec![
         ("content-type", "application/json"),
         ("anthropic-version", "2023-06-01"),
@@ -217,7 +218,7 @@ fn streaming_is_not_buffered() {
 }
 
 /// A Claude-like body of about `size` bytes: code and prose with AWS ids.
-fn big_request(size: usize, ids: &[&str]) -> Vec<u8> {
+pub fn big_request(size: usize, ids: &[&str]) -> Vec<u8> {
     let mut text = String::with_capacity(size + 4096);
     let mut i = 0;
     while text.len() < size {
@@ -378,7 +379,7 @@ fn fifty_concurrent_streams_never_cross() {
 #[test]
 fn stats_show_the_filter_metrics() {
     // Its own gateway, so that the counts are exact.
-    let gw = start_gateway("stats", r#"{"secret": "stats-secret-0123456789abcdef"}"#);
+    let gw = start_gateway("stats", r#"{"secret": "stats-secret-0123456789abcdef"}"#, 2);
     let id = unique_id("stats");
     // One masked request with exactly one EC2 id and one IP. The mock
     // echoes them 7 times: the text names both and the first again (3),

@@ -264,6 +264,41 @@ impl Envoy {
         None
     }
 
+    /// Envoy's process id (not the watchdog's).
+    pub fn pid(&self) -> u32 {
+        let pid = fs::read_to_string(&self.pid_file).expect("envoy pid file");
+        pid.trim().parse().expect("envoy pid")
+    }
+
+    /// Whether Envoy's process is still running (the watchdog reaps it
+    /// when it exits; a zombie's /proc state says so until then).
+    pub fn is_running(&self) -> bool {
+        fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .ok()
+            .and_then(|stat| {
+                let state = stat
+                    .rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .next()?
+                    .to_string();
+                Some(state != "Z" && state != "X")
+            })
+            .unwrap_or(false)
+    }
+
+    /// Envoy's resident set size (`VmRSS` in /proc/<pid>/status), in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read Envoy's /proc status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc status");
+        kib * 1024
+    }
+
     /// CPU time Envoy's threads have used so far (Linux schedstat, in
     /// nanoseconds, summed over every thread). Benchmarks divide its
     /// growth by the requests served: CPU per request does not depend on

@@ -10,7 +10,17 @@
 //! alone:
 //! - `x-mock-pause-ms: N`: a short stream, pausing N ms before each text delta;
 //! - `x-mock-error: 1`: the stream ends with an `error` event naming a token;
-//! - `x-mock-binary: 1`: answer `application/octet-stream` bytes.
+//! - `x-mock-binary: 1`: answer `application/octet-stream` bytes;
+//! - `x-mock-trailers: 1`: the answer is chunked and ends with the trailer
+//!   `x-mock-trailer: done` (JSON, SSE and text answers alike);
+//! - `x-mock-text: 1`: a `text/plain` answer naming every token, that ends
+//!   with the first token cut short (`Found: <tokens>. Cut: <prefix>`);
+//! - `x-mock-brief: 1`: a short JSON answer naming at most three tokens
+//!   (for bodies with very many values, where echoing them all is slow);
+//! - `x-mock-repeat: N`: an answer of about N bytes made of the request's
+//!   tokens repeated ([`repeat_body`]), `x-mock-format: json` (default) or
+//!   `sse`, `x-mock-framing: length` (default) or `chunked` (64 KiB
+//!   chunks, `x-mock-pace-ms: N` apart when given).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -28,6 +38,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// The body, de-chunked.
     pub body: Vec<u8>,
+    /// Trailers of a chunked body, names lower-cased.
+    pub trailers: Vec<(String, String)>,
 }
 
 impl Received {
@@ -126,13 +138,18 @@ pub fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Receive
     }
     let find = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let mut body = Vec::new();
+    let mut trailers = Vec::new();
     if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         loop {
             let size_line = read_line(reader)?.unwrap_or_default();
             let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
                 .map_err(|_| std::io::Error::other("bad chunk size"))?;
             if size == 0 {
-                while read_line(reader)?.is_some_and(|l| !l.is_empty()) {}
+                while let Some(line) = read_line(reader)?.filter(|l| !l.is_empty()) {
+                    if let Some((n, v)) = line.split_once(':') {
+                        trailers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
                 break;
             }
             // `take` + `read_to_end`: bulk copies even in a debug build.
@@ -153,24 +170,184 @@ pub fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Receive
         path,
         headers,
         body,
+        trailers,
     }))
 }
 
 /// Every distinct token in `body`, in order of first appearance.
 pub fn tokens_in(body: &[u8]) -> Vec<String> {
+    first_tokens(body, usize::MAX)
+}
+
+/// The first `max` distinct tokens in `body`, in order of appearance.
+pub fn first_tokens(body: &[u8], max: usize) -> Vec<String> {
     let re = regex_lite::Regex::new(r"AWS_[A-Z0-9_]+_[0-9a-f]{8,}").expect("token regex");
     let text = String::from_utf8_lossy(body);
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<String> = Vec::new();
     for m in re.find_iter(&text) {
-        if !out.iter().any(|t| t == m.as_str()) {
+        if out.len() >= max {
+            break;
+        }
+        if seen.insert(m.as_str()) {
             out.push(m.as_str().to_string());
         }
     }
     out
 }
 
+/// The answer `x-mock-repeat: bytes` asks for: `tokens` repeated (cycled,
+/// space-separated) to about `bytes` bytes of text, as one JSON message
+/// (`sse == false`) or as an SSE stream of 4 KiB text deltas.
+pub fn repeat_body(tokens: &[String], bytes: usize, sse: bool) -> Vec<u8> {
+    let mut text = String::with_capacity(bytes + 64);
+    for t in tokens.iter().cycle() {
+        if text.len() >= bytes || tokens.is_empty() {
+            break;
+        }
+        text.push_str(t);
+        text.push(' ');
+    }
+    if !sse {
+        let msg = serde_json::json!({
+            "id": "msg_01Repeat", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": 10, "output_tokens": 10}
+        });
+        return serde_json::to_vec(&msg).expect("serialize message");
+    }
+    let mut out = event(
+        "message_start",
+        &serde_json::json!({"type": "message_start", "message": {
+            "id": "msg_01Repeat", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929", "content": [], "stop_reason": null,
+            "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 1}}}),
+    );
+    out.extend(event(
+        "content_block_start",
+        &serde_json::json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+    ));
+    for piece in pieces(&text, 4096) {
+        out.extend(event(
+            "content_block_delta",
+            &serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}),
+        ));
+    }
+    out.extend(event(
+        "content_block_stop",
+        &serde_json::json!({"type": "content_block_stop", "index": 0}),
+    ));
+    out.extend(event(
+        "message_stop",
+        &serde_json::json!({"type": "message_stop"}),
+    ));
+    out
+}
+
+/// Writes one HTTP/1.1 chunk (nothing for an empty piece).
+fn write_chunk(w: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    write!(w, "{:x}\r\n", bytes.len())?;
+    w.write_all(bytes)?;
+    w.write_all(b"\r\n")?;
+    w.flush()
+}
+
+/// Ends a chunked body, with the mock's trailer when `trailers`.
+fn end_chunks(w: &mut TcpStream, trailers: bool) -> std::io::Result<()> {
+    if trailers {
+        w.write_all(b"0\r\nx-mock-trailer: done\r\n\r\n")?;
+    } else {
+        w.write_all(b"0\r\n\r\n")?;
+    }
+    w.flush()
+}
+
+/// Sends `body` as a 200 with `content_type`: with a content-length, or
+/// chunked in pieces of `chunk` bytes (ending with the trailer when
+/// `trailers`), waiting `pace` after each piece when given.
+fn send_body(
+    w: &mut TcpStream,
+    content_type: &str,
+    body: &[u8],
+    (chunked, chunk, pace): (bool, usize, Option<Duration>),
+    trailers: bool,
+) -> std::io::Result<()> {
+    if !chunked && !trailers {
+        write!(
+            w,
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nrequest-id: req_011CV\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )?;
+        w.write_all(body)?;
+        return w.flush();
+    }
+    write!(
+        w,
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nrequest-id: req_011CV\r\ntransfer-encoding: chunked\r\n{}\r\n",
+        if trailers { "trailer: x-mock-trailer\r\n" } else { "" }
+    )?;
+    for piece in body.chunks(chunk.max(1)) {
+        write_chunk(w, piece)?;
+        if let Some(pace) = pace {
+            std::thread::sleep(pace);
+        }
+    }
+    end_chunks(w, trailers)
+}
+
 fn answer(w: &mut TcpStream, req: &Received) -> std::io::Result<()> {
+    let trailers = req.header("x-mock-trailers").is_some();
+    if let Some(bytes) = req.header("x-mock-repeat").and_then(|v| v.parse().ok()) {
+        let sse = req.header("x-mock-format") == Some("sse");
+        let chunked = req.header("x-mock-framing") == Some("chunked");
+        let pace = req
+            .header("x-mock-pace-ms")
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis);
+        let body = repeat_body(&tokens_in(&req.body), bytes, sse);
+        let content_type = if sse {
+            "text/event-stream; charset=utf-8"
+        } else {
+            "application/json"
+        };
+        return send_body(w, content_type, &body, (chunked, 64 * 1024, pace), trailers);
+    }
+    if req.header("x-mock-brief").is_some() {
+        let tokens = first_tokens(&req.body, 3);
+        let msg = serde_json::json!({
+            "id": "msg_01Brief", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": [{"type": "text", "text": format!("Brief: {}", tokens.join(", "))}],
+            "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": req.body.len() / 4, "output_tokens": 10}
+        });
+        let body = serde_json::to_vec(&msg).expect("serialize message");
+        return send_body(w, "application/json", &body, (false, 0, None), trailers);
+    }
     let tokens = tokens_in(&req.body);
+    if req.header("x-mock-text").is_some() {
+        // Small chunks, ending with the first token cut short: a restorer
+        // holds back what could still become a token, and must flush it
+        // as it is when the stream ends.
+        let first = tokens.first().map(String::as_str).unwrap_or("AWS_");
+        let body = format!(
+            "Found: {}. Cut: {}",
+            tokens.join(" "),
+            &first[..first.len() - 3]
+        );
+        return send_body(
+            w,
+            "text/plain; charset=utf-8",
+            body.as_bytes(),
+            (true, 9, None),
+            trailers,
+        );
+    }
     let request: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
     if req.header("x-mock-binary").is_some() {
         let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
@@ -212,12 +389,9 @@ fn answer(w: &mut TcpStream, req: &Received) -> std::io::Result<()> {
             "usage": {"input_tokens": req.body.len() / 4, "output_tokens": 120}
         });
         let body = serde_json::to_vec(&msg).expect("serialize message");
-        write!(
-            w,
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nrequest-id: req_011CV\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        )?;
-        w.write_all(&body)
+        // With trailers: chunked in small pieces, so that the filter sees
+        // several body callbacks and none with end of stream.
+        send_body(w, "application/json", &body, (trailers, 50, None), trailers)
     }
 }
 
@@ -312,18 +486,12 @@ fn stream_answer(
         ));
     }
 
-    w.write_all(
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n",
+    let trailers = req.header("x-mock-trailers").is_some();
+    write!(
+        w,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n{}\r\n",
+        if trailers { "trailer: x-mock-trailer\r\n" } else { "" }
     )?;
-    let write_chunk = |w: &mut TcpStream, bytes: &[u8]| -> std::io::Result<()> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        write!(w, "{:x}\r\n", bytes.len())?;
-        w.write_all(bytes)?;
-        w.write_all(b"\r\n")?;
-        w.flush()
-    };
     if let Some(ms) = pause_ms {
         for (i, ev) in events.iter().enumerate() {
             if pause_before.contains(&i) {
@@ -345,6 +513,5 @@ fn stream_answer(
             at = end;
         }
     }
-    w.write_all(b"0\r\n\r\n")?;
-    w.flush()
+    end_chunks(w, trailers)
 }
