@@ -19,7 +19,7 @@ What is generated (see the Rust doc comments written below, too):
   `secret_id`, env `SECRET_ID`, the AWS CLI flag `--secret-id` (the CLI
   spells a member `xform_name(member, '-')`, which only lower-cases and
   inserts dashes; the script asserts that the CLI spelling normalizes to the
-  same key), and `--output text` row labels. INFO[i] is KEYS[i]'s kind index
+  same key), and `--output text` row labels. Each key carries its kind index
   into KINDS plus flags:
     GENERIC  `Name`, `Id`, `Arn`, `Key`, `Value`, ... (one bare word): they
              count only where the surrounding object carries AWS keys.
@@ -50,16 +50,12 @@ A. The member's target shape is a string (or a list of strings) that is not
    1. the member name ends in Id, Ids, ID, IDs, Arn, Arns, ARN, ARNs, Name,
       Names, Identifier, Identifiers (any case for the one-word form: `id`,
       `name`, `arn`);
-   2. its target shape's (or list member shape's) name ends so
-      (`serviceRole` -> shape `RoleArn`, `ami` -> `AmiId`);
-   3. the member name ends in Bucket or Buckets (S3 bucket names);
-   4. its documentation starts "The name or ARN of", "The short name or full
-      Amazon Resource Name (ARN) of", "The Amazon Resource Name (ARN) of",
-      "The ARN of", "The ID(s) of the" and the like (`cluster`,
-      `taskDefinition`, `jobQueue`, `Role`, `Subnets` in ECS, Batch, Glue,
-      ELB; the family and revision or full ARN of a task definition), see
-      DOC below;
-   5. or it is `Key` or `Value` (tags and S3 object keys; generic).
+   2. the member name ends in Bucket or Buckets (S3 bucket names);
+   3. or it is `Key` or `Value` (tags and S3 object keys; generic).
+   A member whose own name says nothing of an identifier (`description`,
+   `action`, `function`, `cluster`, `serviceRole`) is not taken, even when
+   its target shape's name or its documentation says it holds one: such
+   words, as keys in code, config and prose, mostly hold something else.
 B. Excluded:
    1. AWS-defined values, not customer data: anything about regions and
       availability zones (`RegionName`, `AvailabilityZone`, `ZoneId`),
@@ -74,6 +70,8 @@ B. Excluded:
       state, time, date, timestamp, count, size, code, family, class, format,
       mode, level, algorithm, region(s) (see DENY_SUFFIXES);
    3. request ids (`RequestId`): ids of API calls, not of resources.
+   4. names of people, files, hosts and classes (`FileName`, `FirstName`,
+      `HostName`; see DENY_EXACT).
    `KeyName` (an EC2 key pair's name) and `PolicyName` (customer policies;
    AWS managed policy names are for an allow-list, not for this table) are
    customer data and kept.
@@ -83,9 +81,8 @@ Kinds (KINDS): a key the engine already names (src/detect/named_resources.rs:
 kind (SPECIFIC below); keys ending in AccountId(s) are ACCOUNT, in Bucket,
 BucketName(s) S3_BUCKET, in LogGroupName(s) LOG_GROUP, in KmsKeyId(s)
 KMS_KEY, in HostedZoneId HOSTED_ZONE, in DistributionId CLOUDFRONT_DIST;
-then by ending: Arn(s) ARN, Id(s)/Identifier(s) ID, anything else NAME
-(documentation rule: ARN when the documentation speaks of an ARN only, ID
-for IDs).
+then by ending: Arn(s) ARN, Id(s)/Identifier(s) ID, anything else NAME.
+
 """
 
 from __future__ import annotations
@@ -113,17 +110,6 @@ SUFFIX = re.compile(r"(?:Id|Ids|ID|IDs|Arn|Arns|ARN|ARNs|Name|Names|Identifier|I
 ONE_WORD = {"id", "ids", "arn", "arns", "name", "names", "identifier", "identifiers"}
 GENERIC = ONE_WORD | {"key", "keys", "value", "values"}
 BUCKET = re.compile(r"(?:Bucket|Buckets)$", re.I)
-DOC = re.compile(
-    r"^(?:<p>)?\s*(?:The|An?)\s+(?:unique\s+)?"
-    r"(?:"
-    r"(?:short\s+|friendly\s+)?name\s+or\s+(?:the\s+)?(?:full\s+)?(?:ARN|Amazon Resource Name)"
-    r"|(?:ARN|Amazon Resource Name(?:\s*\(ARN\))?)\s+or\s+(?:the\s+)?(?:short\s+)?(?:name|ID)"
-    r"|(?:ID|IDs|ARN|ARNs|Amazon Resource Names?(?:\s*\(ARNs?\))?)"
-    r")\s*(?:\(ARNs?\)\s*)?(?:of|for)\s+(?:the|an?)\b"
-)
-# "…, or full Amazon Resource Name (ARN) of the task definition" (ECS):
-# anywhere in the first sentence.
-FULL_ARN = re.compile(r"\bor\s+(?:the\s+)?full\s+(?:ARN|Amazon Resource Name)\b")
 DENY_EXACT = {
     "engine", "enginename", "engineversion", "instancetype", "instancetypename",
     "metricname", "metricnames", "namespace", "attributename", "attributenames",
@@ -133,6 +119,29 @@ DENY_EXACT = {
     "statisticname", "columnname", "columnnames", "fieldname", "fieldnames",
     "headername", "requestid", "clientrequestid", "zonename", "zonenames",
     "zoneid", "zoneids",
+    # Names of people, files, hosts and classes: not AWS identifiers (hosts
+    # that are AWS endpoints are found by their shape).
+    "basename", "cityname", "classname", "companyname", "countryname",
+    "displayname", "dnsname", "dnsnames", "errorname", "familyname",
+    "filename", "filenames", "firstname", "fullname", "givenname", "hostname",
+    "hostnames", "lastname", "legalname", "middlename", "nickname",
+    "streetname", "printname",
+    # Ids that code, logs and the model APIs themselves use for things that
+    # are not AWS resources (messages, tool calls, sessions, traces,
+    # threads, records of an application), and AWS-defined model ids:
+    # masking them protects nothing and costs the model its understanding.
+    "tooluseid", "toolid", "toolname", "messageid", "sessionid",
+    "conversationid", "traceid", "traceids", "spanid", "spanids", "spanname",
+    "threadid", "uuid", "sid", "oid", "objectid", "orderid", "orderids",
+    "modelid", "modelname", "osname", "sdkname", "newname", "oldname",
+    "pathname", "uniqueid", "refid", "publicid", "itemid", "itemids",
+    "itemname", "fileid", "fileids", "userid", "userids", "processname",
+    "methodname",
+    # Words other clouds use for their own ids (GCP `projectId`, Azure
+    # `tenantId`, `subscriptionId`, `environmentName: AzureCloud`): in AWS
+    # text they are rare, in gcloud and az output they are everywhere.
+    "projectid", "projectids", "projectname", "tenantid", "tenantids",
+    "subscriptionid", "subscriptionids", "environmentname",
 }
 DENY_SUFFIXES = (
     "token", "tokens", "marker", "version", "versions", "type", "types",
@@ -258,21 +267,23 @@ def denied(norm: str) -> bool:
 
 
 def selected(member: str, target: str, doc: str):
-    """Why a member names an identifier ('suffix', 'shape', 'bucket',
-    'doc', 'generic'), or None."""
+    """Why a member names an identifier ('suffix', 'bucket', 'generic'), or
+    None."""
     norm = normalize(member)
     if denied(norm):
         return None
     if SUFFIX.search(member) or norm in ONE_WORD:
         return "suffix"
-    if SUFFIX.search(target):
-        return "shape"
     if BUCKET.search(member):
         return "bucket"
     if norm in ("key", "value"):
         return "generic"
-    if DOC.search(doc) or FULL_ARN.search(doc.split("</p>")[0]):
-        return "doc"
+    # A member whose name says nothing of an identifier (`description`,
+    # `action`, `function`, `cluster`) is left out even when its shape or
+    # its documentation does: as a key in code, config and prose such
+    # words mostly hold something else, and masking them costs the model
+    # its understanding. Their values are found by shape where they have
+    # one (ARNs, ids).
     return None
 
 
@@ -282,13 +293,6 @@ def kind_of(norm: str, why: str, doc: str) -> str:
     for endings, kind in ENDINGS:
         if norm.endswith(endings):
             return kind
-    if why == "doc":
-        head = doc[:120]
-        if not re.search(r"\bname\b", head, re.I):
-            if re.search(r"\bARNs?\b|Amazon Resource Name", head):
-                return "ARN"
-            if re.search(r"\bIDs?\b", head):
-                return "ID"
     return "NAME"
 
 
@@ -307,6 +311,86 @@ def ec2_prefixes(svc, model, examples, ec2, other):
     for m in HEX17.finditer(texts):
         if re.search(r"[a-f]", m.group(2)):
             (ec2 if svc == "ec2" else other).add(m.group(1))
+
+
+BLOCK = 16
+MAX_KEY_LEN = 64
+
+# The readers of the front-coded table, written into the generated file.
+RUST_READERS = r"""
+/// Decodes the entry of [`ENTRIES`] at `pos` on top of `key` (which holds
+/// the key before it): the key's length, its kind and flags byte, and
+/// where the next entry starts.
+fn decode(key: &mut [u8; MAX_KEY_LEN], pos: usize) -> Option<(usize, u8, usize)> {
+    let mut len = usize::from(*ENTRIES.get(pos)?);
+    let mut i = pos + 1;
+    loop {
+        let b = *ENTRIES.get(i)?;
+        *key.get_mut(len)? = b & 0x7f;
+        len += 1;
+        i += 1;
+        if b & 0x80 != 0 {
+            break;
+        }
+    }
+    Some((len, *ENTRIES.get(i)?, i + 1))
+}
+
+/// The kind and flags ([`GENERIC`], [`CLI`], [`TEXT`]) of a byte of
+/// [`ENTRIES`].
+fn split(info: u8) -> Option<(&'static str, u8)> {
+    Some((*KINDS.get(usize::from(info & KIND_MASK))?, info & !KIND_MASK))
+}
+
+/// The kind and flags ([`GENERIC`], [`CLI`], [`TEXT`]) of a normalized
+/// key, if it names an identifier: a binary search over the block heads
+/// (9 comparisons), then one block decoded (at most 16).
+pub(crate) fn lookup(norm: &[u8]) -> Option<(&'static str, u8)> {
+    let mut key = [0u8; MAX_KEY_LEN];
+    let head = |b: usize, key: &mut [u8; MAX_KEY_LEN]| -> Option<usize> {
+        let (len, _, _) = decode(key, usize::try_from(*BLOCK_STARTS.get(b)?).ok()?)?;
+        Some(len)
+    };
+    // The last block whose head is not greater than `norm`.
+    let (mut lo, mut hi) = (0, BLOCK_STARTS.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let len = head(mid, &mut key)?;
+        if key.get(..len)? <= norm {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let block = lo.checked_sub(1)?;
+    let mut pos = usize::try_from(*BLOCK_STARTS.get(block)?).ok()?;
+    for _ in 0..BLOCK {
+        let (len, info, next) = decode(&mut key, pos)?;
+        match key.get(..len)?.cmp(norm) {
+            core::cmp::Ordering::Equal => return split(info),
+            core::cmp::Ordering::Greater => return None,
+            core::cmp::Ordering::Less => pos = next,
+        }
+    }
+    None
+}
+
+/// Calls `f` with every key (normalized), its kind and its flags, in
+/// sorted order: for tables built from the keys and for tests.
+pub(crate) fn for_each(mut f: impl FnMut(&[u8], &'static str, u8)) {
+    let mut key = [0u8; MAX_KEY_LEN];
+    let mut pos = 0;
+    while pos < ENTRIES.len() {
+        let Some((len, info, next)) = decode(&mut key, pos) else {
+            return;
+        };
+        if let (Some(k), Some((kind, flags))) = (key.get(..len), split(info)) {
+            f(k, kind, flags);
+        }
+        pos = next;
+    }
+}
+"""
 
 
 def rust_str_list(items, per_line=6):
@@ -382,53 +466,110 @@ def render(services, info, ec2_list, other_list) -> str:
     w("//! names that name customer resource identifiers, and EC2-style")
     w("//! resource-id prefixes.")
     w("//!")
-    w("//! The keys ([`key`], [`lookup`]) are normalized as the masker compares keys (ASCII lower case,")
+    w("//! The keys ([`lookup`], [`for_each`]) are normalized as the masker compares keys (ASCII lower case,")
     w("//! `_` and `-` dropped), so one entry matches `SecretId`, `secret_id`,")
     w("//! `SECRET_ID`, `--secret-id` and `--output text`'s `SUBNETIDS`. The rules")
     w("//! that pick them are in the generator's docstring.")
     w("")
-    w("/// Token kinds; [`INFO`]`[i] & KIND_MASK` indexes this.")
+    w("/// Token kinds; the low bits ([`KIND_MASK`]) of a key's kind and flags byte index this.")
     w(f"pub(crate) const KINDS: [&str; {len(kinds)}] = [")
     w(rust_str_list(kinds))
     w("];")
     w("")
-    w("/// [`INFO`] bits: the kind's index in [`KINDS`].")
+    w("/// Bits of a key's kind and flags byte: the kind's index in [`KINDS`].")
     w(f"pub(crate) const KIND_MASK: u8 = {KIND_MASK:#04x};")
-    w("/// [`INFO`] bit: a bare word (`Name`, `Id`, `Arn`, `Key`, `Value`) that")
+    w("/// Flag bit: a bare word (`Name`, `Id`, `Arn`, `Key`, `Value`) that")
     w("/// counts only where the surrounding object carries AWS keys.")
     w(f"pub(crate) const GENERIC: u8 = {GENERIC_BIT:#04x};")
-    w("/// [`INFO`] bit: an operation's input member, so an AWS CLI flag")
+    w("/// Flag bit: an operation's input member, so an AWS CLI flag")
     w("/// (`--kebab-case`, botocore's `xform_name(member, '-')`).")
     w(f"pub(crate) const CLI: u8 = {CLI_BIT:#04x};")
-    w("/// [`INFO`] bit: a list of strings, the only identifier members whose")
+    w("/// Flag bit: a list of strings, the only identifier members whose")
     w("/// name `--output text` prints (upper case, as the label of each row).")
     w(f"pub(crate) const TEXT: u8 = {TEXT_BIT:#04x};")
     w("")
-    ends, total = [], 0
-    for k in keys:
-        total += len(k)
-        ends.append(total)
-    w(f"/// Number of identifier keys: [`key`]`(i)` for `i < LEN`.")
+    # Front coding: sorted keys share long prefixes (`accessgrant…`), so
+    # each entry stores only how many bytes it shares with the key before
+    # it, then the rest. Every BLOCK-th key is stored whole, so a lookup
+    # binary-searches the block heads and decodes one block.
+    blob, heads, prev = bytearray(), [], b""
+    for i, k in enumerate(keys):
+        kb = k.encode()
+        assert all(b < 0x80 for b in kb) and len(kb) <= MAX_KEY_LEN, k
+        shared = 0
+        if i % BLOCK == 0:
+            heads.append(len(blob))
+        else:
+            while shared < min(len(kb), len(prev)) and kb[shared] == prev[shared]:
+                shared += 1
+        rest = bytearray(kb[shared:])
+        assert rest, k  # unique and sorted: never empty
+        rest[-1] |= 0x80
+        blob += bytes([shared]) + rest + bytes([bytes_[i]])
+        prev = kb
+    assert len(blob) < 2**32
+    w(f"/// Number of identifier keys.")
     w(f"pub(crate) const LEN: usize = {len(keys)};")
     w("")
-    w("/// The identifier keys, normalized, sorted and unique, end to end: one")
-    w("/// string and [`KEY_ENDS`] rather than an array of `&str` (4 bytes a key")
-    w("/// instead of 8 in the .wasm). Read them with [`key`].")
-    w("static KEY_TEXT: &str = concat!(")
+    w("/// Longest key, normalized.")
+    w(f"pub(crate) const MAX_KEY_LEN: usize = {MAX_KEY_LEN};")
+    w("")
+    w(f"/// Keys per block of [`ENTRIES`]; the first of each is stored whole.")
+    w(f"const BLOCK: usize = {BLOCK};")
+    w("")
+    w("/// The identifier keys, normalized, sorted and unique, front-coded:")
+    w("/// per key, the number of leading bytes it shares with the key before")
+    w("/// it (0 at the start of a block), the bytes after those (the last one")
+    w("/// with its high bit set; keys are ASCII), then its kind and flags")
+    w(f"/// byte. {len(blob)} bytes where the plain keys and their")
+    w(f"/// offsets took {sum(map(len, keys)) + 5 * len(keys)}. Read with [`lookup`] and [`for_each`].")
+    w('static ENTRIES: &[u8] = b"\\')
+    pos = 0
+    for i in range(len(keys)):
+        j = pos + 1
+        while blob[j] < 0x80:
+            j += 1
+        j += 2
+        chunk = blob[pos:j]
+        pos = j
+        text = "".join(chr(b) if (0x61 <= b <= 0x7A or 0x30 <= b <= 0x39) and 0 < n < len(chunk) - 1 else f"\\x{b:02x}" for n, b in enumerate(chunk))
+        w(f"    {text}\\")
+    w('";')
+    w("")
+    # Shape tables: cheap tests that turn away a word before any lookup.
+    def cls(c):
+        return ord(c) - 97 if c.isalpha() else 26 + ord(c) - 48
+    assert all(len(k) >= 2 and k.isalnum() and k.isascii() for k in keys)
+    by_last, by_len, before = [0] * 36, [0] * (MAX_KEY_LEN + 1), [0] * 36
     for k in keys:
-        w(f'    "{k}",')
-    w(");")
+        by_last[cls(k[-1])] |= 1 << len(k)
+        by_len[len(k)] |= 1 << cls(k[0])
+        before[cls(k[-1])] |= 1 << cls(k[-2])
+    def table(name, ty, vals, doc):
+        for d in doc:
+            w(f"/// {d}")
+        w(f"pub(crate) static {name}: [{ty}; {len(vals)}] = [")
+        for i in range(0, len(vals), 4):
+            w("    " + " ".join(f"{v:#x}," for v in vals[i : i + 4]))
+        w("];")
+        w("")
+    w("/// The class of a key byte in the shape tables: `a`-`z` are 0-25,")
+    w("/// `0`-`9` are 26-35; other bytes are in no key.")
+    w("pub(crate) fn class(b: u8) -> Option<u32> {")
+    w("    match b {")
+    w("        b'a'..=b'z' => Some(u32::from(b - b'a')),")
+    w("        b'0'..=b'9' => Some(26 + u32::from(b - b'0')),")
+    w("        _ => None,")
+    w("    }")
+    w("}")
     w("")
-    w("/// Where each key of [`KEY_TEXT`] ends.")
-    w("static KEY_ENDS: [u32; LEN] = [")
-    for i in range(0, len(ends), 12):
-        w("    " + " ".join(f"{e}," for e in ends[i : i + 12]))
-    w("];")
-    w("")
-    w("/// Kind index and flags of each key, in [`key`] order.")
-    w("pub(crate) static INFO: [u8; LEN] = [")
-    for i in range(0, len(bytes_), 16):
-        w("    " + " ".join(f"{b}," for b in bytes_[i : i + 16]))
+    table("LENGTHS_BY_LAST", "u64", by_last, ["For each [`class`] of last byte, the lengths of the keys that end with it", "(bit `n` for `n` bytes)."])
+    table("FIRSTS_BY_LEN", "u64", by_len, ["For each length, the [`class`]es of the first bytes of the keys that long", "(bit `class`)."])
+    table("BEFORE_LAST", "u64", before, ["For each [`class`] of last byte, the [`class`]es of the bytes just before", "it in the keys (bit `class`)."])
+    w("/// Where each block of [`ENTRIES`] starts.")
+    w(f"static BLOCK_STARTS: [u32; {len(heads)}] = [")
+    for i in range(0, len(heads), 12):
+        w("    " + " ".join(f"{e}," for e in heads[i : i + 12]))
     w("];")
     w("")
     w("/// EC2 resource-id prefixes (without the dash) shown by the EC2 model,")
@@ -443,34 +584,8 @@ def render(services, info, ec2_list, other_list) -> str:
     w(rust_str_list(other_list, 8))
     w("];")
     w("")
-    w("/// The `i`th key (normalized), if `i < LEN`.")
-    w("pub(crate) fn key(i: usize) -> Option<&'static str> {")
-    w("    let end = usize::try_from(*KEY_ENDS.get(i)?).ok()?;")
-    w("    let start = match i.checked_sub(1) {")
-    w("        Some(p) => usize::try_from(*KEY_ENDS.get(p)?).ok()?,")
-    w("        None => 0,")
-    w("    };")
-    w("    KEY_TEXT.get(start..end)")
-    w("}")
-    w("")
-    w("/// The kind and flags ([`GENERIC`], [`CLI`], [`TEXT`]) of a normalized")
-    w("/// key, if it names an identifier. A binary search: 13 comparisons.")
-    w("pub(crate) fn lookup(norm: &[u8]) -> Option<(&'static str, u8)> {")
-    w("    let (mut lo, mut hi) = (0, LEN);")
-    w("    while lo < hi {")
-    w("        let mid = lo + (hi - lo) / 2;")
-    w("        match key(mid)?.as_bytes().cmp(norm) {")
-    w("            core::cmp::Ordering::Less => lo = mid + 1,")
-    w("            core::cmp::Ordering::Greater => hi = mid,")
-    w("            core::cmp::Ordering::Equal => {")
-    w("                let info = *INFO.get(mid)?;")
-    w("                let kind = KINDS.get(usize::from(info & KIND_MASK))?;")
-    w("                return Some((kind, info & !KIND_MASK));")
-    w("            }")
-    w("        }")
-    w("    }")
-    w("    None")
-    w("}")
+    for line in RUST_READERS.strip("\n").split("\n"):
+        w(line)
     return "\n".join(out) + "\n"
 
 

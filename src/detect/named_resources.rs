@@ -11,6 +11,7 @@
 //! families: secret keys, session tokens, buckets, KMS key ids, account ids.
 
 use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
+use super::vocabulary::{self, BEFORE_LAST, FIRSTS_BY_LEN, LENGTHS_BY_LAST};
 use super::{account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match};
 use crate::config::Detectors;
 #[cfg(test)]
@@ -19,8 +20,8 @@ use memchr::memmem::Finder;
 /// Longest named value (resource names are at most 256 bytes; log groups
 /// 512).
 const MAX_NAME: usize = 256;
-/// Longest raw key word considered.
-const MAX_KEY: usize = 48;
+/// Longest raw key word considered (and longest normalized key).
+const MAX_KEY: usize = vocabulary::MAX_KEY_LEN;
 
 /// How a keyed value is validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,11 @@ pub(super) struct Spec {
     pub family: Family,
     /// How the value is validated.
     pub rule: Rule,
+    /// The key comes from AWS's vocabulary, not from [`KEYS`]. Such keys
+    /// are ordinary words of code too (`linkname`, `appname`), so a value
+    /// after one counts only in the forms of data and commands (see
+    /// [`structured`]), not in an assignment of code.
+    pub vocabulary: bool,
 }
 
 /// Every key word, normalized, with the kind, family and rule of its value.
@@ -185,7 +191,20 @@ static MAY_FOLLOW: [u32; 256] = {
 fn may_end_key(before: u8, last: u8) -> bool {
     let follow = MAY_FOLLOW.get(usize::from(last)).copied().unwrap_or(0);
     let bit = BIT_BEFORE.get(usize::from(before)).copied().unwrap_or(0);
-    follow & bit != 0
+    follow & bit != 0 || vocabulary_may_end(before, last)
+}
+
+/// [`may_end_key`] for AWS's vocabulary: in lower case, `before` and
+/// `last` end one of its keys.
+fn vocabulary_may_end(before: u8, last: u8) -> bool {
+    let (Some(b), Some(l)) = (
+        vocabulary::class(before.to_ascii_lowercase()),
+        vocabulary::class(last.to_ascii_lowercase()),
+    ) else {
+        return false;
+    };
+    let follow = BEFORE_LAST.get(l as usize).copied().unwrap_or(0);
+    follow & (1u64 << b) != 0
 }
 
 /// For each normalized length, the first letters of the [`KEYS`] that
@@ -210,17 +229,64 @@ static KEY_FIRSTS: [u32; 64] = {
 fn key_shape(len: usize, first: u8, last: u8) -> bool {
     let lengths = KEY_SHAPES.get(usize::from(last)).copied().unwrap_or(0);
     let firsts = KEY_FIRSTS.get(len).copied().unwrap_or(0);
-    len < 64
+    let ours = len < 64
         && lengths & (1u64 << len) != 0
         && first.is_ascii_lowercase()
-        && firsts & (1u32 << (first - b'a')) != 0
+        && firsts & (1u32 << (first - b'a')) != 0;
+    ours || vocabulary_shape(len, first, last)
 }
 
-/// The spec of a normalized key, if it names something.
+/// [`key_shape`] for AWS's vocabulary.
+fn vocabulary_shape(len: usize, first: u8, last: u8) -> bool {
+    let (Some(f), Some(l)) = (vocabulary::class(first), vocabulary::class(last)) else {
+        return false;
+    };
+    let lengths = LENGTHS_BY_LAST.get(l as usize).copied().unwrap_or(0);
+    let firsts = FIRSTS_BY_LEN.get(len).copied().unwrap_or(0);
+    len < 64 && lengths & (1u64 << len) != 0 && firsts & (1u64 << f) != 0
+}
+
+/// The spec of a normalized key, if it names something: the hand-written
+/// [`KEYS`] first (they carry the context forms of other families), then
+/// AWS's own vocabulary ([`from_vocabulary`]).
 pub(super) fn lookup(norm: &[u8]) -> Option<Spec> {
     KEYS.iter()
         .find(|(key, ..)| key.as_bytes() == norm)
-        .map(|&(_, kind, family, rule)| Spec { kind, family, rule })
+        .map(|&(_, kind, family, rule)| Spec {
+            kind,
+            family,
+            rule,
+            vocabulary: false,
+        })
+        .or_else(|| from_vocabulary(norm))
+}
+
+/// The spec of a key of AWS's vocabulary (botocore's identifier members),
+/// by its kind. Bare generic words (`Name`, `Id`, `Value`) are left out:
+/// alone they say nothing about AWS. So are ARN keys: ARNs are found by
+/// their shape, with their parts.
+fn from_vocabulary(norm: &[u8]) -> Option<Spec> {
+    use Family::{AccountIds, KmsKeys, NamedResources, S3Buckets};
+    let (kind, flags) = vocabulary::lookup(norm)?;
+    if flags & vocabulary::GENERIC != 0 {
+        return None;
+    }
+    let (family, rule) = match kind {
+        "ARN" => return None,
+        "ACCOUNT" => (AccountIds, Rule::Account),
+        "S3_BUCKET" => (S3Buckets, Rule::Bucket),
+        "KMS_KEY" => (KmsKeys, Rule::Kms),
+        "HOSTED_ZONE" => (NamedResources, Rule::HostedZone),
+        "CLOUDFRONT_DIST" => (NamedResources, Rule::DistId),
+        "LOG_GROUP" => (NamedResources, Rule::LogGroup),
+        _ => (NamedResources, Rule::Name),
+    };
+    Some(Spec {
+        kind,
+        family,
+        rule,
+        vocabulary: true,
+    })
 }
 
 /// Normalizes a key word into `buf`: ASCII lower case, `_` and `-` dropped.
@@ -415,8 +481,29 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         return;
     };
     if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
-        out.push(m(s, e, spec.kind, spec.family));
+        if !spec.vocabulary || structured(text, (ks, k), p, (s, e)) {
+            out.push(m(s, e, spec.kind, spec.family));
+        }
     }
+}
+
+/// Whether the pair whose key is `text[ks..k]`, separator at `p` and
+/// value `text[s..e]` has a form of data or config, not of code: the value
+/// is quoted (JSON, YAML, HCL, a string literal), or the key is upper case
+/// (`ENV_VAR=value`, `--output text` labels), or the separator is `:` and
+/// the value ends its line (YAML). `linkname = tarinfo.linkname` and
+/// `"linkname": self.linkname,` are none of these.
+fn structured(text: &[u8], (ks, k): (usize, usize), p: usize, (s, e): (usize, usize)) -> bool {
+    let quoted = s > 0 && matches!(text.get(s - 1), Some(b'"' | b'\''));
+    let upper = text
+        .get(ks..k)
+        .is_some_and(|key| key.iter().all(|b| !b.is_ascii_lowercase()));
+    let mut j = e;
+    while matches!(text.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    let line_ends = matches!(text.get(j), None | Some(b'\n' | b'\r' | b'#'));
+    quoted || upper || (text.get(p) == Some(&b':') && line_ends)
 }
 
 /// Appends the value of every `--flag value` whose flag names an enabled
@@ -508,6 +595,7 @@ mod tests {
             before.is_ascii_lowercase()
                 && last.is_ascii_lowercase()
                 && KEY_ENDINGS[usize::from(last - b'a')] & (1 << (before - b'a')) != 0
+                || vocabulary_may_end(before, last)
         }
         for before in 0..=255u8 {
             for last in 0..=255u8 {
@@ -519,6 +607,33 @@ mod tests {
             }
         }
         assert!(may_end_key(b'm', b'E') && !may_end_key(b't', b'e'));
+    }
+
+    /// Every key of the front-coded vocabulary decodes, is found again by
+    /// lookup, and passes the shape filters; near words are not found.
+    #[test]
+    fn every_vocabulary_key_passes_the_filters() {
+        let mut n = 0;
+        vocabulary::for_each(|key, kind, flags| {
+            n += 1;
+            assert_eq!(vocabulary::lookup(key), Some((kind, flags)));
+            let (first, before, last) = (key[0], key[key.len() - 2], key[key.len() - 1]);
+            assert!(key_shape(key.len(), first, last), "{key:?}");
+            assert!(may_end_key(before, last), "{key:?}");
+            let upper = (before.to_ascii_uppercase(), last.to_ascii_uppercase());
+            assert!(may_end_key(upper.0, upper.1), "{key:?}");
+        });
+        assert_eq!(n, vocabulary::LEN);
+        for word in [
+            &b"secretid"[..],
+            b"autoscalinggroupname",
+            b"statemachinearn",
+        ] {
+            assert!(vocabulary::lookup(word).is_some(), "{word:?}");
+        }
+        for word in [&b"secretidx"[..], b"a", b"", b"zzzzzz", b"state"] {
+            assert_eq!(vocabulary::lookup(word), None, "{word:?}");
+        }
     }
 
     /// The shape tables built from `KEYS` let every key through, in every
@@ -585,6 +700,21 @@ mod tests {
     fn table() {
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
         let cases: &[(&str, &[(&str, &str)])] = &[
+            // AWS's vocabulary, in every form.
+            ("\"SecretId\": \"prod/payments/db\"", &[]),
+            (
+                "\"AutoScalingGroupName\": \"web-asg\"",
+                &[("web-asg", "NAME")],
+            ),
+            ("auto_scaling_group_name: web-asg\n", &[("web-asg", "NAME")]),
+            (
+                "auto_scaling_group_name = \"web-asg\"",
+                &[("web-asg", "NAME")],
+            ),
+            ("AUTO_SCALING_GROUP_NAME=web-asg", &[("web-asg", "NAME")]),
+            ("--auto-scaling-group-name web-asg", &[("web-asg", "NAME")]),
+            ("\"StateMachineArn\": \"x\"", &[]),
+            ("\"Name\": \"web-asg\"", &[]),
             (
                 "\"FunctionName\": \"settle-payments-v2\",",
                 &[("settle-payments-v2", "LAMBDA")],

@@ -612,7 +612,12 @@ fn negative(
     let spans = Restorer::new(&m.tokens).restore_into(&masked, Escape::Raw, &mut sink) as u64;
     stats.spans += spans;
     *stats.by_class.entry(class_of(id)).or_default() += spans;
+    // EVAL_FP=1: print every false positive.
+    let show_all = std::env::var_os("EVAL_FP").is_some();
     for (token, original) in m.tokens.iter() {
+        if show_all {
+            println!("fp {id}: {} -> {token}", short(original, 70));
+        }
         if stats.examples.len() < EXAMPLES * 3 {
             stats
                 .examples
