@@ -364,6 +364,8 @@ impl Metrics {
 /// What the root context hands every HTTP context.
 struct Shared {
     engine: Engine,
+    /// The host is Envoy (it knows `plugin_vm_id`), asked once.
+    envoy: bool,
 }
 
 #[derive(Default)]
@@ -467,13 +469,17 @@ impl RootContext for Root {
             },
         };
         let engine = Engine::new(config, &secret);
-        self.shared = Some(Rc::new(Shared { engine }));
+        self.shared = Some(Rc::new(Shared {
+            engine,
+            envoy: host_is_envoy(),
+        }));
         true
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Exchange {
             id: context_id,
+            keep_tails: self.shared.as_ref().is_some_and(|s| s.envoy),
             shared: self.shared.clone(),
             metrics: self.metrics.clone().unwrap_or_default(),
             request: Request::Idle,
@@ -509,13 +515,39 @@ enum Response {
     Pass,
     /// SSE or text (or a JSON body too large to buffer), restored chunk by
     /// chunk as it streams.
-    Stream(Box<dyn ChunkRestorer>),
+    Stream {
+        restorer: Box<dyn ChunkRestorer>,
+        /// Bytes at the front of the host's buffer that are restored
+        /// output already: chunks kept (paused) while the restorer held a
+        /// tail, see [`Exchange::stream_chunk`]. 0 after a release.
+        kept: usize,
+    },
     /// JSON, buffered to the end; `size` bytes held so far.
     Json { size: usize },
 }
 
+impl Response {
+    /// A response restored as it streams, nothing kept yet.
+    fn stream(restorer: impl ChunkRestorer + 'static) -> Response {
+        Response::Stream {
+            restorer: Box::new(restorer),
+            kept: 0,
+        }
+    }
+}
+
+/// The most restored output kept (paused) on the host while the restorer
+/// holds a tail (and at most a quarter of `max_body_bytes`); past it the
+/// chunk is released. Only a stream that ends nearly every chunk in a
+/// possible token prefix gets there.
+const MAX_KEPT_BYTES: usize = 1 << 20;
+
 struct Exchange {
     id: u32,
+    /// Whether to keep a chunk while the restorer holds a tail: the host is
+    /// Envoy, which takes no body writes at trailers after a release (see
+    /// [`Exchange::stream_chunk`]).
+    keep_tails: bool,
     shared: Option<Rc<Shared>>,
     metrics: Rc<Metrics>,
     request: Request,
@@ -644,26 +676,43 @@ impl Exchange {
         self.response = Response::Pass;
     }
 
-    /// Restores one response chunk in place; nothing is held but what the
-    /// restorer must hold back (a possible token tail, an incomplete event).
+    /// Restores the new part of the response body in place; nothing is
+    /// held back but what the restorer must hold (a possible token tail,
+    /// an incomplete event).
+    ///
+    /// On Envoy, while the restorer holds something, the chunk is kept
+    /// (`Pause`): Envoy takes no more body once a chunk is released, so a
+    /// stream that ends with trailers would otherwise lose the held bytes.
+    /// The next call then sees the kept output and the new bytes in one
+    /// buffer.
     fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         let limit = self.max_body_bytes();
-        let Response::Stream(r) = &mut self.response else {
+        let keep_tails = self.keep_tails;
+        let Response::Stream { restorer: r, kept } = &mut self.response else {
             return Action::Continue;
         };
-        let chunk = if body_size > 0 {
-            host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, body_size).unwrap_or_default()
+        let done = (*kept).min(body_size);
+        let fresh = body_size - done;
+        let chunk = if fresh > 0 {
+            host::get_buffer(host::BUFFER_RESPONSE_BODY, done, fresh).unwrap_or_default()
         } else {
             Vec::new()
         };
-        if chunk.len() != body_size {
+        // Envoy replaces a buffer only from its start: the kept output is
+        // written again in front of the new.
+        let mut out = if done > 0 {
+            host::get_buffer(host::BUFFER_RESPONSE_BODY, 0, done).unwrap_or_default()
+        } else {
+            Vec::with_capacity(chunk.len() + 64)
+        };
+        if chunk.len() != fresh || out.len() != done {
+            *kept = 0;
             return Action::Continue;
         }
-        if r.worst_case(chunk.len()) > limit {
+        if done.saturating_add(r.worst_case(chunk.len())) > limit {
             // Restored, this chunk could outgrow what the host holds:
             // release what was held back before it, restored, and the
             // chunk as it came.
-            let mut out = Vec::new();
             r.finish(&mut out);
             out.extend_from_slice(&chunk);
             Exchange::replace_response_chunk(body_size, &out);
@@ -671,18 +720,26 @@ impl Exchange {
             return Action::Continue;
         }
         let (before, was_aborted) = (r.restored(), r.aborted());
-        let mut out = Vec::with_capacity(chunk.len() + 64);
         r.push(&chunk, &mut out);
         if end_of_stream {
             r.finish(&mut out);
         }
         let (n, aborted) = (r.restored().saturating_sub(before), r.aborted());
         Exchange::replace_response_chunk(body_size, &out);
+        // Kept output counts against the next chunk's room under `limit`:
+        // a quarter of it at most, so a chunk that fits alone still fits.
+        let keep =
+            keep_tails && !end_of_stream && r.holds() && out.len() <= MAX_KEPT_BYTES.min(limit / 4);
+        *kept = if keep { out.len() } else { 0 };
         self.count_restored(n);
         if aborted && !was_aborted {
             self.stream_aborted();
         }
-        Action::Continue
+        if keep {
+            Action::Pause
+        } else {
+            Action::Continue
+        }
     }
 
     /// Counts and logs a stream the restorer ended with an error event.
@@ -733,15 +790,23 @@ impl Exchange {
                 let size = *size;
                 self.restore_buffered_json(size)
             }
-            Response::Stream(r) => {
-                let before = r.restored();
+            Response::Stream { restorer: r, kept } => {
+                let (before, kept) = (r.restored(), *kept);
                 let mut out = Vec::new();
                 r.finish(&mut out);
                 let n = r.restored().saturating_sub(before);
                 self.response = Response::Pass;
-                // The data before the trailers is already on its way: what
-                // was held back can only be appended.
-                if !out.is_empty() && !host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, 0, &out) {
+                // What was held back goes after the kept output: Envoy
+                // appends at or past the end, Kong cuts to `kept` and
+                // appends. Without kept output, the body before the
+                // trailers is on its way already, and the host may take no
+                // more (Envoy does not).
+                let appended = out.is_empty()
+                    || match kept {
+                        0 => host::set_buffer(host::BUFFER_RESPONSE_BODY, 0, 0, &out),
+                        _ => host::set_buffer(host::BUFFER_RESPONSE_BODY, kept, out.len(), &out),
+                    };
+                if !appended {
                     log_error(&format!(
                         "aws-masker: response (context {}) ended with trailers while {} restored bytes were held back, and the host took no more body: the response is incomplete",
                         self.id,
@@ -842,13 +907,13 @@ impl HttpContext for Exchange {
         host::remove_header(host::MAP_RESPONSE_HEADERS, "content-length");
         self.response = match kind {
             ResponseKind::Sse => {
-                Response::Stream(Box::new(SseRestorer::new(tokens, self.restore_thinking())))
+                Response::stream(SseRestorer::new(tokens, self.restore_thinking()))
             }
             ResponseKind::Json => {
                 self.tokens = Some(tokens);
                 Response::Json { size: 0 }
             }
-            _ => Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Raw))),
+            _ => Response::stream(TextStreamRestorer::new(tokens, Escape::Raw)),
         };
         Action::Continue
     }
@@ -856,7 +921,7 @@ impl HttpContext for Exchange {
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         match &mut self.response {
             Response::Pass => Action::Continue,
-            Response::Stream(_) => self.stream_chunk(body_size, end_of_stream),
+            Response::Stream { .. } => self.stream_chunk(body_size, end_of_stream),
             Response::Json { size } => {
                 *size = body_size;
                 if end_of_stream {
@@ -879,8 +944,7 @@ impl HttpContext for Exchange {
                     self.id
                 ));
                 let tokens = self.tokens.take().unwrap_or_default();
-                self.response =
-                    Response::Stream(Box::new(TextStreamRestorer::new(tokens, Escape::Json)));
+                self.response = Response::stream(TextStreamRestorer::new(tokens, Escape::Json));
                 self.stream_chunk(body_size, end_of_stream)
             }
         }

@@ -864,6 +864,12 @@ pub trait ChunkRestorer {
     /// The filter checks it before a chunk so it never hands the host more
     /// than the host holds.
     fn worst_case(&self, chunk_len: usize) -> usize;
+    /// Whether [`finish`](Self::finish) would release anything: a possible
+    /// token tail or an incomplete event is held back. A host that takes
+    /// no more body after it released a chunk (Envoy at response trailers)
+    /// must keep the chunk buffered while this holds, or the held bytes
+    /// have nowhere to go.
+    fn holds(&self) -> bool;
 }
 
 impl ChunkRestorer for SseRestorer {
@@ -914,6 +920,10 @@ impl ChunkRestorer for SseRestorer {
         let held = self.framer.buffered() + self.state.holds.len() * 256;
         grown_size(held.saturating_add(chunk_len), self.growth).saturating_add(64)
     }
+
+    fn holds(&self) -> bool {
+        !self.aborted && (self.framer.buffered() > 0 || !self.state.holds.is_empty())
+    }
 }
 
 impl ChunkRestorer for TextStreamRestorer {
@@ -950,5 +960,9 @@ impl ChunkRestorer for TextStreamRestorer {
 
     fn worst_case(&self, chunk_len: usize) -> usize {
         grown_size(self.held.len().saturating_add(chunk_len), self.growth)
+    }
+
+    fn holds(&self) -> bool {
+        !self.held.is_empty()
     }
 }

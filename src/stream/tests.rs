@@ -696,3 +696,42 @@ fn an_event_past_the_cap_ends_the_stream_with_an_error() {
     assert!(!text.contains("no blank line follows"));
     assert!(r.framer.buffered() == 0);
 }
+
+/// `holds` says exactly when `finish` would release something: the filter
+/// keeps a chunk on Envoy on its word (see `ChunkRestorer::holds`).
+#[test]
+fn holds_agrees_with_finish() {
+    let (m, tok, _) = map();
+    let cut = &tok[..tok.len() - 3];
+    let text: &[&str] = &["plain text\n", "ends in a token ", cut, "whole "];
+    let mut r = TextStreamRestorer::new(m.clone(), Escape::Raw);
+    let mut out = Vec::new();
+    let mut held = Vec::new();
+    for chunk in text {
+        r.push(chunk.as_bytes(), &mut out);
+        held.push(r.holds());
+    }
+    assert_eq!(held, [false, false, true, false], "text");
+    let ev = text_delta(0, &format!("a {cut}"));
+    let (first, rest) = ev.split_at(10);
+    let mut r = SseRestorer::new(m, false);
+    let mut held = Vec::new();
+    for chunk in [first, rest, &block_stop(0)] {
+        r.push(chunk.as_bytes(), &mut out);
+        held.push(r.holds());
+    }
+    // An incomplete event, then a delta that ends in a token's start, then
+    // the block's end, which releases it.
+    assert_eq!(held, [true, true, false], "sse");
+    for r in [
+        &mut TextStreamRestorer::new(map().0, Escape::Raw) as &mut dyn ChunkRestorer,
+        &mut SseRestorer::new(map().0, false),
+    ] {
+        let mut out = Vec::new();
+        r.push(b"AWS", &mut out);
+        let before = out.len();
+        assert!(r.holds());
+        r.finish(&mut out);
+        assert!(out.len() > before && !r.holds());
+    }
+}

@@ -148,6 +148,46 @@ fn an_sse_stream_that_ends_with_trailers_is_flushed() {
     }
 }
 
+/// A text answer streamed in pieces that ends with trailers while the
+/// restorer holds a token's first half: the tail reaches the client at the
+/// trailers, on Envoy (which takes no body write then unless the chunk was
+/// kept) as on Kong; only the chunk that ends in a possible token is kept.
+#[test]
+fn a_text_stream_that_ends_with_trailers_keeps_its_tail() {
+    let (body, originals) = ids_request();
+    let config = config_with("");
+    let (_, tokens, _) = native_mask(&config, &body, BodyKind::Json);
+    let token = token_for(&tokens, originals[0]).to_string();
+    let cut = &token[..token.len() - 3];
+    let chunks = [
+        format!("found {token}\n"),
+        "and nothing else\n".to_string(),
+        format!("cut {cut}"),
+    ];
+    let chunks: Vec<&[u8]> = chunks.iter().map(|c| c.as_bytes()).collect();
+    for profile in PROFILES {
+        let mut vm = Vm::new(profile, &config);
+        let id = send_request(&mut vm, "application/json", &body, &[&body]);
+        vm.response_headers(
+            id,
+            &[(":status", "200"), ("content-type", "text/plain")],
+            false,
+        );
+        vm.response_body_then_trailers(id, &chunks);
+        let h = vm.http(id);
+        let got = String::from_utf8_lossy(&h.downstream_body).into_owned();
+        assert_eq!(
+            got,
+            format!("found {}\nand nothing else\ncut {cut}", originals[0]),
+            "{profile:?}"
+        );
+        assert!(!h.response_stalled, "{profile:?}");
+        let kept = if profile == Profile::Envoy { 1 } else { 0 };
+        assert_eq!(h.response_pauses, kept, "{profile:?}: chunks kept");
+        assert_eq!(vm.metric("aws_masker.responses_incomplete"), Some(0));
+    }
+}
+
 /// A 64 KiB `max_body_bytes`, a request naming a long role ARN, and the
 /// ARN's token: an answer of such tokens restores to several times more.
 struct LongArn {

@@ -7,7 +7,9 @@
 //!   the front and prepends `data` (so a length covering the buffer replaces
 //!   it); the request body arrives in as many calls as the test chooses;
 //!   `Pause` on a body callback buffers (the next call sees the whole
-//!   buffered body).
+//!   buffered body); after a response body callback that returned
+//!   `Continue`, the response trailers callback finds no body buffer
+//!   (`NotFound`), as in Envoy 1.40.
 //! - [`Profile::Kong`]: `set_buffer` cuts the new data to the given length,
 //!   a length 0 at start 0 prepends; the request body arrives in one call;
 //!   in "spilled" mode the host announces the body size but
@@ -112,6 +114,13 @@ pub struct Http {
     pub response_headers_action: Option<Action>,
     /// How many response body callbacks returned `Pause`.
     pub response_pauses: usize,
+    /// Envoy: the last response body callback returned `Continue`, so the
+    /// response body buffer is gone until more body comes; in the trailers
+    /// callback, reading or writing it answers `NotFound` (Envoy 1.40 keeps
+    /// the encoding buffer only while the filter buffers).
+    response_released: bool,
+    /// The response trailers callback is running.
+    in_response_trailers: bool,
     /// The largest response body the filter wrote in one `set_buffer`.
     pub max_response_write: usize,
 }
@@ -458,7 +467,14 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
                         }
                         h.request_buffer.clone()
                     }
-                    BUF_RESPONSE_BODY => s.http()?.response_buffer.clone(),
+                    BUF_RESPONSE_BODY => {
+                        let envoy = s.profile == Profile::Envoy;
+                        let h = s.http()?;
+                        if envoy && h.in_response_trailers && h.response_released {
+                            return Ok(NOT_FOUND);
+                        }
+                        h.response_buffer.clone()
+                    }
                     other => {
                         return trap(&format!(
                             "proxy_get_buffer_bytes: buffer type {other} not implemented"
@@ -491,6 +507,9 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
             let profile = s.profile;
             let h = s.http()?;
             if kind == BUF_RESPONSE_BODY {
+                if profile == Profile::Envoy && h.in_response_trailers && h.response_released {
+                    return Ok(NOT_FOUND);
+                }
                 h.max_response_write = h.max_response_write.max(data.len());
             }
             let buf = match kind {
@@ -1183,9 +1202,11 @@ impl Vm {
             return;
         }
         self.enter(id);
+        self.http_mut(id).in_response_trailers = true;
         let a = self.call::<(i32, i32), i32>("proxy_on_response_trailers", (id as i32, 1));
         let a = self.action("proxy_on_response_trailers", a);
         let h = self.http_mut(id);
+        h.in_response_trailers = false;
         match a {
             Action::Continue => {
                 let buf = std::mem::take(&mut h.response_buffer);
@@ -1232,6 +1253,7 @@ impl Vm {
         );
         let a = self.action("proxy_on_response_body", a);
         let h = self.http_mut(id);
+        h.response_released = a == Action::Continue;
         match a {
             Action::Continue => {
                 let buf = std::mem::take(&mut h.response_buffer);

@@ -328,7 +328,14 @@ fn sse_response_is_restored_for_random_chunkings() {
                 !h.response_stalled,
                 "SSE must never be held at end of stream"
             );
-            assert_eq!(h.response_pauses, 0, "SSE is streamed, never paused");
+            // Kong: streamed, never paused. Envoy keeps a chunk only while
+            // the restorer holds a token's start or an incomplete event
+            // (it takes no body at trailers after a release), so never the
+            // last one.
+            match profile {
+                Profile::Kong => assert_eq!(h.response_pauses, 0, "SSE paused on Kong"),
+                Profile::Envoy => assert!(h.response_pauses < chunks.len()),
+            }
             assert_eq!(h.response_header("content-length"), None);
             // The shell adds nothing: same bytes as the native restorer.
             let mut native = SseRestorer::new(tokens.clone(), false);
