@@ -237,27 +237,102 @@ impl Walked<'_> {
     }
 
     /// The document with every splice applied; `None` when there is none.
+    ///
+    /// The output is sized exactly and written once, literal by literal in
+    /// document order, with no list of edits in between: on a body dense
+    /// with values, a per-occurrence edit and a doubling output would cost
+    /// several times the body.
     pub fn finish(self) -> Option<Vec<u8>> {
-        let input = self.input;
-        let mut edits = self.edits;
-        for mut rec in self.literals {
-            if !rec.splices.is_empty() {
-                push_edits(&rec.lit, &mut rec.splices, &mut edits);
-            }
+        let Walked {
+            input,
+            edits,
+            mut literals,
+        } = self;
+        if !edits.is_empty() {
+            return apply_edits(input, edits, literals);
         }
-        if edits.is_empty() {
+        literals.retain(|l| !l.splices.is_empty());
+        if literals.is_empty() {
             return None;
         }
-        edits.sort_by_key(|e| e.start);
-        let mut out = Vec::with_capacity(input.len() + input.len() / 8);
+        // Deferred fields are visited after their object: back in order.
+        literals.sort_by_key(|l| l.lit.start);
+        let mut size = input.len();
+        let mut escaped = String::new();
+        for rec in &mut literals {
+            rec.splices.sort_by_key(|s| s.start);
+            let splices = &rec.splices;
+            for_each_applied(&rec.lit, splices, |start, end, i| {
+                let Some(sp) = splices.get(i) else {
+                    return;
+                };
+                let len = if sp.text.bytes().any(needs_escape) {
+                    escaped.clear();
+                    escape_into(&sp.text, &mut escaped);
+                    escaped.len()
+                } else {
+                    sp.text.len()
+                };
+                size = size.saturating_sub(end - start).saturating_add(len);
+            });
+        }
+        let mut out = Vec::with_capacity(size);
         let mut last = 0;
-        for e in &edits {
-            out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
-            out.extend_from_slice(e.replacement.as_bytes());
-            last = e.end;
+        for rec in literals {
+            let splices = &rec.splices;
+            for_each_applied(&rec.lit, splices, |start, end, i| {
+                let Some(sp) = splices.get(i) else {
+                    return;
+                };
+                out.extend_from_slice(input.get(last..start).unwrap_or_default());
+                if sp.text.bytes().any(needs_escape) {
+                    escaped.clear();
+                    escape_into(&sp.text, &mut escaped);
+                    out.extend_from_slice(escaped.as_bytes());
+                } else {
+                    out.extend_from_slice(sp.text.as_bytes());
+                }
+                last = end;
+            });
         }
         out.extend_from_slice(input.get(last..).unwrap_or_default());
         Some(out)
+    }
+}
+
+/// [`Walked::finish`] when the walk turned splices into edits as it went
+/// (not recording literals): `literals` is then empty.
+fn apply_edits(input: &[u8], mut edits: Vec<Edit>, literals: Vec<Literal<'_>>) -> Option<Vec<u8>> {
+    for mut rec in literals {
+        if !rec.splices.is_empty() {
+            push_edits(&rec.lit, &mut rec.splices, &mut edits);
+        }
+    }
+    edits.sort_by_key(|e| e.start);
+    let grown: usize = edits.iter().map(|e| e.replacement.len()).sum();
+    let mut out = Vec::with_capacity(input.len().saturating_add(grown));
+    let mut last = 0;
+    for e in &edits {
+        out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
+        out.extend_from_slice(e.replacement.as_bytes());
+        last = e.end;
+    }
+    out.extend_from_slice(input.get(last..).unwrap_or_default());
+    Some(out)
+}
+
+/// Calls `f(raw start, raw end, index)` for each splice of one literal
+/// (sorted by start) that applies, with its decoded offsets mapped onto
+/// the input. Overlapping splices: the first wins.
+fn for_each_applied(lit: &Lit<'_>, splices: &[Splice], mut f: impl FnMut(usize, usize, usize)) {
+    let mut last_end = 0;
+    let mut raw = RawOffsets::new(&lit.escapes);
+    for (i, sp) in splices.iter().enumerate() {
+        if sp.start < last_end || sp.end < sp.start {
+            continue;
+        }
+        f(lit.start + raw.at(sp.start), lit.start + raw.at(sp.end), i);
+        last_end = sp.end;
     }
 }
 
@@ -265,12 +340,12 @@ impl Walked<'_> {
 /// input (raw offsets). Overlapping splices: the first wins.
 fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
     splices.sort_by_key(|s| s.start);
-    let mut last_end = 0;
-    let mut raw = RawOffsets::new(&lit.escapes);
-    for sp in splices.iter_mut() {
-        if sp.start < last_end || sp.end < sp.start {
+    let mut applied = Vec::new();
+    for_each_applied(lit, splices, |start, end, i| applied.push((start, end, i)));
+    for (start, end, i) in applied {
+        let Some(sp) = splices.get_mut(i) else {
             continue;
-        }
+        };
         // A token needs no escaping: the splice's own string is moved into
         // the edit, not copied.
         let replacement = if sp.text.bytes().any(needs_escape) {
@@ -281,11 +356,10 @@ fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
             std::mem::take(&mut sp.text)
         };
         edits.push(Edit {
-            start: lit.start + raw.at(sp.start),
-            end: lit.start + raw.at(sp.end),
+            start,
+            end,
             replacement,
         });
-        last_end = sp.end;
     }
 }
 
