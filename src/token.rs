@@ -157,12 +157,6 @@ fn recent_slot(kind: &str, value: &str) -> usize {
     (h.finish() >> 56) as usize
 }
 
-fn token_hash(token: &str) -> u64 {
-    let mut h = PrfKeyHasher::default();
-    h.write(token.as_bytes());
-    h.finish()
-}
-
 fn hex_digit(n: u8) -> char {
     char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
 }
@@ -172,28 +166,32 @@ fn hex_digit(n: u8) -> char {
 /// Built while masking the request, then used to restore the response.
 /// Within one map, two different originals never share a token: on a hash
 /// collision the later one gets a longer hash part.
+///
+/// A value costs the map about 30 bytes besides its text (one entry, one
+/// slot of one hash map), so a body dense with distinct values does not
+/// cost many times its size.
 #[derive(Debug, Clone, Default)]
 pub struct TokenMap {
     prefix: String,
     /// Issued tokens, in issue order.
     entries: Vec<Entry>,
-    /// Hash of the token text → entry (tokens are PRF outputs: see
-    /// [`PrfKeyHasher`]); `token_overflow` holds entries whose hash another
-    /// entry already has.
-    by_token: PrfMap<u64, usize>,
-    token_overflow: Vec<usize>,
+    /// Every entry's original, then its token, back to back: one growing
+    /// string for all of them, not two allocations per value.
+    text: String,
+    /// The head of an entry's keyed digest (its first four bytes, which
+    /// are also the first eight hex digits of its token) → the entry.
+    /// Both lookups go through it: by (kind, original) when issuing, by
+    /// token text when restoring. `overflow` holds the entries whose head
+    /// another entry already has (about one per 100,000 values).
+    by_head: PrfMap<u32, u32>,
+    overflow: Vec<u32>,
     /// Kinds seen, interned: an entry refers to its kind by index.
     kinds: Vec<String>,
-    /// First 8 bytes of the keyed digest of (kind, original) → entry.
-    by_digest: PrfMap<u64, usize>,
-    /// Entries whose 64-bit digest prefix another entry already holds
-    /// (never seen in practice; kept for correctness).
-    overflow: Vec<usize>,
     /// Distinct token lengths issued, longest first, for longest-match.
     lengths: Vec<usize>,
     /// Entries in token order, for prefix queries; built on first use
     /// after the last issue (masking issues, restoring queries).
-    sorted: OnceCell<Vec<usize>>,
+    sorted: OnceCell<Vec<u32>>,
     /// Direct-mapped cache of recently issued (kind, original) → entry + 1
     /// (0: empty), so a value repeated in a body skips the keyed digest. A
     /// slot is overwritten on conflict: no input can make it slow.
@@ -209,11 +207,30 @@ pub struct TokenMap {
 /// Slots in [`TokenMap::recent`].
 const RECENT_SLOTS: usize = 256;
 
-#[derive(Debug, Clone)]
+/// Where one issued value's original and token stand in
+/// [`TokenMap::text`], and its kind.
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    token: String,
+    at: usize,
+    original_len: u32,
+    token_len: u16,
     kind: u16,
-    original: String,
+}
+
+/// The head of a keyed digest: its first four bytes.
+fn digest_head(digest: &[u8; 16]) -> u32 {
+    let mut head = [0u8; 4];
+    for (h, d) in head.iter_mut().zip(digest.iter()) {
+        *h = *d;
+    }
+    u32::from_be_bytes(head)
+}
+
+/// The digest head a token spells: the first eight hex digits after its
+/// last `_`. `None` for text that cannot be a token.
+fn token_head(token: &str) -> Option<u32> {
+    let (_, hex) = token.rsplit_once('_')?;
+    u32::from_str_radix(hex.get(..TOKEN_HEX_LEN)?, 16).ok()
 }
 
 impl TokenMap {
@@ -258,8 +275,23 @@ impl TokenMap {
         self.limit
     }
 
-    fn entry(&self, i: usize) -> Option<&Entry> {
-        self.entries.get(i)
+    fn entry(&self, i: u32) -> Option<&Entry> {
+        self.entries.get(i as usize)
+    }
+
+    fn original_of(&self, e: &Entry) -> &str {
+        let end = e.at + e.original_len as usize;
+        self.text.get(e.at..end).unwrap_or_default()
+    }
+
+    fn token_of(&self, e: &Entry) -> &str {
+        let start = e.at + e.original_len as usize;
+        let end = start + usize::from(e.token_len);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    fn token_at(&self, i: u32) -> &str {
+        self.entry(i).map(|e| self.token_of(e)).unwrap_or_default()
     }
 
     /// The token for `value` of `kind`, issuing and recording it if new.
@@ -270,10 +302,10 @@ impl TokenMap {
         let cached = self
             .recent
             .get(slot)
-            .and_then(|&i| usize::try_from(i).ok()?.checked_sub(1))
+            .and_then(|&i| i.checked_sub(1))
             .filter(|&i| {
                 self.entry(i).is_some_and(|e| {
-                    e.original == value
+                    self.original_of(e) == value
                         && self
                             .kinds
                             .get(usize::from(e.kind))
@@ -281,70 +313,58 @@ impl TokenMap {
                 })
             });
         if let Some(i) = cached {
-            return self.entry(i).map(|e| e.token.as_str()).unwrap_or_default();
+            return self.token_at(i);
         }
         let i = self.issue_slow(key, kind, value);
         if self.recent.is_empty() {
             self.recent = vec![0; RECENT_SLOTS];
         }
-        if let (Some(s), Ok(v)) = (self.recent.get_mut(slot), u32::try_from(i + 1)) {
-            *s = v;
+        if let Some(s) = self.recent.get_mut(slot) {
+            *s = i.saturating_add(1);
         }
-        self.entry(i).map(|e| e.token.as_str()).unwrap_or_default()
+        self.token_at(i)
     }
 
     /// [`issue`](Self::issue) through the keyed digest; the entry's index.
-    fn issue_slow(&mut self, key: &TokenKey, kind: &str, value: &str) -> usize {
+    fn issue_slow(&mut self, key: &TokenKey, kind: &str, value: &str) -> u32 {
         let digest = self.key.as_ref().unwrap_or(key).digest(kind, value);
-        let mut head = [0u8; 8];
-        for (h, d) in head.iter_mut().zip(digest.iter()) {
-            *h = *d;
-        }
-        let head = u64::from_le_bytes(head);
+        let head = digest_head(&digest);
         let kind_id = self.kind_id(kind);
-        let same = |e: &Entry| e.kind == kind_id && e.original == value;
+        let same = |m: &TokenMap, i: u32| {
+            m.entry(i)
+                .is_some_and(|e| e.kind == kind_id && m.original_of(e) == value)
+        };
         let known = self
-            .by_digest
+            .by_head
             .get(&head)
             .copied()
-            .filter(|&i| self.entry(i).is_some_and(same))
-            .or_else(|| {
-                self.overflow
-                    .iter()
-                    .copied()
-                    .find(|&i| self.entry(i).is_some_and(same))
-            });
-        let i = match known {
-            Some(i) => i,
-            None => {
-                let token = self.fresh_token(&digest, kind);
-                let len = token.len();
-                let i = self.entries.len();
-                match self.by_token.entry(token_hash(&token)) {
-                    MapEntry::Occupied(_) => self.token_overflow.push(i),
-                    MapEntry::Vacant(slot) => {
-                        slot.insert(i);
-                    }
-                }
-                match self.by_digest.entry(head) {
-                    MapEntry::Occupied(_) => self.overflow.push(i),
-                    MapEntry::Vacant(slot) => {
-                        slot.insert(i);
-                    }
-                }
-                self.entries.push(Entry {
-                    token,
-                    kind: kind_id,
-                    original: value.to_string(),
-                });
-                if !self.lengths.contains(&len) {
-                    self.lengths.push(len);
-                    self.lengths.sort_unstable_by(|a, b| b.cmp(a));
-                }
-                self.sorted = OnceCell::new();
-                i
-            }
+            .filter(|&i| same(self, i))
+            .or_else(|| self.overflow.iter().copied().find(|&i| same(self, i)));
+        if let Some(i) = known {
+            return i;
+        }
+        let token = self.fresh_token(&digest, kind);
+        let i = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        let entry = Entry {
+            at: self.text.len(),
+            original_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
+            token_len: u16::try_from(token.len()).unwrap_or(u16::MAX),
+            kind: kind_id,
         };
+        self.text.push_str(value);
+        self.text.push_str(&token);
+        self.entries.push(entry);
+        match self.by_head.entry(head) {
+            MapEntry::Occupied(_) => self.overflow.push(i),
+            MapEntry::Vacant(slot) => {
+                slot.insert(i);
+            }
+        }
+        if !self.lengths.contains(&token.len()) {
+            self.lengths.push(token.len());
+            self.lengths.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        self.sorted = OnceCell::new();
         i
     }
 
@@ -358,13 +378,14 @@ impl TokenMap {
     }
 
     /// The entry of an issued token.
-    fn token_index(&self, token: &str) -> Option<usize> {
-        let is = |i: &usize| self.entry(*i).is_some_and(|e| e.token == token);
-        self.by_token
-            .get(&token_hash(token))
+    fn token_index(&self, token: &str) -> Option<u32> {
+        let head = token_head(token)?;
+        let is = |i: &u32| self.token_at(*i) == token;
+        self.by_head
+            .get(&head)
             .copied()
             .filter(is)
-            .or_else(|| self.token_overflow.iter().copied().find(is))
+            .or_else(|| self.overflow.iter().copied().find(is))
     }
 
     fn fresh_token(&self, digest: &[u8; 16], kind: &str) -> String {
@@ -387,7 +408,7 @@ impl TokenMap {
     /// The original a token stands for, if this exchange issued it.
     pub fn original(&self, token: &str) -> Option<&str> {
         let i = self.token_index(token)?;
-        self.entry(i).map(|e| e.original.as_str())
+        self.entry(i).map(|e| self.original_of(e))
     }
 
     /// The longest issued token at the start of `text`, with its original.
@@ -398,13 +419,11 @@ impl TokenMap {
         })
     }
 
-    fn sorted(&self) -> &[usize] {
+    fn sorted(&self) -> &[u32] {
         self.sorted.get_or_init(|| {
-            let mut order: Vec<usize> = (0..self.entries.len()).collect();
-            order.sort_by(|&a, &b| {
-                let token = |i: usize| self.entry(i).map(|e| e.token.as_str());
-                token(a).cmp(&token(b))
-            });
+            let n = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+            let mut order: Vec<u32> = (0..n).collect();
+            order.sort_by(|&a, &b| self.token_at(a).cmp(self.token_at(b)));
             order
         })
     }
@@ -413,11 +432,10 @@ impl TokenMap {
     /// input could still complete it into a token.
     pub fn is_proper_prefix(&self, tail: &str) -> bool {
         let sorted = self.sorted();
-        let token = |i: usize| self.entry(i).map(|e| e.token.as_str()).unwrap_or_default();
-        let after = sorted.partition_point(|&i| token(i) <= tail);
+        let after = sorted.partition_point(|&i| self.token_at(i) <= tail);
         sorted
             .get(after)
-            .is_some_and(|&i| token(i).starts_with(tail))
+            .is_some_and(|&i| self.token_at(i).starts_with(tail))
     }
 
     /// Number of distinct tokens issued.
@@ -435,7 +453,26 @@ impl TokenMap {
         self.sorted()
             .iter()
             .filter_map(|&i| self.entry(i))
-            .map(|e| (e.token.as_str(), e.original.as_str()))
+            .map(|e| (self.token_of(e), self.original_of(e)))
+    }
+
+    /// Test hook: points entry `i` at another original, as if a different
+    /// value had been issued its token (forcing a token collision).
+    #[cfg(test)]
+    fn claim(&mut self, i: usize, original: &str) {
+        let token = self.entries.get(i).map(|e| self.token_of(e).to_string());
+        if let (Some(token), Some(e)) = (token, self.entries.get(i).copied()) {
+            let at = self.text.len();
+            self.text.push_str(original);
+            self.text.push_str(&token);
+            if let Some(slot) = self.entries.get_mut(i) {
+                *slot = Entry {
+                    at,
+                    original_len: original.len() as u32,
+                    ..e
+                };
+            }
+        }
     }
 }
 
@@ -559,7 +596,7 @@ mod tests {
         let k = key();
         let t = m.issue(&k, "X", "a").to_string();
         // Force a collision: claim `t` for another original, then ask again.
-        m.entries[0].original = "someone else".into();
+        m.claim(0, "someone else");
         let t2 = m.issue(&k, "X", "a").to_string();
         assert_ne!(t, t2);
         assert!(t2.starts_with(&t) && t2.len() == t.len() + 4);
