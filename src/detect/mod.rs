@@ -18,6 +18,7 @@ mod named_resources;
 mod organizations;
 mod s3_buckets;
 mod secret_keys;
+mod service_credentials;
 mod session_tokens;
 mod util;
 // Its keys feed named_resources; its id prefixes are not wired in yet.
@@ -462,6 +463,10 @@ impl Anchored<'_> {
         if on.named_resources && next.is_ascii_digit() && matches!(b.get(p + 2), Some(b'_' | b':'))
         {
             cognito::at_dash(b, p, out);
+        }
+        // `da2-…`: AppSync API keys.
+        if on.secret_keys && prev == b'2' {
+            service_credentials::appsync_key_at_dash(b, p, out);
         }
         // `ip-10-…`.
         if on.hostnames && prev == b'p' {

@@ -42,8 +42,12 @@ pub(super) fn is_session_token(v: &[u8]) -> bool {
 /// rarely has: most strings cost one memchr pass and nothing more.
 /// A prefix has no border (no proper prefix equal to a suffix), so its
 /// occurrences never overlap and each is found once, at its anchor.
+///
+/// The other services' tokens (`service_credentials`: ECR, CodeArtifact)
+/// are found in the same pass, and ECR's Docker form after it.
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
     for q in memchr::memchr_iter(ANCHOR, text) {
+        super::service_credentials::token_at_anchor(text, q, out);
         for &(needle, heads, anchor) in NEEDLES {
             let Some(p) = q.checked_sub(anchor) else {
                 continue;
@@ -65,6 +69,7 @@ pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
             }
         }
     }
+    super::service_credentials::docker_auths(text, out);
 }
 
 #[cfg(test)]

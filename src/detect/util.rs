@@ -48,6 +48,7 @@ const fn class_of(kind: u8) -> Class {
                     )
             }
             12 => b.is_ascii_uppercase() || b.is_ascii_digit(),
+            13 => alnum || matches!(b, b'/' | b'+' | b'=' | b'_' | b'-' | b'.'),
             _ => false,
         };
         i += 1;
@@ -82,6 +83,8 @@ pub(super) static B64_NO_PAD: Class = class_of(10);
 pub(super) static TERMINATOR: Class = class_of(11);
 /// `[A-Z0-9]`: access key ids.
 pub(super) static UPPER_DIGIT: Class = class_of(12);
+/// `[A-Za-z0-9/+=_.-]`: base64, base64url and the dots of a JWT or JWE.
+pub(super) static TOKEN: Class = class_of(13);
 
 /// Whether the byte at `i` exists and is in `class`.
 #[inline]
