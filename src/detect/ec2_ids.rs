@@ -12,17 +12,19 @@ use super::{Family, Match};
 /// Resource id prefixes and their token kinds, longest first so that
 /// `tgw-attach` wins over a bare `attach`, `eigw` over `igw`, `sgr` over `r`.
 const PREFIXES: &[(&str, &str)] = &[
+    ("tgw-mcast-domain", "TGW_MCAST_DOMAIN"),
     ("cvpn-endpoint", "CVPN_ENDPOINT"),
     ("ipam-res-disc", "IPAM_RES_DISC"),
-    ("tgw-mcast-domain", "TGW_MCAST_DOMAIN"),
+    ("ipv4pool-ec2", "IPV4_POOL"),
     ("lgw-vif-grp", "LGW_VIF_GROUP"),
+    ("import-snap", "IMPORT_TASK"),
     ("ipam-scope", "IPAM_SCOPE"),
     ("import-ami", "IMPORT_TASK"),
-    ("import-snap", "IMPORT_TASK"),
     ("tgw-attach", "TGW_ATTACH"),
     ("eni-attach", "ENI_ATTACH"),
-    ("ipam-pool", "IPAM_POOL"),
     ("export-ami", "EXPORT_TASK"),
+    ("ipam-pool", "IPAM_POOL"),
+    ("iip-assoc", "IAM_PROFILE_ASSOC"),
     ("export-i", "EXPORT_TASK"),
     ("vpce-svc", "VPCE_SVC"),
     ("eipalloc", "EIP_ALLOC"),
@@ -42,6 +44,8 @@ const PREFIXES: &[(&str, &str)] = &[
     ("fsmt", "EFS_MT"),
     ("ipam", "IPAM"),
     ("cagw", "CARRIER_GW"),
+    ("vatp", "VERIFIED_ACCESS_TRUST_PROVIDER"),
+    ("eice", "EC2_INSTANCE_CONNECT_ENDPOINT"),
     ("ami", "AMI"),
     ("vol", "EBS_VOLUME"),
     ("sgr", "SG_RULE"),
@@ -61,12 +65,22 @@ const PREFIXES: &[(&str, &str)] = &[
     ("key", "KEY_PAIR"),
     ("aki", "AKI"),
     ("ari", "ARI"),
+    ("tmf", "TRAFFIC_MIRROR_FILTER"),
+    ("tmt", "TRAFFIC_MIRROR_TARGET"),
+    ("tms", "TRAFFIC_MIRROR_SESSION"),
+    ("vai", "VERIFIED_ACCESS_INSTANCE"),
+    ("vag", "VERIFIED_ACCESS_GROUP"),
+    ("vae", "VERIFIED_ACCESS_ENDPOINT"),
+    ("nis", "NETWORK_INSIGHTS_SCOPE"),
+    ("nip", "NETWORK_INSIGHTS_PATH"),
+    ("nia", "NETWORK_INSIGHTS_ANALYSIS"),
     ("sg", "SG"),
     ("lt", "LAUNCH_TEMPLATE"),
     ("fs", "EFS"),
     ("cr", "CAPACITY_RESERVATION"),
     ("pl", "PREFIX_LIST"),
     ("fl", "FLOW_LOG"),
+    ("mi", "SSM_MANAGED_INSTANCE"),
     ("i", "EC2"),
     ("r", "RESERVATION"),
     ("h", "DEDICATED_HOST"),
@@ -95,7 +109,7 @@ pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
         return;
     };
     // Only the prefixes ending in `last`, in table order (longest first).
-    let mut candidates = BY_LAST_BYTE.get(usize::from(last)).copied().unwrap_or(0);
+    let mut candidates: u128 = BY_LAST_BYTE.get(usize::from(last)).copied().unwrap_or(0);
     while candidates != 0 {
         let i = candidates.trailing_zeros() as usize;
         candidates &= candidates - 1;
@@ -114,12 +128,12 @@ pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
 
 /// For each byte, the prefixes ending in it, as a bit set of indices into
 /// [`PREFIXES`]: a real id looks at the few prefixes its dash can close
-/// (eight at most, for `i`), not at all sixty in turn.
+/// (a dozen at most, for `i`), not at all seventy in turn.
 // Indexing is evaluated at compile time here: out of range fails the build.
 #[allow(clippy::indexing_slicing)]
-static BY_LAST_BYTE: [u64; 256] = {
-    assert!(PREFIXES.len() <= 64, "the index is a 64-bit set");
-    let mut t = [0u64; 256];
+static BY_LAST_BYTE: [u128; 256] = {
+    assert!(PREFIXES.len() <= 128, "the index is a 128-bit set");
+    let mut t = [0u128; 256];
     let mut i = 0;
     while i < PREFIXES.len() {
         let p = PREFIXES[i].0.as_bytes();
@@ -187,7 +201,21 @@ mod tests {
             ),
             ("r-0a1b2c3d4e5f67890", &["r-0a1b2c3d4e5f67890"]),
             ("ami-0c55b159cbfafe1f0/", &["ami-0c55b159cbfafe1f0"]),
+            (
+                "ipv4pool-ec2-0a3dfeca6b474e550 mi-81ed8a955b5c60ee2",
+                &["ipv4pool-ec2-0a3dfeca6b474e550", "mi-81ed8a955b5c60ee2"],
+            ),
+            (
+                "tmf-09bdc205d06140ca5 vai-7026c63fc8c5fa66a eice-0b2f36747ca75ff32",
+                &[
+                    "tmf-09bdc205d06140ca5",
+                    "vai-7026c63fc8c5fa66a",
+                    "eice-0b2f36747ca75ff32",
+                ],
+            ),
+            ("nip-ac218b4c9e2252683", &["nip-ac218b4c9e2252683"]),
             // Near misses.
+            ("emi-0123abcd xtmf-0123abcd", &[]),
             ("xvpc-0a1b2c3d", &[]),
             ("vpc2-0a1b2c3d", &[]),
             ("i-0123456789", &[]),
