@@ -5,7 +5,8 @@
 //! `owner`, `principal`, `"AWS":`) earlier on the same line within 40
 //! bytes (in JSON-escaped text a `\n` ends a line too). ARNs are found
 //! whole by `arns`; the twelve digits inside one need no context word. A
-//! bare 12-digit number (an order number, a timestamp) is left alone.
+//! bare 12-digit number (an order number, a timestamp) is left alone; the
+//! console's dashed form (`1234-5678-9012`) is its own context.
 //!
 //! Context digits are found with a strided scan for 12-digit runs.
 
@@ -139,6 +140,37 @@ fn sqs_at(text: &[u8], p: usize, queue_names: bool, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Appends the account id in the console's dashed form (`1234-5678-9012`,
+/// as the AWS console's account menu shows it) whose first dash is at `p`.
+/// The shape is its own context: four, four and four digits, with no
+/// letter, digit or further dash-and-digits either side (a card number's
+/// `1234-5678-9012-3456` is not one).
+pub(super) fn dashed_at_dash(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    let digits = |a: usize, b: usize| {
+        text.get(a..b)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let Some(s) = p.checked_sub(4) else {
+        return;
+    };
+    let e = p + 10;
+    let dash_digit = |i: usize, j: usize| {
+        text.get(i) == Some(&b'-') && text.get(j).is_some_and(u8::is_ascii_digit)
+    };
+    let glued_before =
+        before_is(&ALNUM, text, s) || s.checked_sub(2).is_some_and(|j| dash_digit(j + 1, j));
+    let glued_after = is(&ALNUM, text, e) || dash_digit(e, e + 1);
+    if digits(s, p)
+        && digits(p + 1, p + 5)
+        && text.get(p + 5) == Some(&b'-')
+        && digits(p + 6, e)
+        && !glued_before
+        && !glued_after
+    {
+        out.push(m(s, e, "ACCOUNT", Family::AccountIds));
+    }
+}
+
 /// Appends every 12-digit number that a context word earlier on its line
 /// makes an account id, and every one inside one of `arns` (sorted by
 /// start), whose context is the ARN: that one is masked with the ARN,
@@ -225,6 +257,43 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(values(input), *want, "{input}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod dashed_tests {
+    use super::*;
+
+    fn dashed(input: &str) -> Vec<&str> {
+        let b = input.as_bytes();
+        let mut out = Vec::new();
+        for p in memchr::memchr_iter(b'-', b) {
+            dashed_at_dash(b, p, &mut out);
+        }
+        out.iter().map(|m| &input[m.start..m.end]).collect()
+    }
+
+    #[test]
+    fn the_console_form() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "| prod | 6951-5230-6733 | aws+x@acme.com |",
+                &["6951-5230-6733"],
+            ),
+            ("Account 2396-2270-2847\\n", &["2396-2270-2847"]),
+            ("(4076-9573-8461)", &["4076-9573-8461"]),
+            // Near misses: a card number, longer or shorter groups, glued.
+            ("4111-1111-1111-1111", &[]),
+            ("12345-6789-0123", &[]),
+            ("1234-5678-901", &[]),
+            ("x1234-5678-9012", &[]),
+            ("1234-5678-9012a", &[]),
+            ("9-1234-5678-9012", &[]),
+            ("2024-01-15", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(dashed(input), *want, "{input}");
         }
     }
 }

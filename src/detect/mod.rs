@@ -464,6 +464,10 @@ impl Anchored<'_> {
         {
             cognito::at_dash(b, p, out);
         }
+        // `1234-5678-9012`: an account id as the console shows it.
+        if on.account_ids && prev.is_ascii_digit() && next.is_ascii_digit() {
+            account_ids::dashed_at_dash(b, p, out);
+        }
         // `da2-…`: AppSync API keys.
         if on.secret_keys && prev == b'2' {
             service_credentials::appsync_key_at_dash(b, p, out);
