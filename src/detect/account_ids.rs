@@ -6,7 +6,9 @@
 //! bytes (in JSON-escaped text a `\n` ends a line too). ARNs are found
 //! whole by `arns`; the twelve digits inside one need no context word. A
 //! bare 12-digit number (an order number, a timestamp) is left alone; the
-//! console's dashed form (`1234-5678-9012`) is its own context.
+//! console's dashed form (`1234-5678-9012`) is its own context, and so is
+//! a lower-case name that holds the digits after a dash, as the buckets
+//! AWS makes for an account do (`cdk-hnb659fds-assets-<account>-<region>`).
 //!
 //! Context digits are found with a strided scan for 12-digit runs.
 
@@ -171,6 +173,34 @@ pub(super) fn dashed_at_dash(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Whether the 12 digits at `s` are a dash-joined part of a lower-case
+/// name: AWS names the buckets and stacks it makes for an account so
+/// (`cdk-hnb659fds-assets-<account>-<region>`,
+/// `sagemaker-<region>-<account>`, `config-bucket-<account>`,
+/// `aws-glue-assets-<account>-<region>`).
+fn in_name(text: &[u8], s: usize) -> bool {
+    // After a dash, in a lower-case name with a letter before it: the
+    // account never starts these names, and a number that starts one
+    // (GCP's `<project number>-compute@…`) is not an AWS account.
+    if s.checked_sub(1).and_then(|i| text.get(i)) != Some(&b'-') {
+        return false;
+    }
+    // A UUID's last group (`…-a716-446655440000`) is not an account.
+    let uuid = s >= 6
+        && text.get(s - 6) == Some(&b'-')
+        && text
+            .get(s - 5..s - 1)
+            .is_some_and(|g| g.iter().all(u8::is_ascii_hexdigit));
+    if uuid {
+        return false;
+    }
+    let name = text.get(s.saturating_sub(63)..s - 1).unwrap_or_default();
+    name.iter()
+        .rev()
+        .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+        .any(u8::is_ascii_lowercase)
+}
+
 /// Appends every 12-digit number that a context word earlier on its line
 /// makes an account id, and every one inside one of `arns` (sorted by
 /// start), whose context is the ARN: that one is masked with the ARN,
@@ -181,7 +211,7 @@ pub(super) fn find_by_context(text: &[u8], arns: &[Match<'_>], out: &mut Vec<Mat
     for_each_run(text, 12, &DIGIT, |s, e| {
         while arns.next_if(|a| a.end <= s).is_some() {}
         let in_arn = arns.peek().is_some_and(|a| a.start <= s && e <= a.end);
-        if e - s == 12 && bounded(text, s) && (in_arn || has_context(text, s)) {
+        if e - s == 12 && bounded(text, s) && (in_arn || in_name(text, s) || has_context(text, s)) {
             out.push(m(s, e, "ACCOUNT", Family::AccountIds));
         }
     });
@@ -295,5 +325,37 @@ mod dashed_tests {
         for (input, want) in cases {
             assert_eq!(dashed(input), *want, "{input}");
         }
+    }
+
+    /// The names AWS makes for an account hold its id after a dash.
+    #[test]
+    fn account_inside_aws_made_names() {
+        let found = |input: &str| {
+            let mut out = Vec::new();
+            find_by_context(input.as_bytes(), &[], &mut out);
+            out.iter()
+                .map(|m| input[m.start..m.end].to_string())
+                .collect::<Vec<_>>()
+        };
+        for name in [
+            "cdk-hnb659fds-assets-104669420921-eu-west-3",
+            "sagemaker-ap-southeast-1-207084948178",
+            "config-bucket-515273219400",
+        ] {
+            assert_eq!(
+                found(&format!("s3://{name}/x")),
+                ["104669420921", "207084948178", "515273219400"]
+                    .iter()
+                    .filter(|a| name.contains(*a))
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>(),
+                "{name}"
+            );
+        }
+        // A number that starts a name, or glued to capitals, is not one.
+        assert!(found("164459876063-compute@developer.gserviceaccount.com").is_empty());
+        assert!(found("ORDER-123456789012").is_empty());
+        assert!(found("order 123456789012").is_empty());
+        assert!(found("550e8400-e29b-41d4-a716-446655440000").is_empty());
     }
 }
