@@ -194,11 +194,22 @@ fn in_name(text: &[u8], s: usize) -> bool {
     if uuid {
         return false;
     }
-    let name = text.get(s.saturating_sub(63)..s - 1).unwrap_or_default();
-    name.iter()
-        .rev()
-        .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
-        .any(u8::is_ascii_lowercase)
+    // The name, back from the dash; the letter of a `\n` escape (raw
+    // JSON text) ends it, as the line break it stands for would.
+    for j in (s.saturating_sub(63)..s - 1).rev() {
+        let Some(&b) = text.get(j) else {
+            return false;
+        };
+        if !(b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+            || is_escape_letter(text, j)
+        {
+            return false;
+        }
+        if b.is_ascii_lowercase() {
+            return true;
+        }
+    }
+    false
 }
 
 /// Appends every 12-digit number that a context word earlier on its line
@@ -356,6 +367,7 @@ mod dashed_tests {
         assert!(found("164459876063-compute@developer.gserviceaccount.com").is_empty());
         assert!(found("ORDER-123456789012").is_empty());
         assert!(found("order 123456789012").is_empty());
+        assert!(found("line\\n-123456789012").is_empty());
         assert!(found("550e8400-e29b-41d4-a716-446655440000").is_empty());
     }
 }
