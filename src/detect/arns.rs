@@ -5,7 +5,9 @@
 //! service not in the table gives the generic kind `ARN`. The resource part
 //! may hold `/ : - . _ + = , @ * ? ~`; it ends at white space, quotes,
 //! brackets, a backtick, `, `, `,arn:` or any other byte, and trailing `.`, `,` or
-//! `:` is punctuation, not part of the ARN.
+//! `:` is punctuation, not part of the ARN. A templated ARN of IaC (a
+//! `${…}` placeholder for its partition, region or account) is masked in
+//! parts: its account and its resource name, not its placeholders.
 
 use super::util::{before_is, m, WORD};
 use super::{Family, Match};
@@ -120,6 +122,125 @@ pub(super) fn at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
     }
     if let Some((end, kind)) = parse_at(text, p) {
         out.push(m(p, end, kind, Family::Arns));
+    } else {
+        templated_at(text, p, out);
+    }
+}
+
+/// Longest template placeholder (`${data.aws_caller_identity.current.account_id}`).
+const MAX_PLACEHOLDER: usize = 100;
+
+/// The end of the template placeholder (`${…}`: CloudFormation
+/// `${AWS::Region}`, Terraform `${var.region}`, Serverless `${aws:region}`,
+/// CDK `${Stack.of(this).region}`) that starts at `i`, if one does.
+fn placeholder_end(text: &[u8], i: usize) -> Option<usize> {
+    if text.get(i..i + 2) != Some(b"${") {
+        return None;
+    }
+    let rest = text.get(i + 2..)?;
+    let n = rest
+        .iter()
+        .take(MAX_PLACEHOLDER)
+        .position(|&b| b == b'}' || b == b'\n' || b == b'"')?;
+    (rest.get(n) == Some(&b'}')).then_some(i + 2 + n + 1)
+}
+
+/// A field of a templated ARN from `i` to the next `:` outside a
+/// placeholder: its end, whether it holds a placeholder, and the index
+/// after the colon.
+fn templated_field(
+    text: &[u8],
+    i: usize,
+    max: usize,
+    ok: impl Fn(u8) -> bool,
+) -> Option<(usize, bool, usize)> {
+    let (mut j, mut templated) = (i, false);
+    while j - i <= max {
+        if let Some(e) = placeholder_end(text, j) {
+            (j, templated) = (e, true);
+            continue;
+        }
+        match text.get(j) {
+            Some(b':') => return Some((j, templated, j + 1)),
+            Some(&b) if ok(b) => j += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Appends the customer parts of the templated ARN at `p` (an IaC ARN
+/// whose partition, region or account is a placeholder:
+/// `arn:${AWS::Partition}:iam::${AWS::AccountId}:role/deploy`): its
+/// account when it is one, and its resource after the resource type (which
+/// stays readable, as the placeholders do). A whole-ARN token would hide
+/// the template from the model; a partial one keeps it.
+fn templated_at(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    let lower_dash = |b: u8| b.is_ascii_lowercase() || b == b'-';
+    let Some((pe, partition_t, i)) = templated_field(text, p + 4, 20, lower_dash) else {
+        return;
+    };
+    let partition = text.get(p + 4..pe).unwrap_or_default();
+    if !partition_t && !PARTITIONS.contains(&partition) {
+        return;
+    }
+    let Some((service, i)) = field(text, i, 40, |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+    }) else {
+        return;
+    };
+    let region_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*';
+    let region_start = i;
+    let Some((re, region_t, i)) = templated_field(text, i, 120, region_ok) else {
+        return;
+    };
+    let account_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'*';
+    let Some((ae, account_t, start)) = templated_field(text, i, 120, account_ok) else {
+        return;
+    };
+    if service.is_empty() || !(partition_t || region_t || account_t) {
+        return;
+    }
+    let region = text.get(region_start..re).unwrap_or_default();
+    let account = text.get(i..ae).unwrap_or_default();
+    if account == b"aws" {
+        return;
+    }
+    if account.len() == 12 && account.iter().all(u8::is_ascii_digit) {
+        out.push(m(i, ae, "ACCOUNT", Family::Arns));
+    }
+    // The resource, up to its first placeholder or the ARN's end.
+    let mut end = start;
+    while let Some(&b) = text.get(end) {
+        let comma_stop = b == b','
+            && (text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
+                || text.get(end + 1..end + 5) == Some(b"arn:"));
+        if !resource_byte(b) || comma_stop {
+            break;
+        }
+        end += 1;
+    }
+    while end > start && matches!(text.get(end - 1), Some(b'.' | b',' | b':' | b'/')) {
+        end -= 1;
+    }
+    let resource = text.get(start..end).unwrap_or_default();
+    if aws_owned(service, region, account, resource) {
+        return;
+    }
+    // `role/`, `function:`, `table/`, `parameter/`: the resource type.
+    let typed = resource
+        .iter()
+        .position(|&b| b == b'/' || b == b':')
+        .filter(|&n| {
+            n > 0
+                && resource
+                    .get(..n)
+                    .is_some_and(|t| t.iter().all(u8::is_ascii_alphabetic))
+        })
+        .map_or(start, |n| start + n + 1);
+    let name = text.get(typed..end).unwrap_or_default();
+    if name.iter().any(u8::is_ascii_alphanumeric) {
+        out.push(m(typed, end, "ARN_RESOURCE", Family::Arns));
     }
 }
 
@@ -356,6 +477,46 @@ mod tests {
         ];
         for (input, want) in cases {
             let got: Vec<&str> = found(input).iter().map(|v| v.0).collect();
+            assert_eq!(got, *want, "{input}");
+        }
+    }
+
+    /// Templated ARNs keep their placeholders and resource type readable;
+    /// their account and resource name are masked.
+    #[test]
+    fn templated_arns() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/export-billing-v9",
+                &[("export-billing-v9", "ARN_RESOURCE")],
+            ),
+            (
+                "arn:${AWS::Partition}:iam::557494629783:role/invoices-qa",
+                &[("557494629783", "ACCOUNT"), ("invoices-qa", "ARN_RESOURCE")],
+            ),
+            (
+                "\"arn:aws:dynamodb:${aws:region}:${aws:accountId}:table/Audit\"",
+                &[("Audit", "ARN_RESOURCE")],
+            ),
+            (
+                "arn:aws:lambda:${Stack.of(this).region}:830907822109:function:notify-v5",
+                &[("830907822109", "ACCOUNT"), ("notify-v5", "ARN_RESOURCE")],
+            ),
+            (
+                "arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stg/fraud/*",
+                &[("stg/fraud/*", "ARN_RESOURCE")],
+            ),
+            ("arn:aws:s3:::${BucketName}/*", &[]),
+            // AWS-owned, or nothing of the customer's: left alone.
+            ("arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess", &[]),
+            ("arn:aws:logs:${AWS::Region}:${AWS::AccountId}:*", &[]),
+            // Not a template: the strict parser's (or nobody's).
+            ("arn:${x", &[]),
+            ("arn:foo:iam::${AWS::AccountId}:role/x", &[]),
+        ];
+        for (input, want) in cases {
+            let mut got = found(input);
+            got.sort_by_key(|(v, _)| input.find(v));
             assert_eq!(got, *want, "{input}");
         }
     }
