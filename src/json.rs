@@ -258,32 +258,19 @@ impl Walked<'_> {
         // Deferred fields are visited after their object: back in order.
         literals.sort_by_key(|l| l.lit.start);
         let mut size = input.len();
-        let mut escaped = String::new();
         for rec in &mut literals {
             rec.splices.sort_by_key(|s| s.start);
-            let splices = &rec.splices;
-            for_each_applied(&rec.lit, splices, |start, end, i| {
-                let Some(sp) = splices.get(i) else {
-                    return;
-                };
-                let len = if sp.text.bytes().any(needs_escape) {
-                    escaped.clear();
-                    escape_into(&sp.text, &mut escaped);
-                    escaped.len()
-                } else {
-                    sp.text.len()
-                };
-                size = size.saturating_sub(end - start).saturating_add(len);
+            for_each_applied(&rec.lit, &mut rec.splices, |start, end, sp| {
+                size = size
+                    .saturating_sub(end - start)
+                    .saturating_add(escaped_len(&sp.text));
             });
         }
         let mut out = Vec::with_capacity(size);
         let mut last = 0;
-        for rec in literals {
-            let splices = &rec.splices;
-            for_each_applied(&rec.lit, splices, |start, end, i| {
-                let Some(sp) = splices.get(i) else {
-                    return;
-                };
+        let mut escaped = String::new();
+        for mut rec in literals {
+            for_each_applied(&rec.lit, &mut rec.splices, |start, end, sp| {
                 out.extend_from_slice(input.get(last..start).unwrap_or_default());
                 if sp.text.bytes().any(needs_escape) {
                     escaped.clear();
@@ -321,18 +308,22 @@ fn apply_edits(input: &[u8], mut edits: Vec<Edit>, literals: Vec<Literal<'_>>) -
     Some(out)
 }
 
-/// Calls `f(raw start, raw end, index)` for each splice of one literal
+/// Calls `f(raw start, raw end, splice)` for each splice of one literal
 /// (sorted by start) that applies, with its decoded offsets mapped onto
 /// the input. Overlapping splices: the first wins.
-fn for_each_applied(lit: &Lit<'_>, splices: &[Splice], mut f: impl FnMut(usize, usize, usize)) {
+fn for_each_applied(
+    lit: &Lit<'_>,
+    splices: &mut [Splice],
+    mut f: impl FnMut(usize, usize, &mut Splice),
+) {
     let mut last_end = 0;
     let mut raw = RawOffsets::new(&lit.escapes);
-    for (i, sp) in splices.iter().enumerate() {
+    for sp in splices.iter_mut() {
         if sp.start < last_end || sp.end < sp.start {
             continue;
         }
-        f(lit.start + raw.at(sp.start), lit.start + raw.at(sp.end), i);
         last_end = sp.end;
+        f(lit.start + raw.at(sp.start), lit.start + raw.at(sp.end), sp);
     }
 }
 
@@ -340,12 +331,7 @@ fn for_each_applied(lit: &Lit<'_>, splices: &[Splice], mut f: impl FnMut(usize, 
 /// input (raw offsets). Overlapping splices: the first wins.
 fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
     splices.sort_by_key(|s| s.start);
-    let mut applied = Vec::new();
-    for_each_applied(lit, splices, |start, end, i| applied.push((start, end, i)));
-    for (start, end, i) in applied {
-        let Some(sp) = splices.get_mut(i) else {
-            continue;
-        };
+    for_each_applied(lit, splices, |start, end, sp| {
         // A token needs no escaping: the splice's own string is moved into
         // the edit, not copied.
         let replacement = if sp.text.bytes().any(needs_escape) {
@@ -360,7 +346,7 @@ fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
             end,
             replacement,
         });
-    }
+    });
 }
 
 /// Where decoding stood right after one escape sequence: the decoded
@@ -451,6 +437,19 @@ static ESCAPES: [u8; 256] = {
 };
 
 /// Whether `b` is written escaped in a JSON string.
+/// The length of `s` once [`escape_into`] escaped it.
+fn escaped_len(s: &str) -> usize {
+    s.bytes()
+        .map(
+            |b| match ESCAPES.get(usize::from(b)).copied().unwrap_or(0) {
+                0 => 1,
+                b'u' => 6,
+                _ => 2,
+            },
+        )
+        .sum()
+}
+
 fn needs_escape(b: u8) -> bool {
     ESCAPES.get(usize::from(b)).is_some_and(|&code| code != 0)
 }
@@ -1078,6 +1077,23 @@ fn current_key<'a>(stack: &[Frame<'a>]) -> Option<Cow<'a, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The size `Walked::finish` reserves is the size `escape_into` writes.
+    #[test]
+    fn escaped_len_is_what_escape_into_writes() {
+        let all: String = (0u8..128).map(char::from).collect();
+        for s in [
+            "",
+            "AWS_EC2_0123abcd",
+            "a\"b\\c\n\u{1}",
+            "é\u{7f}",
+            all.as_str(),
+        ] {
+            let mut out = String::new();
+            escape_into(s, &mut out);
+            assert_eq!(escaped_len(s), out.len(), "{s:?}");
+        }
+    }
 
     fn upper_all(input: &str) -> Result<Option<Vec<u8>>, JsonError> {
         rewrite_strings(input.as_bytes(), WalkOptions::default(), |_, s| {
