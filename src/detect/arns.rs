@@ -33,6 +33,26 @@ fn resource_byte(b: u8) -> bool {
         )
 }
 
+/// The end of the resource part that starts at `start`: it runs over
+/// [`resource_byte`]s, stops at a `,` that ends it (before white space or
+/// another `arn:`), and sheds a trailing byte of `punctuation`.
+fn resource_end(text: &[u8], start: usize, punctuation: &[u8]) -> usize {
+    let mut end = start;
+    while let Some(&b) = text.get(end) {
+        let comma_stop = b == b','
+            && (text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
+                || text.get(end + 1..end + 5) == Some(b"arn:"));
+        if !resource_byte(b) || comma_stop {
+            break;
+        }
+        end += 1;
+    }
+    while end > start && text.get(end - 1).is_some_and(|b| punctuation.contains(b)) {
+        end -= 1;
+    }
+    end
+}
+
 /// The token kind of an ARN of `service`.
 fn kind_of(service: &[u8]) -> &'static str {
     match SERVICE_KINDS.binary_search_by(|(s, _)| s.as_bytes().cmp(service)) {
@@ -71,19 +91,7 @@ pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
     let (account, start) = field(text, i, 20, |b| {
         b.is_ascii_alphanumeric() || b == b'-' || b == b'*'
     })?;
-    let mut end = start;
-    while let Some(&b) = text.get(end) {
-        let comma_stop = b == b','
-            && (text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
-                || text.get(end + 1..end + 5) == Some(b"arn:"));
-        if !resource_byte(b) || comma_stop {
-            break;
-        }
-        end += 1;
-    }
-    while end > start && matches!(text.get(end - 1), Some(b'.' | b',' | b':')) {
-        end -= 1;
-    }
+    let end = resource_end(text, start, b".,:");
     let resource = text.get(start..end).unwrap_or_default();
     if end == start || aws_owned(service, region, account, resource) {
         return None;
@@ -203,26 +211,11 @@ fn templated_at(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     }
     let region = text.get(region_start..re).unwrap_or_default();
     let account = text.get(i..ae).unwrap_or_default();
-    if account == b"aws" {
-        return;
-    }
-    if account.len() == 12 && account.iter().all(u8::is_ascii_digit) {
+    if super::account_ids::is_account(account) {
         out.push(m(i, ae, "ACCOUNT", Family::Arns));
     }
     // The resource, up to its first placeholder or the ARN's end.
-    let mut end = start;
-    while let Some(&b) = text.get(end) {
-        let comma_stop = b == b','
-            && (text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
-                || text.get(end + 1..end + 5) == Some(b"arn:"));
-        if !resource_byte(b) || comma_stop {
-            break;
-        }
-        end += 1;
-    }
-    while end > start && matches!(text.get(end - 1), Some(b'.' | b',' | b':' | b'/')) {
-        end -= 1;
-    }
+    let end = resource_end(text, start, b".,:/");
     let resource = text.get(start..end).unwrap_or_default();
     if aws_owned(service, region, account, resource) {
         return;
