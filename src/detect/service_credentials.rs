@@ -10,7 +10,9 @@
 //! They are secrets: whoever holds one can call the API (AppSync), push and
 //! pull images (ECR) or packages (CodeArtifact) as the customer.
 
-use super::util::{before_is, is, m, run_len, B64, B64_NO_PAD, LOWER_ALNUM, TOKEN, WORD};
+use super::util::{
+    before_is, class_has, is, m, run_len, B64, B64_NO_PAD, LOWER_ALNUM, TOKEN, WORD,
+};
 use super::{Family, Match};
 use memchr::memmem::Finder;
 use std::sync::OnceLock;
@@ -79,7 +81,7 @@ pub(super) fn token_at_anchor(b: &[u8], q: usize, out: &mut Vec<Match<'_>>) {
         let glued = s
             .checked_sub(1)
             .and_then(|j| b.get(j))
-            .is_some_and(|&c| c != b'=' && is(&TOKEN, &[c], 0));
+            .is_some_and(|&c| c != b'=' && class_has(&TOKEN, c));
         if b.get(s..s + start.len()) != Some(start) || glued {
             continue;
         }
