@@ -479,7 +479,6 @@ impl RootContext for Root {
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Exchange {
             id: context_id,
-            keep_tails: self.shared.as_ref().is_some_and(|s| s.envoy),
             shared: self.shared.clone(),
             metrics: self.metrics.clone().unwrap_or_default(),
             request: Request::Idle,
@@ -544,10 +543,6 @@ const MAX_KEPT_BYTES: usize = 1 << 20;
 
 struct Exchange {
     id: u32,
-    /// Whether to keep a chunk while the restorer holds a tail: the host is
-    /// Envoy, which takes no body writes at trailers after a release (see
-    /// [`Exchange::stream_chunk`]).
-    keep_tails: bool,
     shared: Option<Rc<Shared>>,
     metrics: Rc<Metrics>,
     request: Request,
@@ -570,6 +565,13 @@ impl Exchange {
             &refusal.body(),
         );
         Action::Pause
+    }
+
+    /// Whether to keep a chunk while the restorer holds a tail: the host is
+    /// Envoy, which takes no body writes at trailers after a release (see
+    /// [`Exchange::stream_chunk`]).
+    fn keep_tails(&self) -> bool {
+        self.shared.as_ref().is_some_and(|s| s.envoy)
     }
 
     /// The largest body the filter buffers, and the largest it ever hands
@@ -687,7 +689,7 @@ impl Exchange {
     /// buffer.
     fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         let limit = self.max_body_bytes();
-        let keep_tails = self.keep_tails;
+        let keep_tails = self.keep_tails();
         let Response::Stream { restorer: r, kept } = &mut self.response else {
             return Action::Continue;
         };
