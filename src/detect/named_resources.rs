@@ -335,7 +335,8 @@ fn value_byte(rule: Rule, b: u8) -> bool {
         Rule::Kms => b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-'),
         Rule::HostedZone => b.is_ascii_alphanumeric() || b == b'/',
         Rule::DistId => b.is_ascii_uppercase() || b.is_ascii_digit(),
-        Rule::Secret | Rule::Session => class_has(&B64, b),
+        Rule::Secret => class_has(&B64, b) || b == b'%',
+        Rule::Session => class_has(&B64, b),
         Rule::Account => b.is_ascii_digit(),
     }
 }
@@ -378,7 +379,7 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
         }
         Rule::DistId => (10..=20).contains(&v.len()),
         Rule::Bucket => s3_buckets::is_bucket(v),
-        Rule::Secret => secret_keys::is_secret_key(v),
+        Rule::Secret => secret_keys::is_keyed_secret(v),
         Rule::Session => session_tokens::is_session_token(v),
         Rule::Account => account_ids::is_account(v),
     }

@@ -19,6 +19,38 @@ pub(super) fn is_secret_key(v: &[u8]) -> bool {
     v.len() == 40 && v.iter().all(|&b| class_has(&B64, b)) && !super::util::is_pure_hex(v)
 }
 
+/// Whether `v`, found right after an explicit secret-key key word
+/// (`aws_secret_access_key = …`), is a secret: there any length from 30 to
+/// 60 counts (AWS's own documentation placeholders have 41), and so does
+/// the percent-encoded form of a connection URI (`%2F`, `%2B`, `%3D`),
+/// whose raw text is what gets masked and restored. Pure hex is a digest,
+/// not a key; a value with no digit, `/` or `+` and one case only is a
+/// placeholder word, not a key.
+pub(super) fn is_keyed_secret(v: &[u8]) -> bool {
+    let mut decoded = 0usize;
+    let mut i = 0;
+    while let Some(&b) = v.get(i) {
+        if b == b'%' {
+            let hex = |k: usize| v.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+        } else if class_has(&B64, b) {
+            i += 1;
+        } else {
+            return false;
+        }
+        decoded += 1;
+    }
+    (30..=60).contains(&decoded)
+        && !super::util::is_pure_hex(v)
+        && (v
+            .iter()
+            .any(|b| b.is_ascii_digit() || matches!(b, b'/' | b'+' | b'%'))
+            || (v.iter().any(u8::is_ascii_uppercase) && v.iter().any(u8::is_ascii_lowercase)))
+}
+
 /// Whether `v` looks like a secret key without any key word: upper and
 /// lower case and a digit, `/` or `+`.
 fn looks_random(v: &[u8]) -> bool {
@@ -109,6 +141,25 @@ mod tests {
     /// The reach after an access key counts the two bytes of a `\n` as
     /// the one newline they stand for, so JSON-escaped text reaches as far
     /// as its decoded form.
+    #[test]
+    fn keyed_secrets_of_other_lengths_and_percent_encoded() {
+        let cases: &[(&str, bool)] = &[
+            ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY", true),
+            ("Cx4vbwh0bM+9/5Y9uUbJu4V3NgIJP8v8aKEXAMPLE", true),
+            ("I1E2%2Bika9IrzmCYDZYMCYP7mHBoU5y4PN1hb%2Fokw", true),
+            ("uZw9Fazr8S%2BCf8HKjsu%2Bsud56FlS%2BHv4hnfttvn%2B", true),
+            ("I1E2%2Bika9IrzmCYDZYMCYP7mHBoU5y4PN1hb%2Gokw", false),
+            ("I1E2%2", false),
+            ("changeme", false),
+            ("0123456789abcdef0123456789abcdef01234567", false),
+            ("YOURSECRETACCESSKEYGOESHEREPLEASEOK", false),
+        ];
+        assert!(!is_keyed_secret("a1".repeat(31).as_bytes()));
+        for (v, want) in cases {
+            assert_eq!(is_keyed_secret(v.as_bytes()), *want, "{v}");
+        }
+    }
+
     #[test]
     fn reach_counts_an_escape_as_one_byte() {
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
