@@ -1,12 +1,14 @@
-//! Secret access keys: exactly 40 characters of `[A-Za-z0-9/+=]`.
+//! Secret access keys: 40 characters of `[A-Za-z0-9/+=]` when bare,
+//! 30 to 60 (or their percent-encoded form) under a secret-key key word.
 //!
 //! Forty base64 characters are too common to mask blindly, so a secret key
 //! is masked only in context: after a key word such as
 //! `aws_secret_access_key` (found by the key-context scanner in
-//! `named_resources`, which calls [`is_secret_key`]), or as a mixed-case run
-//! within 200 bytes after an access key id (credentials CSV, `aws configure
-//! list` style output). A pure hex string (a git SHA) is never a secret key.
-//! In JSON-escaped text, `\n` counts as the one newline it stands for.
+//! `named_resources`, which calls [`is_keyed_secret`]), or as a mixed-case
+//! run of exactly 40 within 200 bytes after an access key id (credentials
+//! CSV, `aws configure list` style output). A pure hex string (a git SHA)
+//! is never a secret key. In JSON-escaped text, `\n` counts as the one
+//! newline it stands for.
 
 use super::util::{class_has, is_escape_letter, m, B64};
 use super::{Family, Match};
@@ -15,7 +17,7 @@ use super::{Family, Match};
 const NEAR: usize = 200;
 
 /// Whether `v` can be a secret access key (in context).
-pub(super) fn is_secret_key(v: &[u8]) -> bool {
+fn is_secret_key(v: &[u8]) -> bool {
     v.len() == 40 && v.iter().all(|&b| class_has(&B64, b)) && !super::util::is_pure_hex(v)
 }
 
@@ -138,9 +140,6 @@ mod tests {
         assert!(!is_secret_key(b"short"));
     }
 
-    /// The reach after an access key counts the two bytes of a `\n` as
-    /// the one newline they stand for, so JSON-escaped text reaches as far
-    /// as its decoded form.
     #[test]
     fn keyed_secrets_of_other_lengths_and_percent_encoded() {
         let cases: &[(&str, bool)] = &[
@@ -160,6 +159,9 @@ mod tests {
         }
     }
 
+    /// The reach after an access key counts the two bytes of a `\n` as
+    /// the one newline they stand for, so JSON-escaped text reaches as far
+    /// as its decoded form.
     #[test]
     fn reach_counts_an_escape_as_one_byte() {
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
