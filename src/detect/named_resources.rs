@@ -22,11 +22,13 @@ use memchr::memmem::Finder;
 const MAX_NAME: usize = 256;
 /// Longest raw key word considered (and longest normalized key).
 const MAX_KEY: usize = vocabulary::MAX_KEY_LEN;
+/// Most blanks between a key word and its separator.
+const MAX_ALIGN: usize = 40;
 
 /// How a keyed value is validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Rule {
-    /// A resource name, `[A-Za-z0-9._-]`.
+    /// A resource name, `[A-Za-z0-9._/-]`.
     Name,
     /// A log group name, also `/` and `#`.
     LogGroup,
@@ -328,7 +330,10 @@ fn spec_for(raw: &[u8], on: &Detectors) -> Option<Spec> {
 
 fn value_byte(rule: Rule, b: u8) -> bool {
     match rule {
-        Rule::Name | Rule::Bucket => b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'),
+        // Secret names and ECR repositories hold `/` (`prod/payments/db`,
+        // `team/api`).
+        Rule::Name => b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'),
+        Rule::Bucket => b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'),
         Rule::LogGroup => {
             b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b'#')
         }
@@ -453,7 +458,9 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         return;
     }
     let mut k = p;
-    while p - k < 3
+    // Up to [`MAX_ALIGN`] blanks before the separator: HCL and YAML align
+    // their `=` and `:` in columns (`key_name               = "x"`).
+    while p - k < MAX_ALIGN
         && matches!(
             k.checked_sub(1).and_then(|j| text.get(j)),
             Some(b' ' | b'\t')
@@ -491,8 +498,9 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
 /// Whether the pair whose key is `text[ks..k]`, separator at `p` and
 /// value `text[s..e]` has a form of data or config, not of code: the value
 /// is quoted (JSON, YAML, HCL, a string literal), or the key is upper case
-/// (`ENV_VAR=value`, `--output text` labels), or the separator is `:` and
-/// the value ends its line (YAML). `linkname = tarinfo.linkname` and
+/// (`ENV_VAR=value`, `--output text` labels), or the key is a command's
+/// `--flag=value`, or the separator is `:` and the value ends its line
+/// (YAML). `linkname = tarinfo.linkname` and
 /// `"linkname": self.linkname,` are none of these.
 fn structured(text: &[u8], (ks, k): (usize, usize), p: usize, (s, e): (usize, usize)) -> bool {
     let quoted = s > 0 && matches!(text.get(s - 1), Some(b'"' | b'\''));
@@ -504,7 +512,8 @@ fn structured(text: &[u8], (ks, k): (usize, usize), p: usize, (s, e): (usize, us
         j += 1;
     }
     let line_ends = matches!(text.get(j), None | Some(b'\n' | b'\r' | b'#'));
-    quoted || upper || (text.get(p) == Some(&b':') && line_ends)
+    let flag = text.get(ks..ks + 2) == Some(b"--");
+    quoted || upper || flag || (text.get(p) == Some(&b':') && line_ends)
 }
 
 /// Appends the value of every `--flag value` whose flag names an enabled
@@ -702,7 +711,18 @@ mod tests {
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
         let cases: &[(&str, &[(&str, &str)])] = &[
             // AWS's vocabulary, in every form.
-            ("\"SecretId\": \"prod/payments/db\"", &[]),
+            (
+                "\"SecretId\": \"prod/payments/db\"",
+                &[("prod/payments/db", "ID")],
+            ),
+            (
+                "  key_name               = \"deploy-key\"",
+                &[("deploy-key", "NAME")],
+            ),
+            (
+                "aws glue start-crawler --crawler-name=nightly-ingest",
+                &[("nightly-ingest", "NAME")],
+            ),
             (
                 "\"AutoScalingGroupName\": \"web-asg\"",
                 &[("web-asg", "NAME")],

@@ -135,6 +135,10 @@ mod tests {
                 vec![(&ecr, "ECR_TOKEN")],
             ),
             (
+                format!("{{\"auths\":{{\"x\":{{\"auth\":\"{docker}\"}}}}}}"),
+                vec![(&docker, "ECR_TOKEN")],
+            ),
+            (
                 format!("export CODEARTIFACT_AUTH_TOKEN={ca}"),
                 vec![(&ca, "CODEARTIFACT_TOKEN")],
             ),
