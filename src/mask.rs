@@ -577,9 +577,20 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
             add(value, m.kind, m.family)
         }
         Family::Arns => {
-            // arn:partition:service:region:account:resource
+            // arn:partition:service:region:account:resource. The account
+            // also stands alone elsewhere (`get-caller-identity --output
+            // text`, `"FederatedUserId": "123456789012:Bob"`), and so does
+            // an account that is the resource (Organizations'
+            // `account/o-…/123456789012`).
+            if let Some(account) = arn_account(value) {
+                add(account, ACCOUNT_KIND, Family::AccountIds);
+            }
             if let Some(name) = arn_resource_name(value) {
-                add(name, DERIVED_NAME_KIND, m.family);
+                if is_account_id(name) {
+                    add(name, ACCOUNT_KIND, Family::AccountIds);
+                } else {
+                    add(name, DERIVED_NAME_KIND, m.family);
+                }
             }
         }
         Family::Hostnames => {
@@ -591,6 +602,25 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
         }
         _ => {}
     }
+}
+
+/// Token kind of an account id learned from an ARN (the kind the account
+/// detectors give it).
+const ACCOUNT_KIND: &str = "ACCOUNT";
+
+/// Whether `v` is a 12-digit account id.
+fn is_account_id(v: &str) -> bool {
+    v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account of an ARN (its fifth field), when it is one: not empty
+/// (S3), not a placeholder (`${AWS::AccountId}`), not `aws` (managed
+/// policies).
+fn arn_account(arn: &str) -> Option<&str> {
+    let mut colons = memchr::memchr_iter(b':', arn.as_bytes());
+    let third = colons.nth(3)?;
+    let fourth = colons.next()?;
+    arn.get(third + 1..fourth).filter(|a| is_account_id(a))
 }
 
 /// The last non-empty `/`- or `:`-separated part of an ARN's resource
@@ -614,7 +644,18 @@ fn arn_resource_name(arn: &str) -> Option<&str> {
 /// A value distinctive enough to mask wherever it appears: not a common
 /// word like `default` or `prod` that merely happened to be a name.
 fn is_distinctive(value: &str) -> bool {
-    value.len() >= 5 && value.bytes().any(|b| !b.is_ascii_alphabetic())
+    (value.len() >= 5 && value.bytes().any(|b| !b.is_ascii_alphabetic())) || is_camel_case(value)
+}
+
+/// A CamelCase name of at least two words and eight letters
+/// (`PaymentsWorkerPrd`, as CloudFormation and CDK name resources): as
+/// distinctive as a name with a dash.
+fn is_camel_case(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() >= 8
+        && b.iter().all(u8::is_ascii_alphabetic)
+        && b.windows(2)
+            .any(|w| matches!(w, [l, u] if l.is_ascii_lowercase() && u.is_ascii_uppercase()))
 }
 
 /// A name as customers spell resource names (`prod-db-2`, `logs_bucket`):
@@ -670,6 +711,22 @@ fn overlaps_any<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arn_accounts() {
+        let cases = [
+            ("arn:aws:iam::123456789012:role/x", Some("123456789012")),
+            ("arn:aws:sqs:us-east-1:123456789012:q", Some("123456789012")),
+            ("arn:aws:s3:::bucket", None),
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", None),
+            ("arn:aws:iam::${AWS::AccountId}:role/x", None),
+            ("arn:aws:iam::12345678901:role/x", None),
+            ("arn:aws:iam::123456789012", None),
+        ];
+        for (arn, want) in cases {
+            assert_eq!(arn_account(arn), want, "{arn}");
+        }
+    }
 
     #[test]
     fn arn_resource_names() {
@@ -823,10 +880,25 @@ mod tests {
 
     #[test]
     fn distinctive_values() {
-        for v in ["prod-db", "payments2", "my_table", "123456789012"] {
+        for v in [
+            "prod-db",
+            "payments2",
+            "my_table",
+            "123456789012",
+            "PaymentsWorkerPrd",
+            "webHooks",
+        ] {
             assert!(is_distinctive(v), "{v}");
         }
-        for v in ["prod", "default", "payments"] {
+        for v in [
+            "prod",
+            "default",
+            "payments",
+            "Payments",
+            "PAYMENTS",
+            "PayRun",
+            "Paymentsworker",
+        ] {
             assert!(!is_distinctive(v), "{v}");
         }
         for v in ["prod-db", "logs_bucket2", "ec2-54-1-2-3"] {
