@@ -12,6 +12,7 @@
 //!
 //! Context digits are found with a strided scan for 12-digit runs.
 
+use super::lists;
 use super::util::{before_is, for_each_run, is, is_escape_letter, m, ALNUM, DIGIT, HOST};
 use super::{Family, Match};
 #[cfg(test)]
@@ -212,6 +213,32 @@ fn in_name(text: &[u8], s: usize) -> bool {
     false
 }
 
+/// Whether the 12 digits at `s` are an item of a list whose key names
+/// accounts: `"AWS": [...]` and `AWS:` block lists in policies, HCL's
+/// `identifiers = [...]`, `AccountIds`, `accounts`.
+fn in_account_list(text: &[u8], s: usize) -> bool {
+    let Some((ks, ke)) = lists::key_of_item(text, s) else {
+        return false;
+    };
+    let key = text.get(ks..ke).unwrap_or_default().to_ascii_lowercase();
+    key == b"aws" || key == b"identifiers" || memchr::memmem::find(&key, b"account").is_some()
+}
+
+/// Whether what stands right around the 12 digits at `s..e` says they
+/// are an account: a console sign-in host (`https://<account>.signin.aws.amazon.com`),
+/// a partial Lambda ARN (`<account>:function:name`), a VPC flow log
+/// record (`2 <account> eni-…`) or the `RESERVATIONS` row of
+/// `describe-instances --output text`, whose first column is the owner.
+fn has_shape_context(text: &[u8], s: usize, e: usize) -> bool {
+    let after = text.get(e..).unwrap_or_default();
+    let before = text.get(..s).unwrap_or_default();
+    after.starts_with(b".signin.aws.amazon.com")
+        || after.starts_with(b":function:")
+        || (after.starts_with(b" eni-") && before.ends_with(b" "))
+        || before.ends_with(b"RESERVATIONS\t")
+        || before.ends_with(b"RESERVATIONS\\t")
+}
+
 /// Appends every 12-digit number that a context word earlier on its line
 /// makes an account id, and every one inside one of `arns` (sorted by
 /// start), whose context is the ARN: that one is masked with the ARN,
@@ -222,7 +249,14 @@ pub(super) fn find_by_context(text: &[u8], arns: &[Match<'_>], out: &mut Vec<Mat
     for_each_run(text, 12, &DIGIT, |s, e| {
         while arns.next_if(|a| a.end <= s).is_some() {}
         let in_arn = arns.peek().is_some_and(|a| a.start <= s && e <= a.end);
-        if e - s == 12 && bounded(text, s) && (in_arn || in_name(text, s) || has_context(text, s)) {
+        if e - s == 12
+            && bounded(text, s)
+            && (in_arn
+                || in_name(text, s)
+                || has_context(text, s)
+                || in_account_list(text, s)
+                || has_shape_context(text, s, e))
+        {
             out.push(m(s, e, "ACCOUNT", Family::AccountIds));
         }
     });
@@ -286,6 +320,32 @@ mod tests {
                 &["123456789012", "210987654321"],
             ),
             ("ACCOUNTID=123456789012", &["123456789012"]),
+            (
+                "identifiers = [\"arn:aws:iam::111122223333:root\", \"123456789012\"]",
+                &["123456789012"],
+            ),
+            (
+                "Principal:\n  AWS:\n    - 'arn:x'\n    - '123456789012'\n",
+                &["123456789012"],
+            ),
+            (
+                "Sign in at https://123456789012.signin.aws.amazon.com/console",
+                &["123456789012"],
+            ),
+            (
+                "aws lambda invoke --function-name 123456789012:function:f out",
+                &["123456789012"],
+            ),
+            (
+                "version account-id interface-id\n2 123456789012 eni-0a1b2c3d 10.0.0.1",
+                &["123456789012"],
+            ),
+            (
+                "RESERVATIONS\t123456789012\tr-0a1b2c3d4e5f67890",
+                &["123456789012"],
+            ),
+            ("\"orders\": [\"123456789012\"]", &[]),
+            ("order 123456789012 eni-0a1b2c3d", &["123456789012"]),
             // Near misses.
             ("Order number 123456789012 was paid", &[]),
             ("account\n123456789012", &[]),

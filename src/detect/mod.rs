@@ -13,6 +13,7 @@ mod ec2_ids;
 mod hostnames;
 mod ip_addresses;
 mod kms_keys;
+mod lists;
 mod memo;
 mod named_resources;
 mod organizations;

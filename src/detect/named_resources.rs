@@ -104,6 +104,11 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("account", "ACCOUNT", AccountIds, Account),
         ("ownerid", "ACCOUNT", AccountIds, Account),
         ("owner", "ACCOUNT", AccountIds, Account),
+        // `"Principal": {"AWS": "123456789012"}`; the `Id` of
+        // Organizations' accounts and handshake parties. Twelve digits
+        // only (Rule::Account).
+        ("aws", "ACCOUNT", AccountIds, Account),
+        ("id", "ACCOUNT", AccountIds, Account),
     ]
 };
 
@@ -838,7 +843,11 @@ mod tests {
                 "\"OwnerId\": \"123456789012\"",
                 &[("123456789012", "ACCOUNT")],
             ),
+            ("\"AWS\": \"123456789012\"", &[("123456789012", "ACCOUNT")]),
+            ("\"Id\": \"123456789012\",", &[("123456789012", "ACCOUNT")]),
             // Near misses.
+            ("\"Id\": \"1234567890123\"", &[]),
+            ("\"AWS\": \"12345678901\"", &[]),
             ("\"FunctionName\": {\"Ref\": \"Fn\"}", &[]),
             ("\"FunctionName\": [\"a\"]", &[]),
             ("\"FunctionName\": \"\"", &[]),

@@ -1,0 +1,223 @@
+//! The key of the list a value stands in, read backwards from the value:
+//! a JSON or HCL list (`"AWS": ["arn:…", "123456789012"]`,
+//! `identifiers = ["…", "…"]`, one item per line or not) or a YAML block
+//! list (`AWS:` then `- '123456789012'` lines). The value's own line
+//! often holds no key at all; its list's key is the context that says
+//! what it is.
+//!
+//! Works on raw text and on JSON-escaped text alike: a `\n`, `\r` or `\t`
+//! escape is a blank, `\"` a quote, and the line-number prefix of Claude
+//! Code's Read tool (`     7→`) is part of the indentation.
+
+use super::util::is_escape_letter;
+
+/// Most items walked back over before giving up.
+const MAX_ITEMS: usize = 32;
+/// Longest quoted item walked back over.
+const MAX_ITEM: usize = 512;
+/// Longest key word.
+const MAX_KEY: usize = 64;
+
+/// The key (`start..end` in `text`, without quotes) of the list in which
+/// the value starting at `s` is an item, if it is one.
+pub(super) fn key_of_item(text: &[u8], s: usize) -> Option<(usize, usize)> {
+    let mut i = quote_back(text, s).unwrap_or(s);
+    for _ in 0..MAX_ITEMS {
+        i = blank_back(text, i);
+        let j = i.checked_sub(1)?;
+        match text.get(j)? {
+            b'[' => return key_before(text, j),
+            b',' => i = item_back(text, blank_back(text, j))?,
+            b'-' if text.get(j + 1) == Some(&b' ') => return yaml_key(text, j),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Where the opening quote before `i` starts (`"`, `'`, or an escaped
+/// `\"`), if `text[i - 1]` is one.
+fn quote_back(text: &[u8], i: usize) -> Option<usize> {
+    let q = i.checked_sub(1)?;
+    if !matches!(text.get(q), Some(b'"' | b'\'')) {
+        return None;
+    }
+    Some(if q > 0 && text.get(q - 1) == Some(&b'\\') {
+        q - 1
+    } else {
+        q
+    })
+}
+
+/// `i` moved back over blanks: spaces, tabs, line breaks, their escapes,
+/// and the Read tool's `N→` line prefixes.
+fn blank_back(text: &[u8], mut i: usize) -> usize {
+    loop {
+        let Some(j) = i.checked_sub(1) else {
+            return i;
+        };
+        match text.get(j) {
+            Some(b' ' | b'\t' | b'\r' | b'\n') => i = j,
+            Some(b'n' | b'r' | b't') if is_escape_letter(text, j) => i = j - 1,
+            // `→` (E2 86 92) and the line number before it.
+            Some(0x92) if j >= 2 && text.get(j - 2..j) == Some(&[0xE2, 0x86]) => {
+                i = j - 2;
+                while i > 0 && text.get(i - 1).is_some_and(u8::is_ascii_digit) {
+                    i -= 1;
+                }
+            }
+            _ => return i,
+        }
+    }
+}
+
+/// The start of the quoted item that ends at `i` (its closing quote is
+/// `text[i - 1]`), on one line.
+fn item_back(text: &[u8], i: usize) -> Option<usize> {
+    let close = i.checked_sub(1)?;
+    let q = *text.get(close)?;
+    if !matches!(q, b'"' | b'\'') {
+        return None;
+    }
+    let escaped = close > 0 && text.get(close - 1) == Some(&b'\\');
+    let lo = close.saturating_sub(MAX_ITEM);
+    let inner = text.get(lo..close - usize::from(escaped))?;
+    for at in memchr::memrchr_iter(q, inner) {
+        let open = lo + at;
+        let open_escaped = open > 0 && text.get(open - 1) == Some(&b'\\');
+        // An inner quote of the other escaping is part of the item.
+        if open_escaped == escaped {
+            return Some(open - usize::from(escaped));
+        }
+    }
+    None
+}
+
+/// The key before the `[` at `open`: `key = [`, `key: [`, `"key": [`.
+fn key_before(text: &[u8], open: usize) -> Option<(usize, usize)> {
+    let i = blank_back(text, open);
+    let sep = i.checked_sub(1)?;
+    if !matches!(text.get(sep), Some(b':' | b'=')) {
+        return None;
+    }
+    word_back(text, blank_back(text, sep))
+}
+
+/// The key of the YAML block list whose item's `-` is at `dash`: the
+/// lines above it are items too, up to the `key:` line.
+fn yaml_key(text: &[u8], dash: usize) -> Option<(usize, usize)> {
+    let mut at = dash;
+    for _ in 0..MAX_ITEMS {
+        // The end of the line above (its last non-blank byte + 1).
+        let start = line_start(text, at)?;
+        let end = blank_back(text, start);
+        let above = line_start(text, end).unwrap_or(0);
+        let first = first_non_blank(text, above, end);
+        if text.get(end.checked_sub(1)?) == Some(&b':') {
+            return word_back(text, end - 1);
+        }
+        if text.get(first) != Some(&b'-') {
+            return None;
+        }
+        at = first;
+    }
+    None
+}
+
+/// The start of the line holding `i`: after a line break or its escape.
+fn line_start(text: &[u8], i: usize) -> Option<usize> {
+    let lo = i.saturating_sub(4096);
+    let line = text.get(lo..i)?;
+    let raw = memchr::memrchr(b'\n', line).map(|n| lo + n + 1);
+    let escaped = memchr::memmem::rfind(line, b"\\n").map(|n| lo + n + 2);
+    raw.max(escaped)
+}
+
+/// The first byte in `from..to` that is no blank and no Read-tool
+/// prefix (`to` when there is none).
+fn first_non_blank(text: &[u8], from: usize, to: usize) -> usize {
+    let mut i = from;
+    while i < to {
+        match text.get(i) {
+            Some(b' ' | b'\t' | b'\r') => i += 1,
+            Some(b'0'..=b'9') => i += 1,
+            Some(0xE2) if text.get(i + 1..i + 3) == Some(&[0x86, 0x92]) => i += 3,
+            _ => break,
+        }
+    }
+    i
+}
+
+/// The key word that ends at `i`, past an optional closing quote.
+fn word_back(text: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    if i > 0 && matches!(text.get(i - 1), Some(b'"' | b'\'')) {
+        i -= 1;
+        if i > 0 && text.get(i - 1) == Some(&b'\\') {
+            i -= 1;
+        }
+    }
+    let mut s = i;
+    while i - s < MAX_KEY
+        && s > 0
+        && text
+            .get(s - 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    {
+        s -= 1;
+    }
+    (s < i).then_some((s, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key of the list holding `item` (its first occurrence after
+    /// `@`), as text.
+    fn key(input: &str) -> Option<&str> {
+        let at = input.find('@').unwrap();
+        let text = input.replace('@', " ");
+        let s = text[at..].find("1234").unwrap() + at;
+        key_of_item(text.as_bytes(), s).map(|(a, b)| &input[a..b])
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (r#""AWS": [@"123456789012"]"#, Some("AWS")),
+            (
+                r#""AWS": ["arn:aws:iam::1:root", @"123456789012"]"#,
+                Some("AWS"),
+            ),
+            (
+                "\"AWS\": [\n  \"arn:x\",\n  \"2\",\n  @\"123456789012\"\n]",
+                Some("AWS"),
+            ),
+            (
+                r#"identifiers = ["arn:aws:iam::1:root", @"123456789012"]"#,
+                Some("identifiers"),
+            ),
+            (
+                r#"\"AWS\": [\n     7→    \"arn:x\",\n     8→    @\"123456789012\""#,
+                Some("AWS"),
+            ),
+            (
+                "Principal:\n  AWS:\n    - 'arn:x'\n    @- '123456789012'",
+                Some("AWS"),
+            ),
+            (
+                "AWS:\n    - !Sub 'arn:${AWS::Partition}'\n    @- \"123456789012\"",
+                Some("AWS"),
+            ),
+            (r"AWS:\n     8→    @- '123456789012'", Some("AWS")),
+            // Not items of a list.
+            ("order @123456789012", None),
+            ("x = [f(1), @\"123456789012\"]", None),
+            ("notes:\n  some prose\n  @- '123456789012'", None),
+            ("@- 123456789012 at the start", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(key(input), *want, "{input}");
+        }
+    }
+}
