@@ -46,6 +46,10 @@ pub(super) enum Rule {
     Session,
     /// A 12-digit account id.
     Account,
+    /// A Cognito app client id: 26 lower-case letters and digits.
+    CognitoClient,
+    /// An ECS task id: 32 lower-case hex digits.
+    TaskId,
 }
 
 /// What a key names: token kind, family, value rule.
@@ -111,6 +115,46 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("id", "ACCOUNT", AccountIds, Account),
     ]
 };
+
+/// Endings of key words (normalized) that name a value of strict shape
+/// whatever precedes them: `CLOUDFRONT_DISTRIBUTION_ID`,
+/// `COGNITO_CLIENT_ID`, `PUBLIC_HOSTED_ZONE_ID`, `TargetBucket`,
+/// `ARTIFACTS_BUCKET_NAME`, `SOURCE_ACCOUNT_ID`, `prodSecretAccessKey`.
+/// Looked up only when the whole word is no key: the shapes keep a
+/// `client_id` of another service (OAuth's, 20 or 32 characters) out.
+const SUFFIXES: &[(&str, &str, Family, Rule)] = {
+    use Family::{AccountIds, NamedResources as N, S3Buckets, SecretKeys, SessionTokens};
+    use Rule::*;
+    &[
+        ("distributionid", "CLOUDFRONT_DIST", N, DistId),
+        ("clientid", "COGNITO_CLIENT", N, CognitoClient),
+        ("hostedzoneid", "HOSTED_ZONE", N, HostedZone),
+        ("taskid", "ECS_TASK", N, TaskId),
+        ("bucket", "S3_BUCKET", S3Buckets, Bucket),
+        ("bucketname", "S3_BUCKET", S3Buckets, Bucket),
+        ("accountid", "ACCOUNT", AccountIds, Account),
+        ("secretaccesskey", "SECRET_KEY", SecretKeys, Secret),
+        ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
+    ]
+};
+
+/// The spec of a raw key word by its ending ([`SUFFIXES`]), compared
+/// from the end without normalizing the word: most words that reach
+/// this differ from every ending in their last bytes.
+fn by_suffix(raw: &[u8]) -> Option<Spec> {
+    SUFFIXES.iter().find_map(|&(suffix, kind, family, rule)| {
+        let mut want = suffix.bytes().rev();
+        let mut have = raw.iter().rev().filter(|&&b| b != b'_' && b != b'-');
+        let ends = want.all(|w| have.next().is_some_and(|h| h.to_ascii_lowercase() == w));
+        ends.then_some(Spec {
+            kind,
+            family,
+            rule,
+            // A bucket name is no strict shape: only in data and commands.
+            vocabulary: rule == Rule::Bucket,
+        })
+    })
+}
 
 /// For each byte, the lengths (bit `n` for `n` bytes) of the [`KEYS`] that
 /// end with it: a normalized word of another length or last byte names
@@ -325,11 +369,13 @@ fn spec_for(raw: &[u8], on: &Detectors) -> Option<Spec> {
             last = b;
         }
     }
-    if !key_shape(len, first.to_ascii_lowercase(), last.to_ascii_lowercase()) {
-        return None;
-    }
-    let mut buf = [0u8; MAX_KEY];
-    let spec = lookup(normalize(raw, &mut buf))?;
+    let whole = key_shape(len, first.to_ascii_lowercase(), last.to_ascii_lowercase())
+        .then(|| {
+            let mut buf = [0u8; MAX_KEY];
+            lookup(normalize(raw, &mut buf))
+        })
+        .flatten();
+    let spec = whole.or_else(|| by_suffix(raw))?;
     super::enabled(on, spec.family).then_some(spec)
 }
 
@@ -348,6 +394,8 @@ fn value_byte(rule: Rule, b: u8) -> bool {
         Rule::Secret => class_has(&B64, b) || b == b'%',
         Rule::Session => class_has(&B64, b),
         Rule::Account => b.is_ascii_digit(),
+        Rule::CognitoClient => b.is_ascii_lowercase() || b.is_ascii_digit(),
+        Rule::TaskId => b.is_ascii_hexdigit(),
     }
 }
 
@@ -392,6 +440,12 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
         Rule::Secret => secret_keys::is_keyed_secret(v),
         Rule::Session => session_tokens::is_session_token(v),
         Rule::Account => account_ids::is_account(v),
+        Rule::CognitoClient => {
+            v.len() == 26
+                && v.iter().any(u8::is_ascii_digit)
+                && v.iter().any(u8::is_ascii_lowercase)
+        }
+        Rule::TaskId => v.len() == 32 && !v.iter().any(u8::is_ascii_uppercase),
     }
 }
 
@@ -844,6 +898,39 @@ mod tests {
                 &[("123456789012", "ACCOUNT")],
             ),
             ("\"AWS\": \"123456789012\"", &[("123456789012", "ACCOUNT")]),
+            // Keys by their ending.
+            (
+                "CLOUDFRONT_DISTRIBUTION_ID=E0VM7WGVOMHATF\n",
+                &[("E0VM7WGVOMHATF", "CLOUDFRONT_DIST")],
+            ),
+            (
+                "COGNITO_CLIENT_ID=jglo1co6v3pk1katm9vuxkfp2m\n",
+                &[("jglo1co6v3pk1katm9vuxkfp2m", "COGNITO_CLIENT")],
+            ),
+            (
+                "\"publicHostedZoneId\": \"Z18FFGXI7WAJY1\"",
+                &[("Z18FFGXI7WAJY1", "HOSTED_ZONE")],
+            ),
+            (
+                "ECS_TASK_ID=ae84294286021176cb31f62258230c0f",
+                &[("ae84294286021176cb31f62258230c0f", "ECS_TASK")],
+            ),
+            (
+                "ARTIFACTS_BUCKET=acme-build-artifacts",
+                &[("acme-build-artifacts", "S3_BUCKET")],
+            ),
+            (
+                "\"TargetBucket\": \"acme-access-logs\"",
+                &[("acme-access-logs", "S3_BUCKET")],
+            ),
+            (
+                "SOURCE_ACCOUNT_ID=123456789012",
+                &[("123456789012", "ACCOUNT")],
+            ),
+            ("GOOGLE_CLIENT_ID=1234-abc.apps.googleusercontent.com", &[]),
+            ("OKTA_CLIENT_ID=0oa1b2c3d4e5f6g7h8i9", &[]),
+            ("target_bucket = get_bucket()", &[]),
+            ("RUN_TASK_ID=AE84294286021176CB31F62258230C0F", &[]),
             ("\"Id\": \"123456789012\",", &[("123456789012", "ACCOUNT")]),
             // Near misses.
             ("\"Id\": \"1234567890123\"", &[]),
