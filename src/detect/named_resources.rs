@@ -570,7 +570,9 @@ fn structured(text: &[u8], (ks, k): (usize, usize), p: usize, (s, e): (usize, us
     while matches!(text.get(j), Some(b' ' | b'\t')) {
         j += 1;
     }
-    let line_ends = matches!(text.get(j), None | Some(b'\n' | b'\r' | b'#'));
+    // A `\n` or `\r` escape ends the line of JSON-escaped text.
+    let line_ends = matches!(text.get(j), None | Some(b'\n' | b'\r' | b'#'))
+        || (text.get(j) == Some(&b'\\') && matches!(text.get(j + 1), Some(b'n' | b'r')));
     let flag = text.get(ks..ks + 2) == Some(b"--");
     quoted || upper || flag || (text.get(p) == Some(&b':') && line_ends)
 }
@@ -787,6 +789,10 @@ mod tests {
                 &[("web-asg", "NAME")],
             ),
             ("auto_scaling_group_name: web-asg\n", &[("web-asg", "NAME")]),
+            (
+                "auto_scaling_group_name: web-asg\\nx: 1",
+                &[("web-asg", "NAME")],
+            ),
             (
                 "auto_scaling_group_name = \"web-asg\"",
                 &[("web-asg", "NAME")],
