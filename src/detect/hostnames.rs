@@ -3,7 +3,7 @@
 //! Anchored on `.` (memchr) followed by a known AWS domain suffix
 //! (case-insensitive): `amazonaws.com` (and `.cn`), `on.aws`,
 //! `cloudfront.net`, `awsapps.com`, `elasticbeanstalk.com`,
-//! `amplifyapp.com`. The whole host is one match unless its labels are a
+//! `amplifyapp.com`, `amazoncognito.com` (hosted UI domains). The whole host is one match unless its labels are a
 //! public service endpoint (`sts.amazonaws.com`, `ec2.us-east-1…`,
 //! `s3.dualstack.us-west-2…`, `runtime.sagemaker.us-east-1…`), which stay
 //! readable. EC2 private names `ip-A-B-C-D` (bare, `.ec2.internal`,
@@ -139,6 +139,7 @@ pub(super) fn domain_at_dot(text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
     let suffix: &[u8] = match (first | 0x20, second) {
         (b'a', b'm') if starts_with_ci(text, dot + 1, b"amazonaws.com") => b"amazonaws.com",
         (b'a', b'm') if starts_with_ci(text, dot + 1, b"amplifyapp.com") => b"amplifyapp.com",
+        (b'a', b'm') if starts_with_ci(text, dot + 1, b"amazoncognito.com") => b"amazoncognito.com",
         (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsapps.com") => b"awsapps.com",
         (b'o', b'n') if starts_with_ci(text, dot + 1, b"on.aws") => b"on.aws",
         (b'c', b'l') if starts_with_ci(text, dot + 1, b"cloudfront.net") => b"cloudfront.net",
@@ -178,6 +179,7 @@ pub(super) fn domain_at_dot(text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
             amazonaws_kind(labels)
         }
         b"cloudfront.net" => "CLOUDFRONT",
+        b"amazoncognito.com" => "COGNITO_DOMAIN",
         b"on.aws" if labels.iter().any(|l| l.bytes() == b"lambda-url") => "LAMBDA_URL",
         _ => "HOST",
     };
@@ -306,6 +308,10 @@ mod tests {
             ("my-bucket.s3.amazonaws.com", "S3_HOST"),
             ("my-bucket.s3-website-us-east-1.amazonaws.com", "S3_HOST"),
             ("d111111abcdef8.cloudfront.net", "CLOUDFRONT"),
+            (
+                "fabrikam-dev.auth.eu-south-2.amazoncognito.com",
+                "COGNITO_DOMAIN",
+            ),
             ("search-my-domain-abc123.us-east-1.es.amazonaws.com", "ES"),
             (
                 "b-1.mycluster.abc123.c2.kafka.us-east-1.amazonaws.com",

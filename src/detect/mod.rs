@@ -17,6 +17,7 @@ mod lists;
 mod memo;
 mod named_resources;
 mod organizations;
+mod resource_ids;
 mod s3_buckets;
 mod secret_keys;
 mod service_credentials;
@@ -366,6 +367,9 @@ impl Detector {
         if on.session_tokens {
             session_tokens::find(b, out);
         }
+        if on.named_resources {
+            resource_ids::find_task_ids(b, out);
+        }
         out.append(&mut v6);
         out.append(&mut s3_scheme);
         out.append(&mut keyed);
@@ -465,6 +469,13 @@ impl Anchored<'_> {
         {
             cognito::at_dash(b, p, out);
         }
+        // `db-…`, `cluster-…`: RDS resource ids.
+        if on.named_resources
+            && matches!(prev, b'b' | b'r')
+            && (next.is_ascii_uppercase() || next.is_ascii_digit())
+        {
+            resource_ids::rds_at_dash(b, p, out);
+        }
         // `1234-5678-9012`: an account id as the console shows it.
         if on.account_ids && prev.is_ascii_digit() && next.is_ascii_digit() {
             account_ids::dashed_at_dash(b, p, out);
@@ -504,6 +515,10 @@ impl Anchored<'_> {
         if on.s3_buckets && next == b'a' {
             s3_buckets::path_at_dot(b, p, out);
         }
+        // `oidc.eks.<region>.amazonaws.com/id/…`.
+        if on.named_resources && next == b'a' {
+            resource_ids::eks_oidc_at_dot(b, p, out);
+        }
     }
 
     fn at_separator(&mut self, on: &Detectors, b: &[u8], p: usize) {
@@ -525,6 +540,10 @@ impl Anchored<'_> {
             }
         }
         named_resources::at_separator(b, p, on, &mut self.keyed);
+        // `"Id": "/hostedzone/Z…"`.
+        if on.named_resources && matches!(next, b' ' | b'"' | b'\'' | b'/' | b'\\') {
+            resource_ids::hosted_zone_after(b, p, &mut self.keyed);
+        }
     }
 }
 

@@ -89,6 +89,9 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("loadbalancername", "ELB_NAME", N, Name),
         ("targetgroupname", "TARGET_GROUP", N, Name),
         ("hostedzoneid", "HOSTED_ZONE", N, HostedZone),
+        // Terraform's `zone_id` of a Route 53 record (an availability
+        // zone id, `use1-az1`, is no hosted zone shape).
+        ("zoneid", "HOSTED_ZONE", N, HostedZone),
         ("distributionid", "CLOUDFRONT_DIST", N, DistId),
         ("keyid", "KMS_KEY", KmsKeys, Kms),
         ("kmskeyid", "KMS_KEY", KmsKeys, Kms),

@@ -1,0 +1,221 @@
+//! Resource ids that AWS spells in a fixed shape at a fixed place, found
+//! by the shape and the place together:
+//!
+//! - RDS resource ids: `db-` or `cluster-` and 26 upper-case letters and
+//!   digits (`db-ABCDEFGHIJKLMNOPQRSTU1VW2X`, the `DbiResourceId` of IAM
+//!   database authentication and Performance Insights), anchored on
+//!   their dash;
+//! - EKS OIDC issuer ids: 32 hex digits after
+//!   `oidc.eks.<region>.amazonaws.com/id/`, anchored on the dot before
+//!   `amazonaws.com`;
+//! - Route 53 hosted zone ids in their path form, `/hostedzone/Z…`,
+//!   right after a key/value separator (`"Id": "/hostedzone/Z…"`, where
+//!   the key `Id` says nothing); the id is masked, the path stays;
+//! - ECS task ids: 32 lower-case hex digits after `task/`, `task `,
+//!   `--task `, `task/<cluster>/`, or in an awslogs stream name
+//!   (`ecs/<container>/<id>`).
+
+use super::util::{before_is, class_has, for_each_run, is, m, ALNUM, HEX_LOWER, WORD};
+use super::{Family, Match};
+
+/// Letters and digits after `db-` or `cluster-` in an RDS resource id.
+const RDS_ID_LEN: usize = 26;
+/// Hex digits of an EKS OIDC issuer id and of an ECS task id.
+const HEX_ID_LEN: usize = 32;
+
+/// Appends the RDS resource id whose dash is at `p` (`db-…`,
+/// `cluster-…`), if there is one.
+pub(super) fn rds_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    let prefix_len = if p >= 2 && b.get(p - 2..p) == Some(b"db") {
+        2
+    } else if p >= 7 && b.get(p - 7..p) == Some(b"cluster") {
+        7
+    } else {
+        return;
+    };
+    let s = p - prefix_len;
+    let e = p + 1 + RDS_ID_LEN;
+    let id = b.get(p + 1..e).unwrap_or_default();
+    if id.len() == RDS_ID_LEN
+        && id
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && !before_is(&WORD, b, s)
+        && !is(&WORD, b, e)
+    {
+        out.push(m(s, e, "RDS_RESOURCE", Family::NamedResources));
+    }
+}
+
+/// Appends the EKS OIDC issuer id after the `.` at `dot`, when it starts
+/// `.amazonaws.com/id/` in the host `oidc.eks.<region>.amazonaws.com`.
+pub(super) fn eks_oidc_at_dot(b: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
+    const PATH: &[u8] = b".amazonaws.com/id/";
+    if b.get(dot..dot + PATH.len()) != Some(PATH) {
+        return;
+    }
+    // `oidc.eks.` and a region (at most 20 bytes) before the dot.
+    let host = b.get(dot.saturating_sub(30)..dot).unwrap_or_default();
+    if memchr::memmem::find(host, b"oidc.eks.").is_none() {
+        return;
+    }
+    let s = dot + PATH.len();
+    let e = s + HEX_ID_LEN;
+    let id = b.get(s..e).unwrap_or_default();
+    if id.len() == HEX_ID_LEN && id.iter().all(u8::is_ascii_hexdigit) && !is(&ALNUM, b, e) {
+        out.push(m(s, e, "EKS_OIDC", Family::NamedResources));
+    }
+}
+
+/// Appends the hosted zone id of a `/hostedzone/Z…` value right after
+/// the separator at `p` (blanks and an opening quote between them).
+pub(super) fn hosted_zone_after(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    const PATH: &[u8] = b"/hostedzone/";
+    let mut i = p + 1;
+    while matches!(b.get(i), Some(b' ' | b'\t')) && i - p <= 8 {
+        i += 1;
+    }
+    if b.get(i) == Some(&b'\\') {
+        i += 1;
+    }
+    if matches!(b.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    if b.get(i..i + PATH.len()) != Some(PATH) {
+        return;
+    }
+    let s = i + PATH.len();
+    let n = b
+        .get(s..)
+        .unwrap_or_default()
+        .iter()
+        .take(33)
+        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        .count();
+    if (5..=32).contains(&n) && !is(&ALNUM, b, s + n) {
+        out.push(m(s, s + n, "HOSTED_ZONE", Family::NamedResources));
+    }
+}
+
+/// Appends every ECS task id in `b`: 32 lower-case hex digits (a run no
+/// longer) in one of the places a task id stands.
+pub(super) fn find_task_ids(b: &[u8], out: &mut Vec<Match<'_>>) {
+    for_each_run(b, HEX_ID_LEN, &HEX_LOWER, |s, e| {
+        if e - s == HEX_ID_LEN && !is(&ALNUM, b, e) && task_context(b, s) {
+            out.push(m(s, e, "ECS_TASK", Family::NamedResources));
+        }
+    });
+}
+
+/// Whether what precedes `s` says a task id follows: `task/`, `task `,
+/// `--task ` (`(task ` too), a new-style task ARN's `task/<cluster>/`, or
+/// an awslogs stream `ecs/<container>/`.
+fn task_context(b: &[u8], s: usize) -> bool {
+    let before = b.get(s.saturating_sub(80)..s).unwrap_or_default();
+    if before.ends_with(b"task/") || before.ends_with(b"task ") {
+        return true;
+    }
+    // `ecs/<container>/` or `task/<cluster>/`: the name back to the
+    // previous `/`, and `ecs` or `task` a whole word before it.
+    let Some(rest) = before.strip_suffix(b"/") else {
+        return false;
+    };
+    let name = rest
+        .iter()
+        .rev()
+        .take_while(|&&c| class_has(&WORD, c))
+        .count();
+    let head = rest.get(..rest.len() - name).unwrap_or_default();
+    let Some(prefix) = head
+        .strip_suffix(b"ecs/")
+        .or_else(|| head.strip_suffix(b"task/"))
+    else {
+        return false;
+    };
+    name > 0 && !prefix.last().is_some_and(|&c| class_has(&WORD, c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        let b = input.as_bytes();
+        let mut out = Vec::new();
+        for p in memchr::memchr_iter(b'-', b) {
+            rds_at_dash(b, p, &mut out);
+        }
+        for p in memchr::memchr_iter(b'.', b) {
+            eks_oidc_at_dot(b, p, &mut out);
+        }
+        for p in memchr::memchr2_iter(b':', b'=', b) {
+            hosted_zone_after(b, p, &mut out);
+        }
+        find_task_ids(b, &mut out);
+        out.sort_by_key(|m| m.start);
+        out.iter()
+            .map(|m| (&input[m.start..m.end], m.kind))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let task = "ae84294286021176cb31f62258230c0f";
+        let cases: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                "specify db-ABCDEFGHIJKLMNOPQRSTU1VW2X.".into(),
+                vec![("db-ABCDEFGHIJKLMNOPQRSTU1VW2X", "RDS_RESOURCE")],
+            ),
+            (
+                "/resourceId/db-9C09CEA67594BVE3OLMLDY0QWQ/resourceName/x".into(),
+                vec![("db-9C09CEA67594BVE3OLMLDY0QWQ", "RDS_RESOURCE")],
+            ),
+            (
+                "DbClusterResourceId cluster-3K5OVF6VIK7IQ7HHZGKKJUBU81\n".into(),
+                vec![("cluster-3K5OVF6VIK7IQ7HHZGKKJUBU81", "RDS_RESOURCE")],
+            ),
+            (
+                "https://oidc.eks.us-east-1.amazonaws.com/id/139EFF71A0BAA39119401A278D74EF66\n"
+                    .into(),
+                vec![("139EFF71A0BAA39119401A278D74EF66", "EKS_OIDC")],
+            ),
+            (
+                "\"Id\": \"/hostedzone/Z18FFGXI7WAJY1\",".into(),
+                vec![("Z18FFGXI7WAJY1", "HOSTED_ZONE")],
+            ),
+            (
+                "'Id': '/hostedzone/Z3M3LMPEXAMPLE'".into(),
+                vec![("Z3M3LMPEXAMPLE", "HOSTED_ZONE")],
+            ),
+            (
+                format!("2024-06-17T00:39:38 ecs/app/{task} ERROR"),
+                vec![(task, "ECS_TASK")],
+            ),
+            (
+                format!("Essential container in task exited (task {task})"),
+                vec![(task, "ECS_TASK")],
+            ),
+            (
+                format!("aws ecs execute-command --task {task} --container app"),
+                vec![(task, "ECS_TASK")],
+            ),
+            (format!("task/prod/{task}"), vec![(task, "ECS_TASK")]),
+            // Near misses.
+            ("mydb-ABCDEFGHIJKLMNOPQRSTU1VW2X".into(), vec![]),
+            ("db-ABCDEFGHIJKLMNOPQRSTU1VW2".into(), vec![]),
+            ("db-ABCDEFGHIJKLMNOPQRSTU1VW2XY".into(), vec![]),
+            ("db-abcdefghijklmnopqrstu1vw2x".into(), vec![]),
+            (
+                "https://example.amazonaws.com/id/139EFF71A0BAA39119401A278D74EF66".into(),
+                vec![],
+            ),
+            ("\"Id\": \"/hostedzone/\"".into(), vec![]),
+            (format!("md5 {task}"), vec![]),
+            (format!("commit/{task}"), vec![]),
+            (format!("task {task}0"), vec![]),
+        ];
+        for (input, want) in &cases {
+            assert_eq!(found(input), *want, "{input}");
+        }
+    }
+}
