@@ -92,6 +92,8 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         // Terraform's `zone_id` of a Route 53 record (an availability
         // zone id, `use1-az1`, is no hosted zone shape).
         ("zoneid", "HOSTED_ZONE", N, HostedZone),
+        // `aws ecs … --task <id>`, `"task": "<id>"` (32 lower hex only).
+        ("task", "ECS_TASK", N, TaskId),
         ("distributionid", "CLOUDFRONT_DIST", N, DistId),
         ("keyid", "KMS_KEY", KmsKeys, Kms),
         ("kmskeyid", "KMS_KEY", KmsKeys, Kms),
@@ -919,6 +921,10 @@ mod tests {
             (
                 "\"publicHostedZoneId\": \"Z18FFGXI7WAJY1\"",
                 &[("Z18FFGXI7WAJY1", "HOSTED_ZONE")],
+            ),
+            (
+                "aws ecs stop-task --task ae84294286021176cb31f62258230c0f",
+                &[("ae84294286021176cb31f62258230c0f", "ECS_TASK")],
             ),
             (
                 "ECS_TASK_ID=ae84294286021176cb31f62258230c0f",
