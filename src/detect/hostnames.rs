@@ -3,7 +3,10 @@
 //! Anchored on `.` (memchr) followed by a known AWS domain suffix
 //! (case-insensitive): `amazonaws.com` (and `.cn`), `on.aws`,
 //! `cloudfront.net`, `awsapps.com`, `elasticbeanstalk.com`,
-//! `amplifyapp.com`, `amazoncognito.com` (hosted UI domains). The whole host is one match unless its labels are a
+//! `amplifyapp.com`, `amazoncognito.com` (hosted UI domains),
+//! `awsapprunner.com`, `awsglobalaccelerator.com`, `api.aws`,
+//! `connect.aws`, `sagemaker.aws`. The whole host is one match unless its
+//! labels are a
 //! public service endpoint (`sts.amazonaws.com`, `ec2.us-east-1…`,
 //! `s3.dualstack.us-west-2…`, `runtime.sagemaker.us-east-1…`), which stay
 //! readable. EC2 private names `ip-A-B-C-D` (bare, `.ec2.internal`,
@@ -141,6 +144,13 @@ pub(super) fn domain_at_dot(text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
         (b'a', b'm') if starts_with_ci(text, dot + 1, b"amplifyapp.com") => b"amplifyapp.com",
         (b'a', b'm') if starts_with_ci(text, dot + 1, b"amazoncognito.com") => b"amazoncognito.com",
         (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsapps.com") => b"awsapps.com",
+        (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsapprunner.com") => b"awsapprunner.com",
+        (b'a', b'w') if starts_with_ci(text, dot + 1, b"awsglobalaccelerator.com") => {
+            b"awsglobalaccelerator.com"
+        }
+        (b'a', b'p') if starts_with_ci(text, dot + 1, b"api.aws") => b"api.aws",
+        (b'c', b'o') if starts_with_ci(text, dot + 1, b"connect.aws") => b"connect.aws",
+        (b's', b'a') if starts_with_ci(text, dot + 1, b"sagemaker.aws") => b"sagemaker.aws",
         (b'o', b'n') if starts_with_ci(text, dot + 1, b"on.aws") => b"on.aws",
         (b'c', b'l') if starts_with_ci(text, dot + 1, b"cloudfront.net") => b"cloudfront.net",
         (b'e', b'l') if starts_with_ci(text, dot + 1, b"elasticbeanstalk.com") => {
@@ -172,12 +182,19 @@ pub(super) fn domain_at_dot(text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
     let n = split_labels(host, &mut labels);
     let labels = labels.get(..n).unwrap_or(labels.as_slice());
     let kind = match suffix {
-        b"amazonaws.com" => {
+        // `api.aws` holds the dual-stack public endpoints
+        // (`ec2.us-east-1.api.aws`) next to customer ones
+        // (`<id>.execute-api.<region>.api.aws`).
+        b"amazonaws.com" | b"api.aws" => {
             if n <= 8 && is_public(labels) {
                 return;
             }
             amazonaws_kind(labels)
         }
+        b"awsapprunner.com" => "APPRUNNER",
+        b"awsglobalaccelerator.com" => "GLOBAL_ACCELERATOR",
+        b"connect.aws" => "CONNECT",
+        b"sagemaker.aws" => "SAGEMAKER",
         b"cloudfront.net" => "CLOUDFRONT",
         b"amazoncognito.com" => "COGNITO_DOMAIN",
         b"on.aws" if labels.iter().any(|l| l.bytes() == b"lambda-url") => "LAMBDA_URL",
@@ -312,6 +329,21 @@ mod tests {
                 "fabrikam-dev.auth.eu-south-2.amazoncognito.com",
                 "COGNITO_DOMAIN",
             ),
+            ("h1ptrrqw27.us-west-2.awsapprunner.com", "APPRUNNER"),
+            (
+                "a1234567890abcdef.awsglobalaccelerator.com",
+                "GLOBAL_ACCELERATOR",
+            ),
+            (
+                "a1234567890abcdef.dualstack.awsglobalaccelerator.com",
+                "GLOBAL_ACCELERATOR",
+            ),
+            ("7lz7wrkkha.execute-api.ap-southeast-2.api.aws", "APIGW"),
+            ("globex-ingest.my.connect.aws", "CONNECT"),
+            (
+                "prd-audit.notebook.ap-southeast-1.sagemaker.aws",
+                "SAGEMAKER",
+            ),
             ("search-my-domain-abc123.us-east-1.es.amazonaws.com", "ES"),
             (
                 "b-1.mycluster.abc123.c2.kafka.us-east-1.amazonaws.com",
@@ -343,6 +375,8 @@ mod tests {
     fn public() {
         let cases: &[&str] = &[
             "ec2.us-east-1.amazonaws.com",
+            "ec2.us-east-1.api.aws",
+            "sts.us-west-2.api.aws",
             "sts.amazonaws.com",
             "s3.amazonaws.com",
             "s3.dualstack.us-west-2.amazonaws.com",

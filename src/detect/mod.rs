@@ -503,8 +503,9 @@ impl Anchored<'_> {
         }
         let lower = next | 0x20;
         // `.amazonaws.com`, `.amplifyapp.com`, `.awsapps.com`, `.on.aws`,
-        // `.cloudfront.net`, `.elasticbeanstalk.com` (any case).
-        if on.hostnames && matches!(lower, b'a' | b'o' | b'c' | b'e') {
+        // `.cloudfront.net`, `.elasticbeanstalk.com`, `.sagemaker.aws`, …
+        // (any case).
+        if on.hostnames && matches!(lower, b'a' | b'o' | b'c' | b'e' | b's') {
             hostnames::domain_at_dot(b, p, out);
         }
         // `.dkr.ecr.`, `.amazonaws.com/`.
