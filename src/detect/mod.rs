@@ -476,9 +476,15 @@ impl Anchored<'_> {
         {
             resource_ids::rds_at_dash(b, p, out);
         }
-        // `1234-5678-9012`: an account id as the console shows it.
-        if on.account_ids && prev.is_ascii_digit() && next.is_ascii_digit() {
-            account_ids::dashed_at_dash(b, p, out);
+        if prev.is_ascii_digit() && next.is_ascii_digit() {
+            // `1234-5678-9012`: an account id as the console shows it.
+            if on.account_ids {
+                account_ids::dashed_at_dash(b, p, out);
+            }
+            // `2024-03-16 10:05:00 bucket`: an `aws s3 ls` line.
+            if on.s3_buckets {
+                s3_buckets::ls_line_at_dash(b, p, out);
+            }
         }
         // `da2-…`: AppSync API keys.
         if on.secret_keys && prev == b'2' {

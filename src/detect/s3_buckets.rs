@@ -1,7 +1,8 @@
 //! S3 bucket names: after `s3://`, in path-style URLs
 //! (`https://s3.<region>.amazonaws.com/bucket/key`), and in key context
 //! (`--bucket b`, `"Bucket": "b"`, `bucket_name = b`: found by the
-//! key-context scanner, which calls [`is_bucket`]). Only the bucket is
+//! key-context scanner, which calls [`is_bucket`]), and in the lines of
+//! `aws s3 ls`. Only the bucket is
 //! masked, never the key path after it. Virtual-hosted URLs
 //! (`bucket.s3.amazonaws.com`) are masked whole by `hostnames`.
 
@@ -116,12 +117,53 @@ pub(super) fn path_at_dot(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Appends the bucket of an `aws s3 ls` line (`2024-03-16 10:05:00 name`,
+/// the bucket right after the time and alone up to the line's end, with a
+/// dash, dot or digit in it) whose
+/// date's first dash is at `p`. A listing of objects has a size column
+/// between the time and the key, and so no match.
+pub(super) fn ls_line_at_dash(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    const SHAPE: &[u8] = b"dddd-dd-dd dd:dd:dd ";
+    let Some(s0) = p.checked_sub(4) else {
+        return;
+    };
+    let Some(stamp) = text.get(s0..s0 + SHAPE.len()) else {
+        return;
+    };
+    let shaped = stamp.iter().zip(SHAPE).all(|(&b, &want)| match want {
+        b'd' => b.is_ascii_digit(),
+        _ => b == want,
+    });
+    if !shaped || before_is(&ALNUM, text, s0) {
+        return;
+    }
+    let s = s0 + SHAPE.len();
+    let n = run_len(&BUCKET, text, s, 64);
+    let e = s + n;
+    let line_ends = match text.get(e) {
+        None | Some(b'\n' | b'\r') => true,
+        Some(b'\\') => matches!(text.get(e + 1), Some(b'n' | b'r')),
+        _ => false,
+    };
+    // A log line of one word (`… 10:05:00 starting`) is no listing: the
+    // name needs a dash, dot or digit, as nearly every bucket name has.
+    let named = text
+        .get(s..e)
+        .is_some_and(|v| is_bucket(v) && v.iter().any(|b| !b.is_ascii_lowercase()));
+    if line_ends && named {
+        out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn values(input: &str) -> Vec<&str> {
         let mut out = Vec::new();
+        for p in memchr::memchr_iter(b'-', input.as_bytes()) {
+            ls_line_at_dash(input.as_bytes(), p, &mut out);
+        }
         find(
             input.as_bytes(),
             &Finder::new(b"s3://").into_owned(),
@@ -134,6 +176,18 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&str, &[&str])] = &[
+            (
+                "$ aws s3 ls\n2024-03-16 10:05:00 400747481565-terraform-state\n2024-06-10 18:32:49 soylent.media.stg",
+                &["400747481565-terraform-state", "soylent.media.stg"],
+            ),
+            (
+                "2024-03-16 10:05:00 acme-logs\\n2024-03-16 10:05:00 acme-data\\n",
+                &["acme-logs", "acme-data"],
+            ),
+            ("2024-03-16 10:05:00       1234 report.csv\n", &[]),
+            ("2024-03-16 10:05:00 Started the job\n", &[]),
+            ("2024-03-16 10:05:00 starting\n", &[]),
+            ("2024-03-16 10:05:00 acme-logs and more\n", &[]),
             (
                 "aws s3 cp s3://acme-payments-logs-prod/2026/x.gz .",
                 &["acme-payments-logs-prod"],
