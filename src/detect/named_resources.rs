@@ -103,6 +103,9 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("secretaccesskey", "SECRET_KEY", SecretKeys, Secret),
         ("secretkey", "SECRET_KEY", SecretKeys, Secret),
         ("awssecretkey", "SECRET_KEY", SecretKeys, Secret),
+        // Laravel's and Flysystem's S3 `'secret' => '…'` (the value must
+        // still be shaped like a key: Rule::Secret).
+        ("secret", "SECRET_KEY", SecretKeys, Secret),
         ("awssessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("awssecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
@@ -518,7 +521,9 @@ fn is_operator(prev: u8, next: u8) -> bool {
 /// every `:` and `=`, in one pass shared with IPv6 addresses.
 pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
     let (prev, next) = super::neighbours(text, p);
-    if is_operator(prev, next) {
+    // PHP and Ruby hashes: `'bucket' => 'name'` (the key quoted, below).
+    let arrow = text.get(p) == Some(&b'=') && next == b'>' && !is_operator(prev, 0);
+    if !arrow && is_operator(prev, next) {
         return;
     }
     let mut k = p;
@@ -532,14 +537,17 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     {
         k -= 1;
     }
-    if matches!(
+    let quoted = matches!(
         k.checked_sub(1).and_then(|j| text.get(j)),
         Some(b'"' | b'\'')
-    ) {
+    );
+    if quoted {
         k -= 1;
         if k.checked_sub(1).and_then(|j| text.get(j)) == Some(&b'\\') {
             k -= 1;
         }
+    } else if arrow {
+        return;
     }
     let byte_at = |j: Option<usize>| j.and_then(|j| text.get(j)).copied().unwrap_or(0);
     if !may_end_key(byte_at(k.checked_sub(2)), byte_at(k.checked_sub(1))) {
@@ -552,7 +560,8 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     let Some(spec) = text.get(ks..k).and_then(|raw| spec_for(raw, on)) else {
         return;
     };
-    if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
+    let value_at = p + 1 + usize::from(arrow);
+    if let Some((s, e)) = value_after(text, value_at, spec.rule, false) {
         if !spec.vocabulary || structured(text, (ks, k), p, (s, e)) {
             out.push(m(s, e, spec.kind, spec.family));
         }
@@ -909,6 +918,17 @@ mod tests {
                 &[("123456789012", "ACCOUNT")],
             ),
             ("\"AWS\": \"123456789012\"", &[("123456789012", "ACCOUNT")]),
+            (
+                "    'bucket' => 'acme-billing-logs',",
+                &[("acme-billing-logs", "S3_BUCKET")],
+            ),
+            (
+                &format!("'secret' => '{secret}',"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            ("bucket => 'acme-billing-logs'", &[]),
+            ("'bucket' == 'acme-billing-logs'", &[]),
+            ("'secret' => 'changeme'", &[]),
             // Keys by their ending.
             (
                 "CLOUDFRONT_DISTRIBUTION_ID=E0VM7WGVOMHATF\n",
