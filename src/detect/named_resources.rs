@@ -142,6 +142,7 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
         ("bucketname", "S3_BUCKET", S3Buckets, Bucket),
         ("accountid", "ACCOUNT", AccountIds, Account),
         ("secretaccesskey", "SECRET_KEY", SecretKeys, Secret),
+        ("secretkey", "SECRET_KEY", SecretKeys, Secret),
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
     ]
 };
@@ -152,7 +153,10 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
 fn by_suffix(raw: &[u8]) -> Option<Spec> {
     SUFFIXES.iter().find_map(|&(suffix, kind, family, rule)| {
         let mut want = suffix.bytes().rev();
-        let mut have = raw.iter().rev().filter(|&&b| b != b'_' && b != b'-');
+        let mut have = raw
+            .iter()
+            .rev()
+            .filter(|&&b| !matches!(b, b'_' | b'-' | b'.'));
         let ends = want.all(|w| have.next().is_some_and(|h| h.to_ascii_lowercase() == w));
         ends.then_some(Spec {
             kind,
@@ -489,7 +493,11 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
     let closed = match quote {
         Some(q) if escaped => text.get(e) == Some(&b'\\') && text.get(e + 1) == Some(&q),
         Some(q) => text.get(e) == Some(&q),
-        None => text.get(e).is_none_or(|&b| class_has(&TERMINATOR, b)),
+        // In a URI a secret ends at the `:` or `@` after it
+        // (`secret_access_key=…:bucket`, `user:secret@host`).
+        None => text.get(e).is_none_or(|&b| {
+            class_has(&TERMINATOR, b) || (rule == Rule::Secret && matches!(b, b':' | b'@'))
+        }),
     };
     (closed && text.get(s..e).is_some_and(|v| valid(rule, v))).then_some((s, e))
 }
@@ -550,14 +558,27 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         return;
     }
     let byte_at = |j: Option<usize>| j.and_then(|j| text.get(j)).copied().unwrap_or(0);
-    if !may_end_key(byte_at(k.checked_sub(2)), byte_at(k.checked_sub(1))) {
+    let last = byte_at(k.checked_sub(1));
+    if matches!(last, b']' | b'y' | b'Y') && spaced_secret_label(text, k) {
+        if let Some((s, e)) = value_after(text, p + 1, Rule::Secret, false) {
+            if on.secret_keys {
+                out.push(m(s, e, "SECRET_KEY", Family::SecretKeys));
+            }
+        }
+        return;
+    }
+    if !may_end_key(byte_at(k.checked_sub(2)), last) {
         return;
     }
     let ks = run_start_back(&WORD, text, k, MAX_KEY);
     if ks == k || (k - ks == MAX_KEY && ks > 0 && is(&WORD, text, ks - 1)) {
         return;
     }
-    let Some(spec) = text.get(ks..k).and_then(|raw| spec_for(raw, on)) else {
+    let spec = text
+        .get(ks..k)
+        .and_then(|raw| spec_for(raw, on))
+        .or_else(|| dotted_spec(text, ks, k, on));
+    let Some(spec) = spec else {
         return;
     };
     let value_at = p + 1 + usize::from(arrow);
@@ -566,6 +587,54 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
             out.push(m(s, e, spec.kind, spec.family));
         }
     }
+}
+
+/// Whether the words before `k` are the spaced label of a secret key, as
+/// `aws configure` prompts for it (`AWS Secret Access Key [None]:`,
+/// `[****************EKEY]:` once set) and people write it
+/// (`Secret access key:`).
+fn spaced_secret_label(text: &[u8], k: usize) -> bool {
+    const LABEL: &[u8] = b"secret access key";
+    let mut e = k;
+    if text.get(e.wrapping_sub(1)) == Some(&b']') {
+        let from = e.saturating_sub(48);
+        let Some(open) = text
+            .get(from..e)
+            .and_then(|w| memchr::memrchr(b'[', w))
+            .map(|o| from + o)
+        else {
+            return false;
+        };
+        e = open;
+        while e > 0 && text.get(e - 1) == Some(&b' ') {
+            e -= 1;
+        }
+    }
+    e >= LABEL.len()
+        && text
+            .get(e - LABEL.len()..e)
+            .is_some_and(|w| w.eq_ignore_ascii_case(LABEL))
+        && !before_is(&WORD, text, e - LABEL.len())
+}
+
+/// The spec of a dotted key whose last part `text[ks..k]` names nothing
+/// alone, by the whole key's ending: Hadoop's `fs.s3a.secret.key`,
+/// `--output text`'s `CREDENTIALS.SECRETACCESSKEY`.
+fn dotted_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
+    if ks == 0 || text.get(ks - 1) != Some(&b'.') {
+        return None;
+    }
+    let mut s = ks;
+    while k - s < MAX_KEY
+        && s > 0
+        && text
+            .get(s - 1)
+            .is_some_and(|&b| class_has(&WORD, b) || b == b'.')
+    {
+        s -= 1;
+    }
+    let spec = by_suffix(text.get(s..k)?)?;
+    super::enabled(on, spec.family).then_some(spec)
 }
 
 /// Whether the pair whose key is `text[ks..k]`, separator at `p` and
@@ -929,6 +998,29 @@ mod tests {
             ("bucket => 'acme-billing-logs'", &[]),
             ("'bucket' == 'acme-billing-logs'", &[]),
             ("'secret' => 'changeme'", &[]),
+            (
+                &format!("spark.hadoop.fs.s3a.secret.key={secret}\n"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            (
+                "access_key_id=AKIAIOSFODNN7EXAMPLE,secret_access_key=9EWdHe9rkP%2Bx7N3L11hvRA%2BJf5jq0WDo7qK%2F1fW4:logs",
+                &[("9EWdHe9rkP%2Bx7N3L11hvRA%2BJf5jq0WDo7qK%2F1fW4", "SECRET_KEY")],
+            ),
+            ("fs.s3a.endpoint.key=x", &[]),
+            (
+                &format!("AWS Secret Access Key [None]: {secret}\n"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            (
+                &format!("AWS Secret Access Key [****************EKEY]: {secret}\n"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            (
+                &format!("Secret access key: {secret}\n"),
+                &[(secret, "SECRET_KEY")],
+            ),
+            ("Secret access key: see the vault\n", &[]),
+            ("My secret access key [None]: no", &[]),
             // Keys by their ending.
             (
                 "CLOUDFRONT_DISTRIBUTION_ID=E0VM7WGVOMHATF\n",

@@ -69,10 +69,34 @@ pub(super) fn find_near_access_keys(text: &[u8], out: &mut Vec<Match<'_>>) {
     find_near(text, &super::access_keys::spans(text), out)
 }
 
+/// The secret of a URI's `user:secret@` whose user is the access key id
+/// ending at `key_end` (`s3://AKIA…:secret@host`, SQLAlchemy's
+/// `awsathena+rest://AKIA…:secret@athena…`): any keyed-secret shape,
+/// percent-encoded too.
+fn uri_secret(text: &[u8], key_end: usize) -> Option<(usize, usize)> {
+    if text.get(key_end) != Some(&b':') {
+        return None;
+    }
+    let s = key_end + 1;
+    let n = text
+        .get(s..)?
+        .iter()
+        .take(181)
+        .take_while(|&&b| class_has(&B64, b) || b == b'%')
+        .count();
+    let e = s + n;
+    (text.get(e) == Some(&b'@') && is_keyed_secret(text.get(s..e)?)).then_some((s, e))
+}
+
 /// [`find_near_access_keys`] with the access key ids already found.
 pub(super) fn find_near(text: &[u8], keys: &[(usize, usize)], out: &mut Vec<Match<'_>>) {
     let mut from = 0;
     for &(_, key_end) in keys {
+        if let Some((s, e)) = uri_secret(text, key_end) {
+            out.push(m(s, e, "SECRET_KEY", Family::SecretKeys));
+            from = e;
+            continue;
+        }
         let mut i = key_end.max(from);
         let limit = reach(text, key_end, NEAR);
         while i < limit {
@@ -126,6 +150,11 @@ mod tests {
                 "access_key ****************MPLE shared-credentials-file\nAKIAIOSFODNN7EXAMPLE  je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
                 &["je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"],
             ),
+            (
+                "s3://AKIAIOSFODNN7EXAMPLE:HJHefV65ctyHHVfWnfBrej7qUVRX6log%2FlB8VEF5@s3.amazonaws.com/b",
+                &["HJHefV65ctyHHVfWnfBrej7qUVRX6log%2FlB8VEF5"],
+            ),
+            ("s3://AKIAIOSFODNN7EXAMPLE:short@host", &[]),
             // Near misses: no access key, a git SHA, lower case only, 41 chars.
             ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &[]),
             ("AKIAIOSFODNN7EXAMPLE 3f9a1c2e7b4d5a6f8e9d0c1b2a3f4e5d6c7b8a9f", &[]),
