@@ -23,6 +23,18 @@ pub(super) fn is_access_key(v: &[u8]) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
+/// Whether `v`, found right after an access-key key word
+/// (`aws_access_key_id = …`), is an access key id: any length from 16 to
+/// 32 there (AWS's documentation placeholders are 19 to 22 long, as
+/// `ASIAV3ZUEFP6EXAMPLE`), with a known prefix.
+pub(super) fn is_keyed_access_key(v: &[u8]) -> bool {
+    (16..=32).contains(&v.len())
+        && v.get(..4)
+            .is_some_and(|p| PREFIXES.iter().any(|k| &k[..] == p))
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// Calls `f(start, end)` for every access key id in `text`.
 pub(super) fn for_each(text: &[u8], mut f: impl FnMut(usize, usize)) {
     for_each_run(text, 20, &UPPER_DIGIT, |s, e| {

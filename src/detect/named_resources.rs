@@ -12,7 +12,9 @@
 
 use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
 use super::vocabulary::{self, BEFORE_LAST, FIRSTS_BY_LEN, LENGTHS_BY_LAST};
-use super::{account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match};
+use super::{
+    access_keys, account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match,
+};
 use crate::config::Detectors;
 #[cfg(test)]
 use memchr::memmem::Finder;
@@ -46,6 +48,8 @@ pub(super) enum Rule {
     Session,
     /// A 12-digit account id.
     Account,
+    /// An access key id, of any documented length.
+    AccessKey,
     /// A Cognito app client id: 26 lower-case letters and digits.
     CognitoClient,
     /// An ECS task id: 32 lower-case hex digits.
@@ -70,7 +74,9 @@ pub(super) struct Spec {
 
 /// Every key word, normalized, with the kind, family and rule of its value.
 const KEYS: &[(&str, &str, Family, Rule)] = {
-    use Family::{AccountIds, KmsKeys, NamedResources as N, S3Buckets, SecretKeys, SessionTokens};
+    use Family::{
+        AccessKeys, AccountIds, KmsKeys, NamedResources as N, S3Buckets, SecretKeys, SessionTokens,
+    };
     use Rule::*;
     &[
         ("dbinstanceidentifier", "RDS_DB", N, Name),
@@ -99,6 +105,10 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("kmskeyid", "KMS_KEY", KmsKeys, Kms),
         ("bucket", "S3_BUCKET", S3Buckets, Bucket),
         ("bucketname", "S3_BUCKET", S3Buckets, Bucket),
+        ("awsaccesskeyid", "ACCESS_KEY", AccessKeys, AccessKey),
+        ("accesskeyid", "ACCESS_KEY", AccessKeys, AccessKey),
+        ("awsaccesskey", "ACCESS_KEY", AccessKeys, AccessKey),
+        ("accesskey", "ACCESS_KEY", AccessKeys, AccessKey),
         ("awssecretaccesskey", "SECRET_KEY", SecretKeys, Secret),
         ("secretaccesskey", "SECRET_KEY", SecretKeys, Secret),
         ("secretkey", "SECRET_KEY", SecretKeys, Secret),
@@ -406,6 +416,7 @@ fn value_byte(rule: Rule, b: u8) -> bool {
         Rule::Secret => class_has(&B64, b) || b == b'%',
         Rule::Session => class_has(&B64, b),
         Rule::Account => b.is_ascii_digit(),
+        Rule::AccessKey => b.is_ascii_uppercase() || b.is_ascii_digit(),
         Rule::CognitoClient => b.is_ascii_lowercase() || b.is_ascii_digit(),
         Rule::TaskId => b.is_ascii_hexdigit(),
     }
@@ -452,6 +463,7 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
         Rule::Secret => secret_keys::is_keyed_secret(v),
         Rule::Session => session_tokens::is_session_token(v),
         Rule::Account => account_ids::is_account(v),
+        Rule::AccessKey => access_keys::is_keyed_access_key(v),
         Rule::CognitoClient => {
             v.len() == 26
                 && v.iter().any(u8::is_ascii_digit)
@@ -559,13 +571,13 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     }
     let byte_at = |j: Option<usize>| j.and_then(|j| text.get(j)).copied().unwrap_or(0);
     let last = byte_at(k.checked_sub(1));
-    if matches!(last, b']' | b'y' | b'Y') && spaced_secret_label(text, k) {
-        if let Some((s, e)) = value_after(text, p + 1, Rule::Secret, false) {
-            if on.secret_keys {
-                out.push(m(s, e, "SECRET_KEY", Family::SecretKeys));
+    if matches!(last, b']' | b'y' | b'Y' | b'D' | b'd') {
+        if let Some(spec) = spaced_label(text, k).filter(|s| super::enabled(on, s.family)) {
+            if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
+                out.push(m(s, e, spec.kind, spec.family));
             }
+            return;
         }
-        return;
     }
     if !may_end_key(byte_at(k.checked_sub(2)), last) {
         return;
@@ -589,32 +601,54 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     }
 }
 
-/// Whether the words before `k` are the spaced label of a secret key, as
-/// `aws configure` prompts for it (`AWS Secret Access Key [None]:`,
-/// `[****************EKEY]:` once set) and people write it
-/// (`Secret access key:`).
-fn spaced_secret_label(text: &[u8], k: usize) -> bool {
-    const LABEL: &[u8] = b"secret access key";
+/// Labels of several words, as `aws configure` prompts for keys and
+/// people write them in notes (lower case).
+const SPACED_LABELS: &[(&[u8], &str, Family, Rule)] = &[
+    (
+        b"secret access key",
+        "SECRET_KEY",
+        Family::SecretKeys,
+        Rule::Secret,
+    ),
+    (
+        b"access key id",
+        "ACCESS_KEY",
+        Family::AccessKeys,
+        Rule::AccessKey,
+    ),
+];
+
+/// The spec of the spaced label before `k`, if there is one:
+/// `AWS Secret Access Key [None]:`, `AWS Access Key ID
+/// [****************MPLE]:` (`aws configure`), `Secret access key:`.
+fn spaced_label(text: &[u8], k: usize) -> Option<Spec> {
     let mut e = k;
     if text.get(e.wrapping_sub(1)) == Some(&b']') {
         let from = e.saturating_sub(48);
-        let Some(open) = text
+        let open = text
             .get(from..e)
             .and_then(|w| memchr::memrchr(b'[', w))
-            .map(|o| from + o)
-        else {
-            return false;
-        };
+            .map(|o| from + o)?;
         e = open;
         while e > 0 && text.get(e - 1) == Some(&b' ') {
             e -= 1;
         }
     }
-    e >= LABEL.len()
-        && text
-            .get(e - LABEL.len()..e)
-            .is_some_and(|w| w.eq_ignore_ascii_case(LABEL))
-        && !before_is(&WORD, text, e - LABEL.len())
+    SPACED_LABELS
+        .iter()
+        .find_map(|&(label, kind, family, rule)| {
+            let s = e.checked_sub(label.len())?;
+            let found = text
+                .get(s..e)
+                .is_some_and(|w| w.eq_ignore_ascii_case(label))
+                && !before_is(&WORD, text, s);
+            found.then_some(Spec {
+                kind,
+                family,
+                rule,
+                vocabulary: false,
+            })
+        })
 }
 
 /// The spec of a dotted key whose last part `text[ks..k]` names nothing
@@ -1004,7 +1038,10 @@ mod tests {
             ),
             (
                 "access_key_id=AKIAIOSFODNN7EXAMPLE,secret_access_key=9EWdHe9rkP%2Bx7N3L11hvRA%2BJf5jq0WDo7qK%2F1fW4:logs",
-                &[("9EWdHe9rkP%2Bx7N3L11hvRA%2BJf5jq0WDo7qK%2F1fW4", "SECRET_KEY")],
+                &[
+                    ("AKIAIOSFODNN7EXAMPLE", "ACCESS_KEY"),
+                    ("9EWdHe9rkP%2Bx7N3L11hvRA%2BJf5jq0WDo7qK%2F1fW4", "SECRET_KEY"),
+                ],
             ),
             ("fs.s3a.endpoint.key=x", &[]),
             (
@@ -1020,6 +1057,15 @@ mod tests {
                 &[(secret, "SECRET_KEY")],
             ),
             ("Secret access key: see the vault\n", &[]),
+            (
+                "AWS Access Key ID [None]: AKIAI5NIJM7T6HIEXAMPLE\n",
+                &[("AKIAI5NIJM7T6HIEXAMPLE", "ACCESS_KEY")],
+            ),
+            (
+                "aws_access_key_id = AKIAMGSBD3O6DFG3PGG\n",
+                &[("AKIAMGSBD3O6DFG3PGG", "ACCESS_KEY")],
+            ),
+            ("aws_access_key_id = NOTAKEY12345678901\n", &[]),
             ("My secret access key [None]: no", &[]),
             // Keys by their ending.
             (
