@@ -469,6 +469,10 @@ impl Anchored<'_> {
         {
             cognito::at_dash(b, p, out);
         }
+        // `iam/security-credentials/<role>`: the instance metadata path.
+        if on.named_resources && prev == b'y' && next == b'c' {
+            resource_ids::imds_role_at_dash(b, p, out);
+        }
         // `db-…`, `cluster-…`: RDS resource ids.
         if on.named_resources
             && matches!(prev, b'b' | b'r')

@@ -46,6 +46,9 @@ pub(super) enum Rule {
     Secret,
     /// A session token.
     Session,
+    /// A session token under the bare key `Token`: it must start as STS
+    /// tokens do.
+    StsToken,
     /// A 12-digit account id.
     Account,
     /// An access key id, of any documented length.
@@ -121,6 +124,7 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("awssecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
         ("xamzsecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
         ("securitytoken", "SESSION_TOKEN", SessionTokens, Session),
+        ("token", "SESSION_TOKEN", SessionTokens, StsToken),
         ("accountid", "ACCOUNT", AccountIds, Account),
         ("awsaccountid", "ACCOUNT", AccountIds, Account),
         ("account", "ACCOUNT", AccountIds, Account),
@@ -414,7 +418,7 @@ fn value_byte(rule: Rule, b: u8) -> bool {
         Rule::HostedZone => b.is_ascii_alphanumeric() || b == b'/',
         Rule::DistId => b.is_ascii_uppercase() || b.is_ascii_digit(),
         Rule::Secret => class_has(&B64, b) || b == b'%',
-        Rule::Session => class_has(&B64, b),
+        Rule::Session | Rule::StsToken => class_has(&B64, b) || b == b'%',
         Rule::Account => b.is_ascii_digit(),
         Rule::AccessKey => b.is_ascii_uppercase() || b.is_ascii_digit(),
         Rule::CognitoClient => b.is_ascii_lowercase() || b.is_ascii_digit(),
@@ -424,7 +428,7 @@ fn value_byte(rule: Rule, b: u8) -> bool {
 
 fn max_len(rule: Rule) -> usize {
     match rule {
-        Rule::Session => session_tokens::MAX_TOKEN,
+        Rule::Session | Rule::StsToken => session_tokens::MAX_TOKEN,
         Rule::LogGroup => 512,
         _ => MAX_NAME,
     }
@@ -462,6 +466,7 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
         Rule::Bucket => s3_buckets::is_bucket(v),
         Rule::Secret => secret_keys::is_keyed_secret(v),
         Rule::Session => session_tokens::is_session_token(v),
+        Rule::StsToken => session_tokens::is_sts_token(v),
         Rule::Account => account_ids::is_account(v),
         Rule::AccessKey => access_keys::is_keyed_access_key(v),
         Rule::CognitoClient => {
@@ -1066,6 +1071,15 @@ mod tests {
                 &[("AKIAMGSBD3O6DFG3PGG", "ACCESS_KEY")],
             ),
             ("aws_access_key_id = NOTAKEY12345678901\n", &[]),
+            (
+                "X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2FwEaCXVz&X-Amz-Signature=ab",
+                &[("IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2FwEaCXVz", "SESSION_TOKEN")],
+            ),
+            (
+                "\"Token\": \"AgoJb3JpZ2luX2VjEvEzrb0hQhlCyFisqiVfg0llffMkUpf\",",
+                &[("AgoJb3JpZ2luX2VjEvEzrb0hQhlCyFisqiVfg0llffMkUpf", "SESSION_TOKEN")],
+            ),
+            ("\"Token\": \"abcdefghijklmnopqrstuvwxyz\",", &[]),
             ("My secret access key [None]: no", &[]),
             // Keys by their ending.
             (

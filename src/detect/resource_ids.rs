@@ -11,6 +11,9 @@
 //! - Route 53 hosted zone ids in their path form, `/hostedzone/Z…`,
 //!   right after a key/value separator (`"Id": "/hostedzone/Z…"`, where
 //!   the key `Id` says nothing); the id is masked, the path stays;
+//! - the IAM role of an instance's metadata credentials path
+//!   (`/latest/meta-data/iam/security-credentials/<role>`), anchored on
+//!   the dash of `security-credentials`;
 //! - ECS task ids: 32 lower-case hex digits in an awslogs stream name
 //!   (`ecs/<container>/<id>`).
 
@@ -45,6 +48,34 @@ pub(super) fn rds_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
         && !is(&WORD, b, e)
     {
         out.push(m(s, e, "RDS_RESOURCE", Family::NamedResources));
+    }
+}
+
+/// Appends the role name of an instance metadata credentials path
+/// (`/latest/meta-data/iam/security-credentials/<role>`) whose
+/// `security-` dash is at `p`.
+pub(super) fn imds_role_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    const BEFORE: &[u8] = b"iam/security";
+    const AFTER: &[u8] = b"-credentials/";
+    let Some(s0) = p.checked_sub(BEFORE.len()) else {
+        return;
+    };
+    if b.get(s0..p) != Some(BEFORE) || b.get(p..p + AFTER.len()) != Some(AFTER) {
+        return;
+    }
+    let s = p + AFTER.len();
+    // IAM role names: letters, digits and `+=,.@_-`, at most 64.
+    let n = b
+        .get(s..)
+        .unwrap_or_default()
+        .iter()
+        .take(65)
+        .take_while(|&&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'+' | b'=' | b',' | b'.' | b'@' | b'_' | b'-')
+        })
+        .count();
+    if (1..=64).contains(&n) && !is(&ALNUM, b, s + n) {
+        out.push(m(s, s + n, "IAM_ROLE", Family::NamedResources));
     }
 }
 
@@ -141,6 +172,7 @@ mod tests {
         let mut out = Vec::new();
         for p in memchr::memchr_iter(b'-', b) {
             rds_at_dash(b, p, &mut out);
+            imds_role_at_dash(b, p, &mut out);
         }
         for p in memchr::memchr_iter(b'.', b) {
             eks_oidc_at_dot(b, p, &mut out);
@@ -188,7 +220,16 @@ mod tests {
                 format!("2024-06-17T00:39:38 ecs/app/{task} ERROR"),
                 vec![(task, "ECS_TASK")],
             ),
+            (
+                "curl http://169.254.169.254/latest/meta-data/iam/security-credentials/qa-telemetry-gateway\n"
+                    .into(),
+                vec![("qa-telemetry-gateway", "IAM_ROLE")],
+            ),
             // Near misses.
+            (
+                "curl http://169.254.169.254/latest/meta-data/iam/security-credentials/\n".into(),
+                vec![],
+            ),
             ("mydb-ABCDEFGHIJKLMNOPQRSTU1VW2X".into(), vec![]),
             ("db-ABCDEFGHIJKLMNOPQRSTU1VW2".into(), vec![]),
             ("db-ABCDEFGHIJKLMNOPQRSTU1VW2XY".into(), vec![]),

@@ -10,7 +10,7 @@
 //! is never a secret key. In JSON-escaped text, `\n` counts as the one
 //! newline it stands for.
 
-use super::util::{class_has, is_escape_letter, m, B64};
+use super::util::{class_has, is_escape_letter, m, percent_b64_len, B64};
 use super::{Family, Match};
 
 /// How far after an access key id a bare secret key is looked for.
@@ -29,22 +29,9 @@ fn is_secret_key(v: &[u8]) -> bool {
 /// not a key; a value with no digit, `/` or `+` and one case only is a
 /// placeholder word, not a key.
 pub(super) fn is_keyed_secret(v: &[u8]) -> bool {
-    let mut decoded = 0usize;
-    let mut i = 0;
-    while let Some(&b) = v.get(i) {
-        if b == b'%' {
-            let hex = |k: usize| v.get(k).is_some_and(u8::is_ascii_hexdigit);
-            if !(hex(i + 1) && hex(i + 2)) {
-                return false;
-            }
-            i += 3;
-        } else if class_has(&B64, b) {
-            i += 1;
-        } else {
-            return false;
-        }
-        decoded += 1;
-    }
+    let Some(decoded) = percent_b64_len(v) else {
+        return false;
+    };
     (30..=60).contains(&decoded)
         && !super::util::is_pure_hex(v)
         && (v

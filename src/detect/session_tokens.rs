@@ -4,7 +4,7 @@
 //! anywhere, a run that starts with a known STS token prefix and is at
 //! least 100 characters long.
 
-use super::util::{before_is, m, run_len, B64, B64_NO_PAD};
+use super::util::{before_is, m, percent_b64_len, run_len, B64, B64_NO_PAD};
 use super::{Family, Match};
 
 /// Shortest token accepted by prefix alone.
@@ -29,9 +29,23 @@ pub(super) const NEEDLES: &[Prefix] = &[
     (b"AQoEXAMPLE", &[b""], 4),
 ];
 
-/// Whether `v` can be a session token (in context).
+/// Whether `v` can be a session token (in context): 16 or more base64
+/// characters, some maybe percent-encoded (a presigned URL's
+/// `X-Amz-Security-Token=IQoJ…%2F%2F…`).
 pub(super) fn is_session_token(v: &[u8]) -> bool {
-    (16..=MAX_TOKEN).contains(&v.len()) && v.iter().all(|&b| super::util::class_has(&B64, b))
+    v.len() <= MAX_TOKEN && percent_b64_len(v).is_some_and(|n| n >= 16)
+}
+
+/// Starts of STS session tokens, older generations included, that make a
+/// value under the bare key `Token` (IMDS and `aws configure export-credentials`
+/// output) a session token.
+const STS_STARTS: &[&[u8]] = &[
+    b"IQoJ", b"FwoG", b"FQoG", b"FQoD", b"AgoJ", b"AQoD", b"AQoE",
+];
+
+/// Whether `v`, under a bare `Token` key, is an STS session token.
+pub(super) fn is_sts_token(v: &[u8]) -> bool {
+    STS_STARTS.iter().any(|p| v.starts_with(p)) && is_session_token(v)
 }
 
 /// Appends every session token found by its prefix: a base64 run of at

@@ -243,6 +243,29 @@ pub(super) fn is_pure_hex(v: &[u8]) -> bool {
         || v.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
 }
 
+/// The decoded length of `v` if it is base64 (`[A-Za-z0-9/+=]`) in which
+/// some bytes may be percent-encoded (`%2F`, `%2B`, `%3D`: a secret or
+/// token in a URI or query string); `None` if anything else is in it.
+pub(super) fn percent_b64_len(v: &[u8]) -> Option<usize> {
+    let mut decoded = 0usize;
+    let mut i = 0;
+    while let Some(&b) = v.get(i) {
+        if b == b'%' {
+            let hex = |k: usize| v.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return None;
+            }
+            i += 3;
+        } else if class_has(&B64, b) {
+            i += 1;
+        } else {
+            return None;
+        }
+        decoded += 1;
+    }
+    Some(decoded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
