@@ -17,6 +17,7 @@ mod lists;
 mod memo;
 mod named_resources;
 mod organizations;
+mod percent;
 mod resource_ids;
 mod s3_buckets;
 mod secret_keys;
@@ -330,8 +331,18 @@ impl Detector {
         }
     }
 
-    /// Appends the candidates of the enabled built-in families.
+    /// Appends the candidates of the enabled built-in families, in the
+    /// text as it stands and in its percent-decoded views.
     fn collect_builtin(on: &Detectors, b: &[u8], out: &mut Vec<Match<'_>>) {
+        Self::collect_plain(on, b, out);
+        if memchr::memchr(b'%', b).is_some() {
+            percent::find_decoded(b, out, |view, found| Self::collect_plain(on, view, found));
+        }
+    }
+
+    /// [`collect_builtin`](Self::collect_builtin) on the text as it
+    /// stands.
+    fn collect_plain(on: &Detectors, b: &[u8], out: &mut Vec<Match<'_>>) {
         let mut anchored = Anchored::default();
         anchored.scan(on, b);
         let Anchored {

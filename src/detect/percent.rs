@@ -1,0 +1,157 @@
+//! Values that stand percent-encoded in a URL: console links carry
+//! `arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy`, CloudWatch's
+//! links encode twice (`arn%253Aaws%253Alogs…`). The built-in detectors
+//! run on a decoded view of the text around the escapes, the way JSON
+//! escapes are decoded, and each value they find there is masked as the
+//! raw, encoded bytes it was decoded from, so the restored text is the
+//! link as it was.
+//!
+//! Only escapes of ASCII bytes are decoded (`%3A`, `%2F`, `%253A`): the
+//! view is then as long as the bytes it shows, one view byte per escape.
+
+use super::Match;
+
+/// Bytes of plain text kept on each side of a run of escapes: a value
+/// that holds an escape starts or ends within this reach of one.
+const REACH: usize = 256;
+
+/// One stretch of decoded text and, per decoded byte, where its raw bytes
+/// start (one entry more: the raw end).
+struct View {
+    text: Vec<u8>,
+    raw_at: Vec<usize>,
+}
+
+/// Appends the matches of `find` on the decoded views of `b`, with raw
+/// offsets: only those that hold an escape (the others the raw scan finds
+/// by itself). `find` is the catalog's built-in scan.
+pub(super) fn find_decoded(
+    b: &[u8],
+    out: &mut Vec<Match<'_>>,
+    mut find: impl FnMut(&[u8], &mut Vec<Match<'static>>),
+) {
+    let mut found = Vec::new();
+    for (from, to) in windows(b) {
+        let Some(view) = decode(b, from, to) else {
+            continue;
+        };
+        found.clear();
+        find(&view.text, &mut found);
+        for m in &found {
+            let (Some(&s), Some(&e)) = (view.raw_at.get(m.start), view.raw_at.get(m.end)) else {
+                continue;
+            };
+            if e - s != m.end - m.start {
+                out.push(Match {
+                    start: s,
+                    end: e,
+                    kind: m.kind,
+                    family: m.family,
+                });
+            }
+        }
+    }
+}
+
+/// Whether `b[i..]` starts with an escape of an ASCII byte, once or twice
+/// encoded: its raw length and the byte.
+fn escape_at(b: &[u8], i: usize) -> Option<(usize, u8)> {
+    let hex = |k: usize| -> Option<u8> {
+        let d = |c: u8| (c as char).to_digit(16);
+        let (hi, lo) = (d(*b.get(k)?)?, d(*b.get(k + 1)?)?);
+        u8::try_from(hi * 16 + lo).ok()
+    };
+    if b.get(i) != Some(&b'%') {
+        return None;
+    }
+    let v = hex(i + 1)?;
+    if v == b'%' {
+        if let Some(w) = hex(i + 3).filter(|w| w.is_ascii()) {
+            return Some((5, w));
+        }
+    }
+    v.is_ascii().then_some((3, v))
+}
+
+/// The stretches of `b` worth a decoded view: each run of escapes that
+/// decode to a `:` or `/` (what joins the parts of an ARN or a path),
+/// with [`REACH`] bytes either side, neighbouring ones merged.
+fn windows(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for i in memchr::memchr_iter(b'%', b) {
+        if !matches!(escape_at(b, i), Some((_, b':' | b'/'))) {
+            continue;
+        }
+        let (from, to) = (i.saturating_sub(REACH), (i + REACH).min(b.len()));
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = to,
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
+/// The decoded view of `b[from..to]`, if it holds an escape.
+fn decode(b: &[u8], from: usize, to: usize) -> Option<View> {
+    let mut view = View {
+        text: Vec::with_capacity(to - from),
+        raw_at: Vec::with_capacity(to - from + 1),
+    };
+    let mut i = from;
+    let mut escaped = false;
+    while i < to {
+        view.raw_at.push(i);
+        match escape_at(b, i).filter(|&(n, _)| i + n <= to) {
+            Some((n, v)) => {
+                view.text.push(v);
+                i += n;
+                escaped = true;
+            }
+            None => {
+                view.text.push(*b.get(i)?);
+                i += 1;
+            }
+        }
+    }
+    view.raw_at.push(i);
+    escaped.then_some(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_map_back_to_raw_bytes() {
+        let raw = b"x?arn=arn%3Aaws%253Aiam&y=%2F";
+        let view = decode(raw, 0, raw.len()).unwrap();
+        assert_eq!(view.text, b"x?arn=arn:aws:iam&y=/");
+        for (k, &r) in view.raw_at.iter().enumerate().take(view.text.len()) {
+            let unit = &raw[r..view.raw_at[k + 1]];
+            let want = match unit {
+                [b'%', ..] => escape_at(raw, r).unwrap().1,
+                [c] => *c,
+                _ => panic!("unit {unit:?}"),
+            };
+            assert_eq!(view.text[k], want);
+        }
+        assert_eq!(view.raw_at.last(), Some(&raw.len()));
+    }
+
+    #[test]
+    fn only_ascii_escapes_decode() {
+        assert_eq!(escape_at(b"%3A", 0), Some((3, b':')));
+        assert_eq!(escape_at(b"%253a", 0), Some((5, b':')));
+        assert_eq!(escape_at(b"%25zz", 0), Some((3, b'%')));
+        assert_eq!(escape_at(b"%E2%86", 0), None);
+        assert_eq!(escape_at(b"%3", 0), None);
+        assert_eq!(escape_at(b"%G1", 0), None);
+    }
+
+    #[test]
+    fn windows_need_a_colon_or_slash_escape() {
+        assert!(windows(b"100% sure, %d items, %20 space").is_empty());
+        let text = format!("{}%3A{}%2F", "a".repeat(600), "b".repeat(100));
+        assert_eq!(windows(text.as_bytes()), vec![(600 - REACH, text.len())]);
+    }
+}
