@@ -103,6 +103,10 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("zoneid", "HOSTED_ZONE", N, HostedZone),
         // `aws ecs … --task <id>`, `"task": "<id>"` (32 lower hex only).
         ("task", "ECS_TASK", N, TaskId),
+        // Athena's `WorkGroup` (botocore's table takes only …Name/…Id
+        // members); GitHub Actions' `ECR_REPOSITORY`.
+        ("workgroup", "NAME", N, Name),
+        ("ecrrepository", "ECR_REPO", N, Name),
         ("distributionid", "CLOUDFRONT_DIST", N, DistId),
         ("keyid", "KMS_KEY", KmsKeys, Kms),
         ("kmskeyid", "KMS_KEY", KmsKeys, Kms),
@@ -752,12 +756,61 @@ fn flag_at(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
     if fe == fs || !matches!(text.get(fe), Some(b' ' | b'\t')) {
         return;
     }
-    let Some(spec) = text.get(fs..fe).and_then(|raw| spec_for(raw, on)) else {
+    let spec = text
+        .get(fs..fe)
+        .and_then(|raw| spec_for(raw, on).or_else(|| command_flag(text, p, raw, on)));
+    let Some(spec) = spec else {
         return;
     };
     if let Some((s, e)) = value_after(text, fe, spec.rule, true) {
         out.push(m(s, e, spec.kind, spec.family));
     }
+}
+
+/// Flags too generic to name anything alone (`--name`, `--cluster`,
+/// `--service`) that name the command's resource in an `aws …` or
+/// `eksctl …` command line: `aws eks describe-cluster --name x`,
+/// `aws ecs list-tasks --cluster x`.
+const COMMAND_FLAGS: &[(&[u8], &str)] = &[
+    (b"name", "NAME"),
+    (b"cluster", "CLUSTER"),
+    (b"service", "NAME"),
+];
+
+/// The spec of the generic flag `raw` (its `--` at `p`) when its line is
+/// an `aws` or `eksctl` command.
+fn command_flag(text: &[u8], p: usize, raw: &[u8], on: &Detectors) -> Option<Spec> {
+    let &(_, kind) = COMMAND_FLAGS.iter().find(|(f, _)| *f == raw)?;
+    let from = p.saturating_sub(512);
+    let line = text.get(from..p)?;
+    // The line's start: after a line break, its escape, or a shell prompt.
+    let start = memchr::memrchr(b'\n', line)
+        .map(|i| i + 1)
+        .into_iter()
+        .chain(memchr::memmem::rfind(line, b"\\n").map(|i| i + 2))
+        .max()
+        .unwrap_or(0);
+    let mut cmd = line.get(start..)?.trim_ascii_start();
+    // Claude Code's Read tool prefixes lines with `N→`.
+    let digits = cmd.iter().take_while(|b| b.is_ascii_digit()).count();
+    if let Some(rest) = cmd
+        .get(digits..)
+        .and_then(|r| r.strip_prefix("→".as_bytes()))
+    {
+        cmd = rest.trim_ascii_start();
+    }
+    for prompt in [&b"$ "[..], b"% ", b"> "] {
+        if let Some(rest) = cmd.strip_prefix(prompt) {
+            cmd = rest;
+        }
+    }
+    let ours = cmd.starts_with(b"aws ") || cmd.starts_with(b"eksctl ");
+    (ours && super::enabled(on, Family::NamedResources)).then_some(Spec {
+        kind,
+        family: Family::NamedResources,
+        rule: Rule::Name,
+        vocabulary: false,
+    })
 }
 
 /// The whole `value` as one match when `key` names something enabled and
@@ -1071,6 +1124,22 @@ mod tests {
                 &[("AKIAMGSBD3O6DFG3PGG", "ACCESS_KEY")],
             ),
             ("aws_access_key_id = NOTAKEY12345678901\n", &[]),
+            (
+                "$ aws eks describe-cluster --name PaymentsApiQa --query cluster.identity",
+                &[("PaymentsApiQa", "NAME")],
+            ),
+            (
+                "x\n     1→$ aws ecs list-tasks --cluster etl_export_staging\n",
+                &[("etl_export_staging", "CLUSTER")],
+            ),
+            (
+                "eksctl utils associate-iam-oidc-provider --cluster AuditApiUat --approve",
+                &[("AuditApiUat", "CLUSTER")],
+            ),
+            ("git commit --name foo", &[]),
+            ("kubectl config set-cluster --cluster prod", &[]),
+            ("WORK_GROUP=recs_analytics_sandbox\n", &[("recs_analytics_sandbox", "NAME")]),
+            ("  ECR_REPOSITORY: telemetry-api\n", &[("telemetry-api", "ECR_REPO")]),
             (
                 "X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2FwEaCXVz&X-Amz-Signature=ab",
                 &[("IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2FwEaCXVz", "SESSION_TOKEN")],

@@ -4,7 +4,8 @@
 //! - RDS resource ids: `db-` or `cluster-` and 26 upper-case letters and
 //!   digits (`db-ABCDEFGHIJKLMNOPQRSTU1VW2X`, the `DbiResourceId` of IAM
 //!   database authentication and Performance Insights), anchored on
-//!   their dash;
+//!   their dash, and the instance name a Performance Insights link puts
+//!   after one (`/resourceName/<name>`);
 //! - EKS OIDC issuer ids: 32 hex digits after
 //!   `oidc.eks.<region>.amazonaws.com/id/`, anchored on the dot before
 //!   `amazonaws.com`;
@@ -48,6 +49,21 @@ pub(super) fn rds_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
         && !is(&WORD, b, e)
     {
         out.push(m(s, e, "RDS_RESOURCE", Family::NamedResources));
+        // Performance Insights links name the instance after its id.
+        const NAME: &[u8] = b"/resourceName/";
+        if b.get(e..e + NAME.len()) == Some(NAME) {
+            let ns = e + NAME.len();
+            let n = b
+                .get(ns..)
+                .unwrap_or_default()
+                .iter()
+                .take(64)
+                .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                .count();
+            if n > 0 {
+                out.push(m(ns, ns + n, "RDS_DB", Family::NamedResources));
+            }
+        }
     }
 }
 
@@ -197,7 +213,10 @@ mod tests {
             ),
             (
                 "/resourceId/db-9C09CEA67594BVE3OLMLDY0QWQ/resourceName/x".into(),
-                vec![("db-9C09CEA67594BVE3OLMLDY0QWQ", "RDS_RESOURCE")],
+                vec![
+                    ("db-9C09CEA67594BVE3OLMLDY0QWQ", "RDS_RESOURCE"),
+                    ("x", "RDS_DB"),
+                ],
             ),
             (
                 "DbClusterResourceId cluster-3K5OVF6VIK7IQ7HHZGKKJUBU81\n".into(),
