@@ -23,6 +23,7 @@ mod s3_buckets;
 mod secret_keys;
 mod service_credentials;
 mod session_tokens;
+mod tables;
 mod util;
 // Its keys feed named_resources; its id prefixes are not wired in yet.
 #[allow(dead_code)]
@@ -385,6 +386,7 @@ impl Detector {
         out.append(&mut s3_scheme);
         out.append(&mut keyed);
         out.append(&mut flags);
+        tables::find(b, on, out);
     }
 }
 

@@ -813,6 +813,11 @@ fn command_flag(text: &[u8], p: usize, raw: &[u8], on: &Detectors) -> Option<Spe
     })
 }
 
+/// Whether the key word `key` names values of an enabled family.
+pub(super) fn names_values(key: &str, on: &Detectors) -> bool {
+    spec_for(key.as_bytes(), on).is_some()
+}
+
 /// The whole `value` as one match when `key` names something enabled and
 /// the value is valid for it (one line, not empty, not too long).
 pub(super) fn whole_value(key: &str, value: &str, on: &Detectors) -> Option<Match<'static>> {
