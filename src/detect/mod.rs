@@ -24,6 +24,7 @@ mod secret_keys;
 mod service_credentials;
 mod session_tokens;
 mod tables;
+mod text_output;
 mod util;
 // Its keys feed named_resources; its id prefixes are not wired in yet.
 #[allow(dead_code)]
@@ -387,6 +388,7 @@ impl Detector {
         out.append(&mut keyed);
         out.append(&mut flags);
         tables::find(b, on, out);
+        text_output::find(b, on, out);
     }
 }
 

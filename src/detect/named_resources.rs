@@ -821,7 +821,21 @@ pub(super) fn names_values(key: &str, on: &Detectors) -> bool {
 /// The whole `value` as one match when `key` names something enabled and
 /// the value is valid for it (one line, not empty, not too long).
 pub(super) fn whole_value(key: &str, value: &str, on: &Detectors) -> Option<Match<'static>> {
-    let spec = spec_for(key.as_bytes(), on)?;
+    whole_for(spec_for(key.as_bytes(), on)?, value)
+}
+
+/// The whole `value` as one match when the `--output text` row label
+/// `label` names it: by its last dotted part (`ENVIRONMENT.VARIABLES.BUCKET`),
+/// else by the whole label's ending (`CREDENTIALS.SECRETACCESSKEY`).
+pub(super) fn labelled_value(label: &str, value: &str, on: &Detectors) -> Option<Match<'static>> {
+    let last = label.rsplit('.').next().unwrap_or(label);
+    let spec = spec_for(last.as_bytes(), on)
+        .or_else(|| by_suffix(label.as_bytes()).filter(|spec| super::enabled(on, spec.family)))?;
+    whole_for(spec, value)
+}
+
+/// The whole `value` as one match of `spec`, if valid for it.
+fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
     let v = value.as_bytes();
     let ok = !v.is_empty()
         && v.len() <= max_len(spec.rule)
