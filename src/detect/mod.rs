@@ -20,6 +20,7 @@ mod organizations;
 mod percent;
 mod resource_ids;
 mod s3_buckets;
+mod sdk_calls;
 mod secret_keys;
 mod service_credentials;
 mod session_tokens;
@@ -430,7 +431,8 @@ impl Anchored<'_> {
         for p in memchr::memchr_iter(b'-', b) {
             self.at_dash(on, b, p);
         }
-        if on.ip_addresses || on.hostnames || on.account_ids || on.s3_buckets {
+        if on.ip_addresses || on.hostnames || on.account_ids || on.s3_buckets || on.named_resources
+        {
             for p in memchr::memchr_iter(b'.', b) {
                 self.at_dot(on, b, p);
             }
@@ -544,6 +546,10 @@ impl Anchored<'_> {
         // `oidc.eks.<region>.amazonaws.com/id/…`.
         if on.named_resources && next == b'a' {
             resource_ids::eks_oidc_at_dot(b, p, out);
+        }
+        // `.Table("…")`, `.bucket("…")`, `.upload_file(…)`: SDK calls.
+        if matches!(next, b'T' | b't' | b'f' | b'B' | b'b' | b'O' | b'u' | b'd') {
+            sdk_calls::at_dot(b, p, |family| enabled(on, family), out);
         }
     }
 

@@ -493,6 +493,10 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
     if cli && spaces == 0 {
         return None;
     }
+    // Go's SDK wraps every string: `TableName: aws.String("orders")`.
+    if !cli && text.get(i..i + 11) == Some(b"aws.String(") {
+        i += 11;
+    }
     let (escaped, quote) = match (text.get(i), text.get(i + 1)) {
         (Some(b'\\'), Some(&q @ (b'"' | b'\''))) => (true, Some(q)),
         (Some(&q @ (b'"' | b'\'')), _) => (false, Some(q)),
@@ -837,11 +841,16 @@ pub(super) fn labelled_value(label: &str, value: &str, on: &Detectors) -> Option
 /// The whole `value` as one match of `spec`, if valid for it.
 fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
     let v = value.as_bytes();
-    let ok = !v.is_empty()
-        && v.len() <= max_len(spec.rule)
-        && v.iter().all(|&b| value_byte(spec.rule, b))
-        && valid(spec.rule, v);
-    ok.then_some(m(0, v.len(), spec.kind, spec.family))
+    accepts(spec.rule, v).then_some(m(0, v.len(), spec.kind, spec.family))
+}
+
+/// Whether the whole of `v` is a value for `rule`: not empty, not too
+/// long, only its bytes, valid.
+pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
+    !v.is_empty()
+        && v.len() <= max_len(rule)
+        && v.iter().all(|&b| value_byte(rule, b))
+        && valid(rule, v)
 }
 
 #[cfg(test)]
@@ -1159,6 +1168,10 @@ mod tests {
             ("kubectl config set-cluster --cluster prod", &[]),
             ("WORK_GROUP=recs_analytics_sandbox\n", &[("recs_analytics_sandbox", "NAME")]),
             ("  ECR_REPOSITORY: telemetry-api\n", &[("telemetry-api", "ECR_REPO")]),
+            (
+                "\tTableName: aws.String(\"SearchEventsQa\"),",
+                &[("SearchEventsQa", "DYNAMODB_TABLE")],
+            ),
             (
                 "X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2FwEaCXVz&X-Amz-Signature=ab",
                 &[("IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2FwEaCXVz", "SESSION_TOKEN")],

@@ -1,0 +1,196 @@
+//! Resource names passed positionally to the SDKs' best-known calls,
+//! where no key names them: boto3's `dynamodb.Table("orders")`,
+//! `s3.Bucket("b")`, `s3.Object("b", "k")`, `s3.upload_file("f", "b",
+//! "k")`, `s3.download_file("b", "k", "f")`; the Java and Rust builders'
+//! `.bucket("b")`, `.tableName("t")`, `.functionName("f")`; CDK's
+//! `Bucket.fromBucketName(this, "Id", "b")`.
+//!
+//! Anchored on the `.` before the method (the catalog's pass over dots),
+//! dispatched on the method's first letter: a method not in [`CALLS`]
+//! costs a comparison or two.
+
+use super::named_resources::{accepts, Rule};
+use super::util::m;
+use super::{Family, Match};
+
+/// A known call: method name, the argument (0-based) that holds the
+/// name, its token kind, family and rule.
+type Call = (&'static [u8], usize, &'static str, Family, Rule);
+
+/// The calls, by method name.
+const CALLS: &[Call] = &[
+    (
+        b"Table",
+        0,
+        "DYNAMODB_TABLE",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"tableName",
+        0,
+        "DYNAMODB_TABLE",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"functionName",
+        0,
+        "LAMBDA",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (b"Bucket", 0, "S3_BUCKET", Family::S3Buckets, Rule::Bucket),
+    (b"bucket", 0, "S3_BUCKET", Family::S3Buckets, Rule::Bucket),
+    (b"Object", 0, "S3_BUCKET", Family::S3Buckets, Rule::Bucket),
+    (
+        b"upload_file",
+        1,
+        "S3_BUCKET",
+        Family::S3Buckets,
+        Rule::Bucket,
+    ),
+    (
+        b"download_file",
+        0,
+        "S3_BUCKET",
+        Family::S3Buckets,
+        Rule::Bucket,
+    ),
+    (
+        b"fromBucketName",
+        2,
+        "S3_BUCKET",
+        Family::S3Buckets,
+        Rule::Bucket,
+    ),
+];
+
+/// Longest argument list looked at.
+const MAX_ARGS: usize = 512;
+
+/// Appends the name passed to the known call whose method follows the
+/// `.` at `dot`, if there is one and its family is on (`on`).
+pub(super) fn at_dot(
+    text: &[u8],
+    dot: usize,
+    on: impl Fn(Family) -> bool,
+    out: &mut Vec<Match<'_>>,
+) {
+    let s = dot + 1;
+    let Some(&first) = text.get(s) else {
+        return;
+    };
+    for &(method, arg, kind, family, rule) in CALLS {
+        if method.first() != Some(&first) {
+            continue;
+        }
+        let e = s + method.len();
+        if text.get(s..e) != Some(method) || text.get(e) != Some(&b'(') || !on(family) {
+            continue;
+        }
+        if let Some((vs, ve)) = string_arg(text, e + 1, arg) {
+            if text.get(vs..ve).is_some_and(|v| accepts(rule, v)) {
+                out.push(m(vs, ve, kind, family));
+            }
+        }
+        return;
+    }
+}
+
+/// The contents of argument `n` of the call whose arguments start at
+/// `i`, if it is a string literal (`"…"` or `'…'`, also as JSON-escaped
+/// `\"…\"`). The arguments before it may be anything without a `,` or
+/// `)` inside.
+fn string_arg(text: &[u8], mut i: usize, n: usize) -> Option<(usize, usize)> {
+    let limit = (i + MAX_ARGS).min(text.len());
+    for k in 0..=n {
+        while matches!(text.get(i), Some(b' ' | b'\t' | b'\n')) {
+            i += 1;
+        }
+        let escaped = text.get(i) == Some(&b'\\');
+        let q = *text.get(i + usize::from(escaped))?;
+        if matches!(q, b'"' | b'\'') {
+            let s = i + usize::from(escaped) + 1;
+            let close = memchr::memchr(q, text.get(s..limit)?)? + s;
+            let e = close - usize::from(escaped);
+            if k == n {
+                return Some((s, e));
+            }
+            i = close + 1;
+        } else {
+            if k == n {
+                return None;
+            }
+            while !matches!(text.get(i), Some(b',' | b')') | None) && i < limit {
+                i += 1;
+            }
+        }
+        while matches!(text.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if text.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        let b = input.as_bytes();
+        let mut out = Vec::new();
+        for p in memchr::memchr_iter(b'.', b) {
+            at_dot(b, p, |_| true, &mut out);
+        }
+        out.iter()
+            .map(|m| (&input[m.start..m.end], m.kind))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "table = dynamodb.Table(\"FraudReportsStg\")",
+                &[("FraudReportsStg", "DYNAMODB_TABLE")],
+            ),
+            (
+                "bucket = boto3.resource(\"s3\").Bucket(\"bluth-catalog-artifacts\")",
+                &[("bluth-catalog-artifacts", "S3_BUCKET")],
+            ),
+            (
+                "s3.upload_file(\"report.csv\", \"initech.billing.qa\", \"sync/x.csv\")",
+                &[("initech.billing.qa", "S3_BUCKET")],
+            ),
+            (
+                "GetObjectRequest.builder()\n        .bucket(\"export-uat-l089vy\")",
+                &[("export-uat-l089vy", "S3_BUCKET")],
+            ),
+            (
+                "s3.Bucket.fromBucketName(this, 'Assets', 'globex.gateway.stg');",
+                &[("globex.gateway.stg", "S3_BUCKET")],
+            ),
+            (
+                "client.get_object().bucket(\\\"umbrella-search-dev\\\").key(\\\"k\\\")",
+                &[("umbrella-search-dev", "S3_BUCKET")],
+            ),
+            // Not a name: a variable, an invalid bucket, another method.
+            ("s3.Bucket(name)", &[]),
+            ("s3.Bucket(\"Not_A_Bucket\")", &[]),
+            ("s3.Buckets(\"acme-logs\")", &[]),
+            (
+                "s3.upload_file(path, \"acme-logs\", key)",
+                &[("acme-logs", "S3_BUCKET")],
+            ),
+            ("s3.upload_file(\"a\", bucket, \"k\")", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(found(input), *want, "{input}");
+        }
+    }
+}
