@@ -603,7 +603,7 @@ enum Frame<'a> {
 
 /// Fields whose visit waits for the object's `type`.
 fn is_deferred_key(key: &str) -> bool {
-    matches!(key, "data" | "signature" | "thinking")
+    matches!(key, "data" | "signature" | "thinking" | "url")
 }
 
 struct Walker<'a> {
@@ -856,6 +856,10 @@ impl<'a> Walker<'a> {
         match (key, type_value) {
             ("data", Some("base64" | "redacted_thinking")) => true,
             ("signature", Some("thinking")) => true,
+            // An image or document the provider fetches itself
+            // (`"source": {"type": "url", "url": …}`): a token there
+            // would make the request fail.
+            ("url", Some("url")) => true,
             ("thinking", Some("thinking")) => self.opts.skip_thinking,
             _ => false,
         }
@@ -1293,6 +1297,8 @@ mod tests {
           {"data": "REDACTED", "type": "redacted_thinking"},
           {"type": "image", "source": {"data": "B64", "media_type": "image/png", "type": "base64"}},
           {"type": "document", "source": {"type": "text", "data": "plain doc"}},
+          {"type": "image", "source": {"url": "https://b.s3.amazonaws.com/x.png", "type": "url"}},
+          {"type": "text", "text": "see", "url": "https://kept.example/a"},
           {"type": "tool_use", "input": {"signature": "user sig", "data": "user data", "thinking": "user thought"}}
         ]"#;
         let values: Vec<String> = visited(input, WalkOptions::default())
@@ -1300,7 +1306,13 @@ mod tests {
             .filter(|v| !v.1)
             .map(|v| v.2)
             .collect();
-        for skipped in ["SIG", "THINK", "REDACTED", "B64"] {
+        for skipped in [
+            "SIG",
+            "THINK",
+            "REDACTED",
+            "B64",
+            "https://b.s3.amazonaws.com/x.png",
+        ] {
             assert!(!values.iter().any(|v| v == skipped), "{skipped} visited");
         }
         for kept in [
@@ -1309,6 +1321,7 @@ mod tests {
             "user data",
             "user thought",
             "image/png",
+            "https://kept.example/a",
         ] {
             assert!(values.iter().any(|v| v == kept), "{kept} not visited");
         }

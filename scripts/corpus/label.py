@@ -80,6 +80,18 @@ AWS_MANAGED_POLICY_RE = re.compile(r"^(?:AWS|Amazon)[A-Za-z0-9]+|^(?:Administrat
                                    r"NetworkAdministrator|SystemAdministrator|DataScientist)$")
 
 
+# Words after which a dotted quad is a version or a section number
+# (`JDK 20.0.10.4`, `section 9.7.3.1`, `engine release 1.3.0.0`), as the
+# engine's ip_addresses module reads them.
+VERSION_WORDS = {"section", "sections", "version", "ver", "build", "release", "driver", "firmware",
+                 "kernel", "jdk", "jre", "windows", "macos", "chrome", "firefox", "python", "node", "also"}
+
+
+def after_version_word(text, start):
+    m = re.search(r"(?:^|[^A-Za-z])([A-Za-z]{1,12}) $", text[max(0, start - 14):start])
+    return text[max(0, start - 2):start] == "\u00a7 " or bool(m and m.group(1).lower() in VERSION_WORDS)
+
+
 def is_public_ip(text):
     try:
         ip = ipaddress.ip_address(text)
@@ -202,7 +214,7 @@ class Labeller:
         for m in IPV4_RE.finditer(text):
             ip = m.group(0)
             if all(int(o) <= 255 for o in ip.split(".")):
-                if is_public_ip(ip) or is_netmask(ip):
+                if is_public_ip(ip) or is_netmask(ip) or after_version_word(text, m.start()):
                     self.aws_owned.append(ip)
                 else:
                     out.append((ip, "ip_addresses"))

@@ -60,8 +60,29 @@ impl Label {
     }
 }
 
-/// Whether the labels before `amazonaws.com` name a public endpoint.
+/// Whether a label places a host in a region or at S3 or EC2, as every
+/// customer host under `amazonaws.com` is placed: a region, its
+/// abbreviation (`use1`, `apse2`: ElastiCache), `s3…`, `compute-1`, or
+/// all digits (an account, ECR).
+fn is_anchor(l: &Label) -> bool {
+    let b = l.bytes();
+    let abbr = (4..=5).contains(&b.len())
+        && b.last().is_some_and(u8::is_ascii_digit)
+        && b.iter().rev().skip(1).all(u8::is_ascii_lowercase);
+    is_region(b)
+        || abbr
+        || b.starts_with(b"s3")
+        || b == b"compute-1"
+        || (!b.is_empty() && b.iter().all(u8::is_ascii_digit))
+}
+
+/// Whether the labels before `amazonaws.com` name a public endpoint: a
+/// known public form, or no label placing it anywhere (a service
+/// principal, `delivery.logs.amazonaws.com`).
 fn is_public(labels: &[Label]) -> bool {
+    if !labels.iter().any(is_anchor) {
+        return true;
+    }
     match labels {
         [_] => true,
         [_, region] => is_region(region.bytes()),
@@ -376,6 +397,9 @@ mod tests {
         let cases: &[&str] = &[
             "ec2.us-east-1.amazonaws.com",
             "ec2.us-east-1.api.aws",
+            "delivery.logs.amazonaws.com",
+            "vpc-flow-logs.amazonaws.com",
+            "procurement-insights.marketplace.amazonaws.com",
             "sts.us-west-2.api.aws",
             "sts.amazonaws.com",
             "s3.amazonaws.com",

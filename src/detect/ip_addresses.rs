@@ -3,12 +3,15 @@
 //! IPv4 is anchored on `.` (memchr) with a digit on both sides, parsed by
 //! hand (octets 0-255, no leading zeros), with strict boundaries: not after
 //! `[A-Za-z0-9_.]` (`v1.2.3.4`), not before a digit, letter, `.digit`
-//! (`1.2.3.4.5`) or `-letter` (`2.0.0.1-rc1`). Loopback, `0.0.0.0`, broadcast and link-local addresses
-//! are not masked. A `/0-32` suffix makes the whole block one `CIDR` match.
+//! (`1.2.3.4.5`) or `-letter` (`2.0.0.1-rc1`). Addresses that are nobody's
+//! data stay readable: loopback, `0.0.0.0`, link-local, netmasks and ACL
+//! wildcards, RFC 5737's and RFC 3849's documentation ranges, the public
+//! resolvers, and a dotted quad right after `version`, `section`, `JDK`, …. A `/0-32` suffix makes the whole block one `CIDR` match.
 //!
 //! IPv6 is anchored on `:`; the maximal run of `[0-9A-Fa-f:.]` around it is
-//! parsed with `Ipv6Addr::from_str`, and only global unicast (2000::/3) and
-//! unique local (fc00::/7) addresses are masked (`::1`, `fe80::…`, times
+//! parsed with `Ipv6Addr::from_str`, and only global unicast (2000::/3, but
+//! not the documentation prefix 2001:db8::/32) and unique local (fc00::/7)
+//! addresses are masked (`::1`, `fe80::…`, times
 //! like `12:30:45` never are).
 
 use super::util::{before_is, class_has, is, m, run_len, ALNUM, DIGIT, IPV6, WORD_DOT};
@@ -68,11 +71,94 @@ fn ipv4_at(text: &[u8], s: usize) -> Option<([u32; 4], usize)> {
     Some((o, i))
 }
 
+/// Addresses that are nobody's data, left readable: loopback, `0.0.0.0/8`
+/// (ACL wildcards), `255.0.0.0/8` (netmasks), multicast, link-local (AWS's
+/// instance metadata and DNS), RFC 5737's documentation ranges, the
+/// public resolvers and `example.com`'s addresses (the labelled corpus's
+/// rule too: scripts/corpus/label.py).
 fn excluded_v4(o: [u32; 4]) -> bool {
     matches!(
         o,
-        [127, ..] | [0, 0, 0, 0] | [255, 255, 255, 255] | [169, 254, ..]
+        [127, ..]
+            | [0, ..]
+            | [255, ..]
+            | [224..=239, ..]
+            | [169, 254, ..]
+            | [192, 0, 2, _]
+            | [198, 51, 100, _]
+            | [203, 0, 113, _]
+            | [8, 8, 8, 8]
+            | [8, 8, 4, 4]
+            | [1, 1, 1, 1]
+            | [1, 0, 0, 1]
+            | [9, 9, 9, 9]
+            | [149, 112, 112, 112]
+            | [208, 67, 222, 222]
+            | [208, 67, 220, 220]
+            | [93, 184, 215, 14]
+            | [93, 184, 216, 34]
     )
+}
+
+/// Words after which a dotted quad is a version or a section number
+/// (`JDK 20.0.10.4`, `section 1.2.8.22`), lower case.
+const VERSION_WORDS: &[&[u8]] = &[
+    b"section",
+    b"sections",
+    // `See also 7.4.1.7`: a section again.
+    b"also",
+    b"version",
+    b"ver",
+    b"build",
+    b"release",
+    b"driver",
+    b"firmware",
+    b"kernel",
+    b"jdk",
+    b"jre",
+    b"windows",
+    b"macos",
+    b"chrome",
+    b"firefox",
+    b"python",
+    b"node",
+];
+
+/// Whether the word right before the address at `s` is one of
+/// [`VERSION_WORDS`] or `§`: one blank between (`JDK 20.0.10.4`), or an
+/// assignment (`Version="5.30.2.180"`, also JSON-escaped, `version:
+/// '1.2.3.4'`, `release==1.2.3.4`).
+fn after_version_word(text: &[u8], s: usize) -> bool {
+    let before = |i: usize| i.checked_sub(1).and_then(|j| text.get(j)).copied();
+    let mut i = s;
+    if matches!(before(i), Some(b'"' | b'\'')) {
+        i -= 1;
+        if before(i) == Some(b'\\') {
+            i -= 1;
+        }
+    }
+    let blank = before(i) == Some(b' ');
+    if blank {
+        i -= 1;
+    }
+    if matches!(before(i), Some(b'=' | b':')) {
+        i -= 1;
+        while matches!(before(i), Some(b'=' | b' ')) {
+            i -= 1;
+        }
+    } else if !blank {
+        return false;
+    }
+    let sp = i;
+    if sp >= 2 && text.get(sp - 2..sp) == Some("§".as_bytes()) {
+        return true;
+    }
+    let mut w = sp;
+    while w > 0 && text.get(w - 1).is_some_and(u8::is_ascii_alphabetic) && sp - w < 12 {
+        w -= 1;
+    }
+    let word = text.get(w..sp).unwrap_or_default();
+    VERSION_WORDS.iter().any(|v| word.eq_ignore_ascii_case(v))
 }
 
 #[cfg(test)]
@@ -116,7 +202,7 @@ impl V4 {
         {
             return;
         }
-        if excluded_v4(o) {
+        if excluded_v4(o) || after_version_word(text, s) {
             return;
         }
         match prefix_len(text, end, 32) {
@@ -130,8 +216,14 @@ impl V4 {
 }
 
 fn masked_v6(a: &Ipv6Addr) -> bool {
-    let first = a.segments().first().copied().unwrap_or(0);
-    first & 0xe000 == 0x2000 || first & 0xfe00 == 0xfc00
+    let seg = a.segments();
+    let (first, second) = (
+        seg.first().copied().unwrap_or(0),
+        seg.get(1).copied().unwrap_or(0),
+    );
+    // 2001:db8::/32 is the documentation prefix (RFC 3849).
+    let documentation = first == 0x2001 && second == 0x0db8;
+    (first & 0xe000 == 0x2000 || first & 0xfe00 == 0xfc00) && !documentation
 }
 
 /// Appends every IPv6 address and CIDR block in `text`.
@@ -228,14 +320,14 @@ mod tests {
     fn table() {
         let cases: &[(&str, &[&str])] = &[
             ("host 10.0.1.23 up", &["10.0.1.23"]),
-            ("\"203.0.113.77\",", &["203.0.113.77"]),
+            ("\"54.201.33.77\",", &["54.201.33.77"]),
             ("cidr 10.0.0.0/16.", &["10.0.0.0/16"]),
             (
-                "198.51.100.0/24 and 192.168.40.12:8080",
-                &["198.51.100.0/24", "192.168.40.12"],
+                "52.94.76.0/22 and 192.168.40.12:8080",
+                &["52.94.76.0/22", "192.168.40.12"],
             ),
             ("172.16.0.1/33", &["172.16.0.1"]),
-            ("version 1.2.3.4", &["1.2.3.4"]),
+            ("the release notes of 10.0.3.4", &["10.0.3.4"]),
             ("ip=100.64.0.1;", &["100.64.0.1"]),
             ("2600:1f14:abc:de00::1234 ok", &["2600:1f14:abc:de00::1234"]),
             (
@@ -243,8 +335,25 @@ mod tests {
                 &["2600:1f14:abc:de00::/56"],
             ),
             ("[fd12:3456:789a:1::1]:443", &["fd12:3456:789a:1::1"]),
-            ("2001:db8::", &["2001:db8::"]),
+            ("2600:1f18::", &["2600:1f18::"]),
             // Near misses.
+            (
+                "allow 198.51.100.0/24; deny 192.0.2.0/24; server 203.0.113.77:80",
+                &[],
+            ),
+            ("netmask 255.255.240.0 wildcard 0.0.0.255 255.0.0.0", &[]),
+            ("dns 8.8.8.8 8.8.4.4 1.1.1.1 1.0.0.1 9.9.9.9", &[]),
+            (
+                "version 1.2.3.4, JDK 20.0.10.4, section 1.2.8.22, § 7.4.1.7",
+                &[],
+            ),
+            ("2001:db8::1 and 2001:0db8:85a3::8a2e:370:7334", &[]),
+            (
+                "Version=\"5.30.2.180\" version: '6.20.19.254' release==8.11.21.194",
+                &[],
+            ),
+            ("Version=\\\"5.30.2.180\\\"", &[]),
+            ("See also 7.4.1.7.", &[]),
             ("v1.2.3.4 and 1.2.3.4.5 and 01.2.3.4 and 1.2.3", &[]),
             (
                 "127.0.0.1:8080 0.0.0.0:443 255.255.255.255 169.254.169.254",

@@ -442,7 +442,8 @@ fn max_len(rule: Rule) -> usize {
 fn valid(rule: Rule, v: &[u8]) -> bool {
     match rule {
         Rule::Name => {
-            v.len() <= MAX_NAME
+            // One character (`--function-name x`) is a placeholder.
+            (2..=MAX_NAME).contains(&v.len())
                 && v.first().is_some_and(u8::is_ascii_alphanumeric)
                 && !matches!(
                     v.to_ascii_lowercase().as_slice(),
