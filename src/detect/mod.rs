@@ -10,6 +10,7 @@ mod account_ids;
 mod arns;
 mod cognito;
 mod ec2_ids;
+mod escaped_views;
 mod hostnames;
 mod ip_addresses;
 mod kms_keys;
@@ -17,7 +18,6 @@ mod lists;
 mod memo;
 mod named_resources;
 mod organizations;
-mod percent;
 mod resource_ids;
 mod s3_buckets;
 mod sdk_calls;
@@ -335,11 +335,12 @@ impl Detector {
     }
 
     /// Appends the candidates of the enabled built-in families, in the
-    /// text as it stands and in its percent-decoded views.
+    /// text as it stands and in its decoded views (percent-encoding, `\u`
+    /// escapes).
     fn collect_builtin(on: &Detectors, b: &[u8], out: &mut Vec<Match<'_>>) {
         Self::collect_plain(on, b, out);
-        if memchr::memchr(b'%', b).is_some() {
-            percent::find_decoded(b, out, |view, found| Self::collect_plain(on, view, found));
+        if memchr::memchr2(b'%', b'\\', b).is_some() {
+            escaped_views::find_decoded(b, out, |view, found| Self::collect_plain(on, view, found));
         }
     }
 

@@ -72,6 +72,7 @@ fn catalog_table() {
         ("https://console.aws.amazon.com/go/view?arn=arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Apay&source=x", &["arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Apay"]),
         ("logs-insights$3FqueryDetail$3D~(source~(~'arn%253Aaws%253Alogs%253Aeu-west-1%253A123456789012%253Alog-group%253A%252Faws%252Flambda%252Fpay))", &["arn%253Aaws%253Alogs%253Aeu-west-1%253A123456789012%253Alog-group%253A%252Faws%252Flambda%252Fpay"]),
         ("100% sure, 50%3A50", &[]),
+        ("{\"InstanceId\":\"i\\u002d0123456789abcdef0\"}", &["i\\u002d0123456789abcdef0"]),
     ];
     for (input, want) in cases {
         assert_eq!(values(&d, input), *want, "{input}");

@@ -1,13 +1,15 @@
-//! Values that stand percent-encoded in a URL: console links carry
-//! `arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy`, CloudWatch's
-//! links encode twice (`arn%253Aaws%253Alogs…`). The built-in detectors
-//! run on a decoded view of the text around the escapes, the way JSON
+//! Values that stand escaped in the text: percent-encoded in a URL
+//! (console links carry `arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy`,
+//! CloudWatch's encode twice, `arn%253Aaws%253Alogs…`) or behind JSON
+//! `\u` escapes in a JSON document quoted as text (`i\u002d0123…`, as
+//! some serializers write dashes). The built-in detectors run on a
+//! decoded view of the text around the escapes, the way JSON string
 //! escapes are decoded, and each value they find there is masked as the
-//! raw, encoded bytes it was decoded from, so the restored text is the
-//! link as it was.
+//! raw, escaped bytes it was decoded from, so the restored text is what
+//! it was.
 //!
-//! Only escapes of ASCII bytes are decoded (`%3A`, `%2F`, `%253A`): the
-//! view is then as long as the bytes it shows, one view byte per escape.
+//! Only escapes of ASCII bytes are decoded (`%3A`, `%2F`, `%253A`,
+//! `\u002d`): the view then has one byte per escape.
 
 use super::Match;
 
@@ -53,14 +55,20 @@ pub(super) fn find_decoded(
     }
 }
 
-/// Whether `b[i..]` starts with an escape of an ASCII byte, once or twice
-/// encoded: its raw length and the byte.
+/// Whether `b[i..]` starts with an escape of an ASCII byte (percent,
+/// once or twice, or JSON's `\u00XX`): its raw length and the byte.
 fn escape_at(b: &[u8], i: usize) -> Option<(usize, u8)> {
     let hex = |k: usize| -> Option<u8> {
         let d = |c: u8| (c as char).to_digit(16);
         let (hi, lo) = (d(*b.get(k)?)?, d(*b.get(k + 1)?)?);
         u8::try_from(hi * 16 + lo).ok()
     };
+    if b.get(i) == Some(&b'\\') {
+        if b.get(i + 1) != Some(&b'u') || hex(i + 2)? != 0 {
+            return None;
+        }
+        return hex(i + 4).filter(u8::is_ascii).map(|v| (6, v));
+    }
     if b.get(i) != Some(&b'%') {
         return None;
     }
@@ -73,13 +81,13 @@ fn escape_at(b: &[u8], i: usize) -> Option<(usize, u8)> {
     v.is_ascii().then_some((3, v))
 }
 
-/// The stretches of `b` worth a decoded view: each run of escapes that
-/// decode to a `:` or `/` (what joins the parts of an ARN or a path),
+/// The stretches of `b` worth a decoded view: each escape that decodes
+/// to a `:`, `/` or `-` (what joins the parts of an ARN, a path or an id),
 /// with [`REACH`] bytes either side, neighbouring ones merged.
 fn windows(b: &[u8]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for i in memchr::memchr_iter(b'%', b) {
-        if !matches!(escape_at(b, i), Some((_, b':' | b'/'))) {
+    for i in memchr::memchr2_iter(b'%', b'\\', b) {
+        if !matches!(escape_at(b, i), Some((_, b':' | b'/' | b'-'))) {
             continue;
         }
         let (from, to) = (i.saturating_sub(REACH), (i + REACH).min(b.len()));
@@ -146,11 +154,14 @@ mod tests {
         assert_eq!(escape_at(b"%E2%86", 0), None);
         assert_eq!(escape_at(b"%3", 0), None);
         assert_eq!(escape_at(b"%G1", 0), None);
+        assert_eq!(escape_at(b"\\u002d", 0), Some((6, b'-')));
+        assert_eq!(escape_at(b"\\u2192", 0), None);
+        assert_eq!(escape_at(b"\\n", 0), None);
     }
 
     #[test]
     fn windows_need_a_colon_or_slash_escape() {
-        assert!(windows(b"100% sure, %d items, %20 space").is_empty());
+        assert!(windows(b"100% sure, %d items, %20 space, \\n, \\u0041").is_empty());
         let text = format!("{}%3A{}%2F", "a".repeat(600), "b".repeat(100));
         assert_eq!(windows(text.as_bytes()), vec![(600 - REACH, text.len())]);
     }
