@@ -680,9 +680,10 @@ fn overlaps_token(text: &str, prefix: &str, start: usize, end: usize) -> bool {
     if prefix.is_empty() {
         return false;
     }
-    // A token overlapping the match starts before `end`.
+    // A token overlapping the match starts before `end` (one right after
+    // it, `123456789012<TAB>AWS_ARN_…`, does not overlap).
     let lo = start.saturating_sub(TOKEN_REACH);
-    let hi = (end.saturating_sub(1) + prefix.len()).min(text.len());
+    let hi = end.min(text.len());
     let Some(window) = text.as_bytes().get(lo..hi) else {
         return false;
     };
@@ -711,6 +712,23 @@ fn overlaps_any<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a token that covers part of a match stops it; one right
+    /// before or after it does not.
+    #[test]
+    fn overlapping_tokens() {
+        let t = "123456789012\tAWS_ARN_IAM_8e516479 AWS_EC2_3f9a1c2e";
+        let tok = t.find("AWS_EC2").unwrap();
+        let cases = [
+            (0, 12, false),
+            (13, 20, true),
+            (tok + 4, tok + 7, true),
+            (tok + 16, t.len(), false),
+        ];
+        for (s, e, want) in cases {
+            assert_eq!(overlaps_token(t, "AWS_", s, e), want, "{s}..{e}");
+        }
+    }
 
     #[test]
     fn arn_accounts() {
