@@ -592,6 +592,12 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
                     add(name, DERIVED_NAME_KIND, m.family);
                 }
             }
+            // The parts between the resource type and the name: an ECS
+            // task's cluster, an Organizations handshake's or account's
+            // organization (`account/o-a1b2c3d4e5/123456789012`).
+            for part in arn_inner_parts(value) {
+                add(part, DERIVED_NAME_KIND, m.family);
+            }
         }
         Family::Hostnames => {
             if let Some(label) = value.split('.').next() {
@@ -621,6 +627,30 @@ fn arn_account(arn: &str) -> Option<&str> {
     let third = colons.nth(3)?;
     let fourth = colons.next()?;
     arn.get(third + 1..fourth).filter(|a| is_account_id(a))
+}
+
+/// Path words of IAM and friends that stand between a resource type and
+/// its name and name nothing of the customer's.
+const ARN_PATH_WORDS: &[&str] = &[
+    "service-role",
+    "aws-service-role",
+    "job-function",
+    "aws-reserved",
+];
+
+/// The `/`-separated parts of an ARN's resource between its first part
+/// (the resource type) and its last (the name), minus IAM's path words.
+fn arn_inner_parts(arn: &str) -> impl Iterator<Item = &str> {
+    let resource = memchr::memchr_iter(b':', arn.as_bytes())
+        .nth(4)
+        .and_then(|fifth| arn.get(fifth + 1..))
+        .unwrap_or_default();
+    let mut parts: Vec<&str> = resource.split('/').collect();
+    parts.pop();
+    parts
+        .into_iter()
+        .skip(1)
+        .filter(|p| !p.is_empty() && !ARN_PATH_WORDS.contains(p))
 }
 
 /// The last non-empty `/`- or `:`-separated part of an ARN's resource
@@ -727,6 +757,26 @@ mod tests {
         ];
         for (s, e, want) in cases {
             assert_eq!(overlaps_token(t, "AWS_", s, e), want, "{s}..{e}");
+        }
+    }
+
+    #[test]
+    fn arn_inner_parts_skip_type_name_and_path_words() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "arn:aws:organizations::111111111111:handshake/o-exampleorgid/invite/h-x",
+                &["o-exampleorgid", "invite"],
+            ),
+            (
+                "arn:aws:ecs:us-east-1:1:task/prod-cluster/abc",
+                &["prod-cluster"],
+            ),
+            ("arn:aws:iam::1:role/service-role/MyRole", &[]),
+            ("arn:aws:iam::1:role/x", &[]),
+            ("arn:aws:s3:::bucket", &[]),
+        ];
+        for (arn, want) in cases {
+            assert_eq!(arn_inner_parts(arn).collect::<Vec<_>>(), *want, "{arn}");
         }
     }
 

@@ -2,7 +2,8 @@
 //! `ou-…-…` and root `r-…`.
 //!
 //! Anchored on `-`. `o-` and `r-` ids must contain a digit so that words
-//! such as `o-ring` or `r-value` never match; all ids need a non-word byte
+//! such as `o-ring` or `r-value` never match (an `o-` id as a path segment,
+//! `organization/o-exampleorgid`, need not); all ids need a non-word byte
 //! before them and a non-alphanumeric, non-dash byte after.
 
 use super::util::{before_is, is, m, run_len, ALNUM, LOWER_ALNUM, WORD};
@@ -60,7 +61,10 @@ pub(super) fn at_dash(text: &[u8], dash: usize, out: &mut Vec<Match<'_>>) {
             }
         }
         b"o" => {
-            if (10..=32).contains(&n) && has_digit(part) && ends_clean(text, a + n) {
+            // A path segment (`organization/o-exampleorgid`,
+            // `AwsTagPolicies/o-…/`) is an id without a digit too.
+            let segment = start > 0 && text.get(start - 1) == Some(&b'/');
+            if (10..=32).contains(&n) && (segment || has_digit(part)) && ends_clean(text, a + n) {
                 out.push(m(start, a + n, "ORG", Family::Organizations));
             }
         }
@@ -88,6 +92,11 @@ mod tests {
             // Near misses.
             ("o-rings and o-ringsets and r-value", &[]),
             ("o-abcdefghij", &[]),
+            (
+                "organizations::123456789012:organization/o-exampleorgid ",
+                &["o-exampleorgid"],
+            ),
+            ("see /o-rings and /o-ringsets", &[]),
             ("o-a1b2c3", &[]),
             ("foo-o-a1b2c3d4e5", &[]),
             ("vector-ab12", &[]),
