@@ -18,6 +18,7 @@ mod lists;
 mod memo;
 mod named_resources;
 mod organizations;
+mod prose;
 mod resource_ids;
 mod s3_buckets;
 mod sdk_calls;
@@ -384,6 +385,7 @@ impl Detector {
         }
         if on.named_resources {
             resource_ids::find_task_ids(b, out);
+            prose::find(b, out);
         }
         out.append(&mut v6);
         out.append(&mut s3_scheme);

@@ -612,8 +612,11 @@ fn negative(
     let spans = Restorer::new(&m.tokens).restore_into(&masked, Escape::Raw, &mut sink) as u64;
     stats.spans += spans;
     *stats.by_class.entry(class_of(id)).or_default() += spans;
-    // EVAL_FP=1: print every false positive.
+    // EVAL_FP=1: print every false positive (and how many spans).
     let show_all = std::env::var_os("EVAL_FP").is_some();
+    if show_all {
+        println!("fp {id}: {spans} spans");
+    }
     for (token, original) in m.tokens.iter() {
         if show_all {
             println!("fp {id}: {} -> {token}", short(original, 70));

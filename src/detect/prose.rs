@@ -1,0 +1,207 @@
+//! Resources named in prose: "the IAM user named Bob", "a table named
+//! `orders`", "the vault named examplevault", "an environment called
+//! my-env". A name follows `named` or `called` right after a noun that is
+//! an AWS resource; "a file named x" or "a variable called y" stay.
+//!
+//! Found with one substring search for `named ` and one for `called `,
+//! which ordinary text seldom holds.
+
+use super::util::m;
+use super::{Family, Match};
+use memchr::memmem::Finder;
+use std::sync::OnceLock;
+
+/// A resource noun, the qualifiers it needs (none: it stands alone), and
+/// the token kind of the name after it.
+type Noun = (&'static [u8], &'static [&'static [u8]], &'static str);
+
+/// Resource nouns (lower case), the words one of which must stand right
+/// before a noun too generic alone (`capture group named x`, `a function
+/// called f`: code's vocabulary), and the token kind of the name after them.
+const NOUNS: &[Noun] = &[
+    (b"user", &[], "IAM_USER"),
+    (b"role", &[], "IAM_ROLE"),
+    (
+        b"group",
+        &[
+            b"iam",
+            b"security",
+            b"log",
+            b"resource",
+            b"scaling",
+            b"target",
+        ],
+        "IAM_GROUP",
+    ),
+    (b"profile", &[b"instance"], "NAME"),
+    (
+        b"policy",
+        &[b"iam", b"managed", b"inline", b"bucket", b"key"],
+        "NAME",
+    ),
+    (b"table", &[], "DYNAMODB_TABLE"),
+    (b"vault", &[], "NAME"),
+    (b"environment", &[], "NAME"),
+    (b"repository", &[], "ECR_REPO"),
+    (b"function", &[b"lambda"], "LAMBDA"),
+    (b"queue", &[], "SQS_QUEUE"),
+    (b"topic", &[], "SNS_TOPIC"),
+    (b"stack", &[], "CFN_STACK"),
+    (b"cluster", &[], "CLUSTER"),
+    (b"bucket", &[], "S3_BUCKET"),
+    (b"report", &[b"usage"], "NAME"),
+];
+
+/// Words of the sentence that follow `named`/`called` and name nothing
+/// ("a function called to run it", "the user named by the admin").
+const STOP_WORDS: &[&[u8]] = &[
+    b"after",
+    b"by",
+    b"in",
+    b"for",
+    b"with",
+    b"the",
+    b"a",
+    b"an",
+    b"as",
+    b"and",
+    b"or",
+    b"to",
+    b"from",
+    b"on",
+    b"at",
+    b"is",
+    b"it",
+    b"if",
+    b"when",
+    b"that",
+    b"this",
+    b"which",
+    b"its",
+    b"their",
+    b"so",
+    b"once",
+    b"only",
+    b"first",
+    b"last",
+    b"later",
+    b"before",
+    b"like",
+    b"something",
+    b"whatever",
+];
+
+/// Longest name taken.
+const MAX_NAME: usize = 128;
+
+/// Appends every name that follows a resource noun and `named`/`called`.
+pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
+    static NAMED: OnceLock<Finder<'static>> = OnceLock::new();
+    static CALLED: OnceLock<Finder<'static>> = OnceLock::new();
+    for (finder, word) in [
+        (NAMED.get_or_init(|| Finder::new(b" named ")), 7),
+        (CALLED.get_or_init(|| Finder::new(b" called ")), 8),
+    ] {
+        for p in finder.find_iter(text) {
+            let Some(kind) = noun_before(text, p) else {
+                continue;
+            };
+            if let Some((s, e)) = name_at(text, p + word) {
+                out.push(m(s, e, kind, Family::NamedResources));
+            }
+        }
+    }
+}
+
+/// The word that ends at `end` (at most 12 letters), lower case, and
+/// where it starts.
+fn word_before(text: &[u8], end: usize) -> Option<(Vec<u8>, usize)> {
+    let from = end.saturating_sub(12);
+    let before = text.get(from..end)?;
+    let start = before
+        .iter()
+        .rposition(|b| !b.is_ascii_alphabetic())
+        .map_or(from, |i| from + i + 1);
+    Some((text.get(start..end)?.to_ascii_lowercase(), start))
+}
+
+/// The kind named by the resource noun that ends at `end`, if it is one
+/// (with its qualifier before it, where it needs one).
+fn noun_before(text: &[u8], end: usize) -> Option<&'static str> {
+    let (word, start) = word_before(text, end)?;
+    let &(_, qualifiers, kind) = NOUNS.iter().find(|(noun, ..)| *noun == word.as_slice())?;
+    if qualifiers.is_empty() {
+        return Some(kind);
+    }
+    let space = start
+        .checked_sub(1)
+        .filter(|&i| text.get(i) == Some(&b' '))?;
+    let (qualifier, _) = word_before(text, space)?;
+    qualifiers.contains(&qualifier.as_slice()).then_some(kind)
+}
+
+/// The name at `i`: a word of `[A-Za-z0-9._/-]`, maybe quoted, without
+/// the sentence's closing `.`; at least two bytes, and not a common word
+/// of the sentence (`after`, `by`).
+fn name_at(text: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    let quote = matches!(text.get(i), Some(b'\'' | b'"' | b'`'));
+    i += usize::from(quote);
+    let s = i;
+    let mut e = s;
+    while e - s < MAX_NAME
+        && text
+            .get(e)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+    {
+        e += 1;
+    }
+    while e > s && matches!(text.get(e - 1), Some(b'.' | b'-' | b'/')) {
+        e -= 1;
+    }
+    let name = text.get(s..e)?;
+    let stop = STOP_WORDS.contains(&name.to_ascii_lowercase().as_slice());
+    (e - s >= 2 && !stop && name.first().is_some_and(u8::is_ascii_alphanumeric)).then_some((s, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        find(input.as_bytes(), &mut out);
+        out.iter()
+            .map(|m| (&input[m.start..m.end], m.kind))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("creates an IAM user named Bob.", &[("Bob", "IAM_USER")]),
+            (
+                "This example describes the table named Music.",
+                &[("Music", "DYNAMODB_TABLE")],
+            ),
+            ("for an environment named my-env:", &[("my-env", "NAME")]),
+            (
+                "the vault named 'examplevault'.",
+                &[("examplevault", "NAME")],
+            ),
+            ("a repository called team/api", &[("team/api", "ECR_REPO")]),
+            ("to the IAM group named Admins.", &[("Admins", "IAM_GROUP")]),
+            ("a capture group named `1a` here", &[]),
+            ("the Lambda function called pay-v2", &[("pay-v2", "LAMBDA")]),
+            ("a function called cleanup", &[]),
+            // Not a resource noun, or no name after it.
+            ("a file named notes.txt", &[]),
+            ("a variable called x", &[]),
+            ("a user named by the admin", &[]),
+            ("the function called to clean up", &[]),
+            ("the group named", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(found(input), *want, "{input}");
+        }
+    }
+}
