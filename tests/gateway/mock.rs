@@ -6,6 +6,9 @@
 //! string shaped like `AWS_<KIND>_<hex>`), in the text and in the tool
 //! input, so the client must see the originals again after restoring.
 //!
+//! It also answers `POST /v1/messages/count_tokens` (`input_tokens`) and
+//! OpenAI's `POST /v1/chat/completions`, JSON or streamed.
+//!
 //! Per-request behaviour is chosen with headers, which the filter leaves
 //! alone:
 //! - `x-mock-pause-ms: N`: a short stream, pausing N ms before each text delta;
@@ -349,6 +352,19 @@ fn answer(w: &mut TcpStream, req: &Received) -> std::io::Result<()> {
         );
     }
     let request: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+    if req.path.starts_with("/v1/messages/count_tokens") {
+        let body = serde_json::json!({"input_tokens": req.body.len() / 4 + 1}).to_string();
+        return send_body(
+            w,
+            "application/json",
+            body.as_bytes(),
+            (false, 0, None),
+            trailers,
+        );
+    }
+    if req.path.starts_with("/v1/chat/completions") {
+        return chat_completion(w, &request, &tokens);
+    }
     if req.header("x-mock-binary").is_some() {
         let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
         write!(
@@ -393,6 +409,63 @@ fn answer(w: &mut TcpStream, req: &Received) -> std::io::Result<()> {
         // several body callbacks and none with end of stream.
         send_body(w, "application/json", &body, (trailers, 50, None), trailers)
     }
+}
+
+/// An OpenAI chat completion echoing `tokens`: with `"stream": true`,
+/// `chat.completion.chunk` events whose `delta.content` is cut into small
+/// pieces, then `data: [DONE]`.
+fn chat_completion(
+    w: &mut TcpStream,
+    request: &serde_json::Value,
+    tokens: &[String],
+) -> std::io::Result<()> {
+    let text = format!("Found: {}.", tokens.join(", "));
+    let head =
+        serde_json::json!({"id": "chatcmpl-mock", "created": 1764806400, "model": "gpt-mock"});
+    if request["stream"] != true {
+        let msg = serde_json::json!({
+            "id": head["id"], "object": "chat.completion", "created": head["created"], "model": head["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+        });
+        return send_body(
+            w,
+            "application/json",
+            msg.to_string().as_bytes(),
+            (false, 0, None),
+            false,
+        );
+    }
+    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        let c = serde_json::json!({
+            "id": head["id"], "object": "chat.completion.chunk", "created": head["created"], "model": head["model"],
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+        });
+        format!("data: {c}\n\n").into_bytes()
+    };
+    let mut events = vec![chunk(
+        serde_json::json!({"role": "assistant", "content": ""}),
+        serde_json::Value::Null,
+    )];
+    for piece in pieces(&text, 7) {
+        events.push(chunk(
+            serde_json::json!({"content": piece}),
+            serde_json::Value::Null,
+        ));
+    }
+    events.push(chunk(serde_json::json!({}), serde_json::json!("stop")));
+    events.push(b"data: [DONE]\n\n".to_vec());
+    write!(
+        w,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )?;
+    for e in &events {
+        write!(w, "{:x}\r\n", e.len())?;
+        w.write_all(e)?;
+        w.write_all(b"\r\n")?;
+    }
+    w.write_all(b"0\r\n\r\n")?;
+    w.flush()
 }
 
 fn event(name: &str, data: &serde_json::Value) -> Vec<u8> {
