@@ -339,12 +339,22 @@ fn python_sdks_parse_the_originals() {
     let openai = report["openai"]["stream"]["text"]
         .as_str()
         .unwrap_or_default();
+    let openai_ids: Vec<&str> = report["openai"]["stream"]["tool_arguments"]["ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     for v in SDK_VALUES {
         assert!(
             history.contains(v),
             "tool history answer lacks {v}: {history}"
         );
         assert!(openai.contains(v), "OpenAI stream lacks {v}: {openai}");
+        assert!(
+            openai_ids.contains(v),
+            "OpenAI tool call arguments lack {v}: {openai_ids:?}"
+        );
     }
     let received = gw.mock.received_for(&id);
     assert_eq!(

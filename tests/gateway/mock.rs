@@ -412,8 +412,9 @@ fn answer(w: &mut TcpStream, req: &Received) -> std::io::Result<()> {
 }
 
 /// An OpenAI chat completion echoing `tokens`: with `"stream": true`,
-/// `chat.completion.chunk` events whose `delta.content` is cut into small
-/// pieces, then `data: [DONE]`.
+/// `chat.completion.chunk` events whose `delta.content`, then a tool
+/// call's `function.arguments`, are cut into small pieces, then
+/// `data: [DONE]`.
 fn chat_completion(
     w: &mut TcpStream,
     request: &serde_json::Value,
@@ -453,7 +454,22 @@ fn chat_completion(
             serde_json::Value::Null,
         ));
     }
-    events.push(chunk(serde_json::json!({}), serde_json::json!("stop")));
+    // A tool call whose arguments (a JSON text) echo the tokens too.
+    events.push(chunk(
+        serde_json::json!({"tool_calls": [{"index": 0, "id": "call_mock", "type": "function", "function": {"name": "bash", "arguments": ""}}]}),
+        serde_json::Value::Null,
+    ));
+    let arguments = serde_json::json!({"ids": tokens}).to_string();
+    for piece in pieces(&arguments, 7) {
+        events.push(chunk(
+            serde_json::json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+            serde_json::Value::Null,
+        ));
+    }
+    events.push(chunk(
+        serde_json::json!({}),
+        serde_json::json!("tool_calls"),
+    ));
     events.push(b"data: [DONE]\n\n".to_vec());
     write!(
         w,

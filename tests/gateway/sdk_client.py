@@ -78,8 +78,21 @@ def main():
     chunks = oai.chat.completions.create(
         model="gpt-mock", stream=True, messages=[{"role": "user", "content": prompt}],
     )
-    text = "".join((c.choices[0].delta.content or "") for c in chunks if c.choices)
-    report["openai"]["stream"] = {"text": text}
+    text, arguments = "", ""
+    seen = []
+    for c in chunks:
+        seen.append(c.model_dump_json(exclude_none=True))
+        if not c.choices:
+            continue
+        delta = c.choices[0].delta
+        text += delta.content or ""
+        for call in delta.tool_calls or []:
+            arguments += (call.function.arguments or "") if call.function else ""
+    try:
+        parsed = json.loads(arguments)
+    except ValueError as e:
+        raise SystemExit(f"OpenAI tool call arguments are no JSON ({e}): {arguments!r}\n" + "\n".join(seen))
+    report["openai"]["stream"] = {"text": text, "tool_arguments": parsed}
 
     print(json.dumps(report))
 
