@@ -1,7 +1,16 @@
-//! Criterion benches of the engine on 1 MB inputs: masking clean text,
-//! masking dense AWS CLI output, masking a Claude-like JSON request (new,
-//! and resent so the detection memo serves it), walking it, and restoring
-//! an SSE stream fed in 16 KiB chunks.
+//! Criterion benches of the engine on 1 MB inputs.
+//!
+//! `realistic`: real, varied text, no snippet repeated: the Python
+//! standard library's sources (clean code and prose), the labelled
+//! corpus's AWS texts (botocore's examples and documentation, CLI output,
+//! IaC, logs), and a Claude-Code-shaped conversation built from both
+//! (system prompt, tool definitions, tool results and texts of 1 to 50 KB,
+//! a short last question), never seen (memo off) and resent (memo on).
+//!
+//! `synthetic`: the older bodies, built by repeating one snippet (they
+//! show the per-byte floor, not what users get): masking repeated clean
+//! text, dense generated AWS CLI output, a generated Claude-like JSON
+//! request; walking it; restoring an SSE stream fed in 16 KiB chunks.
 //!
 //! `make bench` (or `cargo bench --bench engine`); throughput is reported
 //! in bytes per second of input.
@@ -164,28 +173,146 @@ fn mask_json_once(e: &Engine, request: &[u8]) -> Option<usize> {
     out.map(|v| v.len())
 }
 
+/// The Python standard library's sources (the python3 on PATH), file
+/// after file, cut at `size`.
+pub fn real_code(size: usize) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("python3 is needed for the realistic benches");
+    let dir = std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .collect();
+    files.sort();
+    let mut s = String::with_capacity(size + 64 * 1024);
+    for f in files {
+        if s.len() >= size {
+            break;
+        }
+        s.push_str(&std::fs::read_to_string(&f).unwrap_or_default());
+    }
+    assert!(
+        s.len() >= size,
+        "the standard library holds less than {size} bytes of Python"
+    );
+    s.truncate(s.floor_char_boundary(size));
+    s
+}
+
+/// The labelled corpus's AWS texts (tests/corpus/positives), record after
+/// record, cut at `size`.
+pub fn aws_corpus_text(size: usize) -> String {
+    let mut s = String::with_capacity(size + 64 * 1024);
+    for f in ["botocore.jsonl", "handwritten.jsonl"] {
+        let path = format!("{}/tests/corpus/positives/{f}", env!("CARGO_MANIFEST_DIR"));
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            s.push_str(v["text"].as_str().unwrap_or_default());
+            s.push('\n');
+        }
+    }
+    assert!(s.len() >= size, "the corpus holds less than {size} bytes");
+    s.truncate(s.floor_char_boundary(size));
+    s
+}
+
+/// A Claude-Code-shaped request of about `size` bytes: a system prompt,
+/// tool definitions, then tool results and texts of 1 to 50 KB cut from
+/// real code and AWS texts in turn, and a short last question.
+pub fn claude_conversation(size: usize, seed: u64) -> Vec<u8> {
+    let (code, aws) = (real_code(size), aws_corpus_text(size));
+    let mut r = Rng(seed | 1);
+    let (mut at_code, mut at_aws, mut total) = (0usize, 0usize, 0usize);
+    let mut messages = Vec::new();
+    let mut i = 0;
+    while total < size {
+        let n = 1024 + (r.next() % (49 * 1024)) as usize;
+        let (src, at) = if i % 3 == 2 {
+            (&code, &mut at_code)
+        } else {
+            (&aws, &mut at_aws)
+        };
+        let start = src.floor_char_boundary(*at % src.len());
+        let end = src.floor_char_boundary((start + n).min(src.len()));
+        *at = end;
+        let text = &src[start..end];
+        total += text.len();
+        messages.push(serde_json::json!({"role": "assistant", "content": [
+            {"type": "text", "text": "Let me look at that."},
+            {"type": "tool_use", "id": format!("toolu_{i}"), "name": "Bash", "input": {"command": "cat notes.txt"}}
+        ]}));
+        messages.push(serde_json::json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": format!("toolu_{i}"), "content": text}
+        ]}));
+        i += 1;
+    }
+    messages.push(serde_json::json!({"role": "user", "content": "What should I fix first?"}));
+    let tools: Vec<_> = ["Bash", "Read", "Write", "Edit", "Grep"]
+        .iter()
+        .map(|t| serde_json::json!({"name": t, "description": format!("The {t} tool."), "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 32000, "stream": true,
+        "system": [{"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."}],
+        "tools": tools, "messages": messages,
+    }))
+    .unwrap()
+}
+
+fn bench_realistic(c: &mut Criterion) {
+    let e = engine();
+    let mut g = c.benchmark_group("realistic");
+    let code = real_code(MB);
+    g.throughput(Throughput::Bytes(code.len() as u64));
+    g.bench_function("python_stdlib_1MB", |b| {
+        b.iter(|| black_box(mask_text_once(&e, &code)))
+    });
+    let aws = aws_corpus_text(MB);
+    g.throughput(Throughput::Bytes(aws.len() as u64));
+    g.bench_function("aws_corpus_1MB", |b| {
+        b.iter(|| black_box(mask_text_once(&e, &aws)))
+    });
+    let conversation = claude_conversation(MB, 7);
+    g.throughput(Throughput::Bytes(conversation.len() as u64));
+    g.bench_function("claude_conversation_1MB", |b| {
+        b.iter(|| black_box(mask_json_once(&e, &conversation)))
+    });
+    // Resent, as Claude Code re-sends the conversation every turn: the
+    // memo serves every long text after the first iteration.
+    let memo = engine_with_memo();
+    g.bench_function("claude_conversation_1MB_resent", |b| {
+        b.iter(|| black_box(mask_json_once(&memo, &conversation)))
+    });
+    g.finish();
+}
+
 fn bench_masking(c: &mut Criterion) {
     let e = engine();
-    let mut g = c.benchmark_group("mask");
+    let mut g = c.benchmark_group("synthetic");
     let clean = clean_text(MB);
     g.throughput(Throughput::Bytes(clean.len() as u64));
-    g.bench_function("clean_text_1MB", |b| {
+    g.bench_function("repeated_clean_text_1MB", |b| {
         b.iter(|| black_box(mask_text_once(&e, &clean)))
     });
     let dense = dense_aws(MB);
     g.throughput(Throughput::Bytes(dense.len() as u64));
-    g.bench_function("dense_aws_1MB", |b| {
+    g.bench_function("generated_dense_aws_1MB", |b| {
         b.iter(|| black_box(mask_text_once(&e, &dense)))
     });
     let request = claude_request(MB);
     g.throughput(Throughput::Bytes(request.len() as u64));
-    g.bench_function("claude_json_1MB", |b| {
+    g.bench_function("generated_claude_json_1MB", |b| {
         b.iter(|| black_box(mask_json_once(&e, &request)))
     });
-    // The same request again and again, as Claude Code re-sends the
-    // conversation every turn: the memo serves every long text.
     let memo = engine_with_memo();
-    g.bench_function("claude_json_1MB_resent", |b| {
+    g.bench_function("generated_claude_json_1MB_resent", |b| {
         b.iter(|| black_box(mask_json_once(&memo, &request)))
     });
     g.finish();
@@ -232,5 +359,11 @@ fn bench_sse_restore(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_masking, bench_json_walk, bench_sse_restore);
+criterion_group!(
+    benches,
+    bench_realistic,
+    bench_masking,
+    bench_json_walk,
+    bench_sse_restore
+);
 criterion_main!(benches);

@@ -169,6 +169,20 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
 /// from the end without normalizing the word: most words that reach
 /// this differ from every ending in their last bytes.
 fn by_suffix(raw: &[u8]) -> Option<Spec> {
+    // The last two bytes of the word (separators dropped, lower case)
+    // first: every ending is one of `id`, `et`, `me`, `ey`, `en`.
+    let mut tail = raw
+        .iter()
+        .rev()
+        .filter(|&&b| !matches!(b, b'_' | b'-' | b'.'))
+        .map(u8::to_ascii_lowercase);
+    let (last, before) = (tail.next()?, tail.next()?);
+    if !matches!(
+        (before, last),
+        (b'i', b'd') | (b'e', b't') | (b'm', b'e') | (b'e', b'y') | (b'e', b'n')
+    ) {
+        return None;
+    }
     SUFFIXES.iter().find_map(|&(suffix, kind, family, rule)| {
         let mut want = suffix.bytes().rev();
         let mut have = raw
@@ -585,7 +599,19 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     }
     let byte_at = |j: Option<usize>| j.and_then(|j| text.get(j)).copied().unwrap_or(0);
     let last = byte_at(k.checked_sub(1));
-    if matches!(last, b']' | b'y' | b'Y' | b'D' | b'd') {
+    // A spaced label ends in `key`, `ID` or a `[…]` default (`AWS Access
+    // Key ID [None]:`): the bytes before the separator say so cheaply.
+    let spaced = match last {
+        b']' => true,
+        b'y' | b'Y' => {
+            byte_at(k.checked_sub(2)) | 0x20 == b'e' && byte_at(k.checked_sub(3)) | 0x20 == b'k'
+        }
+        b'd' | b'D' => {
+            byte_at(k.checked_sub(2)) | 0x20 == b'i' && byte_at(k.checked_sub(3)) == b' '
+        }
+        _ => false,
+    };
+    if spaced {
         if let Some(spec) = spaced_label(text, k).filter(|s| super::enabled(on, s.family)) {
             if let Some((s, e)) = value_after(text, p + 1, spec.rule, false) {
                 out.push(m(s, e, spec.kind, spec.family));

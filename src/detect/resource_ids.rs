@@ -129,7 +129,9 @@ pub(super) fn hosted_zone_after(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     if matches!(b.get(i), Some(b'"' | b'\'')) {
         i += 1;
     }
-    if b.get(i..i + PATH.len()) != Some(PATH) {
+    // The first byte before the slice compare: this runs at most
+    // separators of code (`x = 1`, `key: value`).
+    if b.get(i) != Some(&b'/') || b.get(i..i + PATH.len()) != Some(PATH) {
         return;
     }
     let s = i + PATH.len();

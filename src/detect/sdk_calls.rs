@@ -86,7 +86,8 @@ pub(super) fn at_dot(
             continue;
         }
         let e = s + method.len();
-        if text.get(s..e) != Some(method) || text.get(e) != Some(&b'(') || !on(family) {
+        // `(` first: most methods of code (`.to_string()`) differ there.
+        if text.get(e) != Some(&b'(') || text.get(s..e) != Some(method) || !on(family) {
             continue;
         }
         if let Some((vs, ve)) = string_arg(text, e + 1, arg) {
