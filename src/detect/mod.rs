@@ -31,6 +31,7 @@ mod util;
 // Its keys feed named_resources; its id prefixes are not wired in yet.
 #[allow(dead_code)]
 pub(crate) mod vocabulary;
+mod vocabulary_filter;
 mod window;
 
 use crate::config::{AllowEntry, Config, Detectors};

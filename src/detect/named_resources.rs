@@ -362,6 +362,9 @@ pub(super) fn lookup(norm: &[u8]) -> Option<Spec> {
 /// their shape, with their parts.
 fn from_vocabulary(norm: &[u8]) -> Option<Spec> {
     use Family::{AccountIds, KmsKeys, NamedResources, S3Buckets};
+    if !super::vocabulary_filter::may_contain(norm) {
+        return None;
+    }
     let (kind, flags) = vocabulary::lookup(norm)?;
     if flags & vocabulary::GENERIC != 0 {
         return None;
