@@ -645,10 +645,11 @@ fn arn_inner_parts(arn: &str) -> impl Iterator<Item = &str> {
         .nth(4)
         .and_then(|fifth| arn.get(fifth + 1..))
         .unwrap_or_default();
-    let mut parts: Vec<&str> = resource.split('/').collect();
-    parts.pop();
-    parts
-        .into_iter()
+    // Counted first: no allocation per ARN.
+    let n = resource.split('/').count();
+    resource
+        .split('/')
+        .take(n.saturating_sub(1))
         .skip(1)
         .filter(|p| !p.is_empty() && !ARN_PATH_WORDS.contains(p))
 }
