@@ -140,8 +140,23 @@ const MAX_PLACEHOLDER: usize = 100;
 
 /// The end of the template placeholder (`${…}`: CloudFormation
 /// `${AWS::Region}`, Terraform `${var.region}`, Serverless `${aws:region}`,
-/// CDK `${Stack.of(this).region}`) that starts at `i`, if one does.
+/// CDK `${Stack.of(this).region}`; documentation's `[REGION]`,
+/// `<account-id>`, `{region}`) that starts at `i`, if one does.
 fn placeholder_end(text: &[u8], i: usize) -> Option<usize> {
+    // Documentation's placeholders: `[REGION]`, `<region>`, `{account}`.
+    if let Some(close) = match text.get(i) {
+        Some(b'[') => Some(b']'),
+        Some(b'<') => Some(b'>'),
+        Some(b'{') => Some(b'}'),
+        _ => None,
+    } {
+        let rest = text.get(i + 1..)?;
+        let n = rest
+            .iter()
+            .take(41)
+            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))?;
+        return (n > 0 && rest.get(n) == Some(&close)).then_some(i + 1 + n + 1);
+    }
     if text.get(i..i + 2) != Some(b"${") {
         return None;
     }
@@ -500,6 +515,17 @@ mod tests {
                 &[("stg/fraud/*", "ARN_RESOURCE")],
             ),
             ("arn:aws:s3:::${BucketName}/*", &[]),
+            (
+                "arn:aws:cloudwatch:[REGION]:123456789012:alarm:WebServerCPUAlarm",
+                &[
+                    ("123456789012", "ACCOUNT"),
+                    ("WebServerCPUAlarm", "ARN_RESOURCE"),
+                ],
+            ),
+            (
+                "arn:aws:iam::<account-id>:role/deployer",
+                &[("deployer", "ARN_RESOURCE")],
+            ),
             // AWS-owned, or nothing of the customer's: left alone.
             ("arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess", &[]),
             ("arn:aws:logs:${AWS::Region}:${AWS::AccountId}:*", &[]),
