@@ -632,7 +632,8 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     let spec = text
         .get(ks..k)
         .and_then(|raw| spec_for(raw, on))
-        .or_else(|| dotted_spec(text, ks, k, on));
+        .or_else(|| dotted_spec(text, ks, k, on))
+        .or_else(|| sibling_spec(text, ks, k, on));
     let Some(spec) = spec else {
         return;
     };
@@ -642,6 +643,52 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
             out.push(m(s, e, spec.kind, spec.family));
         }
     }
+}
+
+/// Value keys whose key is given by a sibling member of their object,
+/// and that sibling's key: CloudFormation's outputs and parameters, and
+/// tags (`{"Key": "Name", "Value": "web-1"}`).
+const SIBLING_KEYS: &[(&[u8], &[u8])] = &[
+    (b"OutputValue", b"\"OutputKey\""),
+    (b"ParameterValue", b"\"ParameterKey\""),
+    (b"Value", b"\"Key\""),
+];
+
+/// The spec of a value key (`OutputValue`, `Value`) by the key its object
+/// names before it (`"OutputKey": "AssetsBucketName"`), within the same
+/// object; a tag whose key is `Name` names a resource.
+fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
+    let raw = text.get(ks..k)?;
+    let &(_, sibling) = SIBLING_KEYS.iter().find(|(key, _)| *key == raw)?;
+    let from = ks.saturating_sub(300);
+    let window = text.get(from..ks)?;
+    // Not past the object's start or another object's end.
+    let open = memchr::memrchr2(b'{', b'}', window).map_or(0, |i| i + 1);
+    let inner = window.get(open..)?;
+    let at = memchr::memmem::rfind(inner, sibling)?;
+    let mut i = from + open + at + sibling.len();
+    while matches!(text.get(i), Some(b' ' | b':')) {
+        i += 1;
+    }
+    if text.get(i) != Some(&b'"') {
+        return None;
+    }
+    let s = i + 1;
+    let n = text
+        .get(s..)?
+        .iter()
+        .take(MAX_KEY + 1)
+        .position(|&b| b == b'"')?;
+    let name = text.get(s..s + n)?;
+    if name == b"Name" {
+        return super::enabled(on, Family::NamedResources).then_some(Spec {
+            kind: "NAME",
+            family: Family::NamedResources,
+            rule: Rule::Name,
+            vocabulary: false,
+        });
+    }
+    spec_for(name, on)
 }
 
 /// Labels of several words, as `aws configure` prompts for keys and
@@ -1182,6 +1229,15 @@ mod tests {
                 &[("AKIAMGSBD3O6DFG3PGG", "ACCESS_KEY")],
             ),
             ("aws_access_key_id = NOTAKEY12345678901\n", &[]),
+            (
+                "{\"OutputKey\": \"AssetsBucketName\",\n  \"OutputValue\": \"acme-assets-prod\"}",
+                &[("acme-assets-prod", "S3_BUCKET")],
+            ),
+            (
+                "\"Tags\": [{\"Key\": \"Name\", \"Value\": \"web-prod-1\"}, {\"Key\": \"Env\", \"Value\": \"prod\"}]",
+                &[("web-prod-1", "NAME")],
+            ),
+            ("{\"Key\": \"Name\"}, {\"Value\": \"elsewhere\"}", &[]),
             (
                 "$ aws eks describe-cluster --name PaymentsApiQa --query cluster.identity",
                 &[("PaymentsApiQa", "NAME")],
