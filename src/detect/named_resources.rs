@@ -639,7 +639,15 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
     };
     let value_at = p + 1 + usize::from(arrow);
     if let Some((s, e)) = value_after(text, value_at, spec.rule, false) {
-        if !spec.vocabulary || structured(text, (ks, k), p, (s, e)) {
+        // Outside data and commands a bare word after a name key is code
+        // (`username = password`); a name with `-`, `.`, `/` or a digit
+        // is none of code's identifiers.
+        let named = spec.rule != Rule::Name
+            || text.get(s..e).is_some_and(|v| {
+                v.iter()
+                    .any(|b| matches!(b, b'-' | b'.' | b'/') || b.is_ascii_digit())
+            });
+        if (!spec.vocabulary && named) || structured(text, (ks, k), p, (s, e)) {
             out.push(m(s, e, spec.kind, spec.family));
         }
     }
@@ -1238,6 +1246,7 @@ mod tests {
                 &[("web-prod-1", "NAME")],
             ),
             ("{\"Key\": \"Name\"}, {\"Value\": \"elsewhere\"}", &[]),
+            ("    username = password = None", &[]),
             (
                 "$ aws eks describe-cluster --name PaymentsApiQa --query cluster.identity",
                 &[("PaymentsApiQa", "NAME")],
