@@ -1,5 +1,5 @@
 //! Catalog-level tests: overlap resolution, allowlist, custom patterns,
-//! switches, `find_in_value`, the clean corpus, and a speed check.
+//! switches, `find_in_value`, the clean corpus, the shared passes against each family alone.
 
 use super::*;
 use memchr::memmem::Finder;
