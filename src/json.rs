@@ -1099,8 +1099,9 @@ mod tests {
         }
     }
 
-    fn upper_all(input: &str) -> Result<Option<Vec<u8>>, JsonError> {
-        rewrite_strings(input.as_bytes(), WalkOptions::default(), |_, s| {
+    /// Upper-cases every string of a document (text or bytes).
+    fn upper_all(input: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, JsonError> {
+        rewrite_strings(input.as_ref(), WalkOptions::default(), |_, s| {
             Some(s.to_uppercase())
         })
     }
@@ -1372,7 +1373,7 @@ mod tests {
             (b"\"\\", 2, "unterminated string"),
         ];
         for (input, offset, reason) in cases {
-            let err = upper_all_bytes(input).unwrap_err();
+            let err = upper_all(input).unwrap_err();
             assert!(
                 err.reason.contains(reason),
                 "{:?}: {err}",
@@ -1385,10 +1386,6 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
         }
-    }
-
-    fn upper_all_bytes(input: &[u8]) -> Result<Option<Vec<u8>>, JsonError> {
-        rewrite_strings(input, WalkOptions::default(), |_, s| Some(s.to_uppercase()))
     }
 
     #[test]
