@@ -94,8 +94,35 @@ const STOP_WORDS: &[&[u8]] = &[
 /// Longest name taken.
 const MAX_NAME: usize = 128;
 
-/// Appends every name that follows a resource noun and `named`/`called`.
+/// Appends the app client id of every `User pool client <id>` (Cognito's
+/// own error message: "User pool client 1h57kf5cpq17m0eml12EXAMPLE does
+/// not exist"): 26 lower-case letters and digits.
+fn pool_clients(text: &[u8], out: &mut Vec<Match<'_>>) {
+    static POOL_CLIENT: OnceLock<Finder<'static>> = OnceLock::new();
+    let finder = POOL_CLIENT.get_or_init(|| Finder::new(b"pool client "));
+    for p in finder.find_iter(text) {
+        let s = p + "pool client ".len();
+        let n = text
+            .get(s..)
+            .unwrap_or_default()
+            .iter()
+            .take(27)
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            .count();
+        let id = text.get(s..s + n).unwrap_or_default();
+        if n == 26
+            && id.iter().any(u8::is_ascii_digit)
+            && !text.get(s + n).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            out.push(m(s, s + n, "COGNITO_CLIENT", Family::NamedResources));
+        }
+    }
+}
+
+/// Appends every name that follows a resource noun and `named`/`called`,
+/// and every Cognito app client a `User pool client` message names.
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
+    pool_clients(text, out);
     static NAMED: OnceLock<Finder<'static>> = OnceLock::new();
     static CALLED: OnceLock<Finder<'static>> = OnceLock::new();
     for (finder, word) in [
@@ -193,6 +220,14 @@ mod tests {
             ("a capture group named `1a` here", &[]),
             ("the Lambda function called pay-v2", &[("pay-v2", "LAMBDA")]),
             ("a function called cleanup", &[]),
+            (
+                "User pool client h1k0uhbotzipmawlyft63giqbz does not exist.",
+                &[("h1k0uhbotzipmawlyft63giqbz", "COGNITO_CLIENT")],
+            ),
+            (
+                "User pool client settingsforthewebappnow does not exist.",
+                &[],
+            ),
             // Not a resource noun, or no name after it.
             ("a file named notes.txt", &[]),
             ("a variable called x", &[]),
