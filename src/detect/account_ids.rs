@@ -216,8 +216,8 @@ fn in_name(text: &[u8], s: usize) -> bool {
 /// Whether the 12 digits at `s` are an item of a list whose key names
 /// accounts: `"AWS": [...]` and `AWS:` block lists in policies, HCL's
 /// `identifiers = [...]`, `AccountIds`, `accounts`.
-fn in_account_list(text: &[u8], s: usize) -> bool {
-    let Some((ks, ke)) = lists::key_of_item(text, s) else {
+fn in_account_list(text: &[u8], s: usize, memo: &mut lists::Memo) -> bool {
+    let Some((ks, ke)) = lists::key_of_item(text, s, memo) else {
         return false;
     };
     let key = text.get(ks..ke).unwrap_or_default().to_ascii_lowercase();
@@ -246,6 +246,7 @@ fn has_shape_context(text: &[u8], s: usize, e: usize) -> bool {
 /// there cost more than the rest of the search.
 pub(super) fn find_by_context(text: &[u8], arns: &[Match<'_>], out: &mut Vec<Match<'_>>) {
     let mut arns = arns.iter().peekable();
+    let mut memo = lists::Memo::default();
     for_each_run(text, 12, &DIGIT, |s, e| {
         while arns.next_if(|a| a.end <= s).is_some() {}
         let in_arn = arns.peek().is_some_and(|a| a.start <= s && e <= a.end);
@@ -254,7 +255,7 @@ pub(super) fn find_by_context(text: &[u8], arns: &[Match<'_>], out: &mut Vec<Mat
             && (in_arn
                 || in_name(text, s)
                 || has_context(text, s)
-                || in_account_list(text, s)
+                || in_account_list(text, s, &mut memo)
                 || has_shape_context(text, s, e))
         {
             out.push(m(s, e, "ACCOUNT", Family::AccountIds));

@@ -18,21 +18,49 @@ const MAX_ITEM: usize = 512;
 /// Longest key word.
 const MAX_KEY: usize = 64;
 
+/// What the last item looked up found: where that item starts (its
+/// opening quote, or its YAML dash) and its list's key. The next item of
+/// the same list stops there instead of walking back to the key again,
+/// so a list of any length costs one step per item.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Memo {
+    item: Option<usize>,
+    key: Option<(usize, usize)>,
+}
+
 /// The key (`start..end` in `text`, without quotes) of the list in which
-/// the value starting at `s` is an item, if it is one.
-pub(super) fn key_of_item(text: &[u8], s: usize) -> Option<(usize, usize)> {
-    let mut i = quote_back(text, s).unwrap_or(s);
+/// the value starting at `s` is an item, if it is one. `memo` carries
+/// what the previous item (earlier in `text`) found.
+pub(super) fn key_of_item(text: &[u8], s: usize, memo: &mut Memo) -> Option<(usize, usize)> {
+    let (item, key) = walk_back(text, s, memo);
+    *memo = Memo {
+        item: Some(item),
+        key,
+    };
+    key
+}
+
+/// [`key_of_item`]'s walk: where the item at `s` starts, and its key.
+fn walk_back(text: &[u8], s: usize, memo: &Memo) -> (usize, Option<(usize, usize)>) {
+    let start = quote_back(text, s).unwrap_or(s);
+    let mut i = start;
     for _ in 0..MAX_ITEMS {
         i = blank_back(text, i);
-        let j = i.checked_sub(1)?;
-        match text.get(j)? {
-            b'[' => return key_before(text, j),
-            b',' => i = item_back(text, blank_back(text, j))?,
-            b'-' if text.get(j + 1) == Some(&b' ') => return yaml_key(text, j),
-            _ => return None,
+        let Some(j) = i.checked_sub(1) else {
+            return (start, None);
+        };
+        match text.get(j) {
+            Some(b'[') => return (start, key_before(text, j)),
+            Some(b',') => match item_back(text, blank_back(text, j)) {
+                Some(prev) if memo.item == Some(prev) => return (start, memo.key),
+                Some(prev) => i = prev,
+                None => return (start, None),
+            },
+            Some(b'-') if text.get(j + 1) == Some(&b' ') => return (j, yaml_key(text, j, memo)),
+            _ => return (start, None),
         }
     }
-    None
+    (start, None)
 }
 
 /// Where the opening quote before `i` starts (`"`, `'`, or an escaped
@@ -105,7 +133,7 @@ fn key_before(text: &[u8], open: usize) -> Option<(usize, usize)> {
 
 /// The key of the YAML block list whose item's `-` is at `dash`: the
 /// lines above it are items too, up to the `key:` line.
-fn yaml_key(text: &[u8], dash: usize) -> Option<(usize, usize)> {
+fn yaml_key(text: &[u8], dash: usize, memo: &Memo) -> Option<(usize, usize)> {
     let mut at = dash;
     for _ in 0..MAX_ITEMS {
         // The end of the line above (its last non-blank byte + 1).
@@ -119,6 +147,9 @@ fn yaml_key(text: &[u8], dash: usize) -> Option<(usize, usize)> {
         if text.get(first) != Some(&b'-') {
             return None;
         }
+        if memo.item == Some(first) {
+            return memo.key;
+        }
         at = first;
     }
     None
@@ -129,8 +160,11 @@ fn line_start(text: &[u8], i: usize) -> Option<usize> {
     let lo = i.saturating_sub(4096);
     let line = text.get(lo..i)?;
     let raw = memchr::memrchr(b'\n', line).map(|n| lo + n + 1);
-    let escaped = memchr::memmem::rfind(line, b"\\n").map(|n| lo + n + 2);
-    raw.max(escaped)
+    // An escape only after the raw line break counts: the search stays
+    // within the line (a long list walks many lines).
+    let from = raw.unwrap_or(lo);
+    let escaped = memchr::memmem::rfind(text.get(from..i)?, b"\\n").map(|n| from + n + 2);
+    escaped.or(raw)
 }
 
 /// The first byte in `from..to` that is no blank and no Read-tool
@@ -178,7 +212,39 @@ mod tests {
         let at = input.find('@').unwrap();
         let text = input.replace('@', " ");
         let s = text[at..].find("1234").unwrap() + at;
-        key_of_item(text.as_bytes(), s).map(|(a, b)| &input[a..b])
+        key_of_item(text.as_bytes(), s, &mut Memo::default()).map(|(a, b)| &input[a..b])
+    }
+
+    /// Items looked up in order reach their key however long the list:
+    /// each stops at the item before it.
+    #[test]
+    fn long_lists_through_the_memo() {
+        for (head, item) in [
+            ("\"AWS\": [\n", "  \"1234567890{:02}\",\n"),
+            ("AWS:\n", "  - '1234567890{:02}'\n"),
+        ] {
+            let mut text = head.to_string();
+            let mut starts = Vec::new();
+            for n in 0..80 {
+                starts.push(text.len() + item.find('1').unwrap());
+                text.push_str(&item.replace("{:02}", &format!("{n:02}")));
+            }
+            let mut memo = Memo::default();
+            for s in starts {
+                let key = key_of_item(text.as_bytes(), s, &mut memo);
+                assert_eq!(
+                    key.map(|(a, b)| &text[a..b]),
+                    Some("AWS"),
+                    "{head:?} at {s}"
+                );
+            }
+            // Without the memo the walk stops after MAX_ITEMS items.
+            let last = text.rfind("123456789079").unwrap();
+            assert_eq!(
+                key_of_item(text.as_bytes(), last, &mut Memo::default()),
+                None
+            );
+        }
     }
 
     #[test]
