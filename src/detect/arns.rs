@@ -438,18 +438,12 @@ pub(super) const SERVICE_KINDS: &[(&str, &str)] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let mut out = Vec::new();
-        find(
-            input.as_bytes(),
-            &Finder::new(b"arn:").into_owned(),
-            &mut out,
-        );
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        let arn = Finder::new(b"arn:").into_owned();
+        kinds_of(input, |b, out| find(b, &arn, out))
     }
 
     #[test]

@@ -93,17 +93,15 @@ fn is_uuid(s: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let b = input.as_bytes();
-        let mut out = Vec::new();
-        for p in memchr::memchr_iter(b'-', b) {
-            at_dash(b, p, &mut out);
-        }
-        out.iter()
-            .map(|x| (&input[x.start..x.end], x.kind))
-            .collect()
+        kinds_of(input, |b, out| {
+            for p in memchr::memchr_iter(b'-', b) {
+                at_dash(b, p, out);
+            }
+        })
     }
 
     #[test]

@@ -310,19 +310,12 @@ pub(super) fn find(text: &[u8], ip: &Finder<'static>, out: &mut Vec<Match<'_>>) 
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let mut out = Vec::new();
-        find(
-            input.as_bytes(),
-            &Finder::new(b"ip-").into_owned(),
-            &mut out,
-        );
-        out.sort_by_key(|m| m.start);
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        let ip = Finder::new(b"ip-").into_owned();
+        kinds_of(input, |b, out| find(b, &ip, out))
     }
 
     #[test]

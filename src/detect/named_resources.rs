@@ -940,6 +940,7 @@ pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     /// The tables of `may_end_key` agree with its rule, for every pair of
@@ -1042,17 +1043,10 @@ mod tests {
     }
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let mut out = Vec::new();
-        find(
-            input.as_bytes(),
-            &Detectors::default(),
-            &Finder::new(b"--").into_owned(),
-            &mut out,
-        );
-        out.sort_by_key(|m| m.start);
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        let dashdash = Finder::new(b"--").into_owned();
+        kinds_of(input, |b, out| {
+            find(b, &Detectors::default(), &dashdash, out)
+        })
     }
 
     #[test]

@@ -192,14 +192,11 @@ fn name_at(text: &[u8], mut i: usize) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let mut out = Vec::new();
-        find(input.as_bytes(), &mut out);
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        kinds_of(input, find)
     }
 
     #[test]

@@ -183,26 +183,23 @@ pub(super) fn find_task_ids(b: &[u8], out: &mut Vec<Match<'_>>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let b = input.as_bytes();
-        let mut out = Vec::new();
-        for p in memchr::memchr_iter(b'-', b) {
-            rds_at_dash(b, p, &mut out);
-            imds_role_at_dash(b, p, &mut out);
-        }
-        for p in memchr::memchr_iter(b'.', b) {
-            eks_oidc_at_dot(b, p, &mut out);
-        }
-        for p in memchr::memchr2_iter(b':', b'=', b) {
-            hosted_zone_after(b, p, &mut out);
-        }
-        find_task_ids(b, &mut out);
-        out.sort_by_key(|m| m.start);
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        kinds_of(input, |b, out| {
+            for p in memchr::memchr_iter(b'-', b) {
+                rds_at_dash(b, p, out);
+                imds_role_at_dash(b, p, out);
+            }
+            for p in memchr::memchr_iter(b'.', b) {
+                eks_oidc_at_dot(b, p, out);
+            }
+            for p in memchr::memchr2_iter(b':', b'=', b) {
+                hosted_zone_after(b, p, out);
+            }
+            find_task_ids(b, out);
+        })
     }
 
     #[test]

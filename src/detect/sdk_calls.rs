@@ -140,17 +140,15 @@ fn string_arg(text: &[u8], mut i: usize, n: usize) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let b = input.as_bytes();
-        let mut out = Vec::new();
-        for p in memchr::memchr_iter(b'.', b) {
-            at_dot(b, p, |_| true, &mut out);
-        }
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        kinds_of(input, |b, out| {
+            for p in memchr::memchr_iter(b'.', b) {
+                at_dot(b, p, |_| true, out);
+            }
+        })
     }
 
     #[test]

@@ -94,22 +94,19 @@ pub(super) fn token_at_anchor(b: &[u8], q: usize, out: &mut Vec<Match<'_>>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let b = input.as_bytes();
-        let mut out = Vec::new();
-        for p in memchr::memchr_iter(b'-', b) {
-            appsync_key_at_dash(b, p, &mut out);
-        }
-        for q in memchr::memchr_iter(b'X', b) {
-            token_at_anchor(b, q, &mut out);
-        }
-        docker_auths(b, &mut out);
-        out.sort_by_key(|m| m.start);
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        kinds_of(input, |b, out| {
+            for p in memchr::memchr_iter(b'-', b) {
+                appsync_key_at_dash(b, p, out);
+            }
+            for q in memchr::memchr_iter(b'X', b) {
+                token_at_anchor(b, q, out);
+            }
+            docker_auths(b, out);
+        })
     }
 
     #[test]

@@ -176,14 +176,11 @@ fn push_value(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::kinds_of;
     use super::*;
 
     fn found(input: &str) -> Vec<(&str, &str)> {
-        let mut out = Vec::new();
-        find(input.as_bytes(), &Detectors::default(), &mut out);
-        out.iter()
-            .map(|m| (&input[m.start..m.end], m.kind))
-            .collect()
+        kinds_of(input, |b, out| find(b, &Detectors::default(), out))
     }
 
     #[test]

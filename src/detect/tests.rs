@@ -12,6 +12,20 @@ pub(crate) fn values_of(f: fn(&[u8], &mut Vec<Match<'_>>), input: &str) -> Vec<&
     out.iter().map(|m| &input[m.start..m.end]).collect()
 }
 
+/// What `f` appends for `input`, as (value, kind) pairs in text order:
+/// the families' table tests.
+pub(crate) fn kinds_of<'i>(
+    input: &'i str,
+    f: impl FnOnce(&[u8], &mut Vec<Match<'static>>),
+) -> Vec<(&'i str, &'static str)> {
+    let mut out = Vec::new();
+    f(input.as_bytes(), &mut out);
+    out.sort_by_key(|m| m.start);
+    out.iter()
+        .map(|m| (&input[m.start..m.end], m.kind))
+        .collect()
+}
+
 fn detector(json: &str) -> Detector {
     Detector::new(&Config::from_json(json.as_bytes()).unwrap(), [0x5a; 16])
 }
