@@ -6,7 +6,7 @@
 //! Found with one substring search for `named ` and one for `called `,
 //! which ordinary text seldom holds.
 
-use super::util::m;
+use super::util::{is, m, run_len, ALNUM, LOWER_ALNUM};
 use super::{Family, Match};
 use memchr::memmem::Finder;
 use std::sync::OnceLock;
@@ -102,18 +102,9 @@ fn pool_clients(text: &[u8], out: &mut Vec<Match<'_>>) {
     let finder = POOL_CLIENT.get_or_init(|| Finder::new(b"pool client "));
     for p in finder.find_iter(text) {
         let s = p + "pool client ".len();
-        let n = text
-            .get(s..)
-            .unwrap_or_default()
-            .iter()
-            .take(27)
-            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            .count();
+        let n = run_len(&LOWER_ALNUM, text, s, 27);
         let id = text.get(s..s + n).unwrap_or_default();
-        if n == 26
-            && id.iter().any(u8::is_ascii_digit)
-            && !text.get(s + n).is_some_and(u8::is_ascii_alphanumeric)
-        {
+        if n == 26 && id.iter().any(u8::is_ascii_digit) && !is(&ALNUM, text, s + n) {
             out.push(m(s, s + n, "COGNITO_CLIENT", Family::NamedResources));
         }
     }

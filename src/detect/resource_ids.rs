@@ -18,7 +18,7 @@
 //! - ECS task ids: 32 lower-case hex digits in an awslogs stream name
 //!   (`ecs/<container>/<id>`).
 
-use super::util::{before_is, class_has, is, m, ALNUM, HEX_LOWER, WORD};
+use super::util::{before_is, class_has, is, m, run_len, ALNUM, HEX_LOWER, UPPER_DIGIT, WORD};
 use super::{Family, Match};
 use memchr::memmem::Finder;
 use std::sync::OnceLock;
@@ -53,13 +53,7 @@ pub(super) fn rds_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
         const NAME: &[u8] = b"/resourceName/";
         if b.get(e..e + NAME.len()) == Some(NAME) {
             let ns = e + NAME.len();
-            let n = b
-                .get(ns..)
-                .unwrap_or_default()
-                .iter()
-                .take(64)
-                .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-                .count();
+            let n = run_len(&WORD, b, ns, 64);
             if n > 0 {
                 out.push(m(ns, ns + n, "RDS_DB", Family::NamedResources));
             }
@@ -135,13 +129,7 @@ pub(super) fn hosted_zone_after(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
         return;
     }
     let s = i + PATH.len();
-    let n = b
-        .get(s..)
-        .unwrap_or_default()
-        .iter()
-        .take(33)
-        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        .count();
+    let n = run_len(&UPPER_DIGIT, b, s, 33);
     if (5..=32).contains(&n) && !is(&ALNUM, b, s + n) {
         out.push(m(s, s + n, "HOSTED_ZONE", Family::NamedResources));
     }
@@ -160,13 +148,7 @@ pub(super) fn find_task_ids(b: &[u8], out: &mut Vec<Match<'_>>) {
             continue;
         }
         let c = p + 4;
-        let name = b
-            .get(c..)
-            .unwrap_or_default()
-            .iter()
-            .take(256)
-            .take_while(|&&x| class_has(&WORD, x))
-            .count();
+        let name = run_len(&WORD, b, c, 256);
         let s = c + name + 1;
         let e = s + HEX_ID_LEN;
         let id = b.get(s..e).unwrap_or_default();
