@@ -268,6 +268,69 @@ const SDK_VALUES: &[&str] = &[
     "sg-0badc0ffee1234567",
 ];
 
+/// A fresh request id and a spec file for an SDK client script: the
+/// shared gateway's address, the id, the values to send.
+fn sdk_spec(gw: &crate::envoy::Gateway, label: &str) -> (String, PathBuf) {
+    let id = crate::envoy::unique_id(label);
+    let spec = tempdir(label).join("spec.json");
+    let spec_json = serde_json::json!({
+        "base_url": format!("http://{}", gw.envoy.listen),
+        "id": id,
+        "originals": SDK_VALUES,
+    });
+    std::fs::write(&spec, spec_json.to_string()).expect("write spec");
+    (id, spec)
+}
+
+/// The strings of a JSON array (none if it is no array).
+fn strs(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// A message as an SDK parsed it (`{"text", "tool_inputs",
+/// "stop_reason"}`) holds every original in its text and in its tool_use
+/// input (`ids` and `command`), and stopped for the tool.
+fn assert_message_holds_originals(name: &str, check: &Value) {
+    let text = check["text"].as_str().unwrap_or_default();
+    let input = &check["tool_inputs"][0];
+    let ids = strs(&input["ids"]);
+    let command = input["command"].as_str().unwrap_or_default();
+    for v in SDK_VALUES {
+        assert!(text.contains(v), "{name}: {v} not in the text: {text}");
+        assert!(
+            ids.contains(v),
+            "{name}: {v} not in tool_use input ids: {ids:?}"
+        );
+        assert!(
+            command.contains(v),
+            "{name}: {v} not in tool_use input command: {command}"
+        );
+    }
+    assert_eq!(check["stop_reason"], "tool_use", "{name}: {check}");
+}
+
+/// The upstream got `count` requests tagged `id`, and none held an
+/// original.
+fn assert_upstream_clean(gw: &crate::envoy::Gateway, id: &str, count: usize) {
+    let received = gw.mock.received_for(id);
+    assert_eq!(
+        received.len(),
+        count,
+        "{:?}",
+        received.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    for r in &received {
+        let raw = String::from_utf8_lossy(&r.body);
+        for v in SDK_VALUES {
+            assert!(!raw.contains(v), "{v} reached the upstream in {}", r.path);
+        }
+    }
+}
+
 /// The official Python SDKs through the gateway (`sdk_client.py`, the SDK
 /// versions pinned in the Makefile): the Anthropic SDK's
 /// `messages.stream()` with `get_final_message()`, `create()`,
@@ -277,15 +340,7 @@ const SDK_VALUES: &[&str] = &[
 #[test]
 fn python_sdks_parse_the_originals() {
     let gw = crate::envoy::shared();
-    let id = crate::envoy::unique_id("python-sdks");
-    let dir = tempdir("python-sdks");
-    let spec = dir.join("spec.json");
-    let spec_json = serde_json::json!({
-        "base_url": format!("http://{}", gw.envoy.listen),
-        "id": id,
-        "originals": SDK_VALUES,
-    });
-    std::fs::write(&spec, spec_json.to_string()).expect("write spec");
+    let (id, spec) = sdk_spec(gw, "python-sdks");
     let python = harness::python();
     let mut cmd = Command::new(&python);
     cmd.arg(harness::root().join("tests/gateway/sdk_client.py"))
@@ -301,29 +356,8 @@ fn python_sdks_parse_the_originals() {
     let report: Value =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("report ({e}): {stdout}"));
     let a = &report["anthropic"];
-    for (name, check) in [("stream", &a["stream"]), ("create", &a["create"])] {
-        let text = check["text"].as_str().unwrap_or_default();
-        let input = &check["tool_inputs"][0];
-        let ids: Vec<&str> = input["ids"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let command = input["command"].as_str().unwrap_or_default();
-        for v in SDK_VALUES {
-            assert!(text.contains(v), "{name}: {v} not in the text: {text}");
-            assert!(
-                ids.contains(v),
-                "{name}: {v} not in tool_use input ids: {ids:?}"
-            );
-            assert!(
-                command.contains(v),
-                "{name}: {v} not in tool_use input command: {command}"
-            );
-        }
-        assert_eq!(check["stop_reason"], "tool_use", "{name}: {check}");
-    }
+    assert_message_holds_originals("stream", &a["stream"]);
+    assert_message_holds_originals("create", &a["create"]);
     assert_eq!(
         a["stream"]["streamed_text"], a["stream"]["text"],
         "text_stream and the final message differ"
@@ -339,12 +373,7 @@ fn python_sdks_parse_the_originals() {
     let openai = report["openai"]["stream"]["text"]
         .as_str()
         .unwrap_or_default();
-    let openai_ids: Vec<&str> = report["openai"]["stream"]["tool_arguments"]["ids"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let openai_ids = strs(&report["openai"]["stream"]["tool_arguments"]["ids"]);
     for v in SDK_VALUES {
         assert!(
             history.contains(v),
@@ -356,19 +385,7 @@ fn python_sdks_parse_the_originals() {
             "OpenAI tool call arguments lack {v}: {openai_ids:?}"
         );
     }
-    let received = gw.mock.received_for(&id);
-    assert_eq!(
-        received.len(),
-        5,
-        "{:?}",
-        received.iter().map(|r| &r.path).collect::<Vec<_>>()
-    );
-    for r in &received {
-        let raw = String::from_utf8_lossy(&r.body);
-        for v in SDK_VALUES {
-            assert!(!raw.contains(v), "{v} reached the upstream in {}", r.path);
-        }
-    }
+    assert_upstream_clean(gw, &id, 5);
 }
 
 /// The TypeScript SDK (`@anthropic-ai/sdk`, pinned in the Makefile) through
@@ -387,15 +404,7 @@ fn typescript_sdk_parses_the_originals() {
         prefix.display()
     );
     let gw = crate::envoy::shared();
-    let id = crate::envoy::unique_id("ts-sdk");
-    let dir = tempdir("ts-sdk");
-    let spec = dir.join("spec.json");
-    let spec_json = serde_json::json!({
-        "base_url": format!("http://{}", gw.envoy.listen),
-        "id": id,
-        "originals": SDK_VALUES,
-    });
-    std::fs::write(&spec, spec_json.to_string()).expect("write spec");
+    let (id, spec) = sdk_spec(gw, "ts-sdk");
     let mut cmd = Command::new("node");
     cmd.arg(harness::root().join("tests/gateway/sdk_client.cjs"))
         .arg(&spec)
@@ -408,36 +417,8 @@ fn typescript_sdk_parses_the_originals() {
     );
     let report: Value =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("report ({e}): {stdout}"));
-    for name in ["stream", "create"] {
-        let check = &report[name];
-        let text = check["text"].as_str().unwrap_or_default();
-        let input = &check["tool_inputs"][0];
-        let ids: Vec<&str> = input["ids"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        for v in SDK_VALUES {
-            assert!(text.contains(v), "{name}: {v} not in the text: {text}");
-            assert!(
-                ids.contains(v),
-                "{name}: {v} not in tool_use input ids: {ids:?}"
-            );
-        }
-    }
+    assert_message_holds_originals("stream", &report["stream"]);
+    assert_message_holds_originals("create", &report["create"]);
     assert_eq!(report["stream"]["streamed_text"], report["stream"]["text"]);
-    let received = gw.mock.received_for(&id);
-    assert_eq!(
-        received.len(),
-        2,
-        "{:?}",
-        received.iter().map(|r| &r.path).collect::<Vec<_>>()
-    );
-    for r in &received {
-        let raw = String::from_utf8_lossy(&r.body);
-        for v in SDK_VALUES {
-            assert!(!raw.contains(v), "{v} reached the upstream in {}", r.path);
-        }
-    }
+    assert_upstream_clean(gw, &id, 2);
 }
