@@ -312,21 +312,10 @@ fn negatives() -> Negatives {
 // Masking, restoring, streaming
 // ---------------------------------------------------------------------------
 
-/// Deterministic pseudo-random numbers (splitmix64) for the SSE chunking.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-}
+/// Deterministic pseudo-random numbers for the SSE chunking.
+#[path = "../support/splitmix.rs"]
+mod splitmix;
+use splitmix::Rng;
 
 struct Masked {
     out: Vec<u8>,

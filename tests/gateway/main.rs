@@ -26,3 +26,5 @@ mod kong_conf;
 mod mock;
 mod schema;
 mod scripted;
+#[path = "../support/splitmix.rs"]
+mod splitmix;

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::mock::{read_request, Received};
+use crate::splitmix::Rng;
 
 /// What the script reads and writes.
 #[derive(Debug, Clone)]
@@ -257,7 +258,7 @@ fn cuts(s: &str, rng: &mut Rng) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let n = 1 + (rng.next() % 12) as usize;
+        let n = rng.range(1, 12);
         let j = (i + n).min(chars.len());
         out.push(chars[i..j].iter().collect());
         i = j;
@@ -309,17 +310,4 @@ fn tool_block(
 fn finish(out: &mut Vec<Vec<u8>>, stop_reason: &str) {
     out.push(event("message_delta", &json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": 50}})));
     out.push(event("message_stop", &json!({"type": "message_stop"})));
-}
-
-/// splitmix64, for reproducible cuts.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
