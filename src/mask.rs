@@ -586,7 +586,7 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
                 add(account, ACCOUNT_KIND, Family::AccountIds);
             }
             if let Some(name) = arn_resource_name(value) {
-                if is_account_id(name) {
+                if crate::detect::is_account(name.as_bytes()) {
                     add(name, ACCOUNT_KIND, Family::AccountIds);
                 } else {
                     add(name, DERIVED_NAME_KIND, m.family);
@@ -614,11 +614,6 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
 /// detectors give it).
 const ACCOUNT_KIND: &str = "ACCOUNT";
 
-/// Whether `v` is a 12-digit account id.
-fn is_account_id(v: &str) -> bool {
-    v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// The account of an ARN (its fifth field), when it is one: not empty
 /// (S3), not a placeholder (`${AWS::AccountId}`), not `aws` (managed
 /// policies).
@@ -626,7 +621,8 @@ fn arn_account(arn: &str) -> Option<&str> {
     let mut colons = memchr::memchr_iter(b':', arn.as_bytes());
     let third = colons.nth(3)?;
     let fourth = colons.next()?;
-    arn.get(third + 1..fourth).filter(|a| is_account_id(a))
+    arn.get(third + 1..fourth)
+        .filter(|a| crate::detect::is_account(a.as_bytes()))
 }
 
 /// Path words of IAM and friends that stand between a resource type and

@@ -27,7 +27,7 @@ const WINDOW: usize = 40;
 const CONTEXT: &[&[u8]] = &[b"account", b"owner", b"principal", b"\"aws\""];
 
 /// Whether `v` is a 12-digit account id.
-pub(super) fn is_account(v: &[u8]) -> bool {
+pub(crate) fn is_account(v: &[u8]) -> bool {
     v.len() == 12 && v.iter().all(u8::is_ascii_digit)
 }
 

@@ -35,6 +35,7 @@ mod vocabulary_filter;
 mod window;
 
 use crate::config::{AllowEntry, Config, Detectors};
+pub(crate) use account_ids::is_account;
 use memo::Memo;
 pub use memo::MemoStats;
 use std::sync::{Arc, Mutex};
