@@ -342,9 +342,8 @@ impl Detector {
     /// escapes).
     fn collect_builtin(on: &Detectors, b: &[u8], out: &mut Vec<Match<'_>>) {
         Self::collect_plain(on, b, out);
-        if memchr::memchr2(b'%', b'\\', b).is_some() {
-            escaped_views::find_decoded(b, out, |view, found| Self::collect_plain(on, view, found));
-        }
+        // Its one pass over `%` and `\\` finds whether there is a view.
+        escaped_views::find_decoded(b, out, |view, found| Self::collect_plain(on, view, found));
     }
 
     /// [`collect_builtin`](Self::collect_builtin) on the text as it
