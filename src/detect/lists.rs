@@ -9,7 +9,7 @@
 //! escape is a blank, `\"` a quote, and the line-number prefix of Claude
 //! Code's Read tool (`     7→`) is part of the indentation.
 
-use super::util::is_escape_letter;
+use super::util::{is_escape_letter, run_start_back, WORD};
 
 /// Most items walked back over before giving up.
 const MAX_ITEMS: usize = 32;
@@ -190,15 +190,9 @@ fn word_back(text: &[u8], mut i: usize) -> Option<(usize, usize)> {
             i -= 1;
         }
     }
-    let mut s = i;
-    while i - s < MAX_KEY
-        && s > 0
-        && text
-            .get(s - 1)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-    {
-        s -= 1;
-    }
+    // As the key scanner reads key words: the letter of a `\n` escape
+    // before the key is none of it.
+    let s = run_start_back(&WORD, text, i, MAX_KEY);
     (s < i).then_some((s, i))
 }
 
@@ -276,6 +270,7 @@ mod tests {
                 Some("AWS"),
             ),
             (r"AWS:\n     8→    @- '123456789012'", Some("AWS")),
+            (r"x\nAWS:\n  @- '123456789012'", Some("AWS")),
             // Not items of a list.
             ("order @123456789012", None),
             ("x = [f(1), @\"123456789012\"]", None),
