@@ -6,7 +6,7 @@
 //! masked, never the key path after it. Virtual-hosted URLs
 //! (`bucket.s3.amazonaws.com`) are masked whole by `hostnames`.
 
-use super::util::{before_is, is, is_region, m, run_len, ALNUM, BUCKET, HOST, WORD};
+use super::util::{before_is, has_shape, is, is_region, m, run_len, ALNUM, BUCKET, HOST, WORD};
 use super::{Family, Match};
 #[cfg(test)]
 use memchr::memmem::Finder;
@@ -127,14 +127,7 @@ pub(super) fn ls_line_at_dash(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     let Some(s0) = p.checked_sub(4) else {
         return;
     };
-    let Some(stamp) = text.get(s0..s0 + SHAPE.len()) else {
-        return;
-    };
-    let shaped = stamp.iter().zip(SHAPE).all(|(&b, &want)| match want {
-        b'd' => b.is_ascii_digit(),
-        _ => b == want,
-    });
-    if !shaped || before_is(&ALNUM, text, s0) {
+    if !has_shape(text, s0, SHAPE) || before_is(&ALNUM, text, s0) {
         return;
     }
     let s = s0 + SHAPE.len();

@@ -14,7 +14,7 @@
 //!   a timestamp is the key pair's name.
 
 use super::named_resources;
-use super::util::m;
+use super::util::{has_shape, m};
 use super::{Family, Match};
 use crate::config::Detectors;
 
@@ -159,12 +159,7 @@ fn is_instance_type(v: &[u8]) -> bool {
 
 /// Whether `v` starts as an ISO 8601 timestamp (`2024-01-26T03:41:25`).
 fn is_timestamp(v: &[u8]) -> bool {
-    const SHAPE: &[u8] = b"dddd-dd-ddT";
-    v.len() >= SHAPE.len()
-        && v.iter().zip(SHAPE).all(|(&b, &want)| match want {
-            b'd' => b.is_ascii_digit(),
-            _ => b == want,
-        })
+    has_shape(v, 0, b"dddd-dd-ddT")
 }
 
 #[cfg(test)]

@@ -243,6 +243,18 @@ pub(super) fn is_pure_hex(v: &[u8]) -> bool {
         || v.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
 }
 
+/// Whether `text` holds `shape` at `i`, where a `d` of the shape stands
+/// for any digit and every other byte for itself (`b"dddd-dd-dd"`: a
+/// date).
+pub(super) fn has_shape(text: &[u8], i: usize, shape: &[u8]) -> bool {
+    text.get(i..i + shape.len()).is_some_and(|v| {
+        v.iter().zip(shape).all(|(&b, &want)| match want {
+            b'd' => b.is_ascii_digit(),
+            _ => b == want,
+        })
+    })
+}
+
 /// The decoded length of `v` if it is base64 (`[A-Za-z0-9/+=]`) in which
 /// some bytes may be percent-encoded (`%2F`, `%2B`, `%3D`: a secret or
 /// token in a URI or query string); `None` if anything else is in it.
