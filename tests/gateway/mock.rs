@@ -471,20 +471,35 @@ fn chat_completion(
         serde_json::json!("tool_calls"),
     ));
     events.push(b"data: [DONE]\n\n".to_vec());
+    send_pieces(w, 200, "text/event-stream", "", &events)
+}
+
+/// Writes one chunked HTTP/1.1 response, one chunk per piece (empty ones
+/// skipped: an empty chunk would end the body), with `extra_headers`
+/// (`name: value\r\n` lines) after the content type.
+pub fn send_pieces(
+    w: &mut impl Write,
+    status: u16,
+    content_type: &str,
+    extra_headers: &str,
+    pieces: &[Vec<u8>],
+) -> std::io::Result<()> {
+    let reason = if status == 200 { "OK" } else { "Not Found" };
     write!(
         w,
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n{extra_headers}\r\n"
     )?;
-    for e in &events {
-        write!(w, "{:x}\r\n", e.len())?;
-        w.write_all(e)?;
+    for p in pieces.iter().filter(|p| !p.is_empty()) {
+        write!(w, "{:x}\r\n", p.len())?;
+        w.write_all(p)?;
         w.write_all(b"\r\n")?;
     }
     w.write_all(b"0\r\n\r\n")?;
     w.flush()
 }
 
-fn event(name: &str, data: &serde_json::Value) -> Vec<u8> {
+/// One SSE event: its name and JSON data.
+pub fn event(name: &str, data: &serde_json::Value) -> Vec<u8> {
     format!("event: {name}\ndata: {data}\n\n").into_bytes()
 }
 

@@ -14,13 +14,13 @@
 //! Tool input is streamed in `input_json_delta` fragments cut at random
 //! places, so tokens straddle deltas. Every request is recorded.
 
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::mock::{read_request, Received};
+use crate::mock::{event, read_request, send_pieces, Received};
 use crate::splitmix::Rng;
 
 /// What the script reads and writes.
@@ -84,39 +84,25 @@ fn serve(conn: TcpStream, log: &Mutex<Vec<Received>>, script: &Script) -> std::i
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         if req.method != "POST" || !req.path.starts_with("/v1/messages") {
             let err = json!({"type": "error", "error": {"type": "not_found_error", "message": "scripted model: no such route"}});
-            respond(
+            send_pieces(
                 &mut writer,
                 404,
                 "application/json",
+                "request-id: req_scripted\r\n",
                 &[err.to_string().into_bytes()],
             )?;
             continue;
         }
         let events = turn(&body, script);
-        respond(&mut writer, 200, "text/event-stream", &events)?;
+        send_pieces(
+            &mut writer,
+            200,
+            "text/event-stream",
+            "request-id: req_scripted\r\n",
+            &events,
+        )?;
     }
     Ok(())
-}
-
-/// Writes one chunked HTTP/1.1 response, one chunk per piece.
-fn respond(
-    w: &mut impl Write,
-    status: u16,
-    content_type: &str,
-    pieces: &[Vec<u8>],
-) -> std::io::Result<()> {
-    let reason = if status == 200 { "OK" } else { "Not Found" };
-    write!(
-        w,
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nrequest-id: req_scripted\r\n\r\n"
-    )?;
-    for p in pieces.iter().filter(|p| !p.is_empty()) {
-        write!(w, "{:x}\r\n", p.len())?;
-        w.write_all(p)?;
-        w.write_all(b"\r\n")?;
-    }
-    w.write_all(b"0\r\n\r\n")?;
-    w.flush()
 }
 
 /// The SSE events of the script's answer to `body`.
@@ -246,10 +232,6 @@ pub fn strip_line_numbers(result: &str) -> String {
 /// The first token (`AWS_<KIND>_<hex>`) in `s`.
 fn first_token(s: &str) -> Option<String> {
     crate::mock::tokens_in(s.as_bytes()).into_iter().next()
-}
-
-fn event(name: &str, data: &Value) -> Vec<u8> {
-    format!("event: {name}\ndata: {data}\n\n").into_bytes()
 }
 
 /// Pieces of `s` cut at random places (1 to 12 characters each).
