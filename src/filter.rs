@@ -631,6 +631,9 @@ impl Exchange {
                     ));
                 }
                 if !tokens.is_empty() {
+                    // Kept until the response is restored: without the
+                    // room its growth left over.
+                    tokens.shrink_to_fit();
                     self.tokens = Some(tokens);
                 }
                 self.request = Request::Idle;

@@ -103,48 +103,88 @@ pub fn rewrite_strings<F>(
 where
     F: FnMut(StrCtx<'_>, &str) -> Option<String>,
 {
-    splice_strings(input, opts, |ctx, s, splices| {
+    let mut texts: Vec<String> = Vec::new();
+    let walked = walk(input, opts, false, false, &mut |ctx, s, splices| {
         if let Some(new) = f(ctx, s) {
             if new != s {
                 splices.push(Splice {
                     start: 0,
                     end: s.len(),
-                    text: new,
+                    id: u32::try_from(texts.len()).unwrap_or(u32::MAX),
                 });
+                texts.push(new);
             }
         }
-    })
+        Visited::Done
+    })?;
+    Ok(walked.finish(texts.as_slice()))
 }
 
-/// A replacement of the byte range `start..end` of a decoded string by
-/// `text` (decoded; the walker escapes it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The texts splices stand for, by id: a splice keeps an id, and its text
+/// is asked for only as the output is written.
+pub trait SpliceTexts {
+    /// The text of `id`: borrowed from `self`, or spelled into `scratch`.
+    fn text<'a>(&'a self, id: u32, scratch: &'a mut String) -> &'a str;
+}
+
+impl SpliceTexts for [String] {
+    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
+        self.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+impl SpliceTexts for [&str] {
+    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
+        self.get(id as usize).copied().unwrap_or_default()
+    }
+}
+
+/// A replacement of the byte range `start..end` of a decoded string by the
+/// text the caller's table holds under `id` (decoded; the walker escapes
+/// it), resolved only when the output is written.
+///
+/// An id and not the text itself: a body dense with values has a splice
+/// every twenty bytes, and a string per splice (a token's copy, an
+/// original's copy) cost several times the body; the texts are in the
+/// token map already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Splice {
     /// Start, a char boundary of the decoded string.
     pub start: usize,
     /// End (exclusive), a char boundary of the decoded string.
     pub end: usize,
-    /// The replacement.
-    pub text: String,
+    /// The replacement's id in the caller's table (for masking a token's
+    /// index in the token map, for restoring an original's).
+    pub id: u32,
+}
+
+/// Sorts splices by start, keeping the order of those that start at the
+/// same place (the first of overlapping splices wins). One function for
+/// every caller: each sort call site would otherwise carry its own copy of
+/// the sort in the `.wasm`.
+pub(crate) fn sort_splices(splices: &mut [Splice]) {
+    splices.sort_by_key(|s| s.start);
 }
 
 /// Like [`rewrite_strings`], but `f` reports replacements of parts of the
-/// decoded string (sorted, not overlapping). Each is mapped back onto the
-/// raw literal, so the rest of the literal keeps its bytes, escapes
-/// included, and an unchanged part is never re-encoded.
-pub fn splice_strings<F>(
+/// decoded string (sorted, not overlapping), whose texts `texts` holds. Each is mapped back onto the raw literal, so the rest of the
+/// literal keeps its bytes, escapes included, and an unchanged part is
+/// never re-encoded.
+pub fn splice_strings<F, T>(
     input: &[u8],
     opts: WalkOptions,
     mut f: F,
+    texts: &T,
 ) -> Result<Option<Vec<u8>>, JsonError>
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+    T: SpliceTexts + ?Sized,
 {
     let mut visit = |ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
         f(ctx, s, splices);
         Visited::Done
     };
-    Ok(walk(input, opts, false, false, &mut visit)?.finish())
+    Ok(walk(input, opts, false, false, &mut visit)?.finish(texts))
 }
 
 /// Like [`splice_strings`], but keeps every literal so that a second pass
@@ -207,7 +247,7 @@ where
 /// A walked document: its visited literals and the splices found so far.
 pub struct Walked<'a> {
     input: &'a [u8],
-    edits: Vec<Edit>,
+    edits: Vec<Splice>,
     literals: Vec<Literal<'a>>,
 }
 
@@ -226,7 +266,7 @@ impl Walked<'_> {
             g(&lit.lit.text, &lit.splices, &mut more);
             if !more.is_empty() {
                 lit.splices.append(&mut more);
-                lit.splices.sort_by_key(|s| s.start);
+                sort_splices(&mut lit.splices);
             }
         }
     }
@@ -236,20 +276,21 @@ impl Walked<'_> {
         self.literals.iter().any(|l| l.lit.raw_newlines)
     }
 
-    /// The document with every splice applied; `None` when there is none.
+    /// The document with every splice applied, each splice's text taken
+    /// from `texts`; `None` when there is no splice.
     ///
     /// The output is sized exactly and written once, literal by literal in
     /// document order, with no list of edits in between: on a body dense
     /// with values, a per-occurrence edit and a doubling output would cost
     /// several times the body.
-    pub fn finish(self) -> Option<Vec<u8>> {
+    pub fn finish<T: SpliceTexts + ?Sized>(self, texts: &T) -> Option<Vec<u8>> {
         let Walked {
             input,
             edits,
             mut literals,
         } = self;
         if !edits.is_empty() {
-            return apply_edits(input, edits, literals);
+            return apply_edits(input, edits, literals, texts);
         }
         literals.retain(|l| !l.splices.is_empty());
         if literals.is_empty() {
@@ -258,27 +299,22 @@ impl Walked<'_> {
         // Deferred fields are visited after their object: back in order.
         literals.sort_by_key(|l| l.lit.start);
         let mut size = input.len();
+        let mut scratch = String::new();
         for rec in &mut literals {
-            rec.splices.sort_by_key(|s| s.start);
-            for_each_applied(&rec.lit, &mut rec.splices, |start, end, sp| {
+            sort_splices(&mut rec.splices);
+            for_each_applied(&rec.lit, &rec.splices, |start, end, sp| {
                 size = size
                     .saturating_sub(end - start)
-                    .saturating_add(escaped_len(&sp.text));
+                    .saturating_add(escaped_len(texts.text(sp.id, &mut scratch)));
             });
         }
         let mut out = Vec::with_capacity(size);
         let mut last = 0;
         let mut escaped = String::new();
-        for mut rec in literals {
-            for_each_applied(&rec.lit, &mut rec.splices, |start, end, sp| {
+        for rec in literals {
+            for_each_applied(&rec.lit, &rec.splices, |start, end, sp| {
                 out.extend_from_slice(input.get(last..start).unwrap_or_default());
-                if sp.text.bytes().any(needs_escape) {
-                    escaped.clear();
-                    escape_into(&sp.text, &mut escaped);
-                    out.extend_from_slice(escaped.as_bytes());
-                } else {
-                    out.extend_from_slice(sp.text.as_bytes());
-                }
+                push_escaped(texts.text(sp.id, &mut scratch), &mut escaped, &mut out);
                 last = end;
             });
         }
@@ -289,19 +325,31 @@ impl Walked<'_> {
 
 /// [`Walked::finish`] when the walk turned splices into edits as it went
 /// (not recording literals): `literals` is then empty.
-fn apply_edits(input: &[u8], mut edits: Vec<Edit>, literals: Vec<Literal<'_>>) -> Option<Vec<u8>> {
+fn apply_edits<T: SpliceTexts + ?Sized>(
+    input: &[u8],
+    mut edits: Vec<Splice>,
+    literals: Vec<Literal<'_>>,
+    texts: &T,
+) -> Option<Vec<u8>> {
     for mut rec in literals {
         if !rec.splices.is_empty() {
             push_edits(&rec.lit, &mut rec.splices, &mut edits);
         }
     }
-    edits.sort_by_key(|e| e.start);
-    let grown: usize = edits.iter().map(|e| e.replacement.len()).sum();
-    let mut out = Vec::with_capacity(input.len().saturating_add(grown));
+    sort_splices(&mut edits);
+    let mut size = input.len();
+    let mut scratch = String::new();
+    for e in &edits {
+        size = size
+            .saturating_sub(e.end - e.start)
+            .saturating_add(escaped_len(texts.text(e.id, &mut scratch)));
+    }
+    let mut out = Vec::with_capacity(size);
     let mut last = 0;
+    let mut escaped = String::new();
     for e in &edits {
         out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
-        out.extend_from_slice(e.replacement.as_bytes());
+        push_escaped(texts.text(e.id, &mut scratch), &mut escaped, &mut out);
         last = e.end;
     }
     out.extend_from_slice(input.get(last..).unwrap_or_default());
@@ -311,14 +359,10 @@ fn apply_edits(input: &[u8], mut edits: Vec<Edit>, literals: Vec<Literal<'_>>) -
 /// Calls `f(raw start, raw end, splice)` for each splice of one literal
 /// (sorted by start) that applies, with its decoded offsets mapped onto
 /// the input. Overlapping splices: the first wins.
-fn for_each_applied(
-    lit: &Lit<'_>,
-    splices: &mut [Splice],
-    mut f: impl FnMut(usize, usize, &mut Splice),
-) {
+fn for_each_applied(lit: &Lit<'_>, splices: &[Splice], mut f: impl FnMut(usize, usize, &Splice)) {
     let mut last_end = 0;
     let mut raw = RawOffsets::new(&lit.escapes);
-    for sp in splices.iter_mut() {
+    for sp in splices {
         if sp.start < last_end || sp.end < sp.start {
             continue;
         }
@@ -329,24 +373,27 @@ fn for_each_applied(
 
 /// Turns the splices of one literal (decoded offsets) into edits of the
 /// input (raw offsets). Overlapping splices: the first wins.
-fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Edit>) {
-    splices.sort_by_key(|s| s.start);
+fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Splice>) {
+    sort_splices(splices);
     for_each_applied(lit, splices, |start, end, sp| {
-        // A token needs no escaping: the splice's own string is moved into
-        // the edit, not copied.
-        let replacement = if sp.text.bytes().any(needs_escape) {
-            let mut escaped = String::with_capacity(sp.text.len() + 2);
-            escape_into(&sp.text, &mut escaped);
-            escaped
-        } else {
-            std::mem::take(&mut sp.text)
-        };
-        edits.push(Edit {
+        edits.push(Splice {
             start,
             end,
-            replacement,
+            id: sp.id,
         });
     });
+}
+
+/// Appends `text` to `out`, JSON-escaped where it needs it (`scratch`
+/// holds the escaped form; a token never needs it).
+fn push_escaped(text: &str, scratch: &mut String, out: &mut Vec<u8>) {
+    if text.bytes().any(needs_escape) {
+        scratch.clear();
+        escape_into(text, scratch);
+        out.extend_from_slice(scratch.as_bytes());
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
 }
 
 /// Where decoding stood right after one escape sequence: the decoded
@@ -576,12 +623,6 @@ fn hex4(raw: &str, at: usize) -> Result<u32, &'static str> {
     u32::from_str_radix(digits, 16).map_err(|_| "invalid \\u escape")
 }
 
-struct Edit {
-    start: usize,
-    end: usize,
-    replacement: String,
-}
-
 /// A string literal whose fate depends on its object's `type`.
 struct Deferred<'a> {
     key: Cow<'a, str>,
@@ -611,7 +652,7 @@ struct Walker<'a> {
     bytes: &'a [u8],
     pos: usize,
     opts: WalkOptions,
-    edits: Vec<Edit>,
+    edits: Vec<Splice>,
     /// Reused buffer for the visitor's splices.
     splices: Vec<Splice>,
     /// The offsets of the escapes of the literal just scanned (from its
@@ -1185,15 +1226,20 @@ mod tests {
             ),
         ];
         for (input, needle, want) in cases {
-            let out = splice_strings(input.as_bytes(), WalkOptions::default(), |_, s, out| {
-                for (i, _) in s.match_indices(needle) {
-                    out.push(Splice {
-                        start: i,
-                        end: i + needle.len(),
-                        text: "<T>".into(),
-                    });
-                }
-            })
+            let out = splice_strings(
+                input.as_bytes(),
+                WalkOptions::default(),
+                |_, s, out| {
+                    for (i, _) in s.match_indices(needle) {
+                        out.push(Splice {
+                            start: i,
+                            end: i + needle.len(),
+                            id: 0,
+                        });
+                    }
+                },
+                &["<T>"][..],
+            )
             .unwrap()
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), *want, "{input}");
@@ -1222,7 +1268,7 @@ mod tests {
                         out.push(Splice {
                             start: i,
                             end: i + 2,
-                            text: "<T>".into(),
+                            id: 0,
                         });
                     }
                     Visited::Done
@@ -1235,11 +1281,11 @@ mod tests {
                     more.push(Splice {
                         start: i,
                         end: i + 5,
-                        text: "P".into(),
+                        id: 1,
                     });
                 }
             });
-            let out = String::from_utf8(walked.finish().unwrap()).unwrap();
+            let out = String::from_utf8(walked.finish(&["<T>", "P"][..]).unwrap()).unwrap();
             assert_eq!(
                 out,
                 r#"{"k\ney": ["a\n<T>\n", "b\t<T>", "P <T>"], "x": "\n<T>"}"#

@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::detect::{windows, Detector, Family, Match, WINDOW};
-use crate::json::{walk_strings, JsonError, Splice, StrCtx, Visited, WalkOptions};
+use crate::json::{walk_strings, JsonError, Splice, SpliceTexts, StrCtx, Visited, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
 use crate::token::{derive_key, token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
@@ -266,7 +266,7 @@ impl Engine {
         report: &mut MaskReport,
     ) -> Cow<'t, str> {
         let mut propagated = Propagated::new();
-        let mut first = Rewriter::new(text);
+        let mut splices = Vec::new();
         self.mask_matches(
             None,
             text,
@@ -274,24 +274,30 @@ impl Engine {
             tokens,
             report,
             &mut propagated,
-            |s, e, t| first.replace(s, e, t),
+            splice_into(&mut splices),
         );
-        let first = first.finish();
-        if propagated.is_empty() {
-            return first.map_or(Cow::Borrowed(text), Cow::Owned);
+        if !propagated.is_empty() {
+            // Bare repeats of context-found values, around what the first
+            // pass found.
+            let index = propagated.index();
+            let mut more = Vec::new();
+            self.propagate_matches(
+                text,
+                &index,
+                &splices,
+                tokens,
+                report,
+                splice_into(&mut more),
+            );
+            if !more.is_empty() {
+                splices.append(&mut more);
+                crate::json::sort_splices(&mut splices);
+            }
         }
-        let current = first.unwrap_or_else(|| text.to_string());
-        let index = propagated.index();
-        let mut second = Rewriter::new(&current);
-        self.propagate_matches(&current, &index, &[], tokens, report, |s, e, t| {
-            second.replace(s, e, t)
-        });
-        let result = second.finish().unwrap_or(current);
-        if result == text {
-            Cow::Borrowed(text)
-        } else {
-            Cow::Owned(result)
+        if splices.is_empty() {
+            return Cow::Borrowed(text);
         }
+        Cow::Owned(apply_splices(text, &splices, &TokenTexts(tokens)))
     }
 
     /// Masks a JSON document inside its string literals.
@@ -352,7 +358,7 @@ impl Engine {
                 self.propagate_matches(s, &index, done, tokens, report, splice_into(more))
             });
         }
-        Ok(Some(walked.finish()))
+        Ok(Some(walked.finish(&TokenTexts(tokens))))
     }
 
     /// Calls `emit(start, end, token)` for each value to mask in `text`, in
@@ -368,7 +374,7 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
         propagated: &mut Propagated<'e>,
-        mut emit: impl FnMut(usize, usize, &str),
+        mut emit: impl FnMut(usize, usize, u32),
     ) -> Visited {
         if tokens.is_full() {
             // The request is refused: finding more is wasted work.
@@ -430,7 +436,7 @@ impl Engine {
         matches: &[Match<'e>],
         last: &mut usize,
         ctx: EmitCtx<'_, '_, 'e>,
-        emit: &mut impl FnMut(usize, usize, &str),
+        emit: &mut impl FnMut(usize, usize, u32),
     ) -> bool {
         let EmitCtx {
             text,
@@ -450,7 +456,7 @@ impl Engine {
                 continue;
             }
             record_propagated(m, value, propagated);
-            emit(m.start, m.end, tokens.issue(&self.key, m.kind, value));
+            emit(m.start, m.end, tokens.issue_index(&self.key, m.kind, value));
             report.record(m);
             *last = m.end;
         }
@@ -466,7 +472,7 @@ impl Engine {
         done: &[Splice],
         tokens: &mut TokenMap,
         report: &mut MaskReport,
-        mut emit: impl FnMut(usize, usize, &str),
+        mut emit: impl FnMut(usize, usize, u32),
     ) {
         let mut hits: Vec<Hit<'_>> = Vec::new();
         index.find(text, &mut hits);
@@ -488,7 +494,7 @@ impl Engine {
             let Some(value) = text.get(h.start..h.end) else {
                 continue;
             };
-            emit(h.start, h.end, tokens.issue(&self.key, h.kind, value));
+            emit(h.start, h.end, tokens.issue_index(&self.key, h.kind, value));
             report.record(&Match {
                 start: h.start,
                 end: h.end,
@@ -510,50 +516,39 @@ struct EmitCtx<'c, 't, 'e> {
 }
 
 /// An `emit` callback that records each replacement as a [`Splice`].
-fn splice_into(out: &mut Vec<Splice>) -> impl FnMut(usize, usize, &str) + '_ {
-    |start, end, token| {
-        out.push(Splice {
-            start,
-            end,
-            text: token.to_string(),
-        })
+fn splice_into(out: &mut Vec<Splice>) -> impl FnMut(usize, usize, u32) + '_ {
+    |start, end, id| out.push(Splice { start, end, id })
+}
+
+/// The tokens of an exchange's map, as the texts of masking's splices
+/// (ids are entry indices).
+struct TokenTexts<'m>(&'m TokenMap);
+
+impl SpliceTexts for TokenTexts<'_> {
+    fn text<'a>(&'a self, id: u32, scratch: &'a mut String) -> &'a str {
+        scratch.clear();
+        self.0.push_token_by_index(id, scratch);
+        scratch
     }
 }
 
-/// Builds a copy of a text with ranges replaced, in order, allocating only
-/// once something is replaced.
-struct Rewriter<'t> {
-    text: &'t str,
-    out: Option<String>,
-    last: usize,
-}
-
-impl<'t> Rewriter<'t> {
-    fn new(text: &'t str) -> Self {
-        Rewriter {
-            text,
-            out: None,
-            last: 0,
-        }
+/// `text` with each splice (sorted, not overlapping) replaced by its
+/// token, written once at its exact size: a doubling output costs a body
+/// dense with values twice its size.
+fn apply_splices(text: &str, splices: &[Splice], tokens: &TokenTexts<'_>) -> String {
+    let size = splices.iter().fold(text.len(), |n, sp| {
+        n.saturating_sub(sp.end - sp.start)
+            .saturating_add(tokens.0.token_len_by_index(sp.id))
+    });
+    let mut out = String::with_capacity(size);
+    let mut last = 0;
+    for sp in splices {
+        out.push_str(text.get(last..sp.start).unwrap_or_default());
+        tokens.0.push_token_by_index(sp.id, &mut out);
+        last = sp.end;
     }
-
-    /// Replaces `start..end` (after the previous replacement) by `with`.
-    fn replace(&mut self, start: usize, end: usize, with: &str) {
-        let text = self.text;
-        let out = self
-            .out
-            .get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
-        out.push_str(text.get(self.last..start).unwrap_or_default());
-        out.push_str(with);
-        self.last = end;
-    }
-
-    /// The rewritten text; `None` when nothing was replaced.
-    fn finish(self) -> Option<String> {
-        let mut out = self.out?;
-        out.push_str(self.text.get(self.last..).unwrap_or_default());
-        Some(out)
-    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    out
 }
 
 /// Token kind of a resource name derived from an ARN or a hostname.
@@ -939,7 +934,10 @@ mod tests {
         assert!(!out.contains("i-0123456789abcdef0"), "{out}");
         assert!(!out.contains("_deadbeef"), "{out}");
         for (token, _) in tokens.iter() {
-            assert!(!tokens_seen.contains(&token), "{token} issued anew");
+            assert!(
+                !tokens_seen.contains(&token.as_str()),
+                "{token} issued anew"
+            );
         }
     }
 

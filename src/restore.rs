@@ -21,7 +21,7 @@
 //! assert_eq!(out.unwrap(), br#"{"text": "i-0123456789abcdef0", "n": 1.50}"#);
 //! ```
 
-use crate::json::{escape_into, splice_strings, Splice, WalkOptions};
+use crate::json::{escape_into, splice_strings, Splice, SpliceTexts, WalkOptions};
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -40,8 +40,9 @@ pub enum Escape {
 pub(crate) enum Piece<'m> {
     /// Input bytes `start..end`, copied as they are.
     Verbatim(usize, usize),
-    /// The original of the token that stood at input bytes `start..end`.
-    Original(usize, usize, &'m str),
+    /// The original of the token that stood at input bytes `start..end`,
+    /// with its index in the token map.
+    Original(usize, usize, u32, &'m str),
 }
 
 /// Restores tokens of one exchange's [`TokenMap`].
@@ -58,7 +59,7 @@ pub struct Restorer<'m> {
 
 /// Length of the longest token in `map`.
 pub(crate) fn max_token_len(map: &TokenMap) -> usize {
-    map.iter().map(|(t, _)| t.len()).max().unwrap_or(0)
+    map.sizes().map(|(t, _)| t).max().unwrap_or(0)
 }
 
 /// The largest factor by which restoring can grow a text, as a fraction
@@ -75,8 +76,8 @@ pub fn max_growth(map: &TokenMap) -> (usize, usize) {
             })
             .sum()
     };
-    map.iter()
-        .map(|(t, o)| (escaped_len(o), t.len().max(1)))
+    map.sizes()
+        .map(|(t, o)| (escaped_len(o), t.max(1)))
         .fold((1, 1), |(a, b), (c, d)| {
             if c.saturating_mul(b) > a.saturating_mul(d) {
                 (c, d)
@@ -160,7 +161,7 @@ impl<'m> Restorer<'m> {
                     text.as_bytes().get(a..b).unwrap_or_default(),
                 )),
             },
-            Piece::Original(_, _, o) => push_original(o, escape, out),
+            Piece::Original(_, _, _, o) => push_original(o, escape, out),
         })
     }
 
@@ -176,7 +177,7 @@ impl<'m> Restorer<'m> {
         let mut esc = String::new();
         self.scan(text, hold, |piece| match piece {
             Piece::Verbatim(a, b) => out.extend_from_slice(text.get(a..b).unwrap_or_default()),
-            Piece::Original(_, _, o) => match escape {
+            Piece::Original(_, _, _, o) => match escape {
                 Escape::Raw => out.extend_from_slice(o.as_bytes()),
                 Escape::Json => {
                     esc.clear();
@@ -246,11 +247,16 @@ impl<'m> Restorer<'m> {
                 return (count, p);
             }
             if rest.starts_with(prefix) {
-                if let Some((len, orig)) = self.longest_at_bytes(rest) {
+                if let Some((len, i)) = self.longest_at_bytes(rest) {
                     if p > last {
                         emit(Piece::Verbatim(last, p));
                     }
-                    emit(Piece::Original(p, p + len, orig));
+                    emit(Piece::Original(
+                        p,
+                        p + len,
+                        i,
+                        self.map.original_by_index(i),
+                    ));
                     count += 1;
                     last = p + len;
                     from = last;
@@ -295,14 +301,14 @@ impl<'m> Restorer<'m> {
         }
     }
 
-    /// The longest issued token at the start of `rest`.
-    fn longest_at_bytes(&self, rest: &[u8]) -> Option<(usize, &'m str)> {
+    /// The longest issued token at the start of `rest`, and its entry.
+    fn longest_at_bytes(&self, rest: &[u8]) -> Option<(usize, u32)> {
         let window = rest.get(..self.max_len).unwrap_or(rest);
         let s = match std::str::from_utf8(window) {
             Ok(s) => s,
             Err(e) => std::str::from_utf8(window.get(..e.valid_up_to())?).ok()?,
         };
-        self.map.longest_at(s)
+        self.map.longest_index_at(s)
     }
 
     /// Pushes one splice (token → original) per issued token in `s`;
@@ -312,12 +318,8 @@ impl<'m> Restorer<'m> {
             return 0;
         }
         let (n, _) = self.scan(s.as_bytes(), false, |piece| {
-            if let Piece::Original(start, end, orig) = piece {
-                out.push(Splice {
-                    start,
-                    end,
-                    text: orig.to_string(),
-                });
+            if let Piece::Original(start, end, id, _) = piece {
+                out.push(Splice { start, end, id });
             }
         });
         n
@@ -446,6 +448,16 @@ pub(crate) fn restore_json_with(
     }
 }
 
+/// The originals of an exchange's map, as the texts of restoring's
+/// splices (ids are entry indices).
+struct OriginalTexts<'m>(&'m TokenMap);
+
+impl SpliceTexts for OriginalTexts<'_> {
+    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
+        self.0.original_by_index(id)
+    }
+}
+
 /// [`restore_json`] without the fallback: an error when `body` is not JSON.
 pub(crate) fn restore_json_strings(
     r: &Restorer<'_>,
@@ -458,9 +470,14 @@ pub(crate) fn restore_json_strings(
     };
     // Splices, not whole re-encoded literals: the rest of a literal keeps
     // its bytes and escapes (`caf\u00e9` stays as the upstream wrote it).
-    let out = splice_strings(body, opts, |_ctx, s, splices| {
-        count += r.restore_splices(s, splices);
-    })?;
+    let out = splice_strings(
+        body,
+        opts,
+        |_ctx, s, splices| {
+            count += r.restore_splices(s, splices);
+        },
+        &OriginalTexts(r.map),
+    )?;
     Ok((out, count))
 }
 

@@ -167,16 +167,18 @@ fn hex_digit(n: u8) -> char {
 /// Within one map, two different originals never share a token: on a hash
 /// collision the later one gets a longer hash part.
 ///
-/// A value costs the map about 30 bytes besides its text (one entry, one
-/// slot of one hash map), so a body dense with distinct values does not
-/// cost many times its size.
+/// A value costs the map about 30 bytes besides its original (one entry,
+/// one slot of one hash map); its token is not kept but spelled again from
+/// the entry when asked for, so a body dense with distinct values (one
+/// every twenty bytes) does not cost many times its size.
 #[derive(Debug, Clone, Default)]
 pub struct TokenMap {
     prefix: String,
     /// Issued tokens, in issue order.
     entries: Vec<Entry>,
-    /// Every entry's original, then its token, back to back: one growing
-    /// string for all of them, not two allocations per value.
+    /// Every entry's original, back to back (followed, for the rare token
+    /// a collision lengthened, by its hex digits past the eighth): one
+    /// growing string for all of them, not an allocation per value.
     text: String,
     /// The head of an entry's keyed digest (its first four bytes, which
     /// are also the first eight hex digits of its token) → the entry.
@@ -207,14 +209,19 @@ pub struct TokenMap {
 /// Slots in [`TokenMap::recent`].
 const RECENT_SLOTS: usize = 256;
 
-/// Where one issued value's original and token stand in
-/// [`TokenMap::text`], and its kind.
+/// Where one issued value's original stands in [`TokenMap::text`], and
+/// what spells its token: `<prefix><kind>_<hex of head><extra hex>`.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    at: usize,
+    at: u32,
     original_len: u32,
-    token_len: u16,
+    /// The first four bytes of the keyed digest: the token's first eight
+    /// hex digits.
+    head: u32,
     kind: u16,
+    /// Hex digits past the eighth (a collision lengthened the token),
+    /// kept in `text` right after the original.
+    extra_hex: u8,
 }
 
 /// The head of a keyed digest: its first four bytes.
@@ -280,40 +287,89 @@ impl TokenMap {
     }
 
     fn original_of(&self, e: &Entry) -> &str {
-        let end = e.at + e.original_len as usize;
-        self.text.get(e.at..end).unwrap_or_default()
+        let at = e.at as usize;
+        self.text
+            .get(at..at + e.original_len as usize)
+            .unwrap_or_default()
     }
 
-    fn token_of(&self, e: &Entry) -> &str {
-        let start = e.at + e.original_len as usize;
-        let end = start + usize::from(e.token_len);
-        self.text.get(start..end).unwrap_or_default()
+    /// The hex digits of `e`'s token past the eighth.
+    fn extra_hex_of(&self, e: &Entry) -> &[u8] {
+        let start = e.at as usize + e.original_len as usize;
+        self.text
+            .as_bytes()
+            .get(start..start + usize::from(e.extra_hex))
+            .unwrap_or_default()
     }
 
-    fn token_at(&self, i: u32) -> &str {
-        self.entry(i).map(|e| self.token_of(e)).unwrap_or_default()
+    fn kind_of(&self, e: &Entry) -> &str {
+        self.kinds
+            .get(usize::from(e.kind))
+            .map_or("", String::as_str)
+    }
+
+    /// The bytes of `e`'s token after the prefix: kind, `_`, hex digits.
+    fn token_tail(&self, e: &Entry) -> impl Iterator<Item = u8> + Clone + '_ {
+        let head = e.head;
+        self.kind_of(e)
+            .bytes()
+            .chain(std::iter::once(b'_'))
+            .chain((0..TOKEN_HEX_LEN as u32).map(move |k| {
+                let nibble = (head >> (28 - 4 * k)) & 0xf;
+                hex_digit(nibble as u8) as u8
+            }))
+            .chain(self.extra_hex_of(e).iter().copied())
+    }
+
+    fn token_len_of(&self, e: &Entry) -> usize {
+        self.prefix.len() + self.kind_of(e).len() + 1 + TOKEN_HEX_LEN + usize::from(e.extra_hex)
+    }
+
+    /// Whether `token` is `e`'s token.
+    fn is_token_of(&self, e: &Entry, token: &str) -> bool {
+        token.len() == self.token_len_of(e)
+            && token
+                .strip_prefix(self.prefix.as_str())
+                .is_some_and(|tail| tail.bytes().eq(self.token_tail(e)))
+    }
+
+    /// Appends `e`'s token to `out`.
+    fn push_token(&self, e: &Entry, out: &mut String) {
+        out.push_str(&self.prefix);
+        // The tail is ASCII: kinds are `[A-Z0-9_]`, the rest hex digits.
+        out.extend(self.token_tail(e).map(char::from));
+    }
+
+    fn token_at(&self, i: u32) -> String {
+        let mut token = String::new();
+        if let Some(e) = self.entry(i) {
+            self.push_token(e, &mut token);
+        }
+        token
     }
 
     /// The token for `value` of `kind`, issuing and recording it if new.
     /// Derived under the map's own key when it has one
     /// ([`TokenMap::scoped`]), else under `key`.
-    pub fn issue(&mut self, key: &TokenKey, kind: &str, value: &str) -> &str {
+    pub fn issue(&mut self, key: &TokenKey, kind: &str, value: &str) -> String {
+        let i = self.issue_index(key, kind, value);
+        self.token_at(i)
+    }
+
+    /// [`issue`](Self::issue), answering the entry's index: what a splice
+    /// keeps instead of a copy of the token ([`TokenMap::token_by_index`]).
+    pub fn issue_index(&mut self, key: &TokenKey, kind: &str, value: &str) -> u32 {
         let slot = recent_slot(kind, value);
         let cached = self
             .recent
             .get(slot)
             .and_then(|&i| i.checked_sub(1))
             .filter(|&i| {
-                self.entry(i).is_some_and(|e| {
-                    self.original_of(e) == value
-                        && self
-                            .kinds
-                            .get(usize::from(e.kind))
-                            .is_some_and(|k| k == kind)
-                })
+                self.entry(i)
+                    .is_some_and(|e| self.original_of(e) == value && self.kind_of(e) == kind)
             });
         if let Some(i) = cached {
-            return self.token_at(i);
+            return i;
         }
         let i = self.issue_slow(key, kind, value);
         if self.recent.is_empty() {
@@ -322,7 +378,38 @@ impl TokenMap {
         if let Some(s) = self.recent.get_mut(slot) {
             *s = i.saturating_add(1);
         }
-        self.token_at(i)
+        i
+    }
+
+    /// Appends the token of the entry [`issue_index`](Self::issue_index)
+    /// answered to `out` (nothing for an index it did not).
+    pub fn push_token_by_index(&self, i: u32, out: &mut String) {
+        if let Some(e) = self.entry(i) {
+            self.push_token(e, out);
+        }
+    }
+
+    /// The length of that token (0 for an index it did not answer).
+    pub fn token_len_by_index(&self, i: u32) -> usize {
+        self.entry(i).map_or(0, |e| self.token_len_of(e))
+    }
+
+    /// The original of the entry [`issue_index`](Self::issue_index) or
+    /// [`longest_index_at`](Self::longest_index_at) answered (empty for an
+    /// index neither did).
+    pub fn original_by_index(&self, i: u32) -> &str {
+        self.entry(i)
+            .map(|e| self.original_of(e))
+            .unwrap_or_default()
+    }
+
+    /// Gives back the room the map's growth left over, once masking is
+    /// done and nothing more will be issued: the map lives until the
+    /// response is restored, and a doubling vector can be half empty.
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.overflow.shrink_to_fit();
     }
 
     /// [`issue`](Self::issue) through the keyed digest; the entry's index.
@@ -343,25 +430,32 @@ impl TokenMap {
         if let Some(i) = known {
             return i;
         }
-        let token = self.fresh_token(&digest, kind);
+        let hex_len = self.fresh_hex_len(&digest, kind);
         let i = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         let entry = Entry {
-            at: self.text.len(),
+            at: u32::try_from(self.text.len()).unwrap_or(u32::MAX),
             original_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
-            token_len: u16::try_from(token.len()).unwrap_or(u16::MAX),
+            head,
             kind: kind_id,
+            extra_hex: u8::try_from(hex_len - TOKEN_HEX_LEN).unwrap_or(0),
         };
         self.text.push_str(value);
-        self.text.push_str(&token);
+        if hex_len > TOKEN_HEX_LEN {
+            let mut hex = String::with_capacity(hex_len);
+            push_hex(&digest, hex_len, &mut hex);
+            self.text
+                .push_str(hex.get(TOKEN_HEX_LEN..).unwrap_or_default());
+        }
         self.entries.push(entry);
+        let token_len = self.token_len_of(&entry);
         match self.by_head.entry(head) {
             MapEntry::Occupied(_) => self.overflow.push(i),
             MapEntry::Vacant(slot) => {
                 slot.insert(i);
             }
         }
-        if !self.lengths.contains(&token.len()) {
-            self.lengths.push(token.len());
+        if !self.lengths.contains(&token_len) {
+            self.lengths.push(token_len);
             self.lengths.sort_unstable_by(|a, b| b.cmp(a));
         }
         self.sorted = OnceCell::new();
@@ -380,7 +474,7 @@ impl TokenMap {
     /// The entry of an issued token.
     fn token_index(&self, token: &str) -> Option<u32> {
         let head = token_head(token)?;
-        let is = |i: &u32| self.token_at(*i) == token;
+        let is = |i: &u32| self.entry(*i).is_some_and(|e| self.is_token_of(e, token));
         self.by_head
             .get(&head)
             .copied()
@@ -388,7 +482,13 @@ impl TokenMap {
             .or_else(|| self.overflow.iter().copied().find(is))
     }
 
-    fn fresh_token(&self, digest: &[u8; 16], kind: &str) -> String {
+    /// How many hex digits the token of a new entry with `digest` takes:
+    /// [`TOKEN_HEX_LEN`], unless that token is taken already.
+    fn fresh_hex_len(&self, digest: &[u8; 16], kind: &str) -> usize {
+        // Unless another entry has the same head, the token is free.
+        if !self.by_head.contains_key(&digest_head(digest)) {
+            return TOKEN_HEX_LEN;
+        }
         let mut len = TOKEN_HEX_LEN;
         loop {
             let mut token = String::with_capacity(self.prefix.len() + kind.len() + 1 + len);
@@ -399,7 +499,7 @@ impl TokenMap {
             // A collision with a different original (vanishingly rare):
             // lengthen the hash part until the token is unique here.
             if self.token_index(&token).is_none() || len >= MAX_HEX_LEN {
-                return token;
+                return len;
             }
             len += 4;
         }
@@ -413,9 +513,15 @@ impl TokenMap {
 
     /// The longest issued token at the start of `text`, with its original.
     pub fn longest_at<'a>(&'a self, text: &str) -> Option<(usize, &'a str)> {
+        self.longest_index_at(text)
+            .map(|(len, i)| (len, self.original_by_index(i)))
+    }
+
+    /// [`longest_at`](Self::longest_at), answering the entry's index.
+    pub fn longest_index_at(&self, text: &str) -> Option<(usize, u32)> {
         self.lengths.iter().find_map(|&len| {
             let candidate = text.get(..len)?;
-            self.original(candidate).map(|orig| (len, orig))
+            self.token_index(candidate).map(|i| (len, i))
         })
     }
 
@@ -423,7 +529,11 @@ impl TokenMap {
         self.sorted.get_or_init(|| {
             let n = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
             let mut order: Vec<u32> = (0..n).collect();
-            order.sort_by(|&a, &b| self.token_at(a).cmp(self.token_at(b)));
+            // Every token starts with the prefix: the tails decide.
+            order.sort_by(|&a, &b| match (self.entry(a), self.entry(b)) {
+                (Some(a), Some(b)) => self.token_tail(a).cmp(self.token_tail(b)),
+                _ => a.cmp(&b),
+            });
             order
         })
     }
@@ -431,11 +541,28 @@ impl TokenMap {
     /// Whether `tail` is a proper prefix of some issued token, i.e. more
     /// input could still complete it into a token.
     pub fn is_proper_prefix(&self, tail: &str) -> bool {
+        if self.entries.is_empty() {
+            return false;
+        }
+        let prefix = self.prefix.as_bytes();
+        let bytes = tail.as_bytes();
+        let Some(rest) = bytes.strip_prefix(prefix) else {
+            // Within the prefix, any token completes it.
+            return prefix.starts_with(bytes);
+        };
         let sorted = self.sorted();
-        let after = sorted.partition_point(|&i| self.token_at(i) <= tail);
-        sorted
-            .get(after)
-            .is_some_and(|&i| self.token_at(i).starts_with(tail))
+        // The first token whose tail sorts after `rest`: the one that
+        // starts with `rest`, if any does (the prefix is common to all).
+        let after = sorted.partition_point(|&i| {
+            self.entry(i)
+                .is_some_and(|e| self.token_tail(e).le(rest.iter().copied()))
+        });
+        sorted.get(after).is_some_and(|&i| {
+            self.entry(i).is_some_and(|e| {
+                let mut t = self.token_tail(e);
+                rest.iter().all(|b| t.next() == Some(*b))
+            })
+        })
     }
 
     /// Number of distinct tokens issued.
@@ -448,23 +575,34 @@ impl TokenMap {
         self.entries.is_empty()
     }
 
-    /// Every issued token and its original, in token order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.sorted()
+    /// Every issued token and its original, in token order (tests, tools:
+    /// each token is spelled out).
+    pub fn iter(&self) -> impl Iterator<Item = (String, &str)> {
+        self.sorted().iter().filter_map(|&i| {
+            let e = self.entry(i)?;
+            let mut token = String::new();
+            self.push_token(e, &mut token);
+            Some((token, self.original_of(e)))
+        })
+    }
+
+    /// The length of each issued token, with its original (in issue order;
+    /// nothing is spelled out).
+    pub fn sizes(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.entries
             .iter()
-            .filter_map(|&i| self.entry(i))
-            .map(|e| (self.token_of(e), self.original_of(e)))
+            .map(|e| (self.token_len_of(e), self.original_of(e)))
     }
 
     /// Test hook: points entry `i` at another original, as if a different
     /// value had been issued its token (forcing a token collision).
     #[cfg(test)]
     fn claim(&mut self, i: usize, original: &str) {
-        let token = self.entries.get(i).map(|e| self.token_of(e).to_string());
-        if let (Some(token), Some(e)) = (token, self.entries.get(i).copied()) {
-            let at = self.text.len();
+        if let Some(e) = self.entries.get(i).copied() {
+            let extra = self.extra_hex_of(&e).to_vec();
+            let at = self.text.len() as u32;
             self.text.push_str(original);
-            self.text.push_str(&token);
+            self.text.push_str(std::str::from_utf8(&extra).unwrap());
             if let Some(slot) = self.entries.get_mut(i) {
                 *slot = Entry {
                     at,
@@ -530,18 +668,18 @@ mod tests {
             .map(|v| map.issue(&key, "EC2", v).to_string())
             .collect();
         for (v, t) in values.iter().zip(&first).rev() {
-            assert_eq!(map.issue(&key, "EC2", v), t);
+            assert_eq!(&map.issue(&key, "EC2", v), t);
             assert_eq!(map.original(t), Some(v.as_str()));
         }
         for (v, t) in values.iter().zip(&first).step_by(7) {
             let other = map.issue(&key, "NAME", v).to_string();
             assert_ne!(&other, t);
-            assert_eq!(map.issue(&key, "EC2", v), t);
+            assert_eq!(&map.issue(&key, "EC2", v), t);
             assert_eq!(map.issue(&key, "NAME", v), other);
         }
         let mut fresh = TokenMap::new("AWS_".into());
         for (v, t) in values.iter().zip(&first) {
-            assert_eq!(fresh.issue(&key, "EC2", v), t);
+            assert_eq!(&fresh.issue(&key, "EC2", v), t);
         }
     }
 

@@ -103,7 +103,7 @@ fn clean_corpus_is_left_alone() {
     let mut tokens = e.new_token_map();
     let mut report = MaskReport::default();
     let masked = e.mask_text_report(&corpus, &mut tokens, &mut report);
-    let issued: Vec<(&str, &str)> = tokens.iter().collect();
+    let issued: Vec<(String, &str)> = tokens.iter().collect();
     assert!(
         issued.is_empty(),
         "false positives in clean text: {issued:?} ({})",

@@ -303,7 +303,7 @@ fn sse_response_is_restored_for_random_chunkings() {
     let template = fixture_str("wasm_sse_response.txt");
     let stream = render(&template, &tokens, false);
     let expected_blocks = sse_block_texts(render(&template, &tokens, true).as_bytes());
-    let restorable: Vec<&str> = tokens.iter().map(|(t, _)| t).collect();
+    let restorable: Vec<String> = tokens.iter().map(|(t, _)| t).collect();
     for profile in PROFILES {
         let mut vm = Vm::new(profile, &config);
         let mut rng = Rng::new(42);

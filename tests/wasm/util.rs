@@ -68,7 +68,7 @@ pub fn native_mask(config: &str, body: &[u8], kind: BodyKind) -> (Vec<u8>, Token
 }
 
 /// The token `tokens` issued for `original`.
-pub fn token_for<'a>(tokens: &'a TokenMap, original: &str) -> &'a str {
+pub fn token_for(tokens: &TokenMap, original: &str) -> String {
     tokens
         .iter()
         .find(|(_, o)| *o == original)
