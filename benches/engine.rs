@@ -206,22 +206,9 @@ pub fn real_code(size: usize) -> String {
     s
 }
 
-/// The labelled corpus's AWS texts (tests/corpus/positives), record after
-/// record, cut at `size`.
-pub fn aws_corpus_text(size: usize) -> String {
-    let mut s = String::with_capacity(size + 64 * 1024);
-    for f in ["botocore.jsonl", "handwritten.jsonl"] {
-        let path = format!("{}/tests/corpus/positives/{f}", env!("CARGO_MANIFEST_DIR"));
-        for line in std::fs::read_to_string(&path).unwrap().lines() {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            s.push_str(v["text"].as_str().unwrap_or_default());
-            s.push('\n');
-        }
-    }
-    assert!(s.len() >= size, "the corpus holds less than {size} bytes");
-    s.truncate(s.floor_char_boundary(size));
-    s
-}
+#[path = "../tests/support/corpus.rs"]
+mod corpus;
+pub use corpus::aws_corpus_text;
 
 /// A Claude-Code-shaped request of about `size` bytes: a system prompt,
 /// tool definitions, then tool results and texts of 1 to 50 KB cut from

@@ -17,6 +17,7 @@ use crate::exchange::{
 };
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{restore_json, Escape};
+use crate::splice::Output;
 use crate::stream::{ChunkRestorer, SseRestorer, TextStreamRestorer};
 use crate::token::TokenMap;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -291,6 +292,32 @@ fn log_warn(msg: &str) {
 
 fn log_error(msg: &str) {
     host::log(host::LOG_ERROR, msg);
+}
+
+/// The size of the pieces a masked request body is handed to the host in.
+const BODY_PIECE_BYTES: usize = 64 * 1024;
+
+/// Replaces the request body the host holds (`body_size` bytes) with
+/// `masked`, a piece at a time: the first piece replaces the whole body,
+/// each next one is appended at the end, which both hosts take (Envoy
+/// drains `size` bytes at start 0 and appends at or past the end; Kong
+/// cuts the body at `start` and appends). The VM then never holds the
+/// masked body whole beside the original. `false` when the host refused a
+/// piece: the request must then be refused, not forwarded half written.
+fn write_request_body(masked: &Output<'_>, tokens: &TokenMap, body_size: usize) -> bool {
+    if masked.is_empty() {
+        return host::set_buffer(host::BUFFER_REQUEST_BODY, 0, body_size, &[]);
+    }
+    let mut written = 0usize;
+    masked.write_pieces(&tokens.token_texts(), BODY_PIECE_BYTES, |piece| {
+        let (start, size) = if written == 0 {
+            (0, body_size.max(piece.len()))
+        } else {
+            (written, piece.len())
+        };
+        written += piece.len();
+        host::set_buffer(host::BUFFER_REQUEST_BODY, start, size, piece)
+    })
 }
 
 /// Counter ids, defined once per VM.
@@ -607,8 +634,7 @@ impl Exchange {
         let memo_before = shared.engine.memo_stats();
         let masked = shared
             .engine
-            .mask_body(&body, kind, &mut tokens, &mut report);
-        drop(body);
+            .mask_body_output(&body, kind, &mut tokens, &mut report);
         self.metrics.memo(memo_before, shared.engine.memo_stats());
         let limit = self.max_body_bytes();
         match masked {
@@ -616,11 +642,11 @@ impl Exchange {
             Ok(Some(new)) if new.len() > limit => self.refuse(&Refusal::masked_too_large(limit)),
             Ok(masked) => {
                 if let Some(new) = masked {
-                    let size = body_size.max(new.len());
-                    if !host::set_buffer(host::BUFFER_REQUEST_BODY, 0, size, &new) {
+                    if !write_request_body(&new, &tokens, body_size) {
                         return self.refuse(&Refusal::unreadable_body(body_size));
                     }
                 }
+                drop(body);
                 if report.total() > 0 {
                     self.metrics.masked(&report);
                     log_info(&format!(

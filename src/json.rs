@@ -26,6 +26,8 @@
 //! assert_eq!(out, r#"{"n": 1.50, "s": "café ID", "k": ["x\/y"]}"#.as_bytes());
 //! ```
 
+use crate::splice::{sort_splices, Output};
+pub use crate::splice::{Splice, SpliceTexts};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -120,52 +122,6 @@ where
     Ok(walked.finish(texts.as_slice()))
 }
 
-/// The texts splices stand for, by id: a splice keeps an id, and its text
-/// is asked for only as the output is written.
-pub trait SpliceTexts {
-    /// The text of `id`: borrowed from `self`, or spelled into `scratch`.
-    fn text<'a>(&'a self, id: u32, scratch: &'a mut String) -> &'a str;
-}
-
-impl SpliceTexts for [String] {
-    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
-        self.get(id as usize).map_or("", String::as_str)
-    }
-}
-
-impl SpliceTexts for [&str] {
-    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
-        self.get(id as usize).copied().unwrap_or_default()
-    }
-}
-
-/// A replacement of the byte range `start..end` of a decoded string by the
-/// text the caller's table holds under `id` (decoded; the walker escapes
-/// it), resolved only when the output is written.
-///
-/// An id and not the text itself: a body dense with values has a splice
-/// every twenty bytes, and a string per splice (a token's copy, an
-/// original's copy) cost several times the body; the texts are in the
-/// token map already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Splice {
-    /// Start, a char boundary of the decoded string.
-    pub start: usize,
-    /// End (exclusive), a char boundary of the decoded string.
-    pub end: usize,
-    /// The replacement's id in the caller's table (for masking a token's
-    /// index in the token map, for restoring an original's).
-    pub id: u32,
-}
-
-/// Sorts splices by start, keeping the order of those that start at the
-/// same place (the first of overlapping splices wins). One function for
-/// every caller: each sort call site would otherwise carry its own copy of
-/// the sort in the `.wasm`.
-pub(crate) fn sort_splices(splices: &mut [Splice]) {
-    splices.sort_by_key(|s| s.start);
-}
-
 /// Like [`rewrite_strings`], but `f` reports replacements of parts of the
 /// decoded string (sorted, not overlapping), whose texts `texts` holds. Each is mapped back onto the raw literal, so the rest of the
 /// literal keeps its bytes, escapes included, and an unchanged part is
@@ -229,9 +185,7 @@ where
         opts,
         edits: Vec::new(),
         splices: Vec::new(),
-        backslashes: Vec::new(),
         escapes: Escapes::None,
-        passed_newlines: false,
         raw_newlines,
         record,
         literals: Vec::new(),
@@ -251,7 +205,7 @@ pub struct Walked<'a> {
     literals: Vec<Literal<'a>>,
 }
 
-impl Walked<'_> {
+impl<'a> Walked<'a> {
     /// A second pass over every visited literal: `g(text, splices so
     /// far, more)` pushes further splices (sorted, not overlapping those
     /// so far) into `more`. `text` is what the first pass was given: raw
@@ -278,161 +232,129 @@ impl Walked<'_> {
 
     /// The document with every splice applied, each splice's text taken
     /// from `texts`; `None` when there is no splice.
-    ///
-    /// The output is sized exactly and written once, literal by literal in
-    /// document order, with no list of edits in between: on a body dense
-    /// with values, a per-occurrence edit and a doubling output would cost
-    /// several times the body.
     pub fn finish<T: SpliceTexts + ?Sized>(self, texts: &T) -> Option<Vec<u8>> {
+        self.into_output(texts).map(|o| o.to_vec(texts))
+    }
+
+    /// The document with every splice applied, to be written whole or in
+    /// pieces ([`Output`]); `None` when there is no splice.
+    ///
+    /// Each literal's splices are mapped onto the input in place and its
+    /// decoded copy is dropped: what is kept until the output is written
+    /// is the input and one small splice per value.
+    pub fn into_output<T: SpliceTexts + ?Sized>(self, texts: &T) -> Option<Output<'a>> {
         let Walked {
             input,
-            edits,
+            mut edits,
             mut literals,
         } = self;
-        if !edits.is_empty() {
-            return apply_edits(input, edits, literals, texts);
-        }
         literals.retain(|l| !l.splices.is_empty());
-        if literals.is_empty() {
-            return None;
-        }
         // Deferred fields are visited after their object: back in order.
         literals.sort_by_key(|l| l.lit.start);
-        let mut size = input.len();
-        let mut scratch = String::new();
-        for rec in &mut literals {
-            sort_splices(&mut rec.splices);
-            for_each_applied(&rec.lit, &rec.splices, |start, end, sp| {
-                size = size
-                    .saturating_sub(end - start)
-                    .saturating_add(escaped_len(texts.text(sp.id, &mut scratch)));
-            });
+        let mut runs = Vec::with_capacity(literals.len() + 1);
+        for Literal { lit, mut splices } in literals {
+            to_raw_offsets(input, &lit, &mut splices);
+            runs.push(splices);
         }
-        let mut out = Vec::with_capacity(size);
-        let mut last = 0;
-        let mut escaped = String::new();
-        for rec in literals {
-            for_each_applied(&rec.lit, &rec.splices, |start, end, sp| {
-                out.extend_from_slice(input.get(last..start).unwrap_or_default());
-                push_escaped(texts.text(sp.id, &mut scratch), &mut escaped, &mut out);
-                last = end;
-            });
+        if !edits.is_empty() {
+            // The walk turned splices into edits as it went; no literal
+            // was recorded.
+            sort_splices(&mut edits);
+            runs.push(edits);
         }
-        out.extend_from_slice(input.get(last..).unwrap_or_default());
-        Some(out)
+        Output::new(input, runs, true, texts)
     }
 }
 
-/// [`Walked::finish`] when the walk turned splices into edits as it went
-/// (not recording literals): `literals` is then empty.
-fn apply_edits<T: SpliceTexts + ?Sized>(
-    input: &[u8],
-    mut edits: Vec<Splice>,
-    literals: Vec<Literal<'_>>,
-    texts: &T,
-) -> Option<Vec<u8>> {
-    for mut rec in literals {
-        if !rec.splices.is_empty() {
-            push_edits(&rec.lit, &mut rec.splices, &mut edits);
-        }
-    }
-    sort_splices(&mut edits);
-    let mut size = input.len();
-    let mut scratch = String::new();
-    for e in &edits {
-        size = size
-            .saturating_sub(e.end - e.start)
-            .saturating_add(escaped_len(texts.text(e.id, &mut scratch)));
-    }
-    let mut out = Vec::with_capacity(size);
-    let mut last = 0;
-    let mut escaped = String::new();
-    for e in &edits {
-        out.extend_from_slice(input.get(last..e.start).unwrap_or_default());
-        push_escaped(texts.text(e.id, &mut scratch), &mut escaped, &mut out);
-        last = e.end;
-    }
-    out.extend_from_slice(input.get(last..).unwrap_or_default());
-    Some(out)
-}
-
-/// Calls `f(raw start, raw end, splice)` for each splice of one literal
-/// (sorted by start) that applies, with its decoded offsets mapped onto
-/// the input. Overlapping splices: the first wins.
-fn for_each_applied(lit: &Lit<'_>, splices: &[Splice], mut f: impl FnMut(usize, usize, &Splice)) {
+/// Maps the splices of one literal (decoded offsets) onto the input (raw
+/// offsets), in place, dropping those that overlap an earlier one (the
+/// first wins).
+fn to_raw_offsets(input: &[u8], lit: &Lit<'_>, splices: &mut Vec<Splice>) {
+    sort_splices(splices);
     let mut last_end = 0;
-    let mut raw = RawOffsets::new(&lit.escapes);
-    for sp in splices {
+    let content = match lit.text {
+        Cow::Owned(_) => input.get(lit.start..lit.end).unwrap_or_default(),
+        // Decoded is raw: the offsets are the same.
+        Cow::Borrowed(_) => &[],
+    };
+    let mut raw = RawOffsets::new(content);
+    splices.retain_mut(|sp| {
         if sp.start < last_end || sp.end < sp.start {
-            continue;
+            return false;
         }
         last_end = sp.end;
-        f(lit.start + raw.at(sp.start), lit.start + raw.at(sp.end), sp);
-    }
-}
-
-/// Turns the splices of one literal (decoded offsets) into edits of the
-/// input (raw offsets). Overlapping splices: the first wins.
-fn push_edits(lit: &Lit<'_>, splices: &mut [Splice], edits: &mut Vec<Splice>) {
-    sort_splices(splices);
-    for_each_applied(lit, splices, |start, end, sp| {
-        edits.push(Splice {
-            start,
-            end,
-            id: sp.id,
-        });
+        let (start, end) = (lit.start + raw.at(sp.start), lit.start + raw.at(sp.end));
+        sp.start = start;
+        sp.end = end;
+        true
     });
 }
 
-/// Appends `text` to `out`, JSON-escaped where it needs it (`scratch`
-/// holds the escaped form; a token never needs it).
-fn push_escaped(text: &str, scratch: &mut String, out: &mut Vec<u8>) {
-    if text.bytes().any(needs_escape) {
-        scratch.clear();
-        escape_into(text, scratch);
-        out.extend_from_slice(scratch.as_bytes());
-    } else {
-        out.extend_from_slice(text.as_bytes());
-    }
-}
-
-/// Where decoding stood right after one escape sequence: the decoded
-/// length so far and the raw offset (within the literal's content). Between
-/// two escapes, decoded and raw bytes correspond one to one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Checkpoint {
-    decoded: usize,
-    raw: usize,
-}
-
 /// Maps decoded offsets of one literal onto raw ones, for targets in
-/// increasing order (the splices of a literal, sorted): a cursor over the
-/// checkpoints, so a whole literal costs one walk over them.
-struct RawOffsets<'e> {
-    escapes: &'e [Checkpoint],
-    /// Checkpoints before this index are at or before the last target.
-    next: usize,
+/// increasing order (the splices of a literal, sorted): a cursor that
+/// walks the raw content from escape to escape, so a whole literal costs
+/// one walk over it, and nothing per escape is kept between decoding and
+/// writing (a text of JSON inside JSON has an escape every few bytes).
+struct RawOffsets<'r> {
+    /// The literal's raw content, escapes included (empty when decoding
+    /// changed nothing: offsets are then the same).
+    raw: &'r [u8],
+    /// Raw and decoded offsets of the cursor: between escapes, decoded and
+    /// raw bytes correspond one to one.
+    raw_at: usize,
+    decoded_at: usize,
+    /// The next escape at or after `raw_at` (`raw.len()`: none).
+    next_escape: usize,
 }
 
-impl<'e> RawOffsets<'e> {
-    fn new(escapes: &'e [Checkpoint]) -> RawOffsets<'e> {
-        RawOffsets { escapes, next: 0 }
+impl<'r> RawOffsets<'r> {
+    fn new(raw: &'r [u8]) -> RawOffsets<'r> {
+        RawOffsets {
+            raw,
+            raw_at: 0,
+            decoded_at: 0,
+            next_escape: memchr::memchr(b'\\', raw).unwrap_or(raw.len()),
+        }
     }
 
     /// The raw offset of decoded offset `target` (a char boundary, so
     /// never inside what one escape decodes to; not below the last one).
     fn at(&mut self, target: usize) -> usize {
-        while self
-            .escapes
-            .get(self.next)
-            .is_some_and(|c| c.decoded <= target)
-        {
-            self.next += 1;
+        loop {
+            let plain = self.next_escape - self.raw_at;
+            if target <= self.decoded_at + plain || self.next_escape >= self.raw.len() {
+                return self.raw_at + target.saturating_sub(self.decoded_at);
+            }
+            // Past the escape: step over it.
+            let (raw_len, decoded_len) = escape_lengths(self.raw, self.next_escape);
+            self.decoded_at += plain + decoded_len;
+            self.raw_at = self.next_escape + raw_len;
+            self.next_escape = self
+                .raw
+                .get(self.raw_at..)
+                .and_then(|rest| memchr::memchr(b'\\', rest))
+                .map_or(self.raw.len(), |i| self.raw_at + i);
         }
-        match self.next.checked_sub(1).and_then(|i| self.escapes.get(i)) {
-            Some(c) => c.raw + (target - c.decoded),
-            None => target,
-        }
+    }
+}
+
+/// The raw and decoded lengths of the escape at `raw[at]` (a `\`) of a
+/// literal that decoded: `\uD83D\uDE00` is one escape of 12 raw bytes that
+/// decodes to 4.
+fn escape_lengths(raw: &[u8], at: usize) -> (usize, usize) {
+    if raw.get(at + 1) != Some(&b'u') {
+        return (2, 1);
+    }
+    let code = raw
+        .get(at + 2..at + 6)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .unwrap_or(0);
+    match code {
+        0xD800..=0xDBFF => (12, 4),
+        0..=0x7F => (6, 1),
+        0x80..=0x7FF => (6, 2),
+        _ => (6, 3),
     }
 }
 
@@ -485,7 +407,7 @@ static ESCAPES: [u8; 256] = {
 
 /// Whether `b` is written escaped in a JSON string.
 /// The length of `s` once [`escape_into`] escaped it.
-fn escaped_len(s: &str) -> usize {
+pub(crate) fn escaped_len(s: &str) -> usize {
     s.bytes()
         .map(
             |b| match ESCAPES.get(usize::from(b)).copied().unwrap_or(0) {
@@ -497,7 +419,7 @@ fn escaped_len(s: &str) -> usize {
         .sum()
 }
 
-fn needs_escape(b: u8) -> bool {
+pub(crate) fn needs_escape(b: u8) -> bool {
     ESCAPES.get(usize::from(b)).is_some_and(|&code| code != 0)
 }
 
@@ -508,13 +430,11 @@ fn hex_lower(n: u8) -> char {
 /// Decodes the raw content of a JSON string literal (between the quotes,
 /// already checked by the walker). Borrowed when it has no escapes.
 pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
-    let backslashes: Vec<usize> = memchr::memchr_iter(b'\\', raw.as_bytes()).collect();
-    decode_with_checkpoints(raw, &backslashes, &mut Vec::new())
+    decode_escapes(raw)
 }
 
-/// Decodes raw literal content whose only escapes are `\n`, recording a
-/// [`Checkpoint`] after each; cannot fail.
-fn decode_newlines(raw: &str, escapes: &mut Vec<Checkpoint>) -> String {
+/// Decodes raw literal content whose only escapes are `\n`; cannot fail.
+fn decode_newlines(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut i = 0;
     for at in memchr::memchr_iter(b'\\', raw.as_bytes()) {
@@ -522,10 +442,6 @@ fn decode_newlines(raw: &str, escapes: &mut Vec<Checkpoint>) -> String {
         out.push_str(raw.get(i..at).unwrap_or_default());
         out.push('\n');
         i = at + 2;
-        escapes.push(Checkpoint {
-            decoded: out.len(),
-            raw: i,
-        });
     }
     out.push_str(raw.get(i..).unwrap_or_default());
     out
@@ -548,28 +464,22 @@ static SIMPLE_ESCAPES: [u8; 256] = {
     t
 };
 
-/// [`decode_literal`], recording a [`Checkpoint`] after every escape so
-/// that decoded offsets map back onto raw ones without decoding again.
+/// [`decode_literal`]: the content of a literal with its escapes decoded,
+/// borrowed when it has none.
 ///
-/// `backslashes` holds, in order, offsets of `raw` that include the start
-/// of every escape; offsets inside an escape already decoded (the second
-/// `\` of `\\`, the second half of a surrogate pair) are skipped: every
-/// backslash of `raw` will do. Code has an escape every few dozen bytes
-/// (`\n`, `\"`): the work per escape is a copy, a table lookup and two
-/// pushes.
-fn decode_with_checkpoints<'r>(
-    raw: &'r str,
-    backslashes: &[usize],
-    escapes: &mut Vec<Checkpoint>,
-) -> Result<Cow<'r, str>, &'static str> {
-    if backslashes.is_empty() {
+/// Every backslash of `raw` is visited; those inside an escape already
+/// decoded (the second `\` of `\\`, the second half of a surrogate pair)
+/// are skipped. Code has an escape every few dozen bytes (`\n`, `\"`): the
+/// work per escape is a copy and a table lookup.
+fn decode_escapes(raw: &str) -> Result<Cow<'_, str>, &'static str> {
+    let bytes = raw.as_bytes();
+    let mut backslashes = memchr::memchr_iter(b'\\', bytes).peekable();
+    if backslashes.peek().is_none() {
         return Ok(Cow::Borrowed(raw));
     }
-    let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
-    escapes.reserve(backslashes.len());
     let mut i = 0;
-    for &at in backslashes {
+    for at in backslashes {
         if at < i {
             continue;
         }
@@ -606,10 +516,6 @@ fn decode_with_checkpoints<'r>(
         } else {
             return Err("invalid escape");
         }
-        escapes.push(Checkpoint {
-            decoded: out.len(),
-            raw: i,
-        });
     }
     out.push_str(raw.get(i..).unwrap_or_default());
     Ok(Cow::Owned(out))
@@ -655,15 +561,8 @@ struct Walker<'a> {
     edits: Vec<Splice>,
     /// Reused buffer for the visitor's splices.
     splices: Vec<Splice>,
-    /// The offsets of the escapes of the literal just scanned (from its
-    /// first content byte), for decoding it without searching them again;
-    /// all of them unless `passed_newlines` and they are all `\n`.
-    backslashes: Vec<usize>,
     /// What escapes the literal just scanned holds.
     escapes: Escapes,
-    /// The scan passed over `\n` escapes without recording them (the
-    /// `.wasm` does while the escapes are all `\n`).
-    passed_newlines: bool,
     /// Offer value literals whose escapes are all `\n` raw.
     raw_newlines: bool,
     /// Record every visited literal (for a second pass) instead of turning
@@ -684,12 +583,14 @@ enum Escapes {
 struct Lit<'a> {
     text: Cow<'a, str>,
     /// `text` is the raw content, whose escapes are all `\n`
-    /// ([`StrCtx::raw_newlines`]); `escapes` is then empty.
+    /// ([`StrCtx::raw_newlines`]).
     raw_newlines: bool,
-    /// Start of the raw content (after the opening quote) in the input.
+    /// The raw content (after the opening quote, before the closing one)
+    /// in the input. Where `text` is owned (decoded), a splice's offsets
+    /// are mapped onto it by [`RawOffsets`]; where it is borrowed, they
+    /// are offsets of this range already.
     start: usize,
-    /// Decoding checkpoints, one per escape (none when borrowed).
-    escapes: Vec<Checkpoint>,
+    end: usize,
 }
 
 /// A visited string literal, kept for a second pass.
@@ -733,13 +634,10 @@ impl<'a> Walker<'a> {
         self.pos += 1;
         let start = self.pos;
         self.escapes = Escapes::None;
-        self.backslashes.clear();
-        self.passed_newlines = false;
         loop {
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let pass = self.escapes != Escapes::Other;
             let (stop, passed) = crate::string_scan::first_stop(rest, pass);
-            self.passed_newlines |= passed;
             if passed && self.escapes == Escapes::None {
                 self.escapes = Escapes::NewlinesOnly;
             }
@@ -754,7 +652,7 @@ impl<'a> Walker<'a> {
                     self.pos += 1;
                     return Ok((start, end));
                 }
-                Some(b'\\') => self.note_escape(start),
+                Some(b'\\') => self.note_escape(),
                 _ => return Err(self.err("control character in string")),
             }
             // Backslash: the next byte is escaped (validated when decoding;
@@ -767,25 +665,15 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Records the escape at `self.pos` of the literal whose content
-    /// starts at `start`: its kind and its offset.
-    fn note_escape(&mut self, start: usize) {
-        let newline = self.bytes.get(self.pos + 1) == Some(&b'n');
+    /// Notes the kind of the escape at `self.pos`.
+    fn note_escape(&mut self) {
         if self.escapes != Escapes::Other {
-            if newline {
-                self.escapes = Escapes::NewlinesOnly;
+            self.escapes = if self.bytes.get(self.pos + 1) == Some(&b'n') {
+                Escapes::NewlinesOnly
             } else {
-                if self.passed_newlines {
-                    // The scan passed over the `\n` escapes before this
-                    // one: find them. From here on it stops at every one.
-                    let before = self.bytes.get(start..self.pos).unwrap_or_default();
-                    self.backslashes.clear();
-                    self.backslashes.extend(memchr::memchr_iter(b'\\', before));
-                }
-                self.escapes = Escapes::Other;
-            }
+                Escapes::Other
+            };
         }
-        self.backslashes.push(self.pos - start);
     }
 
     /// Decodes the literal [`scan_string`](Self::scan_string) just found at
@@ -793,27 +681,23 @@ impl<'a> Walker<'a> {
     /// escapes are all `\n` is kept raw when the walk offers such.
     fn decode(&self, start: usize, end: usize, may_stay_raw: bool) -> Result<Lit<'a>, JsonError> {
         let raw = self.text.get(start..end).unwrap_or_default();
-        let mut escapes = Vec::new();
         let newlines_only = self.escapes == Escapes::NewlinesOnly;
         let raw_newlines = newlines_only && may_stay_raw && self.raw_newlines;
-        let text = if raw_newlines {
+        let text = if raw_newlines || self.escapes == Escapes::None {
             Cow::Borrowed(raw)
-        } else if newlines_only && self.passed_newlines {
-            // The scan kept no offsets of the escapes it passed over.
-            Cow::Owned(decode_newlines(raw, &mut escapes))
+        } else if newlines_only {
+            Cow::Owned(decode_newlines(raw))
         } else {
-            decode_with_checkpoints(raw, &self.backslashes, &mut escapes).map_err(|reason| {
-                JsonError {
-                    offset: start,
-                    reason,
-                }
+            decode_escapes(raw).map_err(|reason| JsonError {
+                offset: start,
+                reason,
             })?
         };
         Ok(Lit {
             text,
             raw_newlines,
             start,
-            escapes,
+            end,
         })
     }
 
@@ -873,7 +757,7 @@ impl<'a> Walker<'a> {
         };
         if f(ctx, &lit.text, &mut splices) == Visited::DecodeFirst && lit.raw_newlines {
             splices.clear();
-            lit.text = Cow::Owned(decode_newlines(&lit.text, &mut lit.escapes));
+            lit.text = Cow::Owned(decode_newlines(&lit.text));
             lit.raw_newlines = false;
             let ctx = StrCtx {
                 raw_newlines: false,
@@ -887,7 +771,8 @@ impl<'a> Walker<'a> {
                 splices: std::mem::take(&mut splices),
             });
         } else if !splices.is_empty() {
-            push_edits(&lit, &mut splices, &mut self.edits);
+            to_raw_offsets(self.bytes, &lit, &mut splices);
+            self.edits.append(&mut splices);
         }
         self.splices = splices;
     }

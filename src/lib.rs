@@ -36,6 +36,7 @@ mod lanes;
 pub mod mask;
 pub mod propagate;
 pub mod restore;
+pub mod splice;
 pub mod stream;
 mod string_scan;
 pub mod token;

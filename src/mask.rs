@@ -8,8 +8,9 @@
 
 use crate::config::Config;
 use crate::detect::{windows, Detector, Family, Match, WINDOW};
-use crate::json::{walk_strings, JsonError, Splice, SpliceTexts, StrCtx, Visited, WalkOptions};
+use crate::json::{walk_strings, JsonError, Splice, StrCtx, Visited, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
+use crate::splice::Output;
 use crate::token::{derive_key, token_len_at, TokenKey, TokenMap};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -216,15 +217,30 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
+        let masked = self.mask_body_output(body, kind, tokens, report)?;
+        Ok(masked.map(|o| o.to_vec(&tokens.token_texts())))
+    }
+
+    /// [`mask_body`](Self::mask_body), answering the masked body as an
+    /// [`Output`] to write (its texts are `tokens.token_texts()`): a host
+    /// can take it in pieces, so the VM never holds the whole masked body
+    /// beside the original.
+    pub fn mask_body_output<'b>(
+        &self,
+        body: &'b [u8],
+        kind: BodyKind,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Result<Option<Output<'b>>, MaskError> {
         let masked = match kind {
-            BodyKind::Json => self.mask_json(body, tokens, report),
+            BodyKind::Json => self.mask_json_output(body, tokens, report),
             // A text body that holds JSON is masked as JSON: its upstream
             // may decode it, and an escape such as `i\u002d0123…` hides an
             // id from a scan of the raw text.
             BodyKind::Text if !looks_like_json(body) => self.mask_text_bytes(body, tokens, report),
             BodyKind::Text | BodyKind::Unknown => {
                 let mut json_report = MaskReport::default();
-                match self.mask_json(body, tokens, &mut json_report) {
+                match self.mask_json_output(body, tokens, &mut json_report) {
                     Err(MaskError::InvalidJson(_)) => self.mask_text_bytes(body, tokens, report),
                     other => {
                         report.merge(json_report);
@@ -239,18 +255,15 @@ impl Engine {
         }
     }
 
-    fn mask_text_bytes(
+    fn mask_text_bytes<'b>(
         &self,
-        body: &[u8],
+        body: &'b [u8],
         tokens: &mut TokenMap,
         report: &mut MaskReport,
-    ) -> Result<Option<Vec<u8>>, MaskError> {
+    ) -> Result<Option<Output<'b>>, MaskError> {
         let text =
             crate::utf8::validate(body).map_err(|offset| MaskError::InvalidUtf8 { offset })?;
-        Ok(match self.mask_text_report(text, tokens, report) {
-            Cow::Borrowed(_) => None,
-            Cow::Owned(s) => Some(s.into_bytes()),
-        })
+        Ok(self.mask_text_output(text, tokens, report))
     }
 
     /// Masks free text (a whole text body, or one decoded JSON string).
@@ -265,6 +278,25 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Cow<'t, str> {
+        match self.mask_text_output(text, tokens, report) {
+            None => Cow::Borrowed(text),
+            // Splices end on char boundaries and tokens are ASCII: the
+            // output is UTF-8.
+            Some(out) => Cow::Owned(
+                String::from_utf8(out.to_vec(&tokens.token_texts()))
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        }
+    }
+
+    /// [`mask_text_report`](Self::mask_text_report), answering the masked
+    /// text as an [`Output`] to write; `None` when nothing was masked.
+    fn mask_text_output<'t>(
+        &self,
+        text: &'t str,
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Option<Output<'t>> {
         let mut propagated = Propagated::new();
         let mut splices = Vec::new();
         self.mask_matches(
@@ -291,13 +323,10 @@ impl Engine {
             );
             if !more.is_empty() {
                 splices.append(&mut more);
-                crate::json::sort_splices(&mut splices);
+                crate::splice::sort_splices(&mut splices);
             }
         }
-        if splices.is_empty() {
-            return Cow::Borrowed(text);
-        }
-        Cow::Owned(apply_splices(text, &splices, &TokenTexts(tokens)))
+        Output::new(text.as_bytes(), vec![splices], false, &tokens.token_texts())
     }
 
     /// Masks a JSON document inside its string literals.
@@ -307,6 +336,17 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
+        let masked = self.mask_json_output(body, tokens, report)?;
+        Ok(masked.map(|o| o.to_vec(&tokens.token_texts())))
+    }
+
+    /// [`mask_json`](Self::mask_json), answering an [`Output`] to write.
+    fn mask_json_output<'b>(
+        &self,
+        body: &'b [u8],
+        tokens: &mut TokenMap,
+        report: &mut MaskReport,
+    ) -> Result<Option<Output<'b>>, MaskError> {
         let raw = self.raw_literals && self.detector.sees_raw_newlines();
         if raw {
             let mut raw_report = MaskReport::default();
@@ -323,13 +363,13 @@ impl Engine {
     /// all `\n` raw when `raw_newlines` (see [`walk_strings`]). `Ok(None)`:
     /// a value found by context holds a `\` or a newline, which the raw
     /// literals could hide: mask again, decoding every literal.
-    fn mask_json_walk(
+    fn mask_json_walk<'b>(
         &self,
-        body: &[u8],
+        body: &'b [u8],
         raw_newlines: bool,
         tokens: &mut TokenMap,
         report: &mut MaskReport,
-    ) -> Result<Option<Option<Vec<u8>>>, MaskError> {
+    ) -> Result<Option<Option<Output<'b>>>, MaskError> {
         let opts = WalkOptions {
             skip_thinking: !self.config.restore_thinking,
         };
@@ -358,7 +398,7 @@ impl Engine {
                 self.propagate_matches(s, &index, done, tokens, report, splice_into(more))
             });
         }
-        Ok(Some(walked.finish(&TokenTexts(tokens))))
+        Ok(Some(walked.into_output(&tokens.token_texts())))
     }
 
     /// Calls `emit(start, end, token)` for each value to mask in `text`, in
@@ -518,37 +558,6 @@ struct EmitCtx<'c, 't, 'e> {
 /// An `emit` callback that records each replacement as a [`Splice`].
 fn splice_into(out: &mut Vec<Splice>) -> impl FnMut(usize, usize, u32) + '_ {
     |start, end, id| out.push(Splice { start, end, id })
-}
-
-/// The tokens of an exchange's map, as the texts of masking's splices
-/// (ids are entry indices).
-struct TokenTexts<'m>(&'m TokenMap);
-
-impl SpliceTexts for TokenTexts<'_> {
-    fn text<'a>(&'a self, id: u32, scratch: &'a mut String) -> &'a str {
-        scratch.clear();
-        self.0.push_token_by_index(id, scratch);
-        scratch
-    }
-}
-
-/// `text` with each splice (sorted, not overlapping) replaced by its
-/// token, written once at its exact size: a doubling output costs a body
-/// dense with values twice its size.
-fn apply_splices(text: &str, splices: &[Splice], tokens: &TokenTexts<'_>) -> String {
-    let size = splices.iter().fold(text.len(), |n, sp| {
-        n.saturating_sub(sp.end - sp.start)
-            .saturating_add(tokens.0.token_len_by_index(sp.id))
-    });
-    let mut out = String::with_capacity(size);
-    let mut last = 0;
-    for sp in splices {
-        out.push_str(text.get(last..sp.start).unwrap_or_default());
-        tokens.0.push_token_by_index(sp.id, &mut out);
-        last = sp.end;
-    }
-    out.push_str(text.get(last..).unwrap_or_default());
-    out
 }
 
 /// Token kind of a resource name derived from an ARN or a hostname.

@@ -352,7 +352,14 @@ impl<'v> ValueIndex<'v> {
         }
         // Merge the searches: sort, then drop overlaps (longest first).
         let tail = out.get_mut(first..).unwrap_or_default();
-        tail.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        // Unstable (no scratch buffer of half the hits), with a full order
+        // so the result does not depend on the order of the searches.
+        tail.sort_unstable_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then(b.end.cmp(&a.end))
+                .then_with(|| a.kind.cmp(b.kind))
+        });
         let mut kept = first;
         let mut last_end = 0;
         for i in first..out.len() {

@@ -21,7 +21,7 @@
 //! assert_eq!(out.unwrap(), br#"{"text": "i-0123456789abcdef0", "n": 1.50}"#);
 //! ```
 
-use crate::json::{escape_into, splice_strings, Splice, SpliceTexts, WalkOptions};
+use crate::json::{escape_into, splice_strings, Splice, WalkOptions};
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -448,16 +448,6 @@ pub(crate) fn restore_json_with(
     }
 }
 
-/// The originals of an exchange's map, as the texts of restoring's
-/// splices (ids are entry indices).
-struct OriginalTexts<'m>(&'m TokenMap);
-
-impl SpliceTexts for OriginalTexts<'_> {
-    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
-        self.0.original_by_index(id)
-    }
-}
-
 /// [`restore_json`] without the fallback: an error when `body` is not JSON.
 pub(crate) fn restore_json_strings(
     r: &Restorer<'_>,
@@ -476,7 +466,7 @@ pub(crate) fn restore_json_strings(
         |_ctx, s, splices| {
             count += r.restore_splices(s, splices);
         },
-        &OriginalTexts(r.map),
+        &r.map.original_texts(),
     )?;
     Ok((out, count))
 }

@@ -25,6 +25,7 @@
 //! assert_eq!(other.issue(&key, "EC2", "i-0123456789abcdef0"), t);
 //! ```
 
+use crate::splice::SpliceTexts;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use siphasher::sip128::{Hasher128, SipHasher24};
@@ -565,6 +566,18 @@ impl TokenMap {
         })
     }
 
+    /// The map's tokens, for writing an [`Output`](crate::splice::Output)
+    /// of masking.
+    pub fn token_texts(&self) -> TokenTexts<'_> {
+        TokenTexts(self)
+    }
+
+    /// The map's originals, for writing an
+    /// [`Output`](crate::splice::Output) of restoring.
+    pub fn original_texts(&self) -> OriginalTexts<'_> {
+        OriginalTexts(self)
+    }
+
     /// Number of distinct tokens issued.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -611,6 +624,29 @@ impl TokenMap {
                 };
             }
         }
+    }
+}
+
+/// The tokens of a map, as the texts of masking's splices (an id is an
+/// entry's index, as [`TokenMap::issue_index`] answers it).
+#[derive(Debug, Clone, Copy)]
+pub struct TokenTexts<'m>(&'m TokenMap);
+
+impl SpliceTexts for TokenTexts<'_> {
+    fn text<'a>(&'a self, id: u32, scratch: &'a mut String) -> &'a str {
+        scratch.clear();
+        self.0.push_token_by_index(id, scratch);
+        scratch
+    }
+}
+
+/// The originals of a map, as the texts of restoring's splices.
+#[derive(Debug, Clone, Copy)]
+pub struct OriginalTexts<'m>(&'m TokenMap);
+
+impl SpliceTexts for OriginalTexts<'_> {
+    fn text<'a>(&'a self, id: u32, _scratch: &'a mut String) -> &'a str {
+        self.0.original_by_index(id)
     }
 }
 

@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../support/corpus.rs"]
+mod corpus;
 mod fail_closed;
 mod host;
 mod util;
