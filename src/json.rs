@@ -185,7 +185,9 @@ where
         opts,
         edits: Vec::new(),
         splices: Vec::new(),
+        backslashes: Vec::new(),
         escapes: Escapes::None,
+        passed_newlines: false,
         raw_newlines,
         record,
         literals: Vec::new(),
@@ -277,7 +279,7 @@ fn to_raw_offsets(input: &[u8], lit: &Lit<'_>, splices: &mut Vec<Splice>) {
         // Decoded is raw: the offsets are the same.
         Cow::Borrowed(_) => &[],
     };
-    let mut raw = RawOffsets::new(content);
+    let mut raw = RawOffsets::new(content, &lit.checkpoints);
     splices.retain_mut(|sp| {
         if sp.start < last_end || sp.end < sp.start {
             return false;
@@ -290,17 +292,33 @@ fn to_raw_offsets(input: &[u8], lit: &Lit<'_>, splices: &mut Vec<Splice>) {
     });
 }
 
+/// Where decoding stood right after one escape: the decoded length so far
+/// and the raw offset (within the literal's content). Between two
+/// escapes, decoded and raw bytes correspond one to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Checkpoint {
+    decoded: usize,
+    raw: usize,
+}
+
+/// Decoding records a [`Checkpoint`] after every this many escapes: a
+/// splice's raw offset is then found from the nearest one, a few escapes
+/// away, and a literal of JSON inside JSON (an escape every ten bytes)
+/// does not keep a checkpoint per escape.
+const CHECKPOINT_EVERY: usize = 32;
+
 /// Maps decoded offsets of one literal onto raw ones, for targets in
 /// increasing order (the splices of a literal, sorted): a cursor that
-/// walks the raw content from escape to escape, so a whole literal costs
-/// one walk over it, and nothing per escape is kept between decoding and
-/// writing (a text of JSON inside JSON has an escape every few bytes).
+/// jumps to the last checkpoint at or before a target, then walks the raw
+/// content from escape to escape.
 struct RawOffsets<'r> {
     /// The literal's raw content, escapes included (empty when decoding
     /// changed nothing: offsets are then the same).
     raw: &'r [u8],
-    /// Raw and decoded offsets of the cursor: between escapes, decoded and
-    /// raw bytes correspond one to one.
+    checkpoints: &'r [Checkpoint],
+    /// Checkpoints before this index are at or before the cursor.
+    next_checkpoint: usize,
+    /// Raw and decoded offsets of the cursor.
     raw_at: usize,
     decoded_at: usize,
     /// The next escape at or after `raw_at` (`raw.len()`: none).
@@ -308,9 +326,11 @@ struct RawOffsets<'r> {
 }
 
 impl<'r> RawOffsets<'r> {
-    fn new(raw: &'r [u8]) -> RawOffsets<'r> {
+    fn new(raw: &'r [u8], checkpoints: &'r [Checkpoint]) -> RawOffsets<'r> {
         RawOffsets {
             raw,
+            checkpoints,
+            next_checkpoint: 0,
             raw_at: 0,
             decoded_at: 0,
             next_escape: memchr::memchr(b'\\', raw).unwrap_or(raw.len()),
@@ -320,6 +340,21 @@ impl<'r> RawOffsets<'r> {
     /// The raw offset of decoded offset `target` (a char boundary, so
     /// never inside what one escape decodes to; not below the last one).
     fn at(&mut self, target: usize) -> usize {
+        let mut jumped = false;
+        while let Some(c) = self
+            .checkpoints
+            .get(self.next_checkpoint)
+            .filter(|c| c.decoded <= target)
+        {
+            if c.decoded > self.decoded_at {
+                (self.raw_at, self.decoded_at) = (c.raw, c.decoded);
+                jumped = true;
+            }
+            self.next_checkpoint += 1;
+        }
+        if jumped {
+            self.next_escape = self.escape_from(self.raw_at);
+        }
         loop {
             let plain = self.next_escape - self.raw_at;
             if target <= self.decoded_at + plain || self.next_escape >= self.raw.len() {
@@ -329,12 +364,16 @@ impl<'r> RawOffsets<'r> {
             let (raw_len, decoded_len) = escape_lengths(self.raw, self.next_escape);
             self.decoded_at += plain + decoded_len;
             self.raw_at = self.next_escape + raw_len;
-            self.next_escape = self
-                .raw
-                .get(self.raw_at..)
-                .and_then(|rest| memchr::memchr(b'\\', rest))
-                .map_or(self.raw.len(), |i| self.raw_at + i);
+            self.next_escape = self.escape_from(self.raw_at);
         }
+    }
+
+    /// The first escape at or after raw offset `from` (`raw.len()`: none).
+    fn escape_from(&self, from: usize) -> usize {
+        self.raw
+            .get(from..)
+            .and_then(|rest| memchr::memchr(b'\\', rest))
+            .map_or(self.raw.len(), |i| from + i)
     }
 }
 
@@ -430,18 +469,26 @@ fn hex_lower(n: u8) -> char {
 /// Decodes the raw content of a JSON string literal (between the quotes,
 /// already checked by the walker). Borrowed when it has no escapes.
 pub fn decode_literal(raw: &str) -> Result<Cow<'_, str>, &'static str> {
-    decode_escapes(raw)
+    let backslashes: Vec<usize> = memchr::memchr_iter(b'\\', raw.as_bytes()).collect();
+    decode_escapes(raw, &backslashes, &mut Vec::new())
 }
 
-/// Decodes raw literal content whose only escapes are `\n`; cannot fail.
-fn decode_newlines(raw: &str) -> String {
+/// Decodes raw literal content whose only escapes are `\n`, recording a
+/// [`Checkpoint`] every [`CHECKPOINT_EVERY`] escapes; cannot fail.
+fn decode_newlines(raw: &str, checkpoints: &mut Vec<Checkpoint>) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut i = 0;
-    for at in memchr::memchr_iter(b'\\', raw.as_bytes()) {
+    for (n, at) in memchr::memchr_iter(b'\\', raw.as_bytes()).enumerate() {
         // `\` is ASCII, so `i..at` is on char boundaries.
         out.push_str(raw.get(i..at).unwrap_or_default());
         out.push('\n');
         i = at + 2;
+        if (n + 1).is_multiple_of(CHECKPOINT_EVERY) {
+            checkpoints.push(Checkpoint {
+                decoded: out.len(),
+                raw: i,
+            });
+        }
     }
     out.push_str(raw.get(i..).unwrap_or_default());
     out
@@ -467,19 +514,25 @@ static SIMPLE_ESCAPES: [u8; 256] = {
 /// [`decode_literal`]: the content of a literal with its escapes decoded,
 /// borrowed when it has none.
 ///
-/// Every backslash of `raw` is visited; those inside an escape already
+/// `backslashes` holds, in order, offsets of `raw` that include the start
+/// of every escape (the scan found them); offsets inside an escape already
 /// decoded (the second `\` of `\\`, the second half of a surrogate pair)
-/// are skipped. Code has an escape every few dozen bytes (`\n`, `\"`): the
-/// work per escape is a copy and a table lookup.
-fn decode_escapes(raw: &str) -> Result<Cow<'_, str>, &'static str> {
-    let bytes = raw.as_bytes();
-    let mut backslashes = memchr::memchr_iter(b'\\', bytes).peekable();
-    if backslashes.peek().is_none() {
+/// are skipped: every backslash of `raw` will do. Code has an escape every
+/// few dozen bytes (`\n`, `\"`): the work per escape is a copy and a
+/// table lookup.
+fn decode_escapes<'r>(
+    raw: &'r str,
+    backslashes: &[usize],
+    checkpoints: &mut Vec<Checkpoint>,
+) -> Result<Cow<'r, str>, &'static str> {
+    if backslashes.is_empty() {
         return Ok(Cow::Borrowed(raw));
     }
+    let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut i = 0;
-    for at in backslashes {
+    let mut decoded = 0usize;
+    for &at in backslashes {
         if at < i {
             continue;
         }
@@ -515,6 +568,13 @@ fn decode_escapes(raw: &str) -> Result<Cow<'_, str>, &'static str> {
             out.push(char::from_u32(code).ok_or("invalid \\u escape")?);
         } else {
             return Err("invalid escape");
+        }
+        decoded += 1;
+        if decoded.is_multiple_of(CHECKPOINT_EVERY) {
+            checkpoints.push(Checkpoint {
+                decoded: out.len(),
+                raw: i,
+            });
         }
     }
     out.push_str(raw.get(i..).unwrap_or_default());
@@ -561,8 +621,15 @@ struct Walker<'a> {
     edits: Vec<Splice>,
     /// Reused buffer for the visitor's splices.
     splices: Vec<Splice>,
+    /// The offsets of the escapes of the literal just scanned (from its
+    /// first content byte), for decoding it without searching them again;
+    /// all of them unless `passed_newlines` and they are all `\n`.
+    backslashes: Vec<usize>,
     /// What escapes the literal just scanned holds.
     escapes: Escapes,
+    /// The scan passed over `\n` escapes without recording them (the
+    /// `.wasm` does while the escapes are all `\n`).
+    passed_newlines: bool,
     /// Offer value literals whose escapes are all `\n` raw.
     raw_newlines: bool,
     /// Record every visited literal (for a second pass) instead of turning
@@ -570,6 +637,10 @@ struct Walker<'a> {
     record: bool,
     literals: Vec<Literal<'a>>,
 }
+
+/// Above this many escape offsets kept for decoding, the walker frees them
+/// once the literal is decoded instead of keeping them for the next one.
+const RELEASED_OFFSETS: usize = 16 * 1024;
 
 /// Which escapes a scanned literal holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -591,6 +662,8 @@ struct Lit<'a> {
     /// are offsets of this range already.
     start: usize,
     end: usize,
+    /// Decoding's sparse checkpoints, for [`RawOffsets`].
+    checkpoints: Vec<Checkpoint>,
 }
 
 /// A visited string literal, kept for a second pass.
@@ -634,10 +707,13 @@ impl<'a> Walker<'a> {
         self.pos += 1;
         let start = self.pos;
         self.escapes = Escapes::None;
+        self.backslashes.clear();
+        self.passed_newlines = false;
         loop {
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let pass = self.escapes != Escapes::Other;
             let (stop, passed) = crate::string_scan::first_stop(rest, pass);
+            self.passed_newlines |= passed;
             if passed && self.escapes == Escapes::None {
                 self.escapes = Escapes::NewlinesOnly;
             }
@@ -652,7 +728,7 @@ impl<'a> Walker<'a> {
                     self.pos += 1;
                     return Ok((start, end));
                 }
-                Some(b'\\') => self.note_escape(),
+                Some(b'\\') => self.note_escape(start),
                 _ => return Err(self.err("control character in string")),
             }
             // Backslash: the next byte is escaped (validated when decoding;
@@ -665,39 +741,63 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Notes the kind of the escape at `self.pos`.
-    fn note_escape(&mut self) {
+    /// Records the escape at `self.pos` of the literal whose content
+    /// starts at `start`: its kind and its offset.
+    fn note_escape(&mut self, start: usize) {
+        let newline = self.bytes.get(self.pos + 1) == Some(&b'n');
         if self.escapes != Escapes::Other {
-            self.escapes = if self.bytes.get(self.pos + 1) == Some(&b'n') {
-                Escapes::NewlinesOnly
+            if newline {
+                self.escapes = Escapes::NewlinesOnly;
             } else {
-                Escapes::Other
-            };
+                if self.passed_newlines {
+                    // The scan passed over the `\n` escapes before this
+                    // one: find them. From here on it stops at every one.
+                    let before = self.bytes.get(start..self.pos).unwrap_or_default();
+                    self.backslashes.clear();
+                    self.backslashes.extend(memchr::memchr_iter(b'\\', before));
+                }
+                self.escapes = Escapes::Other;
+            }
         }
+        self.backslashes.push(self.pos - start);
     }
 
     /// Decodes the literal [`scan_string`](Self::scan_string) just found at
     /// `start..end`; with `may_stay_raw` (a value literal), one whose
     /// escapes are all `\n` is kept raw when the walk offers such.
-    fn decode(&self, start: usize, end: usize, may_stay_raw: bool) -> Result<Lit<'a>, JsonError> {
+    fn decode(
+        &mut self,
+        start: usize,
+        end: usize,
+        may_stay_raw: bool,
+    ) -> Result<Lit<'a>, JsonError> {
         let raw = self.text.get(start..end).unwrap_or_default();
+        let mut checkpoints = Vec::new();
         let newlines_only = self.escapes == Escapes::NewlinesOnly;
         let raw_newlines = newlines_only && may_stay_raw && self.raw_newlines;
         let text = if raw_newlines || self.escapes == Escapes::None {
             Cow::Borrowed(raw)
         } else if newlines_only {
-            Cow::Owned(decode_newlines(raw))
+            Cow::Owned(decode_newlines(raw, &mut checkpoints))
         } else {
-            decode_escapes(raw).map_err(|reason| JsonError {
-                offset: start,
-                reason,
+            decode_escapes(raw, &self.backslashes, &mut checkpoints).map_err(|reason| {
+                JsonError {
+                    offset: start,
+                    reason,
+                }
             })?
         };
+        if self.backslashes.capacity() > RELEASED_OFFSETS {
+            // A literal with a great many escapes (JSON inside JSON): give
+            // the offsets back before its text is searched.
+            self.backslashes = Vec::new();
+        }
         Ok(Lit {
             text,
             raw_newlines,
             start,
             end,
+            checkpoints,
         })
     }
 
@@ -757,7 +857,7 @@ impl<'a> Walker<'a> {
         };
         if f(ctx, &lit.text, &mut splices) == Visited::DecodeFirst && lit.raw_newlines {
             splices.clear();
-            lit.text = Cow::Owned(decode_newlines(&lit.text));
+            lit.text = Cow::Owned(decode_newlines(&lit.text, &mut lit.checkpoints));
             lit.raw_newlines = false;
             let ctx = StrCtx {
                 raw_newlines: false,
@@ -1083,6 +1183,66 @@ mod tests {
 
     /// Splices land on the right raw bytes whatever escapes precede them,
     /// and every other byte of the literal, escapes included, is kept.
+    /// Literals with far more escapes than one checkpoint's worth, of
+    /// every width (`\n`, `\u00e9`, a surrogate pair), with splices
+    /// before, between and after them: each lands on the raw bytes it
+    /// replaces, whether the walk decodes the literal or takes it raw.
+    #[test]
+    fn splices_map_through_many_escapes() {
+        let escapes = [
+            r"\n",
+            r#"\""#,
+            r"\\",
+            r"\u00e9",
+            r"\ud83d\ude00",
+            r"\t",
+            r"\u2028",
+        ];
+        for only_newlines in [false, true] {
+            let mut raw = String::new();
+            for i in 0..700 {
+                let e = if only_newlines {
+                    r"\n"
+                } else {
+                    escapes[i % escapes.len()]
+                };
+                raw.push_str(e);
+                if i % 11 == 0 {
+                    raw.push_str("ID");
+                }
+                if i % 5 == 0 {
+                    raw.push_str("ab");
+                }
+            }
+            let input = format!(r#"["{raw}"]"#);
+            let want = input.replace("ID", "<T>");
+            for raw_newlines in [false, true] {
+                let walked = walk_strings(
+                    input.as_bytes(),
+                    WalkOptions::default(),
+                    raw_newlines,
+                    |_, s, out| {
+                        for (i, _) in s.match_indices("ID") {
+                            out.push(Splice {
+                                start: i,
+                                end: i + 2,
+                                id: 0,
+                            });
+                        }
+                        Visited::Done
+                    },
+                )
+                .unwrap();
+                let out = walked.finish(&["<T>"][..]).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    want,
+                    "{only_newlines} {raw_newlines}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn splices_map_onto_raw_literals() {
         let cases: &[(&str, &str, &str)] = &[

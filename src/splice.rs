@@ -43,6 +43,18 @@ pub struct Splice {
 pub trait SpliceTexts {
     /// The text of `id`: borrowed from `self`, or spelled into `scratch`.
     fn text<'a>(&'a self, id: u32, scratch: &'a mut String) -> &'a str;
+
+    /// The length of the text of `id` as written: JSON-escaped if
+    /// `escape`. A table whose texts never need escaping can answer
+    /// without spelling them.
+    fn written_len(&self, id: u32, escape: bool, scratch: &mut String) -> usize {
+        let text = self.text(id, scratch);
+        if escape {
+            escaped_len(text)
+        } else {
+            text.len()
+        }
+    }
 }
 
 impl SpliceTexts for [String] {
@@ -92,12 +104,7 @@ impl<'a> Output<'a> {
         let mut len = input.len();
         let mut scratch = String::new();
         for sp in runs.iter().flatten() {
-            let text = texts.text(sp.id, &mut scratch);
-            let written = if escape {
-                escaped_len(text)
-            } else {
-                text.len()
-            };
+            let written = texts.written_len(sp.id, escape, &mut scratch);
             len = len
                 .saturating_sub(sp.end.saturating_sub(sp.start))
                 .saturating_add(written);

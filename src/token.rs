@@ -638,6 +638,11 @@ impl SpliceTexts for TokenTexts<'_> {
         self.0.push_token_by_index(id, scratch);
         scratch
     }
+
+    /// A token is ASCII letters, digits and `_`: never escaped.
+    fn written_len(&self, id: u32, _escape: bool, _scratch: &mut String) -> usize {
+        self.0.token_len_by_index(id)
+    }
 }
 
 /// The originals of a map, as the texts of restoring's splices.
