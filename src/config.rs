@@ -34,10 +34,12 @@ pub const DEFAULT_TOKEN_PREFIX: &str = "AWS_";
 /// Shortest accepted configured secret, in characters.
 pub const MIN_SECRET_CHARS: usize = 16;
 /// Default cap on the distinct values one request may have masked
-/// (`max_values_per_request`). Each costs the worker's VM about 150 bytes
-/// of token map, and wasm memory never shrinks: at 100,000 the map of the
-/// densest request stays near 15 MB, well within 3 × the default
-/// `max_body_bytes`, and its masking within a few hundred milliseconds.
+/// (`max_values_per_request`). Each costs the worker's VM about 100 bytes
+/// while the request is masked (its splice and its token-map entry, with
+/// the slack of growing vectors; the entry, about 35 bytes, stays until the
+/// answer is restored), and wasm memory never shrinks: at 100,000 the
+/// densest request costs about 10 MB besides its body, well within 3 × the
+/// default `max_body_bytes`, and its masking a few hundred milliseconds.
 pub const DEFAULT_MAX_VALUES_PER_REQUEST: usize = 100_000;
 /// Upper bound accepted for `max_values_per_request`.
 pub const MAX_MAX_VALUES_PER_REQUEST: usize = 10_000_000;
