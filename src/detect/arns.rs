@@ -102,12 +102,17 @@ pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
 /// Whether an ARN names something AWS owns and publishes, the same for
 /// every customer: managed policies (account `aws`), Step Functions
 /// service integrations (`arn:aws:states:::lambda:invoke`), public SSM
-/// parameters (`parameter/aws/service/…`). The model needs to read these
-/// (AdministratorAccess is not ReadOnlyAccess), and they reveal nothing.
+/// parameters (`parameter/aws/service/…`), AWS Health's public events
+/// (`arn:aws:health:us-east-1::event/EC2/…`) and the Control Catalog's
+/// controls (`arn:aws:controlcatalog:::control/…`). The model needs to read
+/// these (AdministratorAccess is not ReadOnlyAccess), and they reveal
+/// nothing.
 fn aws_owned(service: &[u8], region: &[u8], account: &[u8], resource: &[u8]) -> bool {
     account == b"aws"
         || (service == b"states" && region.is_empty() && account.is_empty())
         || (service == b"ssm" && account.is_empty() && resource.starts_with(b"parameter/aws/"))
+        || (service == b"health" && account.is_empty() && resource.starts_with(b"event/"))
+        || (service == b"controlcatalog" && account.is_empty())
 }
 
 /// Appends every ARN in `text` (the reference for [`at_colon`]).
@@ -466,10 +471,13 @@ mod tests {
             ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", &[]),
             ("\"Resource\": \"arn:aws:states:::lambda:invoke\"", &[]),
             ("arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", &[]),
+            ("arn:aws:health:us-east-1::event/EC2/EC2_INSTANCE_RETIREMENT_SCHEDULED/EC2_INSTANCE_RETIREMENT_SCHEDULED_ABC123-DEF456", &[]),
+            ("arn:aws:controlcatalog:::control/5kvme4m5d2b4d7if2fs5yg2ui", &[]),
             // Customer ARNs that look alike stay masked.
             ("arn:aws:states:us-east-1:123456789012:stateMachine:orders", &["arn:aws:states:us-east-1:123456789012:stateMachine:orders"]),
             ("arn:aws:ssm:us-east-1:123456789012:parameter/aws/app", &["arn:aws:ssm:us-east-1:123456789012:parameter/aws/app"]),
             ("arn:aws:iam::123456789012:policy/aws", &["arn:aws:iam::123456789012:policy/aws"]),
+            ("arn:aws:health:us-east-1:123456789012:event/EC2/x", &["arn:aws:health:us-east-1:123456789012:event/EC2/x"]),
             // Near misses.
             ("arn: a note", &[]),
             ("warn:aws:iam::123456789012:role/x", &[]),

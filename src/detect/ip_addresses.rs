@@ -137,6 +137,10 @@ fn after_version_word(text: &[u8], s: usize) -> bool {
             i -= 1;
         }
     }
+    // An anchor of a section: `rfc7231#section-7.1.1.1`.
+    if before(i) == Some(b'-') && i > 8 && text.get(i - 8..i - 1) == Some(b"section") {
+        return true;
+    }
     let blank = before(i) == Some(b' ');
     if blank {
         i -= 1;
@@ -344,7 +348,7 @@ mod tests {
             ("netmask 255.255.240.0 wildcard 0.0.0.255 255.0.0.0", &[]),
             ("dns 8.8.8.8 8.8.4.4 1.1.1.1 1.0.0.1 9.9.9.9", &[]),
             (
-                "version 1.2.3.4, JDK 20.0.10.4, section 1.2.8.22, § 7.4.1.7",
+                "version 1.2.3.4, JDK 20.0.10.4, section 1.2.8.22, § 7.4.1.7, #section-7.1.1.1",
                 &[],
             ),
             ("2001:db8::1 and 2001:0db8:85a3::8a2e:370:7334", &[]),
