@@ -173,95 +173,23 @@ fn mask_json_once(e: &Engine, request: &[u8]) -> Option<usize> {
     out.map(|v| v.len())
 }
 
-/// The Python standard library's sources (the python3 on PATH), file
-/// after file, cut at `size`.
-pub fn real_code(size: usize) -> String {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-        ])
-        .output()
-        .expect("python3 is needed for the realistic benches");
-    let dir = std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "py"))
-        .collect();
-    files.sort();
-    let mut s = String::with_capacity(size + 64 * 1024);
-    for f in files {
-        if s.len() >= size {
-            break;
-        }
-        s.push_str(&std::fs::read_to_string(&f).unwrap_or_default());
-    }
-    assert!(
-        s.len() >= size,
-        "the standard library holds less than {size} bytes of Python"
-    );
-    s.truncate(s.floor_char_boundary(size));
-    s
-}
-
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
-pub use corpus::aws_corpus_text;
-
-/// A Claude-Code-shaped request of about `size` bytes: a system prompt,
-/// tool definitions, then tool results and texts of 1 to 50 KB cut from
-/// real code and AWS texts in turn, and a short last question.
-pub fn claude_conversation(size: usize, seed: u64) -> Vec<u8> {
-    let (code, aws) = (real_code(size), aws_corpus_text(size));
-    let mut r = Rng(seed | 1);
-    let (mut at_code, mut at_aws, mut total) = (0usize, 0usize, 0usize);
-    let mut messages = Vec::new();
-    let mut i = 0;
-    while total < size {
-        let n = 1024 + (r.next() % (49 * 1024)) as usize;
-        let (src, at) = if i % 3 == 2 {
-            (&code, &mut at_code)
-        } else {
-            (&aws, &mut at_aws)
-        };
-        let start = src.floor_char_boundary(*at % src.len());
-        let end = src.floor_char_boundary((start + n).min(src.len()));
-        *at = end;
-        let text = &src[start..end];
-        total += text.len();
-        messages.push(serde_json::json!({"role": "assistant", "content": [
-            {"type": "text", "text": "Let me look at that."},
-            {"type": "tool_use", "id": format!("toolu_{i}"), "name": "Bash", "input": {"command": "cat notes.txt"}}
-        ]}));
-        messages.push(serde_json::json!({"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": format!("toolu_{i}"), "content": text}
-        ]}));
-        i += 1;
-    }
-    messages.push(serde_json::json!({"role": "user", "content": "What should I fix first?"}));
-    let tools: Vec<_> = ["Bash", "Read", "Write", "Edit", "Grep"]
-        .iter()
-        .map(|t| serde_json::json!({"name": t, "description": format!("The {t} tool."), "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}))
-        .collect();
-    serde_json::to_vec(&serde_json::json!({
-        "model": "claude-sonnet-4-5", "max_tokens": 32000, "stream": true,
-        "system": [{"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."}],
-        "tools": tools, "messages": messages,
-    }))
-    .unwrap()
-}
+#[path = "../tests/support/realistic.rs"]
+mod realistic;
+#[path = "../tests/support/splitmix.rs"]
+mod splitmix;
+use realistic::claude_conversation;
 
 fn bench_realistic(c: &mut Criterion) {
     let e = engine();
     let mut g = c.benchmark_group("realistic");
-    let code = real_code(MB);
+    let code = realistic::python_code(MB, 0);
     g.throughput(Throughput::Bytes(code.len() as u64));
     g.bench_function("python_stdlib_1MB", |b| {
         b.iter(|| black_box(mask_text_once(&e, &code)))
     });
-    let aws = aws_corpus_text(MB);
+    let aws = realistic::aws_output(MB, 0);
     g.throughput(Throughput::Bytes(aws.len() as u64));
     g.bench_function("aws_corpus_1MB", |b| {
         b.iter(|| black_box(mask_text_once(&e, &aws)))

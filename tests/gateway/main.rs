@@ -15,6 +15,8 @@
 mod bench;
 mod client;
 mod clients;
+#[path = "../support/corpus.rs"]
+mod corpus;
 mod envoy;
 mod envoy_config;
 mod fail_closed;
@@ -24,6 +26,8 @@ mod harness;
 mod kong;
 mod kong_conf;
 mod mock;
+#[path = "../support/realistic.rs"]
+mod realistic;
 mod schema;
 mod scripted;
 #[path = "../support/splitmix.rs"]

@@ -1,12 +1,15 @@
 -- wrk script of `make bench-gateway` (tests/gateway/bench.rs runs it):
--- POST /v1/messages with a Claude-like JSON body read from a file, and one
--- JSON line of results at the end.
+-- POST /v1/messages with JSON bodies read from files, and one JSON line of
+-- results at the end.
 --
---   wrk -t T -c C -d Ds -s wrk_bench.lua URL -- BODY_FILE [stream]
+--   wrk -t T -c C -d Ds -s wrk_bench.lua URL -- json|stream BODY_FILE...
 --
--- BODY_FILE (or env WRK_BENCH_BODY) is the request body; `stream` (or env
--- WRK_BENCH_STREAM=1) adds `x-bench-stream: 1`, on which the bench upstream
--- answers a streamed SSE message instead of a JSON one.
+-- With one body file every request sends it (a resent conversation); with
+-- several, each connection sends them in turn (a body the gateway has not
+-- just seen). Every request is formatted once, at start-up, so the load
+-- tool does no work per request. `stream` adds `x-bench-stream: 1`, on
+-- which the bench upstream answers a streamed SSE message instead of a
+-- JSON one.
 --
 -- A response counts as an error when its status is not 2xx (wrk itself only
 -- counts statuses > 399) or its body is empty.
@@ -16,29 +19,41 @@ local threads = {}
 -- Main environment: keep each thread to collect its counters in done().
 function setup(thread)
    table.insert(threads, thread)
+   thread:set("id", #threads)
 end
 
 -- Each thread's environment, before its first request.
 function init(args)
-   local path = args[1] or os.getenv("WRK_BENCH_BODY")
-   if not path or path == "" then
-      error("wrk_bench.lua: no body file (script argument after `--`, or WRK_BENCH_BODY)")
+   local stream = args[1] == "stream"
+   if args[1] ~= "stream" and args[1] ~= "json" then
+      error("wrk_bench.lua: the first script argument is json or stream")
    end
-   local file = assert(io.open(path, "rb"))
-   local body = file:read("*a")
-   file:close()
-   local stream = args[2] == "stream" or os.getenv("WRK_BENCH_STREAM") == "1"
-
-   wrk.method = "POST"
-   wrk.path = "/v1/messages"
-   wrk.body = body
-   wrk.headers["content-type"] = "application/json"
-   wrk.headers["anthropic-version"] = "2023-06-01"
+   local headers = {
+      ["content-type"] = "application/json",
+      ["anthropic-version"] = "2023-06-01",
+   }
    if stream then
-      wrk.headers["x-bench-stream"] = "1"
+      headers["x-bench-stream"] = "1"
    end
+   requests = {}
+   for i = 2, #args do
+      local file = assert(io.open(args[i], "rb"))
+      local body = file:read("*a")
+      file:close()
+      table.insert(requests, wrk.format("POST", "/v1/messages", headers, body))
+   end
+   if #requests == 0 then
+      error("wrk_bench.lua: no body file after `json` or `stream`")
+   end
+   -- Threads start at different bodies.
+   next_request = (id or 0) % #requests
    non_2xx = 0
    empty_body = 0
+end
+
+function request()
+   next_request = next_request % #requests + 1
+   return requests[next_request]
 end
 
 function response(status, headers, body)
