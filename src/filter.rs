@@ -382,7 +382,7 @@ impl Metrics {
 
     fn masked(&self, report: &MaskReport) {
         Metrics::bump(self.requests_masked, 1);
-        for (family, n) in &report.by_family {
+        for (family, n) in &report.by_family() {
             Metrics::bump_named(&self.values_masked, family.name(), *n);
         }
     }

@@ -51,36 +51,75 @@ impl std::error::Error for MaskError {}
 
 /// How many values one body had masked, by family and by kind. Never holds
 /// an original value, so it is safe to log.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Counted in a short list, the last entry tried first: a body dense with
+/// values records one per value, and a map keyed by kind name cost more
+/// per value than issuing its token.
+#[derive(Debug, Clone, Default)]
 pub struct MaskReport {
-    /// Values masked per detector family.
-    pub by_family: BTreeMap<Family, u64>,
-    /// Values masked per token kind (e.g. `EC2`, `ARN_IAM`).
-    pub by_kind: BTreeMap<String, u64>,
+    /// (family, kind, values masked), in first-seen order.
+    counts: Vec<(Family, String, u64)>,
+    /// The entry the last value went to.
+    last: usize,
 }
+
+impl PartialEq for MaskReport {
+    fn eq(&self, other: &MaskReport) -> bool {
+        self.by_family() == other.by_family() && self.by_kind() == other.by_kind()
+    }
+}
+
+impl Eq for MaskReport {}
 
 impl MaskReport {
     /// Total number of values masked.
     pub fn total(&self) -> u64 {
-        self.by_family.values().sum()
+        self.counts.iter().map(|c| c.2).sum()
+    }
+
+    /// Values masked per detector family.
+    pub fn by_family(&self) -> BTreeMap<Family, u64> {
+        let mut out = BTreeMap::new();
+        for (family, _, n) in &self.counts {
+            *out.entry(*family).or_default() += n;
+        }
+        out
+    }
+
+    /// Values masked per token kind (e.g. `EC2`, `ARN_IAM`).
+    pub fn by_kind(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for (_, kind, n) in &self.counts {
+            *out.entry(kind.clone()).or_default() += n;
+        }
+        out
     }
 
     /// Adds the counts of `other`.
     fn merge(&mut self, other: MaskReport) {
-        for (family, n) in other.by_family {
-            *self.by_family.entry(family).or_default() += n;
-        }
-        for (kind, n) in other.by_kind {
-            *self.by_kind.entry(kind).or_default() += n;
+        for (family, kind, n) in other.counts {
+            self.add(family, &kind, n);
         }
     }
 
     fn record(&mut self, m: &Match<'_>) {
-        *self.by_family.entry(m.family).or_default() += 1;
-        match self.by_kind.get_mut(m.kind) {
-            Some(n) => *n += 1,
+        self.add(m.family, m.kind, 1);
+    }
+
+    fn add(&mut self, family: Family, kind: &str, n: u64) {
+        let is = |c: &(Family, String, u64)| c.0 == family && c.1 == kind;
+        let at = match self.counts.get(self.last) {
+            Some(c) if is(c) => Some(self.last),
+            _ => self.counts.iter().position(is),
+        };
+        match at.and_then(|i| self.counts.get_mut(i).map(|c| (i, c))) {
+            Some((i, c)) => {
+                c.2 += n;
+                self.last = i;
+            }
             None => {
-                self.by_kind.insert(m.kind.to_string(), 1);
+                self.last = self.counts.len();
+                self.counts.push((family, kind.to_string(), n));
             }
         }
     }
@@ -88,7 +127,7 @@ impl MaskReport {
     /// `kind=count` pairs, e.g. `EC2=3 IP=1`, for a log line.
     pub fn summary(&self) -> String {
         let parts: Vec<String> = self
-            .by_kind
+            .by_kind()
             .iter()
             .map(|(k, n)| format!("{k}={n}"))
             .collect();

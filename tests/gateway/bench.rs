@@ -130,9 +130,12 @@ include!("claude_like_body.rs");
 /// How many different bodies a never-seen cell sends in turn.
 const NEVER_SEEN_BODIES: usize = 12;
 
-/// The body kinds of the benchmark: name, answer kind, and the body of a
+/// A body kind of the benchmark: name, answer kind, and the body of a
 /// variant (0: the resent body; 1 and up: the never-seen ones).
-fn body_kinds() -> Vec<(&'static str, &'static str, fn(usize) -> Vec<u8>)> {
+type BodyKind = (&'static str, &'static str, fn(usize) -> Vec<u8>);
+
+/// The body kinds of the benchmark.
+fn body_kinds() -> Vec<BodyKind> {
     use crate::realistic::{aws_output, claude_conversation, python_code, tool_result_request};
     const MB: usize = 1_000_000;
     vec![

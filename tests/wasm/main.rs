@@ -274,7 +274,7 @@ fn metrics_are_defined_and_counted() {
     for f in DETECTOR_FAMILIES.iter().chain(["custom"].iter()) {
         let v = vm.metric(&format!("aws_masker.values_masked.{f}")).unwrap();
         let want = report
-            .by_family
+            .by_family()
             .iter()
             .find(|(fam, _)| fam.name() == *f)
             .map_or(0, |(_, n)| *n);
