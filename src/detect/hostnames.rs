@@ -193,6 +193,11 @@ pub(super) fn domain_at_dot(text: &[u8], dot: usize, out: &mut Vec<Match<'_>>) {
     while s < dot && !is(&ALNUM, text, s) {
         s += 1;
     }
+    // A first label with `_` (`orders_db.cluster-….rds.amazonaws.com`):
+    // not a valid host name, but a customer's name all the same.
+    while dot - s < 253 && s > 0 && before_is(&WORD, text, s) {
+        s -= 1;
+    }
     if s >= dot || before_is(&WORD, text, s) {
         return;
     }
@@ -322,6 +327,10 @@ mod tests {
     fn masked() {
         let cases: &[(&str, &str)] = &[
             ("mydb.c9akciq32.us-east-1.rds.amazonaws.com", "RDS"),
+            (
+                "orders_db.cluster-c9akciq32.us-east-1.rds.amazonaws.com",
+                "RDS",
+            ),
             ("my-alb-1234567890.us-east-1.elb.amazonaws.com", "ELB"),
             ("ec2-54-1-2-3.compute-1.amazonaws.com", "EC2_HOST"),
             (
