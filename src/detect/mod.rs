@@ -551,8 +551,11 @@ impl Anchored<'_> {
         if on.named_resources && next == b'a' {
             resource_ids::eks_oidc_at_dot(b, p, out);
         }
-        // `.Table("…")`, `.bucket("…")`, `.upload_file(…)`: SDK calls.
-        if matches!(next, b'T' | b't' | b'f' | b'B' | b'b' | b'O' | b'u' | b'd') {
+        // `.Table("…")`, `.bucket("…")`, `.upload_file(…)`, Pulumi's `.get(…)`: SDK calls.
+        if matches!(
+            next,
+            b'T' | b't' | b'f' | b'B' | b'b' | b'O' | b'u' | b'd' | b'g'
+        ) {
             sdk_calls::at_dot(b, p, |family| enabled(on, family), out);
         }
     }

@@ -3,7 +3,8 @@
 //! `s3.Bucket("b")`, `s3.Object("b", "k")`, `s3.upload_file("f", "b",
 //! "k")`, `s3.download_file("b", "k", "f")`; the Java and Rust builders'
 //! `.bucket("b")`, `.tableName("t")`, `.functionName("f")`; CDK's
-//! `Bucket.fromBucketName(this, "Id", "b")`.
+//! `Bucket.fromBucketName(this, "Id", "b")`; Pulumi's lookups of an
+//! existing resource, `aws.iam.Role.get("deploy", "name")`.
 //!
 //! Anchored on the `.` before the method (the catalog's pass over dots),
 //! dispatched on the method's first letter: a method not in [`CALLS`]
@@ -81,6 +82,18 @@ pub(super) fn at_dot(
     let Some(&first) = text.get(s) else {
         return;
     };
+    if first == b'g' && text.get(s..s + 4) == Some(b"get(") {
+        // Only on a Pulumi resource class: `dict.get("a", "b")` is no call
+        // of an SDK.
+        if pulumi_class_before(text, dot) && on(Family::NamedResources) {
+            if let Some((vs, ve)) = string_arg(text, s + 4, 1) {
+                if text.get(vs..ve).is_some_and(|v| accepts(Rule::Name, v)) {
+                    out.push(m(vs, ve, "NAME", Family::NamedResources));
+                }
+            }
+        }
+        return;
+    }
     for &(method, arg, kind, family, rule) in CALLS {
         if method.first() != Some(&first) {
             continue;
@@ -97,6 +110,33 @@ pub(super) fn at_dot(
         }
         return;
     }
+}
+
+/// Whether the text before the `.` at `dot` is a Pulumi AWS resource
+/// class, `aws.<service>.<Type>` (`aws.iam.Role`, `aws.s3.BucketV2`).
+fn pulumi_class_before(text: &[u8], dot: usize) -> bool {
+    let back = |end: usize, ok: fn(&u8) -> bool| {
+        let mut i = end;
+        while i > 0 && text.get(i - 1).is_some_and(ok) {
+            i -= 1;
+        }
+        i
+    };
+    let ty = back(dot, |b| b.is_ascii_alphanumeric());
+    if ty == dot || !text.get(ty).is_some_and(u8::is_ascii_uppercase) || ty == 0 {
+        return false;
+    }
+    let Some(svc_end) = ty.checked_sub(1).filter(|&i| text.get(i) == Some(&b'.')) else {
+        return false;
+    };
+    let svc = back(svc_end, |b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if svc == svc_end || svc < 4 || text.get(svc - 4..svc) != Some(b"aws.") {
+        return false;
+    }
+    !(svc > 4
+        && text
+            .get(svc - 5)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_'))
 }
 
 /// The contents of argument `n` of the call whose arguments start at
@@ -187,6 +227,19 @@ mod tests {
                 &[("acme-logs", "S3_BUCKET")],
             ),
             ("s3.upload_file(\"a\", bucket, \"k\")", &[]),
+            // Pulumi: the second argument of a lookup is the resource's name.
+            (
+                "role = aws.iam.Role.get(\"deploy\", \"stark-reports-dev\")",
+                &[("stark-reports-dev", "NAME")],
+            ),
+            (
+                "const t = aws.dynamodb.Table.get('orders', 'OrdersProd');",
+                &[("OrdersProd", "NAME")],
+            ),
+            // Not Pulumi: a dict, a class of another module.
+            ("cfg.get(\"region\", \"us-east-1\")", &[]),
+            ("x = boto.iam.Role.get(\"a\", \"b-c\")", &[]),
+            ("x = myaws.iam.Role.get(\"a\", \"b-c\")", &[]),
         ];
         for (input, want) in cases {
             assert_eq!(found(input), *want, "{input}");
