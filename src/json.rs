@@ -1187,6 +1187,17 @@ mod tests {
     /// every width (`\n`, `\u00e9`, a surrogate pair), with splices
     /// before, between and after them: each lands on the raw bytes it
     /// replaces, whether the walk decodes the literal or takes it raw.
+    /// Pushes a splice (text id 0) for each occurrence of `needle` in `s`.
+    fn push_each(s: &str, needle: &str, out: &mut Vec<Splice>) {
+        for (i, _) in s.match_indices(needle) {
+            out.push(Splice {
+                start: i,
+                end: i + needle.len(),
+                id: 0,
+            });
+        }
+    }
+
     #[test]
     fn splices_map_through_many_escapes() {
         let escapes = [
@@ -1222,13 +1233,7 @@ mod tests {
                     WalkOptions::default(),
                     raw_newlines,
                     |_, s, out| {
-                        for (i, _) in s.match_indices("ID") {
-                            out.push(Splice {
-                                start: i,
-                                end: i + 2,
-                                id: 0,
-                            });
-                        }
+                        push_each(s, "ID", out);
                         Visited::Done
                     },
                 )
@@ -1275,13 +1280,7 @@ mod tests {
                 input.as_bytes(),
                 WalkOptions::default(),
                 |_, s, out| {
-                    for (i, _) in s.match_indices(needle) {
-                        out.push(Splice {
-                            start: i,
-                            end: i + needle.len(),
-                            id: 0,
-                        });
-                    }
+                    push_each(s, needle, out);
                 },
                 &["<T>"][..],
             )
@@ -1309,13 +1308,7 @@ mod tests {
                     if ctx.raw_newlines && decode_first {
                         return Visited::DecodeFirst;
                     }
-                    for (i, _) in s.match_indices("ID") {
-                        out.push(Splice {
-                            start: i,
-                            end: i + 2,
-                            id: 0,
-                        });
-                    }
+                    push_each(s, "ID", out);
                     Visited::Done
                 },
             )
