@@ -14,10 +14,10 @@ pub(crate) fn values_of(f: fn(&[u8], &mut Vec<Match<'_>>), input: &str) -> Vec<&
 
 /// What `f` appends for `input`, as (value, kind) pairs in text order:
 /// the families' table tests.
-pub(crate) fn kinds_of<'i>(
-    input: &'i str,
+pub(crate) fn kinds_of(
+    input: &str,
     f: impl FnOnce(&[u8], &mut Vec<Match<'static>>),
-) -> Vec<(&'i str, &'static str)> {
+) -> Vec<(&str, &'static str)> {
     let mut out = Vec::new();
     f(input.as_bytes(), &mut out);
     out.sort_by_key(|m| m.start);
