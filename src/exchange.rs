@@ -22,16 +22,51 @@ use crate::mask::MaskError;
 /// Metric name prefix of every counter the filter defines.
 pub const METRIC_PREFIX: &str = "aws_masker.";
 
-/// Refusal reasons, in metrics spelling (`aws_masker.refusals.<reason>`).
-pub const REFUSAL_REASONS: [&str; 7] = [
-    "too_large",
-    "too_many_values",
-    "compressed",
-    "invalid_json",
-    "invalid_utf8",
-    "unreadable_body",
-    "not_configured",
-];
+/// Why the filter refused a request. Each reason has its counter,
+/// `aws_masker.refusals.<name>`, and names itself in the log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// The body, or its masked form, is over `max_body_bytes`.
+    TooLarge,
+    /// The body holds more than `max_values_per_request` distinct values.
+    TooManyValues,
+    /// The body is compressed and cannot be inspected.
+    Compressed,
+    /// A JSON body is not valid JSON.
+    InvalidJson,
+    /// A text body is not valid UTF-8.
+    InvalidUtf8,
+    /// The host announced a body it could not deliver.
+    UnreadableBody,
+    /// The filter has no usable configuration.
+    NotConfigured,
+}
+
+impl RefusalReason {
+    /// Every reason, for defining the counters.
+    pub const ALL: [RefusalReason; 7] = [
+        RefusalReason::TooLarge,
+        RefusalReason::TooManyValues,
+        RefusalReason::Compressed,
+        RefusalReason::InvalidJson,
+        RefusalReason::InvalidUtf8,
+        RefusalReason::UnreadableBody,
+        RefusalReason::NotConfigured,
+    ];
+
+    /// The reason's metrics and log spelling, e.g. `too_large`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RefusalReason::TooLarge => "too_large",
+            RefusalReason::TooManyValues => "too_many_values",
+            RefusalReason::Compressed => "compressed",
+            RefusalReason::InvalidJson => "invalid_json",
+            RefusalReason::InvalidUtf8 => "invalid_utf8",
+            RefusalReason::UnreadableBody => "unreadable_body",
+            RefusalReason::NotConfigured => "not_configured",
+        }
+    }
+}
 
 /// The identity whose token key an exchange uses, from its request headers
 /// (`header(name)` gives a header's value): the credential (`x-api-key`,
@@ -149,8 +184,8 @@ pub fn classify_response(
 pub struct Refusal {
     /// HTTP status of the local reply.
     pub status: u32,
-    /// Metrics spelling of the reason, one of [`REFUSAL_REASONS`].
-    pub reason: &'static str,
+    /// Why: its counter and its word in the log line.
+    pub reason: RefusalReason,
     /// The Anthropic error `type`.
     pub error_type: &'static str,
     /// Human-readable message (never contains a request value).
@@ -160,7 +195,7 @@ pub struct Refusal {
 impl Refusal {
     fn new(
         status: u32,
-        reason: &'static str,
+        reason: RefusalReason,
         error_type: &'static str,
         message: String,
     ) -> Refusal {
@@ -176,7 +211,7 @@ impl Refusal {
     pub fn too_large(limit: usize) -> Refusal {
         Refusal::new(
             413,
-            "too_large",
+            RefusalReason::TooLarge,
             "request_too_large",
             format!(
                 "request body exceeds the masking limit of {limit} bytes (max_body_bytes); it was not forwarded"
@@ -189,7 +224,7 @@ impl Refusal {
     pub fn masked_too_large(limit: usize) -> Refusal {
         Refusal::new(
             413,
-            "too_large",
+            RefusalReason::TooLarge,
             "request_too_large",
             format!(
                 "the masked request body exceeds the limit of {limit} bytes (max_body_bytes); it was not forwarded"
@@ -202,7 +237,7 @@ impl Refusal {
     pub fn too_many_values(limit: usize) -> Refusal {
         Refusal::new(
             413,
-            "too_many_values",
+            RefusalReason::TooManyValues,
             "request_too_large",
             format!(
                 "request body holds more than {limit} distinct values to mask (max_values_per_request); it was not forwarded"
@@ -219,7 +254,7 @@ impl Refusal {
             .collect();
         Refusal::new(
             415,
-            "compressed",
+            RefusalReason::Compressed,
             "invalid_request_error",
             format!(
                 "compressed request bodies (content-encoding: {encoding}) cannot be inspected for AWS identifiers; send it uncompressed"
@@ -233,13 +268,13 @@ impl Refusal {
             MaskError::TooManyValues { limit } => Refusal::too_many_values(*limit),
             MaskError::InvalidJson(e) => Refusal::new(
                 400,
-                "invalid_json",
+                RefusalReason::InvalidJson,
                 "invalid_request_error",
                 format!("request body is not valid JSON ({e}); it was not forwarded"),
             ),
             MaskError::InvalidUtf8 { offset } => Refusal::new(
                 400,
-                "invalid_utf8",
+                RefusalReason::InvalidUtf8,
                 "invalid_request_error",
                 format!(
                     "request body is not valid UTF-8 text (byte {offset}); it was not forwarded"
@@ -253,7 +288,7 @@ impl Refusal {
     pub fn unreadable_body(size: usize) -> Refusal {
         Refusal::new(
             413,
-            "unreadable_body",
+            RefusalReason::UnreadableBody,
             "request_too_large",
             format!(
                 "the request body ({size} bytes) could not be read by the filter (the gateway buffered it outside memory; raise client_body_buffer_size); it was not forwarded"
@@ -265,7 +300,7 @@ impl Refusal {
     pub fn not_configured() -> Refusal {
         Refusal::new(
             500,
-            "not_configured",
+            RefusalReason::NotConfigured,
             "api_error",
             "the filter has no valid configuration; request not forwarded".to_string(),
         )
@@ -354,7 +389,7 @@ mod tests {
             assert_eq!(v["error"]["type"], r.error_type);
             let msg = v["error"]["message"].as_str().unwrap();
             assert!(msg.starts_with("aws-masker: "), "{msg}");
-            assert!(REFUSAL_REASONS.contains(&r.reason));
+            assert!(RefusalReason::ALL.contains(&r.reason));
             let want_type = if r.status == 413 {
                 "request_too_large"
             } else if r.status == 500 {
@@ -370,9 +405,9 @@ mod tests {
             .message
             .contains("could not be read"));
         let many = Refusal::too_many_values(3);
-        assert_eq!((many.status, many.reason), (413, "too_many_values"));
+        assert_eq!((many.status, many.reason.name()), (413, "too_many_values"));
         assert!(many.message.contains("max_values_per_request"));
-        assert_eq!(Refusal::masked_too_large(5).reason, "too_large");
+        assert_eq!(Refusal::masked_too_large(5).reason, RefusalReason::TooLarge);
     }
 
     #[test]

@@ -12,8 +12,8 @@
 use crate::config::{Config, SecretSharing, DETECTOR_FAMILIES};
 use crate::detect::MemoStats;
 use crate::exchange::{
-    classify_response, is_identity_encoding, restore_fits, scope_identity, Refusal, ResponseKind,
-    METRIC_PREFIX, REFUSAL_REASONS,
+    classify_response, is_identity_encoding, restore_fits, scope_identity, Refusal, RefusalReason,
+    ResponseKind, METRIC_PREFIX,
 };
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{restore_json, Escape};
@@ -348,9 +348,9 @@ impl Metrics {
                 .filter_map(|f| Some((f, counter(&format!("values_masked.{f}"))?)))
                 .collect(),
             values_restored: counter("values_restored"),
-            refusals: REFUSAL_REASONS
+            refusals: RefusalReason::ALL
                 .iter()
-                .filter_map(|r| Some((*r, counter(&format!("refusals.{r}"))?)))
+                .filter_map(|r| Some((r.name(), counter(&format!("refusals.{}", r.name()))?)))
                 .collect(),
             responses_passthrough: counter("responses_passthrough"),
             responses_compressed: counter("responses_compressed"),
@@ -582,9 +582,11 @@ impl Exchange {
     fn refuse(&mut self, refusal: &Refusal) -> Action {
         log_warn(&format!(
             "aws-masker: refused request (context {}): {} {}",
-            self.id, refusal.status, refusal.reason
+            self.id,
+            refusal.status,
+            refusal.reason.name()
         ));
-        Metrics::bump_named(&self.metrics.refusals, refusal.reason, 1);
+        Metrics::bump_named(&self.metrics.refusals, refusal.reason.name(), 1);
         self.request = Request::Refused;
         host::send_response(
             refusal.status,
