@@ -11,12 +11,13 @@
 //!
 //! let cfg = Config::from_json(br#"{"token_prefix": "MASK_", "detectors": {"ip_addresses": false}}"#).unwrap();
 //! assert_eq!(cfg.token_prefix, "MASK_");
-//! assert!(!cfg.detectors.ip_addresses);
+//! assert!(!cfg.detectors.is_on(aws_masker::detect::Family::IpAddresses));
 //!
 //! let err = Config::from_json(br#"{"max_body_bytes": "big"}"#).unwrap_err();
 //! assert_eq!(err.field, "max_body_bytes");
 //! ```
 
+use crate::detect::Family;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -111,90 +112,48 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// On/off switches for the built-in detector families. All default to on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// On/off switches for the built-in detector families ([`Family`]), one
+/// bit each. All default to on; `Family::Custom` is always on (its
+/// patterns are switched by being configured).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Detectors {
-    /// EC2/VPC resource ids: `i-…`, `vpc-…`, `subnet-…`, `sg-…`, `ami-…`, ….
-    pub ec2_ids: bool,
-    /// ARNs in every partition.
-    pub arns: bool,
-    /// 12-digit account ids in context (ARNs, ECR hosts, SQS URLs, key words).
-    pub account_ids: bool,
-    /// Access key ids (`AKIA…`, `ASIA…`, …).
-    pub access_keys: bool,
-    /// Secret access keys (40-char base64) in context.
-    pub secret_keys: bool,
-    /// STS session tokens, in context and by known prefixes.
-    pub session_tokens: bool,
-    /// IPv4, CIDR blocks, IPv6 global and ULA addresses.
-    pub ip_addresses: bool,
-    /// AWS hostnames with customer-specific labels.
-    pub hostnames: bool,
-    /// S3 bucket names in context.
-    pub s3_buckets: bool,
-    /// Named resources by key context (`FunctionName`, `--role-name`, …).
-    pub named_resources: bool,
-    /// Organizations ids (`o-…`, `ou-…`, `r-…`).
-    pub organizations: bool,
-    /// KMS key ids (UUID after `key/` or in `KeyId` context, `mrk-…`).
-    pub kms_keys: bool,
+    /// The families switched off, one bit per [`Family::bit`].
+    off: u16,
 }
 
-/// Names of the detector families, in config and metrics spelling.
-pub const DETECTOR_FAMILIES: [&str; 12] = [
-    "ec2_ids",
-    "arns",
-    "account_ids",
-    "access_keys",
-    "secret_keys",
-    "session_tokens",
-    "ip_addresses",
-    "hostnames",
-    "s3_buckets",
-    "named_resources",
-    "organizations",
-    "kms_keys",
-];
+impl Detectors {
+    /// Whether `family` is on.
+    #[inline]
+    pub fn is_on(&self, family: Family) -> bool {
+        self.off & family.bit() == 0
+    }
 
-impl Default for Detectors {
-    fn default() -> Self {
-        Detectors {
-            ec2_ids: true,
-            arns: true,
-            account_ids: true,
-            access_keys: true,
-            secret_keys: true,
-            session_tokens: true,
-            ip_addresses: true,
-            hostnames: true,
-            s3_buckets: true,
-            named_resources: true,
-            organizations: true,
-            kms_keys: true,
+    /// Switches `family` on or off (`Family::Custom` stays on).
+    pub fn set(&mut self, family: Family, on: bool) {
+        if on {
+            self.off &= !family.bit();
+        } else {
+            self.off |= family.bit();
         }
     }
 }
 
-impl Detectors {
-    /// The switch for a family by its config name, if that name exists.
-    fn switch_mut(&mut self, name: &str) -> Option<&mut bool> {
-        Some(match name {
-            "ec2_ids" => &mut self.ec2_ids,
-            "arns" => &mut self.arns,
-            "account_ids" => &mut self.account_ids,
-            "access_keys" => &mut self.access_keys,
-            "secret_keys" => &mut self.secret_keys,
-            "session_tokens" => &mut self.session_tokens,
-            "ip_addresses" => &mut self.ip_addresses,
-            "hostnames" => &mut self.hostnames,
-            "s3_buckets" => &mut self.s3_buckets,
-            "named_resources" => &mut self.named_resources,
-            "organizations" => &mut self.organizations,
-            "kms_keys" => &mut self.kms_keys,
-            _ => return None,
-        })
+/// Names of the built-in detector families, in config and metrics
+/// spelling, in [`Family::BUILT_IN`] order.
+pub const DETECTOR_FAMILIES: [&str; Family::BUILT_IN.len()] = {
+    let mut names = [""; Family::BUILT_IN.len()];
+    let mut i = 0;
+    while i < names.len() {
+        // Indexing is evaluated at compile time here: out of range fails
+        // the build.
+        #[allow(clippy::indexing_slicing)]
+        {
+            names[i] = Family::BUILT_IN[i].name();
+        }
+        i += 1;
     }
-}
+    names
+};
 
 /// A user-defined detector: every match of `regex` is masked as `kind`.
 #[derive(Debug, Clone)]
@@ -473,7 +432,7 @@ fn parse_detectors(v: &Value) -> Result<Detectors, ConfigError> {
     let mut d = Detectors::default();
     for (name, on) in map {
         let field = format!("detectors.{name}");
-        let Some(switch) = d.switch_mut(name) else {
+        let Some(family) = Family::from_name(name) else {
             return Err(ConfigError::new(
                 field,
                 format!(
@@ -482,12 +441,13 @@ fn parse_detectors(v: &Value) -> Result<Detectors, ConfigError> {
                 ),
             ));
         };
-        *switch = on.as_bool().ok_or_else(|| {
+        let on = on.as_bool().ok_or_else(|| {
             ConfigError::new(
                 field.clone(),
                 format!("expected true or false, got {}", type_name(on)),
             )
         })?;
+        d.set(family, on);
     }
     Ok(d)
 }
@@ -689,7 +649,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.secret.as_deref(), Some("0123456789abcdef0123"));
-        assert!(!c.detectors.ip_addresses && c.detectors.arns);
+        assert!(!c.detectors.is_on(Family::IpAddresses) && c.detectors.is_on(Family::Arns));
         assert_eq!(c.custom_patterns[0].kind, "JIRA");
         assert!(c.allowlist[0].allows("10.0.0.1"));
         assert!(c.allowlist[1].allows("sg-00000000"));

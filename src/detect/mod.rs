@@ -74,8 +74,39 @@ pub enum Family {
 }
 
 impl Family {
+    /// The built-in families, in config order: what the `detectors`
+    /// switches, the metric names and the documentation list.
+    pub const BUILT_IN: [Family; 12] = [
+        Family::Ec2Ids,
+        Family::Arns,
+        Family::AccountIds,
+        Family::AccessKeys,
+        Family::SecretKeys,
+        Family::SessionTokens,
+        Family::IpAddresses,
+        Family::Hostnames,
+        Family::S3Buckets,
+        Family::NamedResources,
+        Family::Organizations,
+        Family::KmsKeys,
+    ];
+
+    /// The built-in family of a config name (`ec2_ids`), if there is one.
+    pub fn from_name(name: &str) -> Option<Family> {
+        Family::BUILT_IN.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The family's bit in [`Detectors`]' switches (`Custom` has none: it
+    /// is never off).
+    pub const fn bit(self) -> u16 {
+        match self {
+            Family::Custom => 0,
+            f => 1 << f as u16,
+        }
+    }
+
     /// The family's config and metrics name, e.g. `ec2_ids`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Family::Ec2Ids => "ec2_ids",
             Family::Arns => "arns",
@@ -126,21 +157,7 @@ struct Inner {
 
 /// Whether the switch of `family` is on (custom patterns always are).
 fn enabled(on: &Detectors, family: Family) -> bool {
-    match family {
-        Family::Ec2Ids => on.ec2_ids,
-        Family::Arns => on.arns,
-        Family::AccountIds => on.account_ids,
-        Family::AccessKeys => on.access_keys,
-        Family::SecretKeys => on.secret_keys,
-        Family::SessionTokens => on.session_tokens,
-        Family::IpAddresses => on.ip_addresses,
-        Family::Hostnames => on.hostnames,
-        Family::S3Buckets => on.s3_buckets,
-        Family::NamedResources => on.named_resources,
-        Family::Organizations => on.organizations,
-        Family::KmsKeys => on.kms_keys,
-        Family::Custom => true,
-    }
+    on.is_on(family)
 }
 
 impl Detector {
@@ -150,7 +167,7 @@ impl Detector {
     pub fn new(config: &Config, memo_key: [u8; 16]) -> Detector {
         Detector {
             inner: Arc::new(Inner {
-                on: config.detectors.clone(),
+                on: config.detectors,
                 custom: config
                     .custom_patterns
                     .iter()
@@ -362,7 +379,7 @@ impl Detector {
             mut flags,
             ..
         } = anchored;
-        if on.account_ids {
+        if on.is_on(Family::AccountIds) {
             // With the dots' matches (the order below), after the ARNs,
             // which are context for the account ids inside them.
             account_ids::find_by_context(b, &arns, &mut dot);
@@ -372,19 +389,19 @@ impl Detector {
         out.append(&mut dash);
         out.append(&mut key_ids);
         out.append(&mut dot);
-        if on.access_keys || on.secret_keys {
+        if on.is_on(Family::AccessKeys) || on.is_on(Family::SecretKeys) {
             let keys = access_keys::spans(b);
-            if on.access_keys {
+            if on.is_on(Family::AccessKeys) {
                 access_keys::push(&keys, out);
             }
-            if on.secret_keys {
+            if on.is_on(Family::SecretKeys) {
                 secret_keys::find_near(b, &keys, out);
             }
         }
-        if on.session_tokens {
+        if on.is_on(Family::SessionTokens) {
             session_tokens::find(b, out);
         }
-        if on.named_resources {
+        if on.is_on(Family::NamedResources) {
             resource_ids::find_task_ids(b, out);
             prose::find(b, out);
         }
@@ -435,7 +452,11 @@ impl Anchored<'_> {
         for p in memchr::memchr_iter(b'-', b) {
             self.at_dash(on, b, p);
         }
-        if on.ip_addresses || on.hostnames || on.account_ids || on.s3_buckets || on.named_resources
+        if on.is_on(Family::IpAddresses)
+            || on.is_on(Family::Hostnames)
+            || on.is_on(Family::AccountIds)
+            || on.is_on(Family::S3Buckets)
+            || on.is_on(Family::NamedResources)
         {
             for p in memchr::memchr_iter(b'.', b) {
                 self.at_dot(on, b, p);
@@ -468,14 +489,14 @@ impl Anchored<'_> {
         let (prev, next) = neighbours(b, p);
         let out = &mut self.dash;
         // `i-0123…`: lower-case hex follows.
-        if on.ec2_ids && matches!(next, b'0'..=b'9' | b'a'..=b'f') {
+        if on.is_on(Family::Ec2Ids) && matches!(next, b'0'..=b'9' | b'a'..=b'f') {
             ec2_ids::at_dash(b, p, out);
         }
         // `o-…`, `ou-…`, `r-…`.
-        if on.organizations && matches!(prev, b'o' | b'u' | b'r') {
+        if on.is_on(Family::Organizations) && matches!(prev, b'o' | b'u' | b'r') {
             organizations::at_dash(b, p, out);
         }
-        if on.kms_keys {
+        if on.is_on(Family::KmsKeys) {
             // `mrk-…`.
             if prev == b'k' {
                 kms_keys::mrk_at_dash(b, p, out);
@@ -486,16 +507,18 @@ impl Anchored<'_> {
             }
         }
         // `us-east-1_AbC123xyZ`, `us-east-1:<uuid>`: Cognito pools.
-        if on.named_resources && next.is_ascii_digit() && matches!(b.get(p + 2), Some(b'_' | b':'))
+        if on.is_on(Family::NamedResources)
+            && next.is_ascii_digit()
+            && matches!(b.get(p + 2), Some(b'_' | b':'))
         {
             cognito::at_dash(b, p, out);
         }
         // `iam/security-credentials/<role>`: the instance metadata path.
-        if on.named_resources && prev == b'y' && next == b'c' {
+        if on.is_on(Family::NamedResources) && prev == b'y' && next == b'c' {
             resource_ids::imds_role_at_dash(b, p, out);
         }
         // `db-…`, `cluster-…`: RDS resource ids.
-        if on.named_resources
+        if on.is_on(Family::NamedResources)
             && matches!(prev, b'b' | b'r')
             && (next.is_ascii_uppercase() || next.is_ascii_digit())
         {
@@ -503,20 +526,20 @@ impl Anchored<'_> {
         }
         if prev.is_ascii_digit() && next.is_ascii_digit() {
             // `1234-5678-9012`: an account id as the console shows it.
-            if on.account_ids {
+            if on.is_on(Family::AccountIds) {
                 account_ids::dashed_at_dash(b, p, out);
             }
             // `2024-03-16 10:05:00 bucket`: an `aws s3 ls` line.
-            if on.s3_buckets {
+            if on.is_on(Family::S3Buckets) {
                 s3_buckets::ls_line_at_dash(b, p, out);
             }
         }
         // `da2-…`: AppSync API keys.
-        if on.secret_keys && prev == b'2' {
+        if on.is_on(Family::SecretKeys) && prev == b'2' {
             service_credentials::appsync_key_at_dash(b, p, out);
         }
         // `ip-10-…`.
-        if on.hostnames && prev == b'p' {
+        if on.is_on(Family::Hostnames) && prev == b'p' {
             hostnames::ip_name_at_dash(b, p, out);
         }
         // `--flag value`.
@@ -529,26 +552,26 @@ impl Anchored<'_> {
         let (_, next) = neighbours(b, p);
         let out = &mut self.dot;
         // `10.0.…`: a digit follows.
-        if on.ip_addresses && next.is_ascii_digit() {
+        if on.is_on(Family::IpAddresses) && next.is_ascii_digit() {
             self.v4_state.at_dot(b, p, out);
         }
         let lower = next | 0x20;
         // `.amazonaws.com`, `.amplifyapp.com`, `.awsapps.com`, `.on.aws`,
         // `.cloudfront.net`, `.elasticbeanstalk.com`, `.sagemaker.aws`, …
         // (any case).
-        if on.hostnames && matches!(lower, b'a' | b'o' | b'c' | b'e' | b's') {
+        if on.is_on(Family::Hostnames) && matches!(lower, b'a' | b'o' | b'c' | b'e' | b's') {
             hostnames::domain_at_dot(b, p, out);
         }
         // `.dkr.ecr.`, `.amazonaws.com/`.
-        if on.account_ids && matches!(next, b'd' | b'a') {
-            account_ids::at_dot(b, p, on.named_resources, out);
+        if on.is_on(Family::AccountIds) && matches!(next, b'd' | b'a') {
+            account_ids::at_dot(b, p, on.is_on(Family::NamedResources), out);
         }
         // `.amazonaws.com/`.
-        if on.s3_buckets && next == b'a' {
+        if on.is_on(Family::S3Buckets) && next == b'a' {
             s3_buckets::path_at_dot(b, p, out);
         }
         // `oidc.eks.<region>.amazonaws.com/id/…`.
-        if on.named_resources && next == b'a' {
+        if on.is_on(Family::NamedResources) && next == b'a' {
             resource_ids::eks_oidc_at_dot(b, p, out);
         }
         // `.Table("…")`, `.bucket("…")`, `.upload_file(…)`, Pulumi's `.get(…)`: SDK calls.
@@ -564,23 +587,23 @@ impl Anchored<'_> {
         let (prev, next) = neighbours(b, p);
         if b.get(p) == Some(&b':') {
             // `arn:`.
-            if on.arns && prev == b'n' {
+            if on.is_on(Family::Arns) && prev == b'n' {
                 arns::at_colon(b, p, &mut self.arns);
             }
             // A masked IPv6 address starts with a hex group (`2…`, `3…`,
             // `fc…`, `fd…`), so the first colon of one has a hex digit
             // before it; later colons of the address are covered by it.
-            if on.ip_addresses && prev.is_ascii_hexdigit() {
+            if on.is_on(Family::IpAddresses) && prev.is_ascii_hexdigit() {
                 self.v6_state.at_colon(b, p, &mut self.v6);
             }
             // `s3://`.
-            if on.s3_buckets && next == b'/' {
+            if on.is_on(Family::S3Buckets) && next == b'/' {
                 s3_buckets::scheme_at_colon(b, p, &mut self.s3_scheme);
             }
         }
         named_resources::at_separator(b, p, on, &mut self.keyed);
         // `"Id": "/hostedzone/Z…"`.
-        if on.named_resources && matches!(next, b' ' | b'"' | b'\'' | b'/' | b'\\') {
+        if on.is_on(Family::NamedResources) && matches!(next, b' ' | b'"' | b'\'' | b'/' | b'\\') {
             resource_ids::hosted_zone_after(b, p, &mut self.keyed);
         }
     }

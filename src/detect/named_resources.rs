@@ -1366,10 +1366,8 @@ mod tests {
                 "{key}={value}"
             );
         }
-        let off = Detectors {
-            named_resources: false,
-            ..Detectors::default()
-        };
+        let mut off = Detectors::default();
+        off.set(Family::NamedResources, false);
         assert!(whole_value("FunctionName", "x1", &off).is_none());
     }
 }

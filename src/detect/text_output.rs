@@ -130,7 +130,7 @@ fn push_named(
         && v.first().is_some_and(u8::is_ascii_alphanumeric)
         && v.iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if name && on.named_resources {
+    if name && on.is_on(Family::NamedResources) {
         out.push(m(s, e, kind, Family::NamedResources));
     }
 }
