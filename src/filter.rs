@@ -862,7 +862,16 @@ impl HttpContext for Exchange {
         // Whether a body follows decides, not the method: a GET that does
         // carry a body is masked like any other.
         if end_of_stream {
-            return Action::Continue;
+            // No body follows, the host says. One that still announces a
+            // body (Kong 3.4 and 3.5's ngx_wasm_module 0.1 says end of
+            // stream on every request) would reach the upstream unseen.
+            let announced = host::get_header(host::MAP_REQUEST_HEADERS, "content-length")
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|&n| n > 0);
+            return match announced {
+                Some(size) => self.refuse(&Refusal::unreadable_body(size)),
+                None => Action::Continue,
+            };
         }
         let encoding = host::get_header(host::MAP_REQUEST_HEADERS, "content-encoding");
         if !is_identity_encoding(encoding.as_deref()) {

@@ -564,6 +564,15 @@ fn requests_without_body_pass_untouched() {
         );
         vm.response_body(id, &[json]);
         assert_eq!(vm.http(id).downstream_body, json);
+        // Headers that end the stream but announce a body (ngx_wasm_module
+        // 0.1, Kong 3.4 and 3.5, says end of stream on every request): the
+        // body would pass unseen, so the request is refused.
+        let id = vm.new_exchange();
+        vm.request_headers(id, &post_headers("application/json", "138"), true);
+        let h = vm.http(id);
+        assert_eq!(h.local_response.as_ref().map(|r| r.status), Some(413));
+        assert!(h.upstream_body.is_empty());
+        assert_eq!(vm.metric("aws_masker.refusals.unreadable_body"), Some(1));
         // A POST whose body is empty.
         let id = vm.new_exchange();
         vm.request_headers(id, &post_headers("application/json", "0"), false);
