@@ -95,6 +95,16 @@ pub fn restore_fits(tokens: &crate::token::TokenMap, body_size: usize, limit: us
     grown_size(body_size, max_growth(tokens)) <= limit
 }
 
+/// The body a request announces (`content-length` above 0) although its
+/// headers end the stream: ngx_wasm_module 0.1 (Kong 3.4, 3.5) says end
+/// of stream on every request, and such a body would pass unseen. `None`:
+/// no body, or none announced.
+pub fn body_announced_at_end_of_stream(content_length: Option<&str>) -> Option<usize> {
+    content_length
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+}
+
 /// Whether a `content-encoding` header value means the body is not
 /// compressed: absent, empty, or only `identity`.
 pub fn is_identity_encoding(content_encoding: Option<&str>) -> bool {
@@ -319,6 +329,19 @@ impl Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_announced_at_end_of_stream() {
+        let cases = [
+            (None, None),
+            (Some("0"), None),
+            (Some(" 138 "), Some(138)),
+            (Some("x"), None),
+        ];
+        for (length, want) in cases {
+            assert_eq!(body_announced_at_end_of_stream(length), want, "{length:?}");
+        }
+    }
 
     #[test]
     fn encodings() {

@@ -12,8 +12,8 @@
 use crate::config::{Config, SecretSharing, DETECTOR_FAMILIES};
 use crate::detect::MemoStats;
 use crate::exchange::{
-    classify_response, is_identity_encoding, restore_fits, scope_identity, Refusal, RefusalReason,
-    ResponseKind, METRIC_PREFIX,
+    body_announced_at_end_of_stream, classify_response, is_identity_encoding, restore_fits,
+    scope_identity, Refusal, RefusalReason, ResponseKind, METRIC_PREFIX,
 };
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{restore_json, Escape};
@@ -865,10 +865,8 @@ impl HttpContext for Exchange {
             // No body follows, the host says. One that still announces a
             // body (Kong 3.4 and 3.5's ngx_wasm_module 0.1 says end of
             // stream on every request) would reach the upstream unseen.
-            let announced = host::get_header(host::MAP_REQUEST_HEADERS, "content-length")
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|&n| n > 0);
-            return match announced {
+            let length = host::get_header(host::MAP_REQUEST_HEADERS, "content-length");
+            return match body_announced_at_end_of_stream(length.as_deref()) {
                 Some(size) => self.refuse(&Refusal::unreadable_body(size)),
                 None => Action::Continue,
             };
