@@ -26,7 +26,7 @@
 //! assert_eq!(out, r#"{"n": 1.50, "s": "café ID", "k": ["x\/y"]}"#.as_bytes());
 //! ```
 
-use crate::splice::{sort_splices, Output};
+use crate::splice::{append_sorted, sort_splices, Output};
 pub use crate::splice::{Splice, SpliceTexts};
 use std::borrow::Cow;
 use std::fmt;
@@ -123,9 +123,10 @@ where
 }
 
 /// Like [`rewrite_strings`], but `f` reports replacements of parts of the
-/// decoded string (sorted, not overlapping), whose texts `texts` holds. Each is mapped back onto the raw literal, so the rest of the
-/// literal keeps its bytes, escapes included, and an unchanged part is
-/// never re-encoded.
+/// decoded string (sorted, not overlapping), whose texts `texts` holds.
+/// Each is mapped back onto the raw literal, so the rest of the literal
+/// keeps its bytes, escapes included, and an unchanged part is never
+/// re-encoded.
 pub fn splice_strings<F, T>(
     input: &[u8],
     opts: WalkOptions,
@@ -220,10 +221,7 @@ impl<'a> Walked<'a> {
         for lit in &mut self.literals {
             more.clear();
             g(&lit.lit.text, &lit.splices, &mut more);
-            if !more.is_empty() {
-                lit.splices.append(&mut more);
-                sort_splices(&mut lit.splices);
-            }
+            append_sorted(&mut lit.splices, &mut more);
         }
     }
 

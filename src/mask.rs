@@ -360,10 +360,7 @@ impl Engine {
                 report,
                 splice_into(&mut more),
             );
-            if !more.is_empty() {
-                splices.append(&mut more);
-                crate::splice::sort_splices(&mut splices);
-            }
+            crate::splice::append_sorted(&mut splices, &mut more);
         }
         Output::new(text.as_bytes(), vec![splices], false, &tokens.token_texts())
     }

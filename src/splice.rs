@@ -77,6 +77,15 @@ pub(crate) fn sort_splices(splices: &mut [Splice]) {
     splices.sort_by_key(|s| s.start);
 }
 
+/// Adds the splices of a second pass (`more`, emptied) to `splices`, in
+/// start order again.
+pub(crate) fn append_sorted(splices: &mut Vec<Splice>, more: &mut Vec<Splice>) {
+    if !more.is_empty() {
+        splices.append(more);
+        sort_splices(splices);
+    }
+}
+
 /// An input with splices to apply: runs of splices on the input's raw
 /// bytes, each run sorted, the runs in input order, none overlapping.
 #[derive(Debug)]
