@@ -34,6 +34,7 @@ pub mod json;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
 mod lanes;
 pub mod mask;
+mod masker;
 pub mod propagate;
 pub mod restore;
 pub mod splice;
@@ -41,6 +42,11 @@ pub mod stream;
 mod string_scan;
 pub mod token;
 mod utf8;
+
+pub use mask::BodyKind;
+pub use masker::{
+    restore_json, restore_text, stream_restorer, BuildError, Found, Masked, Masker, MaskerBuilder,
+};
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]

@@ -136,6 +136,12 @@ impl<'a> Output<'a> {
         self.len == 0
     }
 
+    /// The splices, in input order: where each replaced range of the input
+    /// is, for tools that report what would change ([`crate::Masker::find`]).
+    pub(crate) fn splices(&self) -> impl Iterator<Item = &Splice> {
+        self.runs.iter().flatten()
+    }
+
     /// Calls `part` with each part of the output in order: runs of input
     /// bytes and splice texts.
     fn for_each_part<T: SpliceTexts + ?Sized>(&self, texts: &T, mut part: impl FnMut(&[u8])) {

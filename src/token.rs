@@ -404,6 +404,12 @@ impl TokenMap {
             .unwrap_or_default()
     }
 
+    /// The kind of the entry [`issue_index`](Self::issue_index) answered
+    /// (empty for an index it did not).
+    pub(crate) fn kind_by_index(&self, i: u32) -> &str {
+        self.entry(i).map(|e| self.kind_of(e)).unwrap_or_default()
+    }
+
     /// Gives back the room the map's growth left over, once masking is
     /// done and nothing more will be issued: the map lives until the
     /// response is restored, and a doubling vector can be half empty.
@@ -432,21 +438,28 @@ impl TokenMap {
             return i;
         }
         let hex_len = self.fresh_hex_len(&digest, kind);
+        let mut extra = String::new();
+        if hex_len > TOKEN_HEX_LEN {
+            let mut hex = String::with_capacity(hex_len);
+            push_hex(&digest, hex_len, &mut hex);
+            extra.push_str(hex.get(TOKEN_HEX_LEN..).unwrap_or_default());
+        }
+        self.push_entry(kind_id, value, head, &extra)
+    }
+
+    /// Records a new entry: `value` of the interned kind `kind_id`, whose
+    /// token's hex part is `head`'s eight digits then `extra_hex`.
+    fn push_entry(&mut self, kind_id: u16, value: &str, head: u32, extra_hex: &str) -> u32 {
         let i = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         let entry = Entry {
             at: u32::try_from(self.text.len()).unwrap_or(u32::MAX),
             original_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
             head,
             kind: kind_id,
-            extra_hex: u8::try_from(hex_len - TOKEN_HEX_LEN).unwrap_or(0),
+            extra_hex: u8::try_from(extra_hex.len()).unwrap_or(0),
         };
         self.text.push_str(value);
-        if hex_len > TOKEN_HEX_LEN {
-            let mut hex = String::with_capacity(hex_len);
-            push_hex(&digest, hex_len, &mut hex);
-            self.text
-                .push_str(hex.get(TOKEN_HEX_LEN..).unwrap_or_default());
-        }
+        self.text.push_str(extra_hex);
         self.entries.push(entry);
         let token_len = self.token_len_of(&entry);
         match self.by_head.entry(head) {
@@ -461,6 +474,42 @@ impl TokenMap {
         }
         self.sorted = OnceCell::new();
         i
+    }
+
+    /// Records a token issued elsewhere (by an earlier exchange, or by
+    /// `aws-masker mask --map`) with its original, so that it can be
+    /// restored. `false`, and nothing recorded, when `token` is not spelled
+    /// as this map's tokens are (`<prefix><KIND>_<hex>`, at least eight
+    /// lowercase hex digits) or is recorded already.
+    pub fn insert_issued(&mut self, token: &str, original: &str) -> bool {
+        let Some((kind, hex)) = token
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|t| t.rsplit_once('_'))
+        else {
+            return false;
+        };
+        let well_formed = !kind.is_empty()
+            && kind
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && (TOKEN_HEX_LEN..=MAX_HEX_LEN).contains(&hex.len())
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let Some(head) = token_head(token).filter(|_| well_formed) else {
+            return false;
+        };
+        if self.token_index(token).is_some() {
+            return false;
+        }
+        let kind_id = self.kind_id(kind);
+        self.push_entry(
+            kind_id,
+            original,
+            head,
+            hex.get(TOKEN_HEX_LEN..).unwrap_or_default(),
+        );
+        true
     }
 
     /// The index of `kind` among the interned kinds, interning it if new.
