@@ -84,14 +84,15 @@ lint: toolchain
 	cargo fmt --all -- --check
 	cargo clippy --lib -- -D warnings
 	cargo clippy --lib --target $(WASM_TARGET) -- -D warnings
+	cargo clippy -p aws-masker-cli --all-targets -- -D warnings
 
 # Every test: native engine tests, the .wasm in a wasmtime proxy-wasm host,
-# end-to-end tests through a real Envoy, and real clients (Claude Code)
-# through it. Tests that need the .wasm, Envoy, h2 or Claude Code fail
+# end-to-end tests through a real Envoy, real clients (Claude Code)
+# through it, and the `aws-masker` command line (cli/). Tests that need the .wasm, Envoy, h2 or Claude Code fail
 # (never skip) when they are missing.
 test: build envoy h2 claude-code sdks lint
 	AWS_MASKER_WASM=$(CURDIR)/$(WASM) AWS_MASKER_ENVOY=$(CURDIR)/$(ENVOY) AWS_MASKER_CLAUDE=$(CURDIR)/$(CLAUDE) \
-		AWS_MASKER_TS_SDK=$(CURDIR)/$(TS_SDK_PREFIX) cargo test --all-targets --no-fail-fast
+		AWS_MASKER_TS_SDK=$(CURDIR)/$(TS_SDK_PREFIX) cargo test --workspace --all-targets --no-fail-fast
 	cargo test --doc
 
 # `make eval`: detection quality on the labelled corpus (tests/corpus/):
