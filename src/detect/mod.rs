@@ -401,6 +401,7 @@ impl Detector {
         if on.is_on(Family::SessionTokens) {
             session_tokens::find(b, out);
         }
+        named_resources::configure_set(b, on, out);
         if on.is_on(Family::NamedResources) {
             resource_ids::find_task_ids(b, out);
             prose::find(b, out);

@@ -10,7 +10,9 @@
 //! never on every word. This scanner also serves the context forms of other
 //! families: secret keys, session tokens, buckets, KMS key ids, account ids.
 
-use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
+use super::util::{
+    before_is, class_has, is, m, run_len, run_start_back, B64, TERMINATOR, WORD, WORD_DOT,
+};
 use super::vocabulary::{self, BEFORE_LAST, FIRSTS_BY_LEN, LENGTHS_BY_LAST};
 use super::{
     access_keys, account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match,
@@ -648,6 +650,46 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
                     .any(|b| matches!(b, b'-' | b'.' | b'/') || b.is_ascii_digit())
             });
         if (!spec.vocabulary && named) || structured(text, (ks, k), p, (s, e)) {
+            out.push(m(s, e, spec.kind, spec.family));
+        }
+    }
+}
+
+/// `aws configure set <name> <value>`: the CLI writes a setting, a
+/// credential too, with its name and value apart by blanks, not by `=`
+/// or `:` (`aws configure set aws_secret_access_key …`,
+/// `aws configure set profile.dev.aws_access_key_id …`). The name's last
+/// dotted part is the key word.
+pub(super) fn configure_set(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
+    let blanks_at = |i: usize| {
+        text.get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take(8)
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count()
+    };
+    for p in memchr::memmem::find_iter(text, b"configure") {
+        let mut ks = p + b"configure".len();
+        let blanks = blanks_at(ks);
+        if blanks == 0 || text.get(ks + blanks..ks + blanks + 3) != Some(b"set") {
+            continue;
+        }
+        ks += blanks + 3;
+        let blanks = blanks_at(ks);
+        if blanks == 0 {
+            continue;
+        }
+        ks += blanks;
+        let ke = ks + run_len(&WORD_DOT, text, ks, 128);
+        let Some(name) = text.get(ks..ke) else {
+            continue;
+        };
+        let word = name.rsplit(|&b| b == b'.').next().unwrap_or(name);
+        let Some(spec) = spec_for(word, on) else {
+            continue;
+        };
+        if let Some((s, e)) = value_after(text, ke, spec.rule, true) {
             out.push(m(s, e, spec.kind, spec.family));
         }
     }

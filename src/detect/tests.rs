@@ -93,6 +93,53 @@ fn catalog_table() {
     }
 }
 
+/// `aws configure set <name> <value>`: a name and its value apart by
+/// blanks, anywhere in a text (a shell history, a README, a script).
+#[test]
+fn configure_set_names_its_value() {
+    let d = detector("{}");
+    let key = "Zk3v9QpL2mN8xR4tY7uW1sE6aB0cD5fG9hJ2kL4m";
+    let cases: &[(String, &[&str])] = &[
+        (
+            format!("notes\n$ aws configure set aws_secret_access_key {key}\nnext"),
+            &[key],
+        ),
+        (
+            format!("aws configure set default.aws_secret_access_key {key} --profile x"),
+            &[key],
+        ),
+        (
+            format!("aws configure set aws_secret_access_key \"{key}\""),
+            &[key],
+        ),
+        (
+            format!("aws configure  set\taws_secret_access_key {key}"),
+            &[key],
+        ),
+        (
+            "aws configure set profile.dev.aws_access_key_id AKIAZ3XQ7RT2MN4PL6KD".into(),
+            &["AKIAZ3XQ7RT2MN4PL6KD"],
+        ),
+        (
+            "aws configure set aws_session_token IQoJb3JpZ2luX2VjEJr//////////wEaCXVz".into(),
+            &["IQoJb3JpZ2luX2VjEJr//////////wEaCXVz"],
+        ),
+        // Settings that are no secret, and names without a value.
+        ("aws configure set region us-east-1".into(), &[]),
+        ("aws configure set cli_pager \"\"".into(), &[]),
+        (
+            "aws configure set aws_secret_access_key --profile x".into(),
+            &[],
+        ),
+        ("aws configure set aws_secret_access_key".into(), &[]),
+        (format!("reconfigure settings {key}"), &[]),
+        (format!("configure setaws_secret_access_key {key}"), &[]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(values(&d, input), *want, "{input}");
+    }
+}
+
 /// JSON-escaped text (a JSON document inside a text body or inside another
 /// JSON string): the letter of `\n`, `\t`, `\r` is no word character.
 #[test]
