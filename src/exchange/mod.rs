@@ -1,7 +1,9 @@
-//! Host-agnostic pieces of one HTTP exchange, used by the proxy-wasm shell
-//! (`filter.rs`) and tested natively: which requests are processed, how a
-//! response is classified, the refusals and their Anthropic-shaped JSON
-//! error bodies.
+//! One HTTP exchange, host-agnostic: the state machine the proxy-wasm
+//! shell (`filter.rs`) drives ([`Exchange`], [`configure`]), the host it
+//! talks to as a trait ([`host::Host`]), and the decisions it is made of:
+//! which requests are processed, how a response is classified, the
+//! refusals and their Anthropic-shaped JSON error bodies. All of it is
+//! tested natively, with a fake host.
 //!
 //! ```
 //! use aws_masker::exchange::{classify_response, Refusal, ResponseKind};
@@ -18,6 +20,11 @@
 
 use crate::config::TokenScope;
 use crate::mask::MaskError;
+
+pub mod host;
+mod machine;
+
+pub use machine::{configure, Exchange, Gateway, Verdict, SECRET_KEY};
 
 /// Metric name prefix of every counter the filter defines.
 pub const METRIC_PREFIX: &str = "aws_masker.";
