@@ -539,6 +539,10 @@ impl Anchored<'_> {
         if on.is_on(Family::SecretKeys) && prev == b'2' {
             service_credentials::appsync_key_at_dash(b, p, out);
         }
+        // `k8s-aws-v1.…`: EKS bearer tokens.
+        if on.is_on(Family::SessionTokens) && prev == b's' && next == b'a' {
+            service_credentials::eks_token_at_dash(b, p, out);
+        }
         // `ip-10-…`.
         if on.is_on(Family::Hostnames) && prev == b'p' {
             hostnames::ip_name_at_dash(b, p, out);

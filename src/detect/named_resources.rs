@@ -59,6 +59,11 @@ pub(super) enum Rule {
     CognitoClient,
     /// An ECS task id: 32 lower-case hex digits.
     TaskId,
+    /// The value of a secret AWS keeps for the customer (a Secrets Manager
+    /// `SecretString`, an SSM `SecureString`, an RDS master password, a
+    /// Cognito `ClientSecret`): any text, quoted to its closing quote
+    /// (escapes included) or unquoted to a blank, never a placeholder.
+    SecretValue,
 }
 
 /// What a key names: token kind, family, value rule.
@@ -125,6 +130,20 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         // Laravel's and Flysystem's S3 `'secret' => '…'` (the value must
         // still be shaped like a key: Rule::Secret).
         ("secret", "SECRET_KEY", SecretKeys, Secret),
+        // Values of secrets AWS keeps: `"SecretString": "…"`,
+        // `--secret-string '…'`, `--master-user-password …`, a Cognito app
+        // client's `ClientSecret`, and (by its sibling `"Type"`) an SSM
+        // parameter's `SecureString` value.
+        ("secretstring", "SECRET_VALUE", SecretKeys, SecretValue),
+        ("secretbinary", "SECRET_VALUE", SecretKeys, SecretValue),
+        ("clientsecret", "SECRET_VALUE", SecretKeys, SecretValue),
+        (
+            "masteruserpassword",
+            "SECRET_VALUE",
+            SecretKeys,
+            SecretValue,
+        ),
+        ("securestring", "SECRET_VALUE", SecretKeys, SecretValue),
         ("awssessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("awssecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
@@ -164,6 +183,8 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
         ("secretaccesskey", "SECRET_KEY", SecretKeys, Secret),
         ("secretkey", "SECRET_KEY", SecretKeys, Secret),
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
+        // `COGNITO_CLIENT_SECRET`, `appClientSecret`.
+        ("clientsecret", "SECRET_VALUE", SecretKeys, SecretValue),
     ]
 };
 
@@ -446,6 +467,9 @@ fn value_byte(rule: Rule, b: u8) -> bool {
         Rule::AccessKey => b.is_ascii_uppercase() || b.is_ascii_digit(),
         Rule::CognitoClient => b.is_ascii_lowercase() || b.is_ascii_digit(),
         Rule::TaskId => b.is_ascii_hexdigit(),
+        // A whole literal is the secret, whatever it holds; in text,
+        // `secret_value_after` finds where it ends.
+        Rule::SecretValue => true,
     }
 }
 
@@ -453,6 +477,7 @@ fn max_len(rule: Rule) -> usize {
     match rule {
         Rule::Session | Rule::StsToken => session_tokens::MAX_TOKEN,
         Rule::LogGroup => 512,
+        Rule::SecretValue => MAX_SECRET_VALUE,
         _ => MAX_NAME,
     }
 }
@@ -499,12 +524,115 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
                 && v.iter().any(u8::is_ascii_lowercase)
         }
         Rule::TaskId => v.len() == 32 && !v.iter().any(u8::is_ascii_uppercase),
+        Rule::SecretValue => is_secret_value(v),
     }
+}
+
+/// Longest secret value considered (Secrets Manager's limit is 64 KiB).
+const MAX_SECRET_VALUE: usize = 64 * 1024;
+
+/// Whether `v`, under a secret-value key, is a value and not a
+/// placeholder: a variable (`$PW`, `${var.pw}`, `{{resolve:…}}`), a
+/// `<placeholder>`, a `file://` reference, stars, or one to three
+/// characters.
+fn is_secret_value(v: &[u8]) -> bool {
+    let placeholder = v.starts_with(b"$")
+        || v.starts_with(b"{{")
+        || (v.starts_with(b"<") && v.ends_with(b">"))
+        || v.starts_with(b"file://")
+        || v.starts_with(b"fileb://")
+        || v.iter().all(|&b| b == b'*' || b == b'x' || b == b'X');
+    v.len() >= 4 && !placeholder
+}
+
+/// The secret value after a separator at `i` (blanks, then a quoted or
+/// unquoted value), with `cli` as for [`value_after`]. Quoted, it runs to
+/// its closing quote: one not escaped by a `\`, or for a value whose
+/// quote is itself escaped (`\"` in JSON-in-JSON), the next `\"` that
+/// unescaping once leaves a closing quote. Unquoted, to a blank or
+/// terminator; outside a command line a name of code
+/// (`config.client_secret`, `os.environ`) is no value.
+fn secret_value_after(text: &[u8], mut i: usize, cli: bool) -> Option<(usize, usize)> {
+    let blanks = text
+        .get(i..)?
+        .iter()
+        .take(8)
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    if cli && blanks == 0 {
+        return None;
+    }
+    i += blanks;
+    let (escaped, quote) = match (text.get(i), text.get(i + 1)) {
+        (Some(b'\\'), Some(&q @ (b'"' | b'\''))) => (true, Some(q)),
+        (Some(&q @ (b'"' | b'\'')), _) => (false, Some(q)),
+        _ => (false, None),
+    };
+    let s = i + usize::from(escaped) + usize::from(quote.is_some());
+    let rest = text.get(s..)?;
+    let limit = rest.len().min(MAX_SECRET_VALUE + 1);
+    let e = match quote {
+        Some(q) => {
+            let mut backslashes = 0usize;
+            let mut end = None;
+            for (j, &b) in rest.iter().take(limit).enumerate() {
+                if b == b'\n' || b == b'\r' {
+                    return None;
+                }
+                if b == q {
+                    // Unescaped once, `k` backslashes and the quote are
+                    // `(k - 1) / 2` and the quote: the escaped quote
+                    // closes where that leaves an even run (k = 1, 5, …).
+                    let closes = if escaped {
+                        backslashes % 4 == 1
+                    } else {
+                        backslashes.is_multiple_of(2)
+                    };
+                    if closes {
+                        end = Some(s + j - usize::from(escaped));
+                        break;
+                    }
+                }
+                backslashes = if b == b'\\' { backslashes + 1 } else { 0 };
+            }
+            end?
+        }
+        None => {
+            let n = rest
+                .iter()
+                .take(limit)
+                .take_while(|&&b| !class_has(&TERMINATOR, b) && !matches!(b, b'(' | b'[' | b'{'))
+                .count();
+            let v = rest.get(..n)?;
+            // A generated secret mixes digits and both cases; a name of
+            // code seldom does.
+            let random = v.iter().any(u8::is_ascii_digit)
+                && v.iter().any(u8::is_ascii_uppercase)
+                && v.iter().any(u8::is_ascii_lowercase);
+            let code_name = v
+                .first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && v.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+                && !random;
+            let ends = rest.get(n).is_none_or(|&b| class_has(&TERMINATOR, b));
+            // On a command line a bare word is the value itself.
+            if (code_name && !cli) || !ends {
+                return None;
+            }
+            s + n
+        }
+    };
+    (e > s && e - s <= MAX_SECRET_VALUE && text.get(s..e).is_some_and(is_secret_value))
+        .then_some((s, e))
 }
 
 /// The value after a separator at `i` (spaces, optional quote, value,
 /// closing quote or terminator), if valid for `rule`.
 fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usize, usize)> {
+    if rule == Rule::SecretValue {
+        return secret_value_after(text, i, cli);
+    }
     let mut spaces = 0;
     while matches!(text.get(i), Some(b' ' | b'\t')) && spaces < 8 {
         i += 1;
@@ -702,6 +830,8 @@ const SIBLING_KEYS: &[(&[u8], &[u8])] = &[
     (b"OutputValue", b"\"OutputKey\""),
     (b"ParameterValue", b"\"ParameterKey\""),
     (b"Value", b"\"Key\""),
+    // An SSM parameter: `"Type": "SecureString"` makes its `Value` a secret.
+    (b"Value", b"\"Type\""),
 ];
 
 /// The spec of a value key (`OutputValue`, `Value`) by the key its object
@@ -709,7 +839,15 @@ const SIBLING_KEYS: &[(&[u8], &[u8])] = &[
 /// object; a tag whose key is `Name` names a resource.
 fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
     let raw = text.get(ks..k)?;
-    let &(_, sibling) = SIBLING_KEYS.iter().find(|(key, _)| *key == raw)?;
+    SIBLING_KEYS
+        .iter()
+        .filter(|(key, _)| *key == raw)
+        .find_map(|&(_, sibling)| spec_by_sibling(text, ks, sibling, on))
+}
+
+/// The spec the member `sibling` of the object around `ks` gives by its
+/// value.
+fn spec_by_sibling(text: &[u8], ks: usize, sibling: &[u8], on: &Detectors) -> Option<Spec> {
     let from = ks.saturating_sub(300);
     let window = text.get(from..ks)?;
     // Not past the object's start or another object's end.
@@ -911,7 +1049,42 @@ const COMMAND_FLAGS: &[(&[u8], &str)] = &[
 /// The spec of the generic flag `raw` (its `--` at `p`) when its line is
 /// an `aws` or `eksctl` command.
 fn command_flag(text: &[u8], p: usize, raw: &[u8], on: &Detectors) -> Option<Spec> {
+    if raw == b"value" {
+        return secure_parameter_value(text, p, on);
+    }
     let &(_, kind) = COMMAND_FLAGS.iter().find(|(f, _)| *f == raw)?;
+    let cmd = command_before(text, p)?;
+    let ours = cmd.starts_with(b"aws ") || cmd.starts_with(b"eksctl ");
+    (ours && super::enabled(on, Family::NamedResources)).then_some(Spec {
+        kind,
+        family: Family::NamedResources,
+        rule: Rule::Name,
+        vocabulary: false,
+    })
+}
+
+/// `--value` of `aws ssm put-parameter … --type SecureString`: the secret
+/// the parameter will hold (the type may come before or after it).
+fn secure_parameter_value(text: &[u8], p: usize, on: &Detectors) -> Option<Spec> {
+    let cmd = command_before(text, p)?;
+    let rest = text.get(p..)?;
+    let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len()).min(4096);
+    let line = [cmd, rest.get(..line_end)?];
+    let secure = line
+        .iter()
+        .any(|part| memchr::memmem::find(part, b"SecureString").is_some());
+    let put = cmd.starts_with(b"aws ") && memchr::memmem::find(cmd, b"ssm put-parameter").is_some();
+    (put && secure && super::enabled(on, Family::SecretKeys)).then_some(Spec {
+        kind: "SECRET_VALUE",
+        family: Family::SecretKeys,
+        rule: Rule::SecretValue,
+        vocabulary: false,
+    })
+}
+
+/// The command on the line before `p`: from the line's start (a line
+/// break, its escape, a shell prompt, Claude Code's `N→` prefix).
+fn command_before(text: &[u8], p: usize) -> Option<&[u8]> {
     let from = p.saturating_sub(512);
     let line = text.get(from..p)?;
     // The line's start: after a line break, its escape, or a shell prompt.
@@ -935,13 +1108,7 @@ fn command_flag(text: &[u8], p: usize, raw: &[u8], on: &Detectors) -> Option<Spe
             cmd = rest;
         }
     }
-    let ours = cmd.starts_with(b"aws ") || cmd.starts_with(b"eksctl ");
-    (ours && super::enabled(on, Family::NamedResources)).then_some(Spec {
-        kind,
-        family: Family::NamedResources,
-        rule: Rule::Name,
-        vocabulary: false,
-    })
+    Some(cmd)
 }
 
 /// Whether the key word `key` names values of an enabled family.

@@ -2,6 +2,8 @@
 //! shape AWS gives them:
 //!
 //! - AppSync API keys: `da2-` and 26 lower-case letters and digits;
+//! - EKS bearer tokens (`aws eks get-token`, kubeconfig exec output):
+//!   `k8s-aws-v1.` and a base64url presigned STS URL;
 //! - ECR's `get-login-password` tokens and CodeArtifact's
 //!   `get-authorization-token` tokens: base64 of a JSON header AWS always
 //!   writes the same way (`{"payload":"`, `{"ver":1,"isu":`), so their
@@ -69,6 +71,30 @@ pub(super) fn appsync_key_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) 
     }
 }
 
+/// The fixed start of an EKS token.
+const EKS_TOKEN_START: &[u8] = b"k8s-aws-v1.";
+
+/// Appends the EKS token whose first `-` is at `p` (`k8s-aws-v1.…`): a
+/// presigned `GetCallerIdentity` URL in base64url, which lets whoever holds
+/// it call the cluster's API as the customer's role until it expires.
+pub(super) fn eks_token_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    let Some(s) = p.checked_sub(3) else {
+        return;
+    };
+    if b.get(s..s + EKS_TOKEN_START.len()) != Some(EKS_TOKEN_START) || before_is(&WORD, b, s) {
+        return;
+    }
+    let body = s + EKS_TOKEN_START.len();
+    let mut n = run_len(&TOKEN, b, body, MAX_TOKEN + 1);
+    // base64url has no `.`: one ending the run ends a sentence.
+    while n > 0 && b.get(body + n - 1) == Some(&b'.') {
+        n -= 1;
+    }
+    if (MIN_TOKEN..=MAX_TOKEN).contains(&n) {
+        out.push(m(s, body + n, "EKS_TOKEN", Family::SessionTokens));
+    }
+}
+
 /// Appends the service token whose anchor letter (`X`) is at `q`, if any:
 /// a run of base64 (or base64url and `.`, as CodeArtifact's JWE) that
 /// starts with one of [`TOKEN_STARTS`], not glued to a longer word.
@@ -101,6 +127,7 @@ mod tests {
         kinds_of(input, |b, out| {
             for p in memchr::memchr_iter(b'-', b) {
                 appsync_key_at_dash(b, p, out);
+                eks_token_at_dash(b, p, out);
             }
             for q in memchr::memchr_iter(b'X', b) {
                 token_at_anchor(b, q, out);
@@ -121,8 +148,19 @@ mod tests {
             "eyJ2ZXIiOjEsImlzdSI6MTc5NjcxNjg0MywiZW5j{}.XmtdC4iKy_RR9n17.dF7j-fnvP",
             "IjoiQTEyOEdDTSIsInRhZyI6".repeat(3)
         );
+        let eks = format!(
+            "k8s-aws-v1.{}",
+            "aHR0cHM6Ly9zdHMudXMtd2VzdC0yLmFtYXpvbmF3cy5jb20vP0FjdGlvbj1HZXRDYWxsZXJJZGVudGl0eSZWZXJzaW9uPTIwMTEtMDYtMTU"
+        );
         let cases: Vec<(String, Vec<(&str, &str)>)> = vec![
             (format!("apiKey: {key}\n"), vec![(key, "APPSYNC_KEY")]),
+            (
+                format!("{{\"status\": {{\"token\": \"{eks}\"}}}}"),
+                vec![(&eks, "EKS_TOKEN")],
+            ),
+            (format!("token {eks}. Next"), vec![(&eks, "EKS_TOKEN")]),
+            (format!("x{eks}"), vec![]),
+            ("k8s-aws-v1.aHR0cHM6Ly9zdHM".to_string(), vec![]),
             (
                 format!("\"x-api-key\":\"{key}\""),
                 vec![(key, "APPSYNC_KEY")],

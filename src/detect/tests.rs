@@ -140,6 +140,39 @@ fn configure_set_names_its_value() {
     }
 }
 
+/// The values of secrets AWS keeps for the customer, in the forms its
+/// CLI prints and takes them: masked whole, escapes and all; placeholders
+/// and names of code stay readable.
+#[test]
+fn secret_values_are_masked_whole() {
+    let d = detector("{}");
+    let cases: &[(&str, &[&str])] = &[
+        (r#""SecretString": "{\"username\":\"admin\",\"password\":\"Xq7#mP2vL9sK4wR8\"}""#, &[r#"{\"username\":\"admin\",\"password\":\"Xq7#mP2vL9sK4wR8\"}"#]),
+        (r#"{\"SecretString\": \"{\\\"password\\\":\\\"Xq7#mP2vL9\\\"}\", \"Name\": \"n\"}"#, &[r#"{\\\"password\\\":\\\"Xq7#mP2vL9\\\"}"#]),
+        (r#"{"Parameter": {"Name": "/prod/api-key", "Type": "SecureString", "Value": "sk_live_51HqLyjWDarjt", "Version": 3}}"#, &["sk_live_51HqLyjWDarjt"]),
+        ("aws rds create-db-instance --master-user-password 'Xq7#mP2vL9sK4wR8' --engine postgres", &["Xq7#mP2vL9sK4wR8"]),
+        ("aws rds modify-db-instance --master-user-password Xq7#mP2vL9sK4wR8\n", &["Xq7#mP2vL9sK4wR8"]),
+        (r#"aws secretsmanager put-secret-value --secret-id x --secret-string '{"password":"Xq7#mP2v"}'"#, &[r#"{"password":"Xq7#mP2v"}"#]),
+        ("aws ssm put-parameter --name /x --type SecureString --value 'tok_9f8e7d6c5b4a'", &["tok_9f8e7d6c5b4a"]),
+        ("aws ssm put-parameter --value tok_9f8e7d6c5b4a --type SecureString", &["tok_9f8e7d6c5b4a"]),
+        (r#""ClientSecret": "1d2h3m4s5e6c7r8e9t0k1e2y3v4a5l6u7e8""#, &["1d2h3m4s5e6c7r8e9t0k1e2y3v4a5l6u7e8"]),
+        ("COGNITO_CLIENT_SECRET=abc123XYZ987", &["abc123XYZ987"]),
+        // Placeholders, references and code.
+        ("aws ssm put-parameter --name /x --type String --value 'plain-value'", &[]),
+        ("--master-user-password $DB_PASSWORD", &[]),
+        (r#""SecretString": "{{resolve:secretsmanager:prod/db}}""#, &[]),
+        ("--secret-string file://creds.json", &[]),
+        (r#""ClientSecret": "<client-secret>""#, &[]),
+        (r#""SecretString": "****""#, &[]),
+        ("client_secret = config.client_secret", &[]),
+        (r#"clientSecret: os.environ["CLIENT_SECRET"]"#, &[]),
+        (r#""SecretString": "unterminated"#, &[]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(values(&d, input), *want, "{input}");
+    }
+}
+
 /// JSON-escaped text (a JSON document inside a text body or inside another
 /// JSON string): the letter of `\n`, `\t`, `\r` is no word character.
 #[test]
