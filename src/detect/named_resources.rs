@@ -824,14 +824,18 @@ pub(super) fn configure_set(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>
 }
 
 /// Value keys whose key is given by a sibling member of their object,
-/// and that sibling's key: CloudFormation's outputs and parameters, and
-/// tags (`{"Key": "Name", "Value": "web-1"}`).
+/// and that sibling's key: CloudFormation's outputs and parameters, tags
+/// (`{"Key": "Name", "Value": "web-1"}`), an SSM parameter's type, and the
+/// environment variables of ECS task definitions and Kubernetes pods
+/// (`{"name": "AWS_SECRET_ACCESS_KEY", "value": "…"}`, and in YAML
+/// `- name: S3_BUCKET` then `value: …`).
 const SIBLING_KEYS: &[(&[u8], &[u8])] = &[
-    (b"OutputValue", b"\"OutputKey\""),
-    (b"ParameterValue", b"\"ParameterKey\""),
-    (b"Value", b"\"Key\""),
+    (b"OutputValue", b"OutputKey"),
+    (b"ParameterValue", b"ParameterKey"),
+    (b"Value", b"Key"),
     // An SSM parameter: `"Type": "SecureString"` makes its `Value` a secret.
-    (b"Value", b"\"Type\""),
+    (b"Value", b"Type"),
+    (b"value", b"name"),
 ];
 
 /// The spec of a value key (`OutputValue`, `Value`) by the key its object
@@ -846,28 +850,38 @@ fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec
 }
 
 /// The spec the member `sibling` of the object around `ks` gives by its
-/// value.
+/// value: a JSON member (`"sibling": "v"`) of the same object, or a YAML
+/// key (`sibling: v`) on a line just before.
 fn spec_by_sibling(text: &[u8], ks: usize, sibling: &[u8], on: &Detectors) -> Option<Spec> {
     let from = ks.saturating_sub(300);
     let window = text.get(from..ks)?;
-    // Not past the object's start or another object's end.
-    let open = memchr::memrchr2(b'{', b'}', window).map_or(0, |i| i + 1);
-    let inner = window.get(open..)?;
-    let at = memchr::memmem::rfind(inner, sibling)?;
-    let mut i = from + open + at + sibling.len();
-    while matches!(text.get(i), Some(b' ' | b':')) {
-        i += 1;
-    }
-    if text.get(i) != Some(&b'"') {
-        return None;
-    }
-    let s = i + 1;
-    let n = text
-        .get(s..)?
-        .iter()
-        .take(MAX_KEY + 1)
-        .position(|&b| b == b'"')?;
-    let name = text.get(s..s + n)?;
+    let quoted = ks.checked_sub(1).and_then(|j| text.get(j)) == Some(&b'"');
+    let name = if quoted {
+        // Not past the object's start or another object's end.
+        let open = memchr::memrchr2(b'{', b'}', window).map_or(0, |i| i + 1);
+        let inner = window.get(open..)?;
+        let mut needle = Vec::with_capacity(sibling.len() + 2);
+        needle.push(b'"');
+        needle.extend_from_slice(sibling);
+        needle.push(b'"');
+        let at = memchr::memmem::rfind(inner, &needle)?;
+        let mut i = from + open + at + needle.len();
+        while matches!(text.get(i), Some(b' ' | b':')) {
+            i += 1;
+        }
+        if text.get(i) != Some(&b'"') {
+            return None;
+        }
+        let s = i + 1;
+        let n = text
+            .get(s..)?
+            .iter()
+            .take(MAX_KEY + 1)
+            .position(|&b| b == b'"')?;
+        text.get(s..s + n)?
+    } else {
+        yaml_sibling_value(window, sibling)?
+    };
     if name == b"Name" {
         return super::enabled(on, Family::NamedResources).then_some(Spec {
             kind: "NAME",
@@ -877,6 +891,35 @@ fn spec_by_sibling(text: &[u8], ks: usize, sibling: &[u8], on: &Detectors) -> Op
         });
     }
     spec_for(name, on)
+}
+
+/// The value of the YAML key `sibling` on one of the two lines before the
+/// end of `window` (a list item's `- name: X` above its `value:`), unquoted
+/// or quoted.
+fn yaml_sibling_value<'t>(window: &'t [u8], sibling: &[u8]) -> Option<&'t [u8]> {
+    // The line of the value key itself, then the two before it.
+    let mut end = window.len();
+    for _ in 0..3 {
+        let start = memchr::memrchr(b'\n', window.get(..end)?).map_or(0, |i| i + 1);
+        let line = window.get(start..end)?;
+        let body = line.trim_ascii_start();
+        let body = body.strip_prefix(b"- ").unwrap_or(body).trim_ascii_start();
+        if let Some(rest) = body
+            .strip_prefix(sibling)
+            .and_then(|r| r.strip_prefix(b":"))
+        {
+            let v = rest.trim_ascii();
+            let v = match (v.first(), v.last()) {
+                (Some(b'"'), Some(b'"')) | (Some(b'\''), Some(b'\'')) if v.len() >= 2 => {
+                    v.get(1..v.len() - 1)?
+                }
+                _ => v,
+            };
+            return (!v.is_empty() && v.len() <= MAX_KEY).then_some(v);
+        }
+        end = start.checked_sub(1)?;
+    }
+    None
 }
 
 /// Labels of several words, as `aws configure` prompts for keys and

@@ -173,6 +173,46 @@ fn secret_values_are_masked_whole() {
     }
 }
 
+/// Environment variables as ECS task definitions and Kubernetes pods
+/// write them: the variable's name, a sibling member, says what its value
+/// is.
+#[test]
+fn environment_entries_name_their_value() {
+    let d = detector("{}");
+    let key = "Wk3v9QpL2mN8xR4tY7uW1sE6aB0cD5fG9hJ2kL4u";
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (
+            format!(r#""environment": [{{"name": "AWS_SECRET_ACCESS_KEY", "value": "{key}"}}]"#),
+            vec![key],
+        ),
+        (
+            r#"[{"name": "S3_BUCKET", "value": "acme-media-prod"}]"#.into(),
+            vec!["acme-media-prod"],
+        ),
+        (
+            format!("env:\n        - name: AWS_SECRET_ACCESS_KEY\n          value: {key}\n"),
+            vec![key],
+        ),
+        (
+            format!("env:\n- name: \"AWS_SECRET_ACCESS_KEY\"\n  value: \"{key}\"\n"),
+            vec![key],
+        ),
+        (
+            "Tags:\n  - Key: Name\n    Value: web-1\n".into(),
+            vec!["web-1"],
+        ),
+        // Names that say nothing about AWS.
+        (
+            r#"[{"name": "LOG_LEVEL", "value": "debug-verbose-1"}]"#.into(),
+            vec![],
+        ),
+        ("- name: GREETING\n  value: hello-world-2\n".into(), vec![]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(values(&d, &input), want, "{input}");
+    }
+}
+
 /// JSON-escaped text (a JSON document inside a text body or inside another
 /// JSON string): the letter of `\n`, `\t`, `\r` is no word character.
 #[test]
