@@ -65,6 +65,10 @@ pub struct StrCtx<'k> {
     /// decoded text has one newline). Offered only by [`walk_strings`],
     /// whose visitor may answer [`Visited::DecodeFirst`].
     pub raw_newlines: bool,
+    /// For a member value: the member just before it in the same object,
+    /// key and value, when that one is a short string (`{"name": "S3_BUCKET",
+    /// "value": "…"}` says by its `name` what its `value` is).
+    pub previous: Option<(&'k str, &'k str)>,
 }
 
 /// What a visitor of [`walk_strings`] did with a literal.
@@ -600,11 +604,23 @@ enum Frame<'a> {
         parent_key: Option<Cow<'a, str>>,
         type_value: Option<Cow<'a, str>>,
         deferred: Vec<Deferred<'a>>,
+        /// The last member, if it is a short string: key and value.
+        last: Option<Member<'a>>,
+        /// The member before the current one (`last` when its key came).
+        before: Option<Member<'a>>,
     },
     Array {
         parent_key: Option<Cow<'a, str>>,
     },
 }
+
+/// A member of an object: key and string value.
+type Member<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Longest key and value a member keeps for [`StrCtx::previous`]: keys and
+/// names, not texts.
+const MAX_PREVIOUS_KEY: usize = 32;
+const MAX_PREVIOUS_VALUE: usize = 256;
 
 /// Fields whose visit waits for the object's `type`.
 fn is_deferred_key(key: &str) -> bool {
@@ -919,6 +935,8 @@ impl<'a> Walker<'a> {
                                         parent_key,
                                         type_value: None,
                                         deferred: Vec::new(),
+                                        last: None,
+                                        before: None,
                                     });
                                     expect = Expect::KeyOrEnd;
                                 } else {
@@ -956,10 +974,18 @@ impl<'a> Walker<'a> {
                             key: parent.as_deref(),
                             is_key: true,
                             raw_newlines: false,
+                            previous: None,
                         };
                         self.visit(f, ctx, key);
-                        if let Some(Frame::Object { key: k, .. }) = stack.last_mut() {
+                        if let Some(Frame::Object {
+                            key: k,
+                            last,
+                            before,
+                            ..
+                        }) = stack.last_mut()
+                        {
                             *k = Some(name);
+                            *before = last.take();
                         }
                         expect = Expect::Colon;
                         continue;
@@ -1030,6 +1056,8 @@ impl<'a> Walker<'a> {
                 key: Some(key),
                 type_value,
                 deferred,
+                last,
+                before,
                 ..
             }) => {
                 if key.as_ref() == "type" {
@@ -1043,10 +1071,14 @@ impl<'a> Walker<'a> {
                     return;
                 }
                 let key = key.clone();
+                let previous = before.take();
+                *last = (key.len() <= MAX_PREVIOUS_KEY && value.text.len() <= MAX_PREVIOUS_VALUE)
+                    .then(|| (key.clone(), value.text.clone()));
                 let ctx = StrCtx {
                     key: Some(&key),
                     is_key: false,
                     raw_newlines: false,
+                    previous: previous.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),
                 };
                 self.visit(f, ctx, value);
             }
@@ -1056,6 +1088,7 @@ impl<'a> Walker<'a> {
                     key: key.as_deref(),
                     is_key: false,
                     raw_newlines: false,
+                    previous: None,
                 };
                 self.visit(f, ctx, value);
             }
@@ -1064,6 +1097,7 @@ impl<'a> Walker<'a> {
                     key: None,
                     is_key: false,
                     raw_newlines: false,
+                    previous: None,
                 };
                 self.visit(f, ctx, value);
             }
@@ -1088,6 +1122,7 @@ impl<'a> Walker<'a> {
                     key: Some(&d.key),
                     is_key: false,
                     raw_newlines: false,
+                    previous: None,
                 };
                 self.visit(f, ctx, d.lit);
             }
@@ -1371,6 +1406,40 @@ mod tests {
             .map(|(k, is_key, v)| (k.as_deref(), *is_key, v.as_str()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    /// A member value is told the member just before it in its object,
+    /// when that one is a short string; any other member in between, an
+    /// object's start, or an array item breaks the chain.
+    #[test]
+    fn the_member_before_is_reported() {
+        let input = r#"{"name": "S3_BUCKET", "value": "b", "n": 1, "value": "c",
+            "list": ["d"], "o": {"value": "e"}, "k": "x", "v": {"a": "f"}}"#;
+        let mut seen: Vec<(String, Option<(String, String)>)> = Vec::new();
+        walk_strings(
+            input.as_bytes(),
+            WalkOptions::default(),
+            false,
+            |ctx, s, _| {
+                if !ctx.is_key {
+                    let prev = ctx.previous.map(|(k, v)| (k.to_string(), v.to_string()));
+                    seen.push((s.to_string(), prev));
+                }
+                Visited::Done
+            },
+        )
+        .unwrap();
+        let pair = |k: &str, v: &str| Some((k.to_string(), v.to_string()));
+        let want = vec![
+            ("S3_BUCKET".to_string(), None),
+            ("b".to_string(), pair("name", "S3_BUCKET")),
+            ("c".to_string(), None),
+            ("d".to_string(), None),
+            ("e".to_string(), None),
+            ("x".to_string(), None),
+            ("f".to_string(), None),
+        ];
+        assert_eq!(seen, want);
     }
 
     #[test]

@@ -339,7 +339,7 @@ impl Engine {
         let mut propagated = Propagated::new();
         let mut splices = Vec::new();
         self.mask_matches(
-            None,
+            Member::default(),
             text,
             false,
             tokens,
@@ -413,7 +413,10 @@ impl Engine {
         let mut walked = walk_strings(body, opts, raw_newlines, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
             self.mask_matches(
-                key,
+                Member {
+                    key,
+                    previous: ctx.previous,
+                },
                 s,
                 ctx.raw_newlines,
                 tokens,
@@ -444,7 +447,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn mask_matches<'e>(
         &'e self,
-        key: Option<&str>,
+        member: Member<'_>,
         text: &str,
         raw: bool,
         tokens: &mut TokenMap,
@@ -487,12 +490,17 @@ impl Engine {
             report.merge(counted);
             return Visited::Done;
         }
+        let Member { key, previous } = member;
         if raw {
-            if !self.detector.find_in_raw_value(key, text, &mut matches) {
+            if !self
+                .detector
+                .find_in_raw_member(key, previous, text, &mut matches)
+            {
                 return Visited::DecodeFirst;
             }
         } else {
-            self.detector.find_in_value(key, text, &mut matches);
+            self.detector
+                .find_in_member(key, previous, text, &mut matches);
         }
         let ctx = EmitCtx {
             text,
@@ -580,6 +588,14 @@ impl Engine {
             last = h.end;
         }
     }
+}
+
+/// Where a text stands in a JSON document: the key it is the value of, and
+/// the member just before it in its object (see [`StrCtx::previous`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Member<'k> {
+    key: Option<&'k str>,
+    previous: Option<(&'k str, &'k str)>,
 }
 
 /// What [`Engine::emit_matches`] works on: the text searched, the
@@ -942,6 +958,34 @@ mod tests {
         let masked = String::from_utf8(first.0).unwrap();
         for original in ["i-0123456789abcdef0", "123456789012", "prod-payments-db"] {
             assert!(!masked.contains(original), "{original} leaked: {masked}");
+        }
+    }
+
+    /// In a JSON body, a member's value is masked by what the member
+    /// before it names: an environment variable's `name`, a tag's `Key`, an
+    /// SSM parameter's `Type`.
+    #[test]
+    fn a_member_is_masked_by_the_member_before_it() {
+        let engine = Engine::new(Config::default(), b"a-test-secret-of-some-length");
+        let key = "Wk3v9QpL2mN8xR4tY7uW1sE6aB0cD5fG9hJ2kL4u";
+        let body = format!(
+            r#"{{"environment": [{{"name": "AWS_SECRET_ACCESS_KEY", "value": "{key}"}},
+                {{"name": "LOG_LEVEL", "value": "debug-verbose-1"}}],
+              "Tags": [{{"Key": "Name", "Value": "web-1"}}],
+              "Parameter": {{"Name": "/p", "Type": "SecureString", "Value": "tok_9f8e7d6c5b4a"}},
+              "Other": {{"Type": "String", "Value": "plain-value-2"}}}}"#
+        );
+        let mut tokens = engine.new_token_map();
+        let masked = engine
+            .mask_json(body.as_bytes(), &mut tokens, &mut MaskReport::default())
+            .unwrap()
+            .unwrap();
+        let masked = String::from_utf8(masked).unwrap();
+        for gone in [key, "web-1", "tok_9f8e7d6c5b4a"] {
+            assert!(!masked.contains(gone), "{gone} in {masked}");
+        }
+        for kept in ["debug-verbose-1", "plain-value-2", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(masked.contains(kept), "{kept} masked: {masked}");
         }
     }
 

@@ -200,7 +200,25 @@ impl Detector {
     /// `KeyId`) makes the whole value a match of that kind, as its text
     /// form `"FunctionName": "x"` would.
     pub fn find_in_value<'a>(&'a self, key: Option<&str>, text: &str, out: &mut Vec<Match<'a>>) {
+        self.find_in_member(key, None, text, out);
+    }
+
+    /// [`find_in_value`](Self::find_in_value) for a member of a JSON
+    /// object, also told the member just before it (`previous`: key and
+    /// value), which can make the whole value a match of its kind
+    /// (`{"name": "S3_BUCKET", "value": "…"}`).
+    pub fn find_in_member<'a>(
+        &'a self,
+        key: Option<&str>,
+        previous: Option<(&str, &str)>,
+        text: &str,
+        out: &mut Vec<Match<'a>>,
+    ) {
         let inner = &*self.inner;
+        if let Some(m) = self.whole_by_sibling(key, previous, text) {
+            out.push(m);
+            return;
+        }
         if let Some(key) = key {
             if let Some(m) = named_resources::whole_value(key, text, &inner.on) {
                 if !self.allowed(text) {
@@ -274,7 +292,19 @@ impl Detector {
         text: &str,
         out: &mut Vec<Match<'a>>,
     ) -> bool {
-        if !self.sees_raw_newlines() {
+        self.find_in_raw_member(key, None, text, out)
+    }
+
+    /// [`find_in_raw_value`](Self::find_in_raw_value) for a member told the
+    /// member before it, as [`find_in_member`](Self::find_in_member).
+    pub fn find_in_raw_member<'a>(
+        &'a self,
+        key: Option<&str>,
+        previous: Option<(&str, &str)>,
+        text: &str,
+        out: &mut Vec<Match<'a>>,
+    ) -> bool {
+        if !self.sees_raw_newlines() || self.whole_by_sibling(key, previous, text).is_some() {
             return false;
         }
         if let Some(key) = key {
@@ -295,6 +325,18 @@ impl Detector {
     /// all: not with custom patterns.
     pub fn sees_raw_newlines(&self) -> bool {
         self.inner.custom.is_empty()
+    }
+
+    /// The whole of `text`, a member's value, as one match when the member
+    /// before it names it, unless allow-listed.
+    fn whole_by_sibling(
+        &self,
+        key: Option<&str>,
+        previous: Option<(&str, &str)>,
+        text: &str,
+    ) -> Option<Match<'static>> {
+        let m = named_resources::whole_by_sibling(key?, previous?, text, &self.inner.on)?;
+        (!self.allowed(text)).then_some(m)
     }
 
     /// Whether `value` is allow-listed.

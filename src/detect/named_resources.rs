@@ -10,9 +10,7 @@
 //! never on every word. This scanner also serves the context forms of other
 //! families: secret keys, session tokens, buckets, KMS key ids, account ids.
 
-use super::util::{
-    before_is, class_has, is, m, run_len, run_start_back, B64, TERMINATOR, WORD, WORD_DOT,
-};
+use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
 use super::vocabulary::{self, BEFORE_LAST, FIRSTS_BY_LEN, LENGTHS_BY_LAST};
 use super::{
     access_keys, account_ids, kms_keys, s3_buckets, secret_keys, session_tokens, Family, Match,
@@ -809,7 +807,15 @@ pub(super) fn configure_set(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>
             continue;
         }
         ks += blanks;
-        let ke = ks + run_len(&WORD_DOT, text, ks, 128);
+        // Profile names hold dashes: `profile.acme-dev.aws_secret_access_key`.
+        let ke = ks
+            + text
+                .get(ks..)
+                .unwrap_or_default()
+                .iter()
+                .take(128)
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                .count();
         let Some(name) = text.get(ks..ke) else {
             continue;
         };
@@ -897,12 +903,28 @@ fn spec_by_sibling(text: &[u8], ks: usize, sibling: &[u8], on: &Detectors) -> Op
 /// end of `window` (a list item's `- name: X` above its `value:`), unquoted
 /// or quoted.
 fn yaml_sibling_value<'t>(window: &'t [u8], sibling: &[u8]) -> Option<&'t [u8]> {
-    // The line of the value key itself, then the two before it.
+    // The line of the value key itself, then the two before it. A line
+    // ends at a newline or, in a raw JSON literal, at its `\n` escape.
     let mut end = window.len();
     for _ in 0..3 {
-        let start = memchr::memrchr(b'\n', window.get(..end)?).map_or(0, |i| i + 1);
+        let head = window.get(..end)?;
+        let start = memchr::memrchr(b'\n', head)
+            .map(|i| i + 1)
+            .into_iter()
+            .chain(memchr::memmem::rfind(head, b"\\n").map(|i| i + 2))
+            .max()
+            .unwrap_or(0);
         let line = window.get(start..end)?;
+        // Claude Code's Read tool numbers lines: `     6→`.
         let body = line.trim_ascii_start();
+        let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
+        let body = match body
+            .get(digits..)
+            .and_then(|r| r.strip_prefix("→".as_bytes()))
+        {
+            Some(rest) if digits > 0 => rest.trim_ascii_start(),
+            _ => body,
+        };
         let body = body.strip_prefix(b"- ").unwrap_or(body).trim_ascii_start();
         if let Some(rest) = body
             .strip_prefix(sibling)
@@ -918,8 +940,40 @@ fn yaml_sibling_value<'t>(window: &'t [u8], sibling: &[u8]) -> Option<&'t [u8]> 
             return (!v.is_empty() && v.len() <= MAX_KEY).then_some(v);
         }
         end = start.checked_sub(1)?;
+        // Back over the escape's `\` as well.
+        if window.get(end) == Some(&b'n') && window.get(end.wrapping_sub(1)) == Some(&b'\\') {
+            end -= 1;
+        }
     }
     None
+}
+
+/// The whole `value` of a JSON member as one match when the member just
+/// before it in its object says what it is (see [`SIBLING_KEYS`]):
+/// `{"name": "AWS_SECRET_ACCESS_KEY", "value": "…"}`, `{"Key": "Name",
+/// "Value": "web-1"}`, `{"Type": "SecureString", "Value": "…"}`.
+pub(super) fn whole_by_sibling(
+    key: &str,
+    previous: (&str, &str),
+    value: &str,
+    on: &Detectors,
+) -> Option<Match<'static>> {
+    let (sibling, name) = previous;
+    SIBLING_KEYS
+        .iter()
+        .any(|&(k, s)| k == key.as_bytes() && s == sibling.as_bytes())
+        .then_some(())?;
+    let spec = if name == "Name" {
+        super::enabled(on, Family::NamedResources).then_some(Spec {
+            kind: "NAME",
+            family: Family::NamedResources,
+            rule: Rule::Name,
+            vocabulary: false,
+        })?
+    } else {
+        spec_for(name.as_bytes(), on)?
+    };
+    whole_for(spec, value)
 }
 
 /// Labels of several words, as `aws configure` prompts for keys and
