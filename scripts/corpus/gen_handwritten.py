@@ -1843,6 +1843,92 @@ def step_functions_output(v, m):
                   "input": json.dumps({"FunctionName": m(f"arn:aws:lambda:{region}:{acct}:function:{fn}", "arns")})}, v)
 
 
+
+# -- Secrets standing alone (appended last: earlier classes keep their
+# values). The credential templates above always print the access key id
+# just before the secret, which let a secret be found by its neighbour
+# alone; these give it no neighbour, and add the secret values AWS keeps.
+
+def password(v):
+    return v.fresh(lambda: v.chars("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 14) + v.choice("#!%@") + str(v.r.randint(10, 99)))
+
+
+@template("secrets_alone")
+def configure_set_secret_only(v, m):
+    prof = v.choice(["", f" --profile {v.org()}-{v.env()}"])
+    key = v.choice(["aws_secret_access_key", f"profile.{v.org()}.aws_secret_access_key", "default.aws_secret_access_key"])
+    s = m(v.secret_key(), "secret_keys")
+    return f"$ aws configure set {key} {s}{prof}\n$ aws configure get region{prof}\n{v.region()}\n"
+
+
+@template("secrets_alone")
+def k8s_env_secret_only(v, m):
+    s = m(v.secret_key(), "secret_keys")
+    b = m(v.bucket(), "s3_buckets")
+    return f"""      containers:
+        - name: {v.word()}
+          env:
+            - name: AWS_REGION
+              value: {v.region()}
+            - name: AWS_SECRET_ACCESS_KEY
+              value: {s}
+            - name: S3_BUCKET
+              value: "{b}"
+"""
+
+
+@template("secrets_alone")
+def ecs_environment(v, m):
+    s = m(v.secret_key(), "secret_keys")
+    b = m(v.bucket(), "s3_buckets")
+    return jdump({"containerDefinitions": [{"name": v.word(), "environment": [
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": s},
+        {"name": "S3_BUCKET", "value": b},
+        {"name": "LOG_LEVEL", "value": "info"}]}]}, v)
+
+
+@template("secrets_alone")
+def secrets_manager_value(v, m):
+    pw = m(password(v), "secret_values")
+    user = v.person().lower()
+    name = f"{v.env()}/{v.word()}/db"
+    return f"$ aws secretsmanager get-secret-value --secret-id {name}\n" + jdump({
+        "Name": name,
+        "SecretString": json.dumps({"username": user, "password": pw, "engine": "postgres", "port": 5432}),
+        "VersionStages": ["AWSCURRENT"]}, v)
+
+
+@template("secrets_alone")
+def ssm_secure_string(v, m):
+    val = m(f"{v.word()}_{v.chars('abcdefghijklmnopqrstuvwxyz0123456789', 24)}", "secret_values")
+    name = f"/{v.env()}/{v.word()}/api-key"
+    return v.choice([
+        f"$ aws ssm get-parameter --name {name} --with-decryption\n" + jdump({"Parameter": {
+            "Name": name, "Type": "SecureString", "Value": val, "Version": v.r.randint(1, 9)}}, v),
+        f"$ aws ssm put-parameter --name {name} --type SecureString --value '{val}' --overwrite\n",
+    ])
+
+
+@template("secrets_alone")
+def rds_master_password(v, m):
+    pw = m(password(v), "secret_values")
+    return (f"$ aws rds create-db-instance --db-instance-identifier {v.word()}-{v.env()} --engine postgres "
+            f"--master-username {v.person().lower()} --master-user-password '{pw}' --allocated-storage 20\n")
+
+
+@template("secrets_alone")
+def eks_token(v, m):
+    tok = m("k8s-aws-v1." + v._b64_blob(v.r.randint(300, 500)).replace("+", "-").replace("/", "_").rstrip("="), "eks_tokens")
+    return jdump({"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1beta1", "spec": {},
+                  "status": {"expirationTimestamp": ts(v) + "Z", "token": tok}}, v)
+
+
+@template("secrets_alone")
+def cognito_client_secret(v, m):
+    sec = m(v.chars("abcdefghijklmnopqrstuvwxyz0123456789", 52), "secret_values")
+    return f"$ aws cognito-idp describe-user-pool-client --user-pool-id {v.region()}_{v.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 9)} --client-id x\n" + jdump(
+        {"UserPoolClient": {"ClientName": v.word(), "ClientSecret": sec, "AllowedOAuthFlows": ["code"]}}, v)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests", "corpus", "positives", "handwritten.jsonl"))
