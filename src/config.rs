@@ -11,7 +11,7 @@
 //!
 //! let cfg = Config::from_json(br#"{"token_prefix": "MASK_", "detectors": {"ip_addresses": false}}"#).unwrap();
 //! assert_eq!(cfg.token_prefix, "MASK_");
-//! assert!(!cfg.detectors.is_on(aws_masker::detect::Family::IpAddresses));
+//! assert!(!cfg.detectors.is_on(aws_masker::Family::IpAddresses));
 //!
 //! let err = Config::from_json(br#"{"max_body_bytes": "big"}"#).unwrap_err();
 //! assert_eq!(err.field, "max_body_bytes");

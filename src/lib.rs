@@ -28,14 +28,14 @@
 )]
 
 pub mod config;
-pub mod detect;
+pub(crate) mod detect;
 pub mod exchange;
 pub mod json;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
 mod lanes;
 pub mod mask;
 mod masker;
-pub mod propagate;
+pub(crate) mod propagate;
 pub mod restore;
 pub mod splice;
 pub mod stream;
@@ -43,6 +43,7 @@ mod string_scan;
 pub mod token;
 mod utf8;
 
+pub use detect::{Family, MemoStats};
 pub use mask::BodyKind;
 pub use masker::{
     restore_json, restore_text, stream_restorer, BuildError, Found, Masked, Masker, MaskerBuilder,

@@ -191,6 +191,7 @@ impl Detector {
 
     /// Appends to `out` every value to mask in `text`, sorted by `start`,
     /// non-overlapping, allow-listed values removed.
+    #[cfg(test)]
     pub fn find<'a>(&'a self, text: &str, out: &mut Vec<Match<'a>>) {
         self.find_in_value(None, text, out)
     }
@@ -247,7 +248,7 @@ impl Detector {
     /// [`windows`]), as [`find`](Self::find) would find them in the whole
     /// text, with offsets into it. Searching a long text a window at a
     /// time bounds what one search holds. With `raw`, `text` is a raw
-    /// literal as for [`find_in_raw_value`](Self::find_in_raw_value), and
+    /// literal as for [`find_in_raw_member`](Self::find_in_raw_member), and
     /// `false` says it must be decoded first.
     pub fn find_in_window<'a>(
         &'a self,
@@ -275,7 +276,7 @@ impl Detector {
         !raw || raw_clean(text.as_bytes(), out.get(base..).unwrap_or_default())
     }
 
-    /// [`find_in_value`](Self::find_in_value) on the raw content of a JSON
+    /// [`find_in_member`](Self::find_in_member) on the raw content of a JSON
     /// string literal whose only escapes are `\n` (see
     /// [`StrCtx::raw_newlines`](crate::json::StrCtx::raw_newlines)), with
     /// raw offsets. The built-in detectors take the letter of a `\n` for
@@ -286,17 +287,6 @@ impl Detector {
     /// the text must be decoded first: custom patterns (regexes written
     /// for decoded text), a value its key would make one whole match, a
     /// match that starts at the letter of an escape or holds a `\`.
-    pub fn find_in_raw_value<'a>(
-        &'a self,
-        key: Option<&str>,
-        text: &str,
-        out: &mut Vec<Match<'a>>,
-    ) -> bool {
-        self.find_in_raw_member(key, None, text, out)
-    }
-
-    /// [`find_in_raw_value`](Self::find_in_raw_value) for a member told the
-    /// member before it, as [`find_in_member`](Self::find_in_member).
     pub fn find_in_raw_member<'a>(
         &'a self,
         key: Option<&str>,
@@ -321,7 +311,7 @@ impl Detector {
         clean
     }
 
-    /// Whether [`find_in_raw_value`](Self::find_in_raw_value) can serve at
+    /// Whether [`find_in_raw_member`](Self::find_in_raw_member) can serve at
     /// all: not with custom patterns.
     pub fn sees_raw_newlines(&self) -> bool {
         self.inner.custom.is_empty()
