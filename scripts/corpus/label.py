@@ -92,6 +92,15 @@ def after_version_word(text, start):
     return text[max(0, start - 2):start] == "\u00a7 " or bool(m and m.group(1).lower() in VERSION_WORDS)
 
 
+def is_example_ip(ip):
+    """Documentation's made-up addresses, as the engine's ip_addresses
+    module reads them: octets that count up or down by one (`1.2.3.4`,
+    `101.102.103.104`), or digits that do (`123.45.67.89`)."""
+    o = [int(x) for x in ip.split(".")]
+    d = [int(c) for c in ip if c.isdigit()]
+    return any(all(b - a == step for a, b in zip(xs, xs[1:])) for xs in (o, d) for step in (1, -1))
+
+
 def is_public_ip(text):
     try:
         ip = ipaddress.ip_address(text)
@@ -214,7 +223,8 @@ class Labeller:
         for m in IPV4_RE.finditer(text):
             ip = m.group(0)
             if all(int(o) <= 255 for o in ip.split(".")):
-                if is_public_ip(ip) or is_netmask(ip) or after_version_word(text, m.start()):
+                if (is_public_ip(ip) or is_netmask(ip) or is_example_ip(ip)
+                        or after_version_word(text, m.start())):
                     self.aws_owned.append(ip)
                 else:
                     out.append((ip, "ip_addresses"))
