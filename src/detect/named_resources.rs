@@ -455,8 +455,10 @@ fn max_len(rule: Rule) -> usize {
     }
 }
 
-/// Whether `v` is a valid value for `rule`.
-fn valid(rule: Rule, v: &[u8]) -> bool {
+/// Whether `v` is a valid value for `rule`; `literal`: `v` is a quoted
+/// string (or a JSON string, a table cell), not a word of code that may
+/// be a variable.
+fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
     match rule {
         Rule::Name => {
             // One character (`--function-name x`) is a placeholder.
@@ -485,7 +487,7 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         }
         Rule::DistId => (10..=20).contains(&v.len()),
-        Rule::Bucket => s3_buckets::is_bucket(v),
+        Rule::Bucket => s3_buckets::is_bucket(v) || (literal && s3_buckets::is_legacy_bucket(v)),
         Rule::Secret => secret_keys::is_keyed_secret(v),
         Rule::Session => session_tokens::is_session_token(v),
         Rule::StsToken => session_tokens::is_sts_token(v),
@@ -542,7 +544,11 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
             class_has(&TERMINATOR, b) || (rule == Rule::Secret && matches!(b, b':' | b'@'))
         }),
     };
-    (closed && text.get(s..e).is_some_and(|v| valid(rule, v))).then_some((s, e))
+    (closed
+        && text
+            .get(s..e)
+            .is_some_and(|v| valid(rule, v, quote.is_some())))
+    .then_some((s, e))
 }
 
 /// Appends every keyed value in `text` for the enabled families; `dashdash`
@@ -930,12 +936,13 @@ fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
 }
 
 /// Whether the whole of `v` is a value for `rule`: not empty, not too
-/// long, only its bytes, valid.
+/// long, only its bytes, valid. Its callers hand it literals (JSON
+/// strings, table cells, quoted SDK arguments, `--output text` values).
 pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
     !v.is_empty()
         && v.len() <= max_len(rule)
         && v.iter().all(|&b| value_byte(rule, b))
-        && valid(rule, v)
+        && valid(rule, v, true)
 }
 
 #[cfg(test)]
@@ -1155,6 +1162,16 @@ mod tests {
             (
                 "\"Bucket\": \"acme-payments-logs-prod\"",
                 &[("acme-payments-logs-prod", "S3_BUCKET")],
+            ),
+            // A legacy bucket with upper case, when it is a literal.
+            (
+                "{'S3Action': {'BucketName': 'MyBucket'}} \\\"TargetBucket\\\": \\\"Logs2017\\\"",
+                &[("MyBucket", "S3_BUCKET"), ("Logs2017", "S3_BUCKET")],
+            ),
+            // Not as a word of code (a variable), nor a constant.
+            (
+                "put_object(Bucket=BucketName, Key=k) bucket: MyBucket \"Bucket\": \"BUCKET\"",
+                &[],
             ),
             (
                 "bucket_name = acme-payments-logs-prod",

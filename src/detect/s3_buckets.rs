@@ -24,6 +24,24 @@ pub(super) fn is_bucket(v: &[u8]) -> bool {
             && v.iter().filter(|&&b| b == b'.').count() == 3)
 }
 
+/// Whether `v` is a bucket of S3's legacy naming rules (buckets made in
+/// us-east-1 before March 2018 may hold upper case: `MyBucket`, as
+/// AWS's own examples spell them): 3-63 bytes of `[A-Za-z0-9.-]`, a
+/// letter or digit at both ends, no `..`, and both cases, so neither a
+/// constant (`BUCKET`) nor a lower-case word that the current rules
+/// already judge. Only for a value that is a string literal under a
+/// bucket key: an unquoted `Bucket=BucketName` in code is a variable.
+pub(super) fn is_legacy_bucket(v: &[u8]) -> bool {
+    (3..=63).contains(&v.len())
+        && v.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && v.first().is_some_and(u8::is_ascii_alphanumeric)
+        && v.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !v.windows(2).any(|w| w == b"..")
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+}
+
 /// The bucket at `s` if it is one and ends at a path/URL boundary.
 fn bucket_at(text: &[u8], s: usize) -> Option<usize> {
     let n = run_len(&BUCKET, text, s, 64);
@@ -212,6 +230,19 @@ mod tests {
             assert_eq!(values(input), *want, "{input}");
         }
         assert!(is_bucket(b"my-bucket"));
+        for legacy in ["MyBucket", "Acme.Logs-2017", "DataLake01"] {
+            assert!(is_legacy_bucket(legacy.as_bytes()), "{legacy}");
+        }
+        for not in [
+            "BUCKET",
+            "mybucket",
+            "My_Bucket",
+            "-MyBucket",
+            "My..Bucket",
+            "Ab",
+        ] {
+            assert!(!is_legacy_bucket(not.as_bytes()), "{not}");
+        }
         for bad in ["-bucket", "bucket-", "ab", "a_b_c", "10.0.0.1"] {
             assert!(!is_bucket(bad.as_bytes()), "{bad}");
         }
