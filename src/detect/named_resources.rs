@@ -528,11 +528,12 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
     }
     let max = max_len(rule);
     let s = i;
-    let mut e = s;
+    let mut e = s + snapshot_prefix(rule, text.get(s..).unwrap_or_default());
+    let body = e;
     while e - s <= max && text.get(e).is_some_and(|&b| value_byte(rule, b)) {
         e += 1;
     }
-    if e - s > max || e == s {
+    if e - s > max || e == body {
         return None;
     }
     let closed = match quote {
@@ -939,10 +940,28 @@ fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
 /// long, only its bytes, valid. Its callers hand it literals (JSON
 /// strings, table cells, quoted SDK arguments, `--output text` values).
 pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
-    !v.is_empty()
+    let body = v.get(snapshot_prefix(rule, v)..).unwrap_or_default();
+    !body.is_empty()
         && v.len() <= max_len(rule)
-        && v.iter().all(|&b| value_byte(rule, b))
+        && body.iter().all(|&b| value_byte(rule, b))
         && valid(rule, v, true)
+}
+
+/// Prefixes AWS puts before the names of the snapshots it takes itself:
+/// RDS's automated snapshots (`rds:mydb-2024-04-22-08-15`) and AWS
+/// Backup's (`awsbackup:job-…`). The name after one is the customer's.
+const SNAPSHOT_PREFIXES: &[&[u8]] = &[b"rds:", b"awsbackup:"];
+
+/// Length of the [`SNAPSHOT_PREFIXES`] entry `v` starts with, for a name
+/// (0 for any other rule or none).
+fn snapshot_prefix(rule: Rule, v: &[u8]) -> usize {
+    if rule != Rule::Name {
+        return 0;
+    }
+    SNAPSHOT_PREFIXES
+        .iter()
+        .find(|p| v.starts_with(p))
+        .map_or(0, |p| p.len())
 }
 
 #[cfg(test)]
@@ -1163,6 +1182,16 @@ mod tests {
                 "\"Bucket\": \"acme-payments-logs-prod\"",
                 &[("acme-payments-logs-prod", "S3_BUCKET")],
             ),
+            // Automated snapshots: the name after AWS's prefix.
+            (
+                "\"DBSnapshotIdentifier\": \"rds:mysqldb-2014-04-22-08-15\"",
+                &[("rds:mysqldb-2014-04-22-08-15", "ID")],
+            ),
+            (
+                "--db-cluster-snapshot-identifier rds:sample-cluster-2016-09-14",
+                &[("rds:sample-cluster-2016-09-14", "ID")],
+            ),
+            ("\"DBSnapshotIdentifier\": \"rds:\" FunctionName: rds:", &[]),
             // A legacy bucket with upper case, when it is a literal.
             (
                 "{'S3Action': {'BucketName': 'MyBucket'}} \\\"TargetBucket\\\": \\\"Logs2017\\\"",
