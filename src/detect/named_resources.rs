@@ -640,7 +640,8 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         .get(ks..k)
         .and_then(|raw| spec_for(raw, on))
         .or_else(|| dotted_spec(text, ks, k, on))
-        .or_else(|| sibling_spec(text, ks, k, on));
+        .or_else(|| sibling_spec(text, ks, k, on))
+        .or_else(|| context_spec(text, ks, k, on));
     let Some(spec) = spec else {
         return;
     };
@@ -704,6 +705,43 @@ fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec
         });
     }
     spec_for(name, on)
+}
+
+/// Keys that other platforms use as much as AWS does, kept out of the
+/// vocabulary (scripts/vocabulary/generate.py), and the words that say,
+/// when they stand shortly before the key, that it is AWS's: Elastic
+/// Beanstalk's `EnvironmentName` (Azure's `"environmentName":
+/// "AzureCloud"` is the other one) next to its `ApplicationName` or
+/// after `elasticbeanstalk` (the CLI command, the boto3 client).
+const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[(
+    b"environmentname",
+    &[b"elasticbeanstalk", b"ApplicationName"],
+)];
+
+/// How far before such a key its context words are looked for.
+const CONTEXT_REACH: usize = 1024;
+
+/// The spec of a [`CONTEXT_KEYS`] key `text[ks..k]` when one of its
+/// context words stands in the [`CONTEXT_REACH`] bytes before it. Read
+/// only for that key: the search costs nothing elsewhere.
+fn context_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
+    let raw = text.get(ks..k)?;
+    if raw.len() > MAX_KEY {
+        return None;
+    }
+    let mut buf = [0u8; MAX_KEY];
+    let norm = normalize(raw, &mut buf);
+    let &(_, words) = CONTEXT_KEYS.iter().find(|(key, _)| *key == norm)?;
+    let before = text.get(ks.saturating_sub(CONTEXT_REACH)..ks)?;
+    let aws = words
+        .iter()
+        .any(|w| memchr::memmem::find(before, w).is_some());
+    (aws && super::enabled(on, Family::NamedResources)).then_some(Spec {
+        kind: "NAME",
+        family: Family::NamedResources,
+        rule: Rule::Name,
+        vocabulary: true,
+    })
 }
 
 /// Labels of several words, as `aws configure` prompts for keys and
@@ -1181,6 +1219,20 @@ mod tests {
             (
                 "\"Bucket\": \"acme-payments-logs-prod\"",
                 &[("acme-payments-logs-prod", "S3_BUCKET")],
+            ),
+            // Elastic Beanstalk's environment, by its context.
+            (
+                "client = boto3.client('elasticbeanstalk')\nclient.rebuild_environment(EnvironmentName='my-env')",
+                &[("my-env", "NAME")],
+            ),
+            (
+                "{'ApplicationName': 'web-v9', 'EnvironmentName': 'dev-media-pricing'}",
+                &[("web-v9", "NAME"), ("dev-media-pricing", "NAME")],
+            ),
+            // Azure's, or one without AWS context, stays readable.
+            (
+                "{\"environmentName\": \"AzureCloud\", \"tenantId\": \"x\"} EnvironmentName='my-env'",
+                &[],
             ),
             // Automated snapshots: the name after AWS's prefix.
             (
