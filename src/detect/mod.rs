@@ -600,6 +600,10 @@ impl Anchored<'_> {
             if on.is_on(Family::S3Buckets) && next == b'/' {
                 s3_buckets::scheme_at_colon(b, p, &mut self.s3_scheme);
             }
+            // rclone's `:s3,…:bucket`.
+            if on.is_on(Family::S3Buckets) && next == b's' {
+                s3_buckets::rclone_remote_at_colon(b, p, &mut self.s3_scheme);
+            }
         }
         named_resources::at_separator(b, p, on, &mut self.keyed);
         // `"Id": "/hostedzone/Z…"`.

@@ -111,6 +111,39 @@ pub(super) fn scheme_at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>
     }
 }
 
+/// Longest parameter list of an rclone remote walked over.
+const MAX_REMOTE: usize = 1024;
+
+/// Appends the bucket of an rclone on-the-fly S3 remote whose leading `:`
+/// is at `colon`: `':s3,provider=AWS,access_key_id=…,secret_access_key=…:bucket/path'`.
+/// The parameters end at the next `:`, and the bucket follows it. The
+/// catalog calls it at every `:` followed by `s`.
+pub(super) fn rclone_remote_at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
+    if text.get(colon + 1..colon + 4) != Some(b"s3,") || before_is(&WORD, text, colon) {
+        return;
+    }
+    let from = colon + 4;
+    let params = text
+        .get(from..text.len().min(from + MAX_REMOTE))
+        .unwrap_or_default();
+    let Some(end) = params.iter().position(|b| {
+        matches!(
+            b,
+            b':' | b' ' | b'\t' | b'\n' | b'\r' | b'\'' | b'"' | b'\\'
+        )
+    }) else {
+        return;
+    };
+    // Parameters are `key=value` pairs: a remote, not prose ("s3, ec2").
+    if params.get(end) != Some(&b':') || !params.get(..end).is_some_and(|p| p.contains(&b'=')) {
+        return;
+    }
+    let s = from + end + 1;
+    if let Some(e) = bucket_at(text, s) {
+        out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
+    }
+}
+
 /// Appends the bucket of a path-style S3 URL whose `.amazonaws.com/`
 /// starts at `p`, if there is one (the catalog calls it for every `.`).
 pub(super) fn path_at_dot(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
@@ -175,6 +208,9 @@ mod tests {
         for p in memchr::memchr_iter(b'-', input.as_bytes()) {
             ls_line_at_dash(input.as_bytes(), p, &mut out);
         }
+        for p in memchr::memchr_iter(b':', input.as_bytes()) {
+            rclone_remote_at_colon(input.as_bytes(), p, &mut out);
+        }
         find(
             input.as_bytes(),
             &Finder::new(b"s3://").into_owned(),
@@ -217,7 +253,18 @@ mod tests {
                 "https://s3-us-west-2.amazonaws.com/my-bucket/",
                 &["my-bucket"],
             ),
+            // rclone's on-the-fly remote: the bucket after its parameters.
+            (
+                "rclone lsd ':s3,provider=AWS,access_key_id=AKIAX,secret_access_key=a%2Bb:stark.audit.dev'",
+                &["stark.audit.dev"],
+            ),
+            (
+                "rclone copy x \":s3,env_auth=true,region=eu-west-1:acme-logs/2026/\"",
+                &["acme-logs"],
+            ),
             // Near misses.
+            ("services: s3, ec2:x and a:s3,b:c", &[]),
+            ("rclone lsd :s3,provider=AWS :acme-logs", &[]),
             ("s3://ab/x", &[]),
             ("s3://My-Bucket/x", &[]),
             ("s3://bad..name", &[]),
