@@ -394,6 +394,9 @@ impl Detector {
             if on.is_on(Family::AccessKeys) {
                 access_keys::push(&keys, out);
             }
+            if on.is_on(Family::NamedResources) {
+                access_keys::push_session_names(b, &keys, out);
+            }
             if on.is_on(Family::SecretKeys) {
                 secret_keys::find_near(b, &keys, out);
             }

@@ -69,8 +69,9 @@ fn is_s3_path_host(host: &[u8]) -> bool {
     }
 }
 
-/// Appends every bucket after `s3://` or in a path-style S3 URL;
-/// `scheme` finds `s3://`, `aws_path` finds `.amazonaws.com/`.
+/// Appends every bucket after `s3://`, in a path-style S3 URL or in an
+/// rclone remote; `scheme` finds `s3://`, `aws_path` finds
+/// `.amazonaws.com/`.
 #[cfg(test)]
 pub(super) fn find(
     text: &[u8],
@@ -81,6 +82,9 @@ pub(super) fn find(
     find_after_scheme(text, scheme, out);
     for p in aws_path.find_iter(text) {
         path_at_dot(text, p, out);
+    }
+    for p in memchr::memmem::find_iter(text, b":s3,") {
+        rclone_remote_at_colon(text, p, out);
     }
 }
 
@@ -207,9 +211,6 @@ mod tests {
         let mut out = Vec::new();
         for p in memchr::memchr_iter(b'-', input.as_bytes()) {
             ls_line_at_dash(input.as_bytes(), p, &mut out);
-        }
-        for p in memchr::memchr_iter(b':', input.as_bytes()) {
-            rclone_remote_at_colon(input.as_bytes(), p, &mut out);
         }
         find(
             input.as_bytes(),
