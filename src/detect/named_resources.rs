@@ -641,7 +641,14 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         .and_then(|raw| spec_for(raw, on))
         .or_else(|| dotted_spec(text, ks, k, on))
         .or_else(|| sibling_spec(text, ks, k, on))
-        .or_else(|| context_spec(text, ks, k, on));
+        .or_else(|| context_spec(text, ks, k, on))
+        .or_else(|| {
+            // `--flag=value` on an `aws` line.
+            let flag = text
+                .get(ks + 2..k)
+                .filter(|_| text.get(ks..ks + 2) == Some(b"--"))?;
+            command_flag(text, ks, flag, on)
+        });
     let Some(spec) = spec else {
         return;
     };
@@ -905,10 +912,16 @@ fn flag_at(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
 /// `--service`) that name the command's resource in an `aws …` or
 /// `eksctl …` command line: `aws eks describe-cluster --name x`,
 /// `aws ecs list-tasks --cluster x`.
+/// So are the flags of keys that the vocabulary leaves out because other
+/// clouds share them (GCP's project, Azure's environment): on an `aws`
+/// line they are AWS's (CodeBuild's `--project-name`, Elastic
+/// Beanstalk's `--environment-name`).
 const COMMAND_FLAGS: &[(&[u8], &str)] = &[
     (b"name", "NAME"),
     (b"cluster", "CLUSTER"),
     (b"service", "NAME"),
+    (b"project-name", "NAME"),
+    (b"environment-name", "NAME"),
 ];
 
 /// The spec of the generic flag `raw` (its `--` at `p`) when its line is
@@ -1219,6 +1232,19 @@ mod tests {
             (
                 "\"Bucket\": \"acme-payments-logs-prod\"",
                 &[("acme-payments-logs-prod", "S3_BUCKET")],
+            ),
+            // Flags other clouds share, on an `aws` line.
+            (
+                "$ aws codebuild start-build --project-name=fraud-billing-v2 --region eu-west-3",
+                &[("fraud-billing-v2", "NAME")],
+            ),
+            (
+                "aws elasticbeanstalk rebuild-environment --environment-name web-prod",
+                &[("web-prod", "NAME")],
+            ),
+            (
+                "gcloud builds list --project-name=my-proj\naz webapp up --environment-name dev-1",
+                &[],
             ),
             // Elastic Beanstalk's environment, by its context.
             (
