@@ -528,9 +528,15 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
     }
     let max = max_len(rule);
     let s = i;
-    let mut e = s + snapshot_prefix(rule, text.get(s..).unwrap_or_default());
+    let rest = text.get(s..).unwrap_or_default();
+    let mut e = s + snapshot_prefix(rule, rest);
     let body = e;
-    while e - s <= max && text.get(e).is_some_and(|&b| value_byte(rule, b)) {
+    let colon = colon_in_name(rule, rest);
+    while e - s <= max
+        && text
+            .get(e)
+            .is_some_and(|&b| value_byte(rule, b) || (colon && b == b':'))
+    {
         e += 1;
     }
     if e - s > max || e == body {
@@ -992,10 +998,21 @@ fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
 /// strings, table cells, quoted SDK arguments, `--output text` values).
 pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
     let body = v.get(snapshot_prefix(rule, v)..).unwrap_or_default();
+    let colon = colon_in_name(rule, v);
     !body.is_empty()
         && v.len() <= max_len(rule)
-        && body.iter().all(|&b| value_byte(rule, b))
+        && body
+            .iter()
+            .all(|&b| value_byte(rule, b) || (colon && b == b':'))
         && valid(rule, v, true)
+}
+
+/// Whether the name starting `v` may hold `:`: an iSCSI qualified name
+/// (`iqn.1991-05.com.microsoft:host.corp.example.com`, Storage Gateway's
+/// initiators and targets), whose `:` separates the naming authority
+/// from the customer's host.
+fn colon_in_name(rule: Rule, v: &[u8]) -> bool {
+    rule == Rule::Name && v.starts_with(b"iqn.")
 }
 
 /// Prefixes AWS puts before the names of the snapshots it takes itself:
@@ -1260,6 +1277,15 @@ mod tests {
                 "{\"environmentName\": \"AzureCloud\", \"tenantId\": \"x\"} EnvironmentName='my-env'",
                 &[],
             ),
+            // iSCSI names hold a `:`.
+            (
+                "\"InitiatorName\": \"iqn.1991-05.com.microsoft:computername.domain.example.com\"",
+                &[(
+                    "iqn.1991-05.com.microsoft:computername.domain.example.com",
+                    "NAME",
+                )],
+            ),
+            ("\"InitiatorName\": \"host:1\"", &[]),
             // Automated snapshots: the name after AWS's prefix.
             (
                 "\"DBSnapshotIdentifier\": \"rds:mysqldb-2014-04-22-08-15\"",
