@@ -73,7 +73,10 @@ NOT_RESOURCE_NAME_KEYS = {
 NOT_RESOURCE_NAME_KEYS_LOWER = {k.lower() for k in NOT_RESOURCE_NAME_KEYS}
 # Values that are words, not names a customer picked to tell things apart.
 STOP_VALUES = {"default", "test", "main", "master", "primary", "none", "all", "example", "true", "false",
-               "string", "name", "value", "null", "admin", "public", "private", "ALL", "NONE"}
+               "string", "name", "value", "null", "admin", "public", "private", "ALL", "NONE",
+               # The field's own name as its placeholder (`s3://bucket/key`):
+               # the same text uses it as a word ("the bucket must be …").
+               "bucket"}
 # AWS managed policy names: AWS's, and the model must tell them apart.
 AWS_MANAGED_POLICY_RE = re.compile(r"^(?:AWS|Amazon)[A-Za-z0-9]+|^(?:AdministratorAccess|ReadOnlyAccess|PowerUserAccess|"
                                    r"ViewOnlyAccess|SecurityAudit|IAMFullAccess|Billing|SupportUser|DatabaseAdministrator|"
@@ -237,7 +240,8 @@ class Labeller:
             if not is_public_ip(ip):
                 out.append((ip, "ip_addresses"))
         for m in S3_URI_RE.finditer(text):
-            out.append((m.group(1), "s3_buckets"))
+            if m.group(1) not in STOP_VALUES:
+                out.append((m.group(1), "s3_buckets"))
         for m in HOST_RE.finditer(text):
             if self.customer_host(m.group(0)):
                 out.append((m.group(0), "hostnames"))
