@@ -726,6 +726,7 @@ fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec
 /// Beanstalk's `EnvironmentName` (Azure's `"environmentName":
 /// "AzureCloud"` is the other one) next to its `ApplicationName` or
 /// after `elasticbeanstalk` (the CLI command, the boto3 client).
+/// Each key ends in `name` ([`context_spec`] relies on it).
 const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[(
     b"environmentname",
     &[b"elasticbeanstalk", b"ApplicationName"],
@@ -739,7 +740,10 @@ const CONTEXT_REACH: usize = 1024;
 /// only for that key: the search costs nothing elsewhere.
 fn context_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
     let raw = text.get(ks..k)?;
-    if raw.len() > MAX_KEY {
+    // Most words reach here (no other spec had them): a byte compare
+    // turns them away before normalizing. Every context key ends in
+    // `name` (`EnvironmentName`, `environment_name`, `ENVIRONMENT_NAME`).
+    if raw.len() > MAX_KEY || raw.last().is_none_or(|b| b | 0x20 != b'e') {
         return None;
     }
     let mut buf = [0u8; MAX_KEY];
