@@ -51,12 +51,7 @@ A. The member's target shape is a string (or a list of strings) that is not
       Names, Identifier, Identifiers (any case for the one-word form: `id`,
       `name`, `arn`);
    2. the member name ends in Bucket or Buckets (S3 bucket names);
-   3. or it is `Key` or `Value` (tags and S3 object keys; generic);
-   4. or its name is compound (`jobQueue`, `computeEnvironment`,
-      `capacityProvider`: a lower-case letter before an upper-case one)
-      and its own documentation opens with "The name or (the) (full)
-      Amazon Resource Name (ARN)": it names which resource it takes, as a
-      suffix would.
+   3. or it is `Key` or `Value` (tags and S3 object keys; generic).
    A member whose own name says nothing of an identifier (`description`,
    `action`, `function`, `cluster`, `serviceRole`) is not taken, even when
    its target shape's name or its documentation says it holds one: such
@@ -115,14 +110,6 @@ SUFFIX = re.compile(r"(?:Id|Ids|ID|IDs|Arn|Arns|ARN|ARNs|Name|Names|Identifier|I
 ONE_WORD = {"id", "ids", "arn", "arns", "name", "names", "identifier", "identifiers"}
 GENERIC = ONE_WORD | {"key", "keys", "value", "values"}
 BUCKET = re.compile(r"(?:Bucket|Buckets)$", re.I)
-# Two words or more: a lower-case letter before an upper-case one.
-COMPOUND = re.compile(r"[a-z][A-Z]")
-# A member documentation's opening that says it takes a name or an ARN.
-NAME_OR_ARN = re.compile(
-    r"^\s*(?:<p>)?\s*(?:The|A|An)\s+(?:short\s+)?name\s+or\s+(?:the\s+)?(?:full\s+)?"
-    r"(?:Amazon Resource Name|ARN)",
-    re.I,
-)
 DENY_EXACT = {
     "engine", "enginename", "engineversion", "instancetype", "instancetypename",
     "metricname", "metricnames", "namespace", "attributename", "attributenames",
@@ -291,11 +278,6 @@ def selected(member: str, target: str, doc: str):
         return "bucket"
     if norm in ("key", "value"):
         return "generic"
-    # A compound name (`jobQueue`, `computeEnvironment`, `capacityProvider`)
-    # whose own documentation says it takes "the name or (full) ARN" of a
-    # resource: its name says which resource, as a suffix would.
-    if COMPOUND.search(member) and NAME_OR_ARN.search(doc):
-        return "name-or-arn"
     # A member whose name says nothing of an identifier (`description`,
     # `action`, `function`, `cluster`) is left out even when its shape or
     # its documentation does: as a key in code, config and prose such

@@ -1281,13 +1281,6 @@ mod tests {
                 "{\"environmentName\": \"AzureCloud\", \"tenantId\": \"x\"} EnvironmentName='my-env'",
                 &[],
             ),
-            // Compound members that botocore documents as "the name or
-            // ARN" of a resource (AWS Batch's job queue).
-            (
-                "--cli-input-json '{\"jobQueue\": \"GPGPU\", \"state\": \"DISABLED\"}'",
-                &[("GPGPU", "NAME")],
-            ),
-            ("jobQueue = queue\nself.jobQueue = jobQueue;", &[]),
             // iSCSI names hold a `:`.
             (
                 "\"InitiatorName\": \"iqn.1991-05.com.microsoft:computername.domain.example.com\"",

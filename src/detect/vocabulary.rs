@@ -50,7 +50,7 @@ pub(crate) const CLI: u8 = 0x40;
 pub(crate) const TEXT: u8 = 0x20;
 
 /// Number of identifier keys.
-pub(crate) const LEN: usize = 5852;
+pub(crate) const LEN: usize = 5840;
 
 /// Longest key, normalized.
 pub(crate) const MAX_KEY_LEN: usize = 64;
@@ -62,8 +62,8 @@ const BLOCK: usize = 16;
 /// per key, the number of leading bytes it shares with the key before
 /// it (0 at the start of a block), the bytes after those (the last one
 /// with its high bit set; keys are ASCII), then its kind and flags
-/// byte. 64096 bytes where the plain keys and their
-/// offsets took 127937. Read with [`lookup`] and [`for_each`].
+/// byte. 64146 bytes where the plain keys and their
+/// offsets took 127691. Read with [`lookup`] and [`for_each`].
 static ENTRIES: &[u8] = b"\
     \x00abortrulei\xe4\x01\
     \x02testar\xee\x02\
@@ -828,14 +828,12 @@ static ENTRIES: &[u8] = b"\
     \x08i\xe4\x01\
     \x08managerdataexporti\xe4\x41\
     \x1b\xf3\x61\
-    \x08provide\xf2\x40\
-    \x10ar\xee\x02\
+    \x08providerar\xee\x02\
     \x13\xf3\x62\
     \x10i\xe4\x41\
     \x10nam\xe5\x40\
-    \x00capacityprovideroperatorrolear\xee\x02\
-    \x10\xf3\x60\
-    \x08reservationar\xee\x02\
+    \x10operatorrolear\xee\x02\
+    \x00capacityreservationar\xee\x02\
     \x13cancellationquotei\xe4\x01\
     \x26\xf3\x61\
     \x13fleetar\xee\x02\
@@ -849,9 +847,9 @@ static ENTRIES: &[u8] = b"\
     \x13resourcegroupar\xee\x02\
     \x23\xf3\x22\
     \x08taski\xe4\x41\
-    \x00captiondescriptionname\xf3\x20\
+    \x03tiondescriptionname\xf3\x20\
     \x07selectornam\xe5\x00\
-    \x02rdi\xe4\x41\
+    \x00cardi\xe4\x41\
     \x03riergatewayi\xe4\x41\
     \x10\xf3\x61\
     \x07nam\xe5\x00\
@@ -865,9 +863,9 @@ static ENTRIES: &[u8] = b"\
     \x07i\xe4\x41\
     \x08temi\xe4\x41\
     \x07nam\xe5\x40\
-    \x00categoryi\xe4\x41\
+    \x03egoryi\xe4\x41\
     \x08nam\xe5\x40\
-    \x02usalanomalyi\xe4\x01\
+    \x00causalanomalyi\xe4\x01\
     \x04edbyeventi\xe4\x01\
     \x01betsourcei\xe4\x01\
     \x01dnidentifiersecretarn\xf3\x22\
@@ -881,9 +879,9 @@ static ENTRIES: &[u8] = b"\
     \x14i\xe4\x41\
     \x14publickeyidentifie\xf2\x01\
     \x0bdirectorynam\xe5\x00\
-    \x00certificatedomainnam\xe5\x40\
+    \x0comainnam\xe5\x40\
     \x0bi\xe4\x41\
-    \x0dentifie\xf2\x41\
+    \x00certificateidentifie\xf2\x41\
     \x0d\xf3\x61\
     \x0bnam\xe5\x40\
     \x0bproviderar\xee\x02\
@@ -897,9 +895,9 @@ static ENTRIES: &[u8] = b"\
     \x03llengear\xee\x42\
     \x03ngei\xe4\x41\
     \x08entifie\xf2\x01\
-    \x00changenam\xe5\x00\
+    \x06nam\xe5\x00\
     \x06requestidentifie\xf2\x41\
-    \x0dnam\xe5\x40\
+    \x00changerequestnam\xe5\x40\
     \x06setar\xee\x02\
     \x09i\xe4\x41\
     \x09nam\xe5\x40\
@@ -913,9 +911,9 @@ static ENTRIES: &[u8] = b"\
     \x07moderatorar\xee\x42\
     \x07nam\xe5\x40\
     \x0bspacear\xee\x02\
-    \x00channelplacementgroupi\xe4\x41\
+    \x07placementgroupi\xe4\x41\
     \x07rolear\xee\x42\
-    \x03ractersetnam\xe5\x40\
+    \x00charactersetnam\xe5\x40\
     \x04geaccounti\xe4\x03\
     \x06i\xe4\x01\
     \x03tconfigurationar\xee\x42\
@@ -929,9 +927,9 @@ static ENTRIES: &[u8] = b"\
     \x05listi\xe4\x01\
     \x05nam\xe5\x40\
     \x02ildasseti\xe4\x41\
-    \x00childassetmodeli\xe4\x01\
+    \x0amodeli\xe4\x01\
     \x05blocki\xe4\x01\
-    \x05fieldi\xe4\x01\
+    \x00childfieldi\xe4\x01\
     \x05i\xe4\x41\
     \x05manifestnam\xe5\x00\
     \x05renofalarmnam\xe5\x40\
@@ -945,9 +943,9 @@ static ENTRIES: &[u8] = b"\
     \x11i\xe4\x41\
     \x07redentialsar\xee\x02\
     \x06i\xe4\x41\
-    \x00clientidentifie\xf2\x01\
+    \x08entifie\xf2\x01\
     \x08\xf3\x21\
-    \x06nam\xe5\x40\
+    \x00clientnam\xe5\x40\
     \x06rootcertificatechainar\xee\x02\
     \x06secreti\xe4\x41\
     \x08ssioni\xe4\x41\
@@ -961,9 +959,9 @@ static ENTRIES: &[u8] = b"\
     \x03udaccounti\xe4\x03\
     \x06utonomousvmclusterar\xee\x02\
     \x18i\xe4\x41\
-    \x00cloudconnectorar\xee\x02\
+    \x05connectorar\xee\x02\
     \x0ei\xe4\x41\
-    \x05exadatainfrastructurear\xee\x02\
+    \x00cloudexadatainfrastructurear\xee\x02\
     \x1adisplaynam\xe5\x00\
     \x1ai\xe4\x41\
     \x05formationstackar\xee\x02\
@@ -977,9 +975,9 @@ static ENTRIES: &[u8] = b"\
     \x05watchalarmtemplategroupidentifie\xf2\x41\
     \x26\xf3\x61\
     \x1e\xf3\x21\
-    \x00cloudwatcheventi\xe4\x01\
+    \x0aeventi\xe4\x01\
     \x0aloggingoptioni\xe4\x41\
-    \x0eroupar\xee\x42\
+    \x00cloudwatchloggroupar\xee\x42\
     \x12nam\xe5\x10\
     \x0dsar\xee\x02\
     \x0eloggroupar\xee\x42\
@@ -993,9 +991,9 @@ static ENTRIES: &[u8] = b"\
     \x07nam\xe5\x46\
     \x0b\xf3\x60\
     \x0cpacear\xee\x02\
-    \x00clusteroperationar\xee\x42\
+    \x07operationar\xee\x42\
     \x07parametergroupnam\xe5\x40\
-    \x07rolear\xee\x02\
+    \x00clusterrolear\xee\x02\
     \x07schedulerconfigar\xee\x02\
     \x16i\xe4\x41\
     \x08ecuritygroupi\xe4\x01\
@@ -1009,9 +1007,9 @@ static ENTRIES: &[u8] = b"\
     \x0ainstancegroupi\xe4\x01\
     \x04interpreterar\xee\x02\
     \x0fi\xe4\x41\
-    \x00codeinterpreteridentifie\xf2\x41\
+    \x11entifie\xf2\x41\
     \x04repositoryar\xee\x02\
-    \x0enam\xe5\x40\
+    \x00coderepositorynam\xe5\x40\
     \x06viewar\xee\x42\
     \x0ai\xe4\x41\
     \x0c\xf3\x61\
@@ -1025,9 +1023,9 @@ static ENTRIES: &[u8] = b"\
     \x07userpooli\xe4\x01\
     \x02horti\xe4\x01\
     \x02ippooli\xe4\x41\
-    \x00collaborationar\xee\x02\
+    \x02llaborationar\xee\x02\
     \x0dcreatoraccounti\xe4\x03\
-    \x14displaynam\xe5\x00\
+    \x00collaborationcreatordisplaynam\xe5\x00\
     \x0di\xe4\x41\
     \x0fentifie\xf2\x41\
     \x0dnam\xe5\x00\
@@ -1041,9 +1039,9 @@ static ENTRIES: &[u8] = b"\
     \x0anam\xe5\x40\
     \x07orar\xee\x42\
     \x09dataaccessrolear\xee\x42\
-    \x00collectori\xe4\x41\
+    \x09i\xe4\x41\
     \x09nam\xe5\x40\
-    \x09referencedi\xe4\x41\
+    \x00collectorreferencedi\xe4\x41\
     \x03umnfriendlynam\xe5\x00\
     \x06i\xe4\x01\
     \x06statisticstaskruni\xe4\x41\
@@ -1057,9 +1055,9 @@ static ENTRIES: &[u8] = b"\
     \x08\xf3\x61\
     \x04oncontrolar\xee\x02\
     \x10\xf3\x22\
-    \x00commonnam\xe5\x00\
+    \x06nam\xe5\x00\
     \x03panyi\xe4\x41\
-    \x04ilationjobar\xee\x02\
+    \x00compilationjobar\xee\x02\
     \x0enam\xe5\x40\
     \x04lianceinquiryi\xe4\x41\
     \x0aresourcei\xe4\x01\
@@ -1073,15 +1071,14 @@ static ENTRIES: &[u8] = b"\
     \x09versionar\xee\x42\
     \x05sedassetmodeli\xe4\x41\
     \x06iteidentifie\xf2\x21\
-    \x00compositememberidentifie\xf2\x01\
+    \x09memberidentifie\xf2\x01\
     \x04utationi\xe4\x01\
-    \x0bmodelar\xee\x02\
+    \x00computationmodelar\xee\x02\
     \x10i\xe4\x41\
     \x12\xf3\x21\
     \x10nam\xe5\x40\
     \x06ear\xee\x02\
-    \x07environmen\xf4\x40\
-    \x12ar\xee\x02\
+    \x07environmentar\xee\x02\
     \x12nam\xe5\x40\
     \x07i\xe4\x01\
     \x07nam\xe5\x40\
@@ -1089,10 +1086,10 @@ static ENTRIES: &[u8] = b"\
     \x12entifie\xf2\x41\
     \x10nam\xe5\x40\
     \x0bnam\xe5\x00\
-    \x00computepayeraccounti\xe4\x03\
+    \x07payeraccounti\xe4\x03\
     \x07quotaar\xee\x02\
     \x0ci\xe4\x41\
-    \x07ri\xe4\x01\
+    \x00computeri\xe4\x01\
     \x08nam\xe5\x40\
     \x08olear\xee\x42\
     \x02nditionnam\xe5\x00\
@@ -1105,10 +1102,10 @@ static ENTRIES: &[u8] = b"\
     \x07ulear\xee\x02\
     \x0ai\xe4\x01\
     \x0anam\xe5\x40\
-    \x00configrulename\xf3\x60\
+    \x0e\xf3\x60\
     \x06snapshoti\xe4\x01\
     \x06urationaggregatorar\xee\x02\
-    \x17nam\xe5\x40\
+    \x00configurationaggregatornam\xe5\x40\
     \x1b\xf3\x60\
     \x0er\xee\x02\
     \x0dchecknam\xe5\x00\
@@ -1121,10 +1118,10 @@ static ENTRIES: &[u8] = b"\
     \x0erofilei\xe4\x41\
     \x16entifie\xf2\x41\
     \x0drecorderar\xee\x42\
-    \x00configurationrecordernam\xe5\x40\
+    \x15nam\xe5\x40\
     \x19\xf3\x60\
     \x0dsetar\xee\x02\
-    \x10nam\xe5\x40\
+    \x00configurationsetnam\xe5\x40\
     \x14\xf3\x60\
     \x0etatei\xe4\x01\
     \x08edaudiencemodelar\xee\x42\
@@ -1137,10 +1134,10 @@ static ENTRIES: &[u8] = b"\
     \x1ai\xe4\x01\
     \x1centifie\xf2\x41\
     \x0fi\xe4\x01\
-    \x00configuredtableidentifie\xf2\x41\
+    \x11entifie\xf2\x41\
     \x04lictingpolicyi\xe4\x01\
     \x04ormancepackar\xee\x02\
-    \x0fi\xe4\x01\
+    \x00conformancepacki\xe4\x01\
     \x0fnam\xe5\x40\
     \x13\xf3\x60\
     \x03nectattachmenti\xe4\x41\
@@ -1153,10 +1150,10 @@ static ENTRIES: &[u8] = b"\
     \x09devicei\xe4\x41\
     \x09linki\xe4\x41\
     \x09routerinputar\xee\x02\
-    \x00connectedrouteroutputar\xee\x02\
+    \x0foutputar\xee\x02\
     \x07instancear\xee\x02\
     \x0fi\xe4\x41\
-    \x08onar\xee\x42\
+    \x00connectionar\xee\x42\
     \x0afunctionar\xee\x02\
     \x12identifie\xf2\x41\
     \x0agroupi\xe4\x41\
@@ -1169,10 +1166,10 @@ static ENTRIES: &[u8] = b"\
     \x16i\xe4\x41\
     \x18\xf3\x61\
     \x0atypear\xee\x02\
-    \x00connectiontypevariantnam\xe5\x00\
+    \x0evariantnam\xe5\x00\
     \x07orar\xee\x42\
     \x0c\xf3\x22\
-    \x0associationi\xe4\x41\
+    \x00connectorassociationi\xe4\x41\
     \x16entifie\xf2\x41\
     \x09definitioni\xe4\x41\
     \x13versionar\xee\x42\
@@ -1185,10 +1182,10 @@ static ENTRIES: &[u8] = b"\
     \x0bentifie\xf2\x41\
     \x0b\xf3\x21\
     \x09nam\xe5\x40\
-    \x00connectoroperationar\xee\x42\
+    \x09operationar\xee\x42\
     \x0awneraccounti\xe4\x03\
     \x09policyi\xe4\x01\
-    \x0arofilear\xee\x02\
+    \x00connectorprofilear\xee\x02\
     \x10nam\xe5\x40\
     \x14\xf3\x60\
     \x07peeri\xe4\x41\
@@ -1201,11 +1198,10 @@ static ENTRIES: &[u8] = b"\
     \x0fentifie\xf2\x41\
     \x04trainti\xe4\x01\
     \x06ucti\xe4\x41\
-    \x00constructid\xf3\x21\
+    \x0b\xf3\x21\
     \x09logicali\xe4\x01\
-    \x04umableresourc\xe5\x40\
-    \x12ar\xee\x02\
-    \x12nam\xe5\x40\
+    \x04umableresourcear\xee\x02\
+    \x00consumableresourcenam\xe5\x40\
     \x06eraccountrolear\xee\x02\
     \x09r\xee\x42\
     \x0b\xf3\x22\
@@ -1217,11 +1213,11 @@ static ENTRIES: &[u8] = b"\
     \x08r\xee\x42\
     \x08ssociationi\xe4\x01\
     \x07channelar\xee\x02\
-    \x00contactchanneli\xe4\x41\
+    \x0ei\xe4\x41\
     \x07flowar\xee\x02\
     \x0bi\xe4\x41\
     \x0bmodulear\xee\x02\
-    \x11i\xe4\x41\
+    \x00contactflowmodulei\xe4\x41\
     \x07i\xe4\x41\
     \x09\xf3\x61\
     \x07listnam\xe5\x40\
@@ -1233,11 +1229,11 @@ static ENTRIES: &[u8] = b"\
     \x09groupdefinitionar\xee\x02\
     \x18nam\xe5\x40\
     \x09i\xe4\x01\
-    \x00containerinstancear\xee\x42\
+    \x0anstancear\xee\x42\
     \x14\xf3\x22\
     \x09nam\xe5\x40\
     \x09provideri\xe4\x41\
-    \x09recipear\xee\x42\
+    \x00containerrecipear\xee\x42\
     \x0auntimei\xe4\x01\
     \x09servicenam\xe5\x00\
     \x07mentparenti\xe4\x01\
@@ -1249,11 +1245,11 @@ static ENTRIES: &[u8] = b"\
     \x07i\xe4\x41\
     \x09entifie\xf2\x61\
     \x07keynam\xe5\x00\
-    \x00contextkeyname\xf3\x20\
+    \x0e\xf3\x20\
     \x07nam\xe5\x40\
     \x07storear\xee\x02\
     \x0ci\xe4\x41\
-    \x0cowneraccounti\xe4\x03\
+    \x00contextstoreowneraccounti\xe4\x03\
     \x04inentnam\xe5\x00\
     \x06uedexecutionruni\xe4\x01\
     \x09fromcontacti\xe4\x01\
@@ -1265,11 +1261,11 @@ static ENTRIES: &[u8] = b"\
     \x0a\xf3\x22\
     \x07catalogi\xe4\x41\
     \x07domaini\xe4\x41\
-    \x00controli\xe4\x41\
+    \x07i\xe4\x41\
     \x09entifie\xf2\x41\
     \x11\xf3\x21\
     \x07leri\xe4\x01\
-    \x0centifie\xf2\x41\
+    \x00controlleridentifie\xf2\x41\
     \x07nam\xe5\x00\
     \x07panelar\xee\x42\
     \x0cnam\xe5\x40\
@@ -1281,11 +1277,11 @@ static ENTRIES: &[u8] = b"\
     \x02okienam\xe5\x40\
     \x02pyjobi\xe4\x41\
     \x04sourcear\xee\x02\
-    \x00copysourceversioni\xe4\x01\
+    \x0aversioni\xe4\x01\
     \x02redefinitioni\xe4\x41\
     \x0eversionar\xee\x42\
     \x15i\xe4\x41\
-    \x06vicethingnam\xe5\x40\
+    \x00coredevicethingnam\xe5\x40\
     \x04networkar\xee\x42\
     \x0cttachmentar\xee\x02\
     \x15i\xe4\x01\
@@ -1297,11 +1293,11 @@ static ENTRIES: &[u8] = b"\
     \x10\xf3\x20\
     \x01rawlerar\xee\x02\
     \x07nam\xe5\x40\
-    \x00crawlername\xf3\x60\
+    \x0b\xf3\x60\
     \x05i\xe4\x01\
     \x02eateaccountrequesti\xe4\x41\
     \x06dartifactnam\xe5\x40\
-    \x07byaccounti\xe4\x03\
+    \x00createdbyaccounti\xe4\x03\
     \x0ar\xee\x02\
     \x09backupjobi\xe4\x01\
     \x09nam\xe5\x00\
@@ -1313,11 +1309,11 @@ static ENTRIES: &[u8] = b"\
     \x07displaynam\xe5\x40\
     \x07i\xe4\x41\
     \x07requesti\xe4\x41\
-    \x00credentialar\xee\x42\
+    \x03dentialar\xee\x42\
     \x0ai\xe4\x41\
     \x0alockeri\xe4\x41\
     \x0aproviderar\xee\x02\
-    \x12identifie\xf2\x01\
+    \x00credentialprovideridentifie\xf2\x01\
     \x0asar\xee\x42\
     \x0bsecretar\xee\x02\
     \x11nam\xe5\x00\
@@ -1329,11 +1325,11 @@ static ENTRIES: &[u8] = b"\
     \x0creplicaar\xee\x42\
     \x0dolear\xee\x02\
     \x13\xf3\x22\
-    \x00crossclustersearchconnectioni\xe4\x41\
+    \x05clustersearchconnectioni\xe4\x41\
     \x01urrentactiveversionar\xee\x02\
     \x07deliverystreamversioni\xe4\x41\
     \x09ploymentgroupnam\xe5\x40\
-    \x07imagei\xe4\x01\
+    \x00currentimagei\xe4\x01\
     \x08pamscopei\xe4\x41\
     \x07keymateriali\xe4\x01\
     \x07pinpekar\xee\x02\
@@ -1345,11 +1341,11 @@ static ENTRIES: &[u8] = b"\
     \x07taskexecutionar\xee\x02\
     \x02stomactionar\xee\x42\
     \x0ci\xe4\x01\
-    \x00customamii\xe4\x41\
+    \x07mii\xe4\x41\
     \x06certificatear\xee\x02\
     \x06dataidentifieri\xe4\x01\
     \x16\xf3\x61\
-    \x14\xf3\x21\
+    \x00customdataidentifier\xf3\x21\
     \x07etectionrulenam\xe5\x00\
     \x07omaincertificatear\xee\x42\
     \x0cnam\xe5\x40\
@@ -1361,11 +1357,11 @@ static ENTRIES: &[u8] = b"\
     \x08encryptionkeyar\xee\x42\
     \x15i\xe4\x41\
     \x08gatewayar\xee\x42\
-    \x00customergatewayarn\xf3\x62\
+    \x12\xf3\x62\
     \x0fi\xe4\x41\
     \x11\xf3\x61\
     \x08i\xe4\x41\
-    \x0aentifie\xf2\x01\
+    \x00customeridentifie\xf2\x01\
     \x08managedkeyar\xee\x02\
     \x12identifie\xf2\x41\
     \x0frolear\xee\x42\
@@ -1377,11 +1373,11 @@ static ENTRIES: &[u8] = b"\
     \x08speakeri\xe4\x01\
     \x08usernam\xe5\x00\
     \x06headername\xf3\x20\
-    \x00customimagenam\xe5\x40\
+    \x06imagenam\xe5\x40\
     \x06keystorei\xe4\x41\
     \x0enam\xe5\x40\
     \x06metricsevaluatormodelidentifier\xf3\x21\
-    \x07odelar\xee\x02\
+    \x00custommodelar\xee\x02\
     \x0bdeploymentar\xee\x02\
     \x15identifie\xf2\x41\
     \x15nam\xe5\x00\
@@ -1393,11 +1389,11 @@ static ENTRIES: &[u8] = b"\
     \x07luginar\xee\x42\
     \x06rolear\xee\x42\
     \x06securitygroupi\xe4\x01\
-    \x00customverificationemailtemplatenam\xe5\x00\
+    \x06verificationemailtemplatenam\xe5\x00\
     \x04subscriptioni\xe4\x01\
     \x01vei\xe4\x01\
     \x05\xf3\x21\
-    \x01wei\xe4\x01\
+    \x00cwei\xe4\x01\
     \x05\xf3\x21\
     \x00daemonar\xee\x42\
     \x06deploymentar\xee\x02\
@@ -1409,11 +1405,11 @@ static ENTRIES: &[u8] = b"\
     \x02shboardar\xee\x42\
     \x09i\xe4\x41\
     \x0bentifie\xf2\x41\
-    \x00dashboardid\xf3\x21\
+    \x0b\xf3\x21\
     \x09nam\xe5\x40\
     \x0d\xf3\x60\
     \x04signaledsystemid\xf3\x21\
-    \x02taaccessorar\xee\x02\
+    \x00dataaccessorar\xee\x02\
     \x0ci\xe4\x41\
     \x0arolear\xee\x42\
     \x05pirolear\xee\x02\
@@ -1425,11 +1421,11 @@ static ENTRIES: &[u8] = b"\
     \x08i\xe4\x41\
     \x0aentifie\xf2\x01\
     \x0a\xf3\x61\
-    \x00databaseinstallationfiless3bucketnam\xe5\x53\
+    \x09nstallationfiless3bucketnam\xe5\x53\
     \x08nam\xe5\x40\
     \x08tablenam\xe5\x00\
     \x08usernam\xe5\x00\
-    \x04centernam\xe5\x00\
+    \x00datacenternam\xe5\x00\
     \x04deletionjobar\xee\x42\
     \x04encryptionkeyi\xe4\x01\
     \x04flowendpointgroupar\xee\x02\
@@ -1441,11 +1437,11 @@ static ENTRIES: &[u8] = b"\
     \x04i\xe4\x01\
     \x05ntegrationar\xee\x02\
     \x10ssociationar\xee\x02\
-    \x00dataintegrationassociationi\xe4\x01\
+    \x1ai\xe4\x01\
     \x1centifie\xf2\x41\
     \x0fidentifie\xf2\x41\
     \x04lakear\xee\x02\
-    \x08kmskeyi\xe4\x0e\
+    \x00datalakekmskeyi\xe4\x0e\
     \x08principalidentifie\xf2\x01\
     \x04migrationar\xee\x02\
     \x0didentifie\xf2\x41\
@@ -1457,11 +1453,11 @@ static ENTRIES: &[u8] = b"\
     \x07tectionsettingsar\xee\x42\
     \x07viderar\xee\x02\
     \x0cidentifie\xf2\x41\
-    \x00dataprovidernam\xe5\x40\
+    \x0cnam\xe5\x40\
     \x04replicationprimarybrokerar\xee\x42\
     \x07ositoryassociationid\xf3\x21\
     \x04setar\xee\x42\
-    \x0a\xf3\x62\
+    \x00datasetarn\xf3\x62\
     \x07exportjobar\xee\x42\
     \x07groupar\xee\x42\
     \x0cnam\xe5\x40\
@@ -1473,11 +1469,11 @@ static ENTRIES: &[u8] = b"\
     \x10nam\xe5\x40\
     \x07nam\xe5\x40\
     \x07requesti\xe4\x01\
-    \x00datasharear\xee\x42\
+    \x05harear\xee\x42\
     \x05ourcear\xee\x42\
     \x0ai\xe4\x41\
     \x0centifie\xf2\x41\
-    \x0c\xf3\x61\
+    \x00datasourceid\xf3\x61\
     \x0anam\xe5\x40\
     \x0arolear\xee\x02\
     \x0buni\xe4\x01\
@@ -1489,11 +1485,11 @@ static ENTRIES: &[u8] = b"\
     \x06reamar\xee\x02\
     \x04tablear\xee\x02\
     \x09i\xe4\x41\
-    \x00datatablenam\xe5\x00\
+    \x09nam\xe5\x00\
     \x04volumekmskeyi\xe4\x0e\
     \x01bbackupi\xe4\x41\
     \x02capacityreservationar\xee\x02\
-    \x15identifie\xf2\x41\
+    \x00dbcapacityreservationidentifie\xf2\x41\
     \x15nam\xe5\x40\
     \x03lusterar\xee\x02\
     \x0automatedbackupsar\xee\x02\
@@ -1505,11 +1501,11 @@ static ENTRIES: &[u8] = b"\
     \x13\xf3\x61\
     \x09optiongroupnam\xe5\x00\
     \x0arinstancear\xee\x42\
-    \x00dbclusterparametergroupar\xee\x02\
+    \x09parametergroupar\xee\x02\
     \x17nam\xe5\x40\
     \x09resourcei\xe4\x41\
     \x09snapshotar\xee\x02\
-    \x11identifie\xf2\x41\
+    \x00dbclustersnapshotidentifie\xf2\x41\
     \x02engineversionar\xee\x02\
     \x02instancear\xee\x02\
     \x0butomatedbackupsar\xee\x42\
@@ -1521,11 +1517,11 @@ static ENTRIES: &[u8] = b"\
     \x03odear\xee\x02\
     \x06i\xe4\x41\
     \x08\xf3\x61\
-    \x00dbparametergroupar\xee\x02\
+    \x02parametergroupar\xee\x02\
     \x10i\xe4\x01\
     \x12entifie\xf2\x41\
     \x10nam\xe5\x40\
-    \x03roxyar\xee\x02\
+    \x00dbproxyar\xee\x02\
     \x07endpointar\xee\x02\
     \x0fnam\xe5\x40\
     \x07nam\xe5\x40\
@@ -1537,11 +1533,11 @@ static ENTRIES: &[u8] = b"\
     \x03hardgroupar\xee\x02\
     \x0cidentifie\xf2\x41\
     \x0cresourcei\xe4\x01\
-    \x00dbsnapshotar\xee\x02\
+    \x03napshotar\xee\x02\
     \x0aidentifie\xf2\x41\
     \x0atenantdatabasear\xee\x02\
     \x03ubnetgroupar\xee\x02\
-    \x0dnam\xe5\x40\
+    \x00dbsubnetgroupnam\xe5\x40\
     \x03ystemi\xe4\x41\
     \x01eadlettertargetar\xee\x02\
     \x02codermanifestar\xee\x42\
@@ -1553,11 +1549,11 @@ static ENTRIES: &[u8] = b"\
     \x07branchnam\xe5\x40\
     \x07clienti\xe4\x01\
     \x07fordomaini\xe4\x41\
-    \x00defaultiamrolear\xee\x42\
+    \x07iamrolear\xee\x42\
     \x08nstancenam\xe5\x40\
     \x07kmskeyi\xe4\x4e\
     \x07optionrefi\xe4\x01\
-    \x12\xf3\x21\
+    \x00defaultoptionrefid\xf3\x21\
     \x08utboundqueuei\xe4\x41\
     \x07protectconfigurationar\xee\x02\
     \x1bi\xe4\x01\
@@ -1569,11 +1565,11 @@ static ENTRIES: &[u8] = b"\
     \x0enam\xe5\x40\
     \x07watchlisti\xe4\x01\
     \x03ermaintenanceidentifie\xf2\x41\
-    \x00definitionar\xee\x02\
+    \x03initionar\xee\x02\
     \x0anam\xe5\x00\
     \x02legatedadminaccounti\xe4\x43\
     \x07ioni\xe4\x01\
-    \x0c\xf3\x61\
+    \x00delegationid\xf3\x61\
     \x0arequesti\xe4\x41\
     \x0aseti\xe4\x41\
     \x04tedsecurityrequirementname\xf3\x20\
@@ -1585,11 +1581,11 @@ static ENTRIES: &[u8] = b"\
     \x07ychannelnam\xe5\x40\
     \x13\xf3\x60\
     \x08destinationar\xee\x42\
-    \x00deliverydestinationnam\xe5\x40\
+    \x13nam\xe5\x40\
     \x08optioni\xe4\x01\
     \x08s3bucke\xf4\x53\
     \x09ourcenam\xe5\x40\
-    \x12\xf3\x60\
+    \x00deliverysourcename\xf3\x60\
     \x09treamar\xee\x02\
     \x0enam\xe5\x40\
     \x12\xf3\x20\
@@ -1601,11 +1597,11 @@ static ENTRIES: &[u8] = b"\
     \x08tjobnam\xe5\x40\
     \x09operationnam\xe5\x00\
     \x09resourceid\xf3\x21\
-    \x00deployedstagenam\xe5\x00\
+    \x03loyedstagenam\xe5\x00\
     \x06mentar\xee\x02\
     \x0aconfigi\xe4\x01\
     \x10nam\xe5\x40\
-    \x0agroupar\xee\x02\
+    \x00deploymentgroupar\xee\x02\
     \x0fi\xe4\x01\
     \x0fnam\xe5\x40\
     \x13\xf3\x60\
@@ -1617,11 +1613,11 @@ static ENTRIES: &[u8] = b"\
     \x0ctternnam\xe5\x40\
     \x11versionnam\xe5\x40\
     \x0astrategyi\xe4\x41\
-    \x00deregisterednetworkinterfaceid\xf3\x21\
+    \x02registerednetworkinterfaceid\xf3\x21\
     \x02sireddataaccessrolear\xee\x42\
     \x07imagei\xe4\x01\
     \x07modelar\xee\x42\
-    \x0ci\xe4\x41\
+    \x00desiredmodeli\xe4\x41\
     \x07provisionedmodelnam\xe5\x40\
     \x07softwareseti\xe4\x41\
     \x03ktopar\xee\x42\
@@ -1633,11 +1629,11 @@ static ENTRIES: &[u8] = b"\
     \x11nam\xe5\x13\
     \x0bcapacityreservationi\xe4\x41\
     \x0commiti\xe4\x01\
-    \x00destinationdatabasenam\xe5\x00\
+    \x0bdatabasenam\xe5\x00\
     \x0bencryptionkeyar\xee\x02\
     \x0ddpointar\xee\x42\
     \x13nam\xe5\x00\
-    \x0dvironmenti\xe4\x41\
+    \x00destinationenvironmenti\xe4\x41\
     \x16nam\xe5\x40\
     \x0bi\xe4\x41\
     \x0dentifie\xf2\x01\
@@ -1649,11 +1645,11 @@ static ENTRIES: &[u8] = b"\
     \x0blocationar\xee\x42\
     \x0bnam\xe5\x40\
     \x0cetworkinterfacearn\xf3\x22\
-    \x00destinationnodei\xe4\x01\
+    \x0codei\xe4\x01\
     \x0boutpostar\xee\x42\
     \x0bparenti\xe4\x41\
     \x0coolnam\xe5\x40\
-    \x0crefixlisti\xe4\x41\
+    \x00destinationprefixlisti\xe4\x41\
     \x0dojectar\xee\x42\
     \x0brecoverypointar\xee\x02\
     \x0dfi\xe4\x01\
@@ -1665,11 +1661,11 @@ static ENTRIES: &[u8] = b"\
     \x0dssioni\xe4\x01\
     \x0ctagear\xee\x42\
     \x0dreamar\xee\x02\
-    \x00destinationtablear\xee\x02\
+    \x0btablear\xee\x02\
     \x10bucketar\xee\x02\
     \x10i\xe4\x01\
     \x10nam\xe5\x00\
-    \x0craceid\xf3\x21\
+    \x00destinationtraceid\xf3\x21\
     \x0ensitgatewayattachmenti\xe4\x41\
     \x0buseridentifie\xf2\x41\
     \x02tachedobjectidentifie\xf2\x01\
@@ -1681,11 +1677,11 @@ static ENTRIES: &[u8] = b"\
     \x09useridentifie\xf2\x41\
     \x07mentschemaar\xee\x42\
     \x04ndpointname\xf3\x60\
-    \x00devenvironmenti\xe4\x41\
+    \x05vironmenti\xe4\x41\
     \x03icear\xee\x42\
     \x06certificatear\xee\x02\
     \x11i\xe4\x01\
-    \x06definitioni\xe4\x41\
+    \x00devicedefinitioni\xe4\x41\
     \x10versionar\xee\x42\
     \x17i\xe4\x41\
     \x07iscoveryi\xe4\x41\
@@ -1697,11 +1693,11 @@ static ENTRIES: &[u8] = b"\
     \x06permissionrolear\xee\x02\
     \x07ickupi\xe4\x01\
     \x0csnstopicar\xee\x02\
-    \x00devicepoolar\xee\x42\
+    \x07oolar\xee\x42\
     \x07rofilei\xe4\x41\
     \x06rolear\xee\x42\
     \x06typei\xe4\x01\
-    \x03opsagentspacear\xee\x02\
+    \x00devopsagentspacear\xee\x02\
     \x01hcpoptionsi\xe4\x41\
     \x0d\xf3\x61\
     \x01icompatienti\xe4\x01\
@@ -1713,11 +1709,11 @@ static ENTRIES: &[u8] = b"\
     \x02rectconnectgatewayar\xee\x42\
     \x14i\xe4\x41\
     \x14nam\xe5\x40\
-    \x00directoryar\xee\x42\
+    \x06oryar\xee\x42\
     \x09bucke\xf4\x53\
     \x09i\xe4\x41\
     \x0b\xf3\x61\
-    \x09nam\xe5\x40\
+    \x00directorynam\xe5\x40\
     \x0d\xf3\x60\
     \x09registrationar\xee\x42\
     \x09useri\xe4\x41\
@@ -1729,11 +1725,11 @@ static ENTRIES: &[u8] = b"\
     \x08yar\xee\x02\
     \x09entrypointar\xee\x42\
     \x09nam\xe5\x00\
-    \x00diski\xe4\x41\
+    \x03ki\xe4\x41\
     \x06\xf3\x61\
     \x04nam\xe5\x40\
     \x04snapshotnam\xe5\x40\
-    \x03playi\xe4\x41\
+    \x00displayi\xe4\x41\
     \x07name\xf3\x60\
     \x07phonenumbernam\xe5\x00\
     \x03tinguishednam\xe5\x00\
@@ -1745,11 +1741,11 @@ static ENTRIES: &[u8] = b"\
     \x0ctenanti\xe4\x41\
     \x09ori\xe4\x01\
     \x01lpsettingi\xe4\x41\
-    \x00dlqeventqueuear\xee\x02\
+    \x02qeventqueuear\xee\x02\
     \x01nsfirewallrulegroupi\xe4\x01\
     \x03recordnam\xe5\x00\
     \x03viewi\xe4\x41\
-    \x01ocumentar\xee\x02\
+    \x00documentar\xee\x02\
     \x09tionparti\xe4\x41\
     \x08classifierar\xee\x42\
     \x12nam\xe5\x40\
@@ -1761,11 +1757,11 @@ static ENTRIES: &[u8] = b"\
     \x07r\xee\x42\
     \x07ssociationar\xee\x02\
     \x07uthsecretar\xee\x42\
-    \x00domaincertificatear\xee\x42\
+    \x06certificatear\xee\x42\
     \x07onfigurationar\xee\x02\
     \x13nam\xe5\x40\
     \x09trolleri\xe4\x01\
-    \x12\xf3\x61\
+    \x00domaincontrollerid\xf3\x61\
     \x06endpointv2hostedzonei\xe4\x0a\
     \x07xecutionrolear\xee\x02\
     \x06iamrolenam\xe5\x40\
@@ -1777,11 +1773,11 @@ static ENTRIES: &[u8] = b"\
     \x0ai\xe4\x41\
     \x0a\xf3\x60\
     \x06uniti\xe4\x41\
-    \x00domainunitidentifie\xf2\x41\
+    \x0centifie\xf2\x41\
     \x06verificationar\xee\x02\
     \x12i\xe4\x01\
     \x14entifie\xf2\x41\
-    \x02wnstreamlineagenodeid\xf3\x21\
+    \x00downstreamlineagenodeid\xf3\x21\
     \x01ryruni\xe4\x41\
     \x01ualstackdnsnam\xe5\x00\
     \x02plicateofissuei\xe4\x01\
@@ -1793,11 +1789,11 @@ static ENTRIES: &[u8] = b"\
     \x08tablear\xee\x02\
     \x00ebsencryptionkeyar\xee\x42\
     \x03requesti\xe4\x01\
-    \x00ebsvolumei\xe4\x01\
+    \x03volumei\xe4\x01\
     \x01c2capacityreservationi\xe4\x01\
     \x03imagei\xe4\x41\
     \x05porttaski\xe4\x01\
-    \x04nstancear\xee\x02\
+    \x00ec2instancear\xee\x02\
     \x0bi\xe4\x41\
     \x0bprofilear\xee\x02\
     \x03keynam\xe5\x00\
@@ -1809,11 +1805,11 @@ static ENTRIES: &[u8] = b"\
     \x04ubneti\xe4\x01\
     \x0b\xf3\x21\
     \x02raccounti\xe4\x03\
-    \x00ecsclusterar\xee\x02\
+    \x02sclusterar\xee\x02\
     \x01dgedeploymentplanar\xee\x02\
     \x12nam\xe5\x40\
     \x04i\xe4\x01\
-    \x04packagingjobar\xee\x02\
+    \x00edgepackagingjobar\xee\x02\
     \x10nam\xe5\x40\
     \x02itori\xe4\x41\
     \x01ffectivecolumnname\xf3\x20\
@@ -1825,11 +1821,11 @@ static ENTRIES: &[u8] = b"\
     \x01ksclusterar\xee\x02\
     \x03nodenam\xe5\x40\
     \x03sourcenam\xe5\x00\
-    \x00ekssourcename\xf3\x60\
+    \x0d\xf3\x60\
     \x01lasticgpuassociationi\xe4\x01\
     \x0ai\xe4\x01\
     \x0c\xf3\x61\
-    \x07inferenceacceleratorar\xee\x02\
+    \x00elasticinferenceacceleratorar\xee\x02\
     \x1cssociationi\xe4\x01\
     \x02ementi\xe4\x01\
     \x07nam\xe5\x00\
@@ -1841,11 +1837,11 @@ static ENTRIES: &[u8] = b"\
     \x05queryreformulationaiprompti\xe4\x01\
     \x05responseaiprompti\xe4\x01\
     \x02beddingmodelar\xee\x02\
-    \x00emridentitycenterapplicationar\xee\x02\
+    \x02ridentitycenterapplicationar\xee\x02\
     \x01nabledbaselineidentifie\xf2\x41\
     \x07controlidentifie\xf2\x41\
     \x18\xf3\x21\
-    \x07securitycontrolidentifier\xf3\x21\
+    \x00enabledsecuritycontrolidentifier\xf3\x21\
     \x08tandardidentifier\xf3\x21\
     \x02coderconfigurationar\xee\x02\
     \x17\xf3\x22\
@@ -1857,11 +1853,11 @@ static ENTRIES: &[u8] = b"\
     \x02ddeviceidentifie\xf2\x41\
     \x03pointar\xee\x42\
     \x08configar\xee\x02\
-    \x00endpointconfignam\xe5\x40\
+    \x0enam\xe5\x40\
     \x08enii\xe4\x01\
     \x08groupar\xee\x42\
     \x08i\xe4\x41\
-    \x0aentifie\xf2\x41\
+    \x00endpointidentifie\xf2\x41\
     \x0a\xf3\x61\
     \x08nam\xe5\x40\
     \x08servicenam\xe5\x00\
@@ -1873,11 +1869,11 @@ static ENTRIES: &[u8] = b"\
     \x0bnvitationi\xe4\x01\
     \x16entifie\xf2\x61\
     \x03inear\xee\x02\
-    \x00enginedisplaynam\xe5\x00\
+    \x06displaynam\xe5\x00\
     \x06securitygroupi\xe4\x41\
     \x02hancedmonitoringresourcear\xee\x02\
     \x02ii\xe4\x41\
-    \x02terprisei\xe4\x01\
+    \x00enterprisei\xe4\x01\
     \x03itledapplicationar\xee\x42\
     \x07mentar\xee\x42\
     \x0bi\xe4\x41\
@@ -1889,11 +1885,11 @@ static ENTRIES: &[u8] = b"\
     \x08\xf3\x61\
     \x06nam\xe5\x40\
     \x06recognizerar\xee\x42\
-    \x00entryi\xe4\x01\
+    \x03ryi\xe4\x01\
     \x02vi\xe4\x01\
     \x04ronmentaccountconnectioni\xe4\x41\
     \x12i\xe4\x03\
-    \x14entifie\xf2\x41\
+    \x00environmentaccountidentifie\xf2\x41\
     \x0cr\xee\x42\
     \x0bblueprinti\xe4\x01\
     \x16entifie\xf2\x41\
@@ -1905,11 +1901,11 @@ static ENTRIES: &[u8] = b"\
     \x0bname\xf3\x60\
     \x0bprofilei\xe4\x01\
     \x14entifie\xf2\x41\
-    \x00environmentrolear\xee\x42\
+    \x0brolear\xee\x42\
     \x01phemerisi\xe4\x41\
     \x02isodei\xe4\x01\
     \x01rrori\xe4\x41\
-    \x01stimatei\xe4\x41\
+    \x00estimatei\xe4\x41\
     \x01valactionnam\xe5\x00\
     \x04resourcenam\xe5\x00\
     \x04uatedmodelar\xee\x02\
@@ -1921,11 +1917,11 @@ static ENTRIES: &[u8] = b"\
     \x0aformar\xee\x02\
     \x0ei\xe4\x41\
     \x0ai\xe4\x41\
-    \x00evaluationnam\xe5\x40\
+    \x0anam\xe5\x40\
     \x07orar\xee\x02\
     \x09i\xe4\x41\
     \x09modelidentifier\xf3\x21\
-    \x09nam\xe5\x40\
+    \x00evaluatornam\xe5\x40\
     \x02entactionar\xee\x02\
     \x0bi\xe4\x41\
     \x06r\xee\x42\
@@ -1937,11 +1933,11 @@ static ENTRIES: &[u8] = b"\
     \x06usaccounti\xe4\x43\
     \x09r\xee\x42\
     \x08nam\xe5\x40\
-    \x00eventdatastorear\xee\x02\
+    \x05datastorear\xee\x02\
     \x0eowneraccounti\xe4\x43\
     \x06estinationar\xee\x02\
     \x10nam\xe5\x40\
-    \x05fieldi\xe4\x01\
+    \x00eventfieldi\xe4\x01\
     \x05groupi\xe4\x41\
     \x05hubnam\xe5\x00\
     \x05i\xe4\x41\
@@ -1953,11 +1949,11 @@ static ENTRIES: &[u8] = b"\
     \x05queuear\xee\x02\
     \x05resourcear\xee\x02\
     \x0dnam\xe5\x00\
-    \x00eventsourceaccounti\xe4\x03\
+    \x05sourceaccounti\xe4\x03\
     \x0cr\xee\x42\
     \x0bi\xe4\x41\
     \x0bmappingar\xee\x02\
-    \x0bnam\xe5\x40\
+    \x00eventsourcenam\xe5\x40\
     \x06treamar\xee\x02\
     \x0bnam\xe5\x40\
     \x06ubscriptionar\xee\x02\
@@ -1969,11 +1965,11 @@ static ENTRIES: &[u8] = b"\
     \x0b\xf3\x61\
     \x05variablenam\xe5\x00\
     \x11\xf3\x20\
-    \x00evidenceawsaccounti\xe4\x03\
+    \x02idenceawsaccounti\xe4\x03\
     \x08filenam\xe5\x00\
     \x09olderi\xe4\x41\
     \x08i\xe4\x41\
-    \x0a\xf3\x61\
+    \x00evidenceid\xf3\x61\
     \x01xadatainfrastructurei\xe4\x01\
     \x04bvmclusterar\xee\x02\
     \x0ei\xe4\x41\
@@ -1985,11 +1981,11 @@ static ENTRIES: &[u8] = b"\
     \x08urlprivateconnectionnam\xe5\x40\
     \x03ludeaccountid\xf3\x63\
     \x08pplicationarn\xf3\x22\
-    \x00excludedatavolumeid\xf3\x21\
+    \x07datavolumeid\xf3\x21\
     \x08columnname\xf3\x20\
     \x08datasetarn\xf3\x22\
     \x08participantidentifier\xf3\x61\
-    \x15\xf3\x21\
+    \x00excludedparticipantid\xf3\x21\
     \x05sionarn\xf3\x62\
     \x09i\xe4\x41\
     \x0b\xf3\x61\
@@ -2001,15 +1997,14 @@ static ENTRIES: &[u8] = b"\
     \x0eshardi\xe4\x41\
     \x0ftreamar\xee\x42\
     \x14nam\xe5\x40\
-    \x00exclusivestarttablenam\xe5\x40\
+    \x0etablenam\xe5\x40\
     \x02ecutionar\xee\x42\
     \x09enginei\xe4\x41\
     \x09i\xe4\x41\
-    \x0bentifie\xf2\x41\
+    \x00executionidentifie\xf2\x41\
     \x0b\xf3\x61\
     \x09previewi\xe4\x41\
-    \x09rol\xe5\x40\
-    \x0dar\xee\x42\
+    \x09rolear\xee\x42\
     \x10\xf3\x22\
     \x0dnam\xe5\x40\
     \x06ori\xe4\x01\
@@ -2017,12 +2012,12 @@ static ENTRIES: &[u8] = b"\
     \x08imagenam\xe5\x40\
     \x08policyi\xe4\x01\
     \x08subscriptioni\xe4\x01\
-    \x00expectedfirewallsubneti\xe4\x01\
+    \x02pectedfirewallsubneti\xe4\x01\
     \x08referencei\xe4\x01\
     \x0avisioni\xe4\x41\
     \x04rimentar\xee\x02\
     \x0d\xf3\x22\
-    \x0adefinitioni\xe4\x01\
+    \x00experimentdefinitioni\xe4\x01\
     \x16entifie\xf2\x41\
     \x0ai\xe4\x41\
     \x0anam\xe5\x40\
@@ -2033,12 +2028,12 @@ static ENTRIES: &[u8] = b"\
     \x0enam\xe5\x40\
     \x04icitarn\xf3\x22\
     \x04orerenablingrolear\xee\x42\
-    \x00exportar\xee\x42\
+    \x03ortar\xee\x42\
     \x06bucketar\xee\x42\
     \x06i\xe4\x41\
     \x08\xf3\x61\
     \x07magetaski\xe4\x01\
-    \x11\xf3\x61\
+    \x00exportimagetaskid\xf3\x61\
     \x07ngstacki\xe4\x01\
     \x06jobar\xee\x02\
     \x09i\xe4\x41\
@@ -2049,12 +2044,12 @@ static ENTRIES: &[u8] = b"\
     \x06taski\xe4\x41\
     \x0centifie\xf2\x41\
     \x0c\xf3\x61\
-    \x00expressionnam\xe5\x40\
+    \x03ressionnam\xe5\x40\
     \x0e\xf3\x60\
     \x02tendedkeyusageobjectidentifie\xf2\x01\
     \x05sionar\xee\x42\
     \x0associationi\xe4\x41\
-    \x09i\xe4\x01\
+    \x00extensioni\xe4\x01\
     \x0bentifie\xf2\x41\
     \x09nam\xe5\x40\
     \x04rnalconnectionnam\xe5\x00\
@@ -2065,12 +2060,12 @@ static ENTRIES: &[u8] = b"\
     \x09magei\xe4\x41\
     \x08logini\xe4\x41\
     \x08meetingi\xe4\x41\
-    \x00externalresourceidentifie\xf2\x01\
+    \x08resourceidentifie\xf2\x01\
     \x08secretrotationrolear\xee\x42\
     \x08useri\xe4\x41\
     \x0e\xf3\x21\
     \x03ractdoci\xe4\x01\
-    \x07iondefinitionar\xee\x02\
+    \x00extractiondefinitionar\xee\x02\
     \x14i\xe4\x41\
     \x14nam\xe5\x00\
     \x0amodeli\xe4\x41\
@@ -2081,12 +2076,12 @@ static ENTRIES: &[u8] = b"\
     \x04tnam\xe5\x00\
     \x09\xf3\x20\
     \x02ilbackclienti\xe4\x01\
-    \x00failbackjobi\xe4\x01\
+    \x08jobi\xe4\x01\
     \x04overslateconfigurationar\xee\x42\
     \x04ureindexnam\xe5\x40\
     \x02noutconsumerar\xee\x02\
     \x02qid\xf3\x21\
-    \x02rgateephemeralstoragekmskeyi\xe4\x0e\
+    \x00fargateephemeralstoragekmskeyi\xe4\x0e\
     \x07profilear\xee\x02\
     \x0enam\xe5\x40\
     \x12\xf3\x20\
@@ -2097,12 +2092,12 @@ static ENTRIES: &[u8] = b"\
     \x09i\xe4\x41\
     \x0b\xf3\x61\
     \x01eaturedresultsseti\xe4\x41\
-    \x00featuredresultssetid\xf3\x61\
+    \x14\xf3\x61\
     \x12nam\xe5\x40\
     \x07groupar\xee\x02\
     \x0cnam\xe5\x40\
     \x07nam\xe5\x40\
-    \x0b\xf3\x60\
+    \x00featurename\xf3\x60\
     \x07transformationar\xee\x42\
     \x02derateduseri\xe4\x01\
     \x07ionrolear\xee\x42\
@@ -2113,12 +2108,12 @@ static ENTRIES: &[u8] = b"\
     \x05i\xe4\x41\
     \x06ndexnam\xe5\x00\
     \x0e\xf3\x60\
-    \x00fieldlevelencryptioni\xe4\x01\
+    \x05levelencryptioni\xe4\x01\
     \x02lear\xee\x02\
     \x04cachei\xe4\x41\
     \x0b\xf3\x61\
     \x04sharear\xee\x42\
-    \x09i\xe4\x01\
+    \x00filesharei\xe4\x01\
     \x09nam\xe5\x40\
     \x05ystemaccessrolear\xee\x42\
     \x0br\xee\x02\
@@ -2129,12 +2124,12 @@ static ENTRIES: &[u8] = b"\
     \x0c\xf3\x61\
     \x0alocationnam\xe5\x00\
     \x03terar\xee\x42\
-    \x00filterarn\xf3\x22\
+    \x09\xf3\x22\
     \x06byadconfigurationar\xee\x42\
     \x08encoderconfigurationar\xee\x42\
     \x08failoverslateconfigurationar\xee\x42\
     \x08nam\xe5\x40\
-    \x08playbackrestrictionpolicyar\xee\x42\
+    \x00filterbyplaybackrestrictionpolicyar\xee\x42\
     \x08recordingconfigurationar\xee\x42\
     \x08stagear\xee\x42\
     \x08useri\xe4\x41\
@@ -2145,12 +2140,12 @@ static ENTRIES: &[u8] = b"\
     \x07narn\xf3\x62\
     \x06loggroupar\xee\x42\
     \x06nam\xe5\x40\
-    \x00filtername\xf3\x20\
+    \x0a\xf3\x20\
     \x06outarn\xf3\x62\
     \x02nalactivelearningmodelar\xee\x02\
     \x05backupi\xe4\x01\
     \x05clustersnapshotidentifie\xf2\x41\
-    \x05dbsnapshotidentifie\xf2\x41\
+    \x00finaldbsnapshotidentifie\xf2\x41\
     \x05relationaldatabasesnapshotnam\xe5\x40\
     \x05snapshotidentifie\xf2\x41\
     \x0dnam\xe5\x40\
@@ -2161,12 +2156,12 @@ static ENTRIES: &[u8] = b"\
     \x09\xf3\x61\
     \x02psdnsnam\xe5\x00\
     \x02rehosear\xee\x42\
-    \x00firehosefailurefeedbackrolear\xee\x02\
+    \x08failurefeedbackrolear\xee\x02\
     \x08successfeedbackrolear\xee\x02\
     \x04wallar\xee\x42\
     \x08domainlisti\xe4\x41\
     \x08i\xe4\x01\
-    \x08nam\xe5\x40\
+    \x00firewallnam\xe5\x40\
     \x08policyar\xee\x42\
     \x0ei\xe4\x01\
     \x0enam\xe5\x40\
@@ -2177,12 +2172,12 @@ static ENTRIES: &[u8] = b"\
     \x11i\xe4\x41\
     \x0ci\xe4\x41\
     \x08subneti\xe4\x01\
-    \x00firewallthreatprotectioni\xe4\x41\
+    \x08threatprotectioni\xe4\x41\
     \x03stsnapshoti\xe4\x41\
     \x02xturei\xe4\x41\
     \x01leetar\xee\x02\
     \x05i\xe4\x41\
-    \x07\xf3\x61\
+    \x00fleetid\xf3\x61\
     \x06nstancei\xe4\x41\
     \x05nam\xe5\x40\
     \x05rolear\xee\x42\
@@ -2193,12 +2188,12 @@ static ENTRIES: &[u8] = b"\
     \x0enam\xe5\x40\
     \x04executioni\xe4\x41\
     \x0dnam\xe5\x40\
-    \x00flowi\xe4\x41\
+    \x04i\xe4\x41\
     \x06entifie\xf2\x41\
     \x04logi\xe4\x41\
     \x09\xf3\x61\
     \x07ss3bucke\xf4\x53\
-    \x04modulei\xe4\x01\
+    \x00flowmodulei\xe4\x01\
     \x04nam\xe5\x40\
     \x04operationi\xe4\x41\
     \x05utputar\xee\x02\
@@ -2209,12 +2204,12 @@ static ENTRIES: &[u8] = b"\
     \x08nam\xe5\x40\
     \x01olderarn\xf3\x62\
     \x06i\xe4\x41\
-    \x00folderid\xf3\x21\
+    \x08\xf3\x21\
     \x03lowingchannelarn\xf3\x22\
     \x02recastar\xee\x42\
     \x08exportjobar\xee\x42\
     \x11nam\xe5\x40\
-    \x08nam\xe5\x40\
+    \x00forecastnam\xe5\x40\
     \x03mi\xe4\x01\
     \x04nam\xe5\x40\
     \x08\xf3\x20\
@@ -2225,12 +2220,12 @@ static ENTRIES: &[u8] = b"\
     \x01pgaimageglobali\xe4\x01\
     \x09i\xe4\x41\
     \x0b\xf3\x61\
-    \x00framenam\xe5\x00\
+    \x01ramenam\xe5\x00\
     \x05workar\xee\x02\
     \x0c\xf3\x22\
     \x09i\xe4\x41\
     \x09nam\xe5\x40\
-    \x03uddetectionresulti\xe4\x01\
+    \x00frauddetectionresulti\xe4\x01\
     \x05steri\xe4\x41\
     \x02iendlycredentialnam\xe5\x00\
     \x08devicenam\xe5\x40\
@@ -2241,12 +2236,12 @@ static ENTRIES: &[u8] = b"\
     \x04dbclusterar\xee\x02\
     \x05iskar\xee\x02\
     \x08nam\xe5\x00\
-    \x00fromemailaddressidentityar\xee\x42\
+    \x04emailaddressidentityar\xee\x42\
     \x04instancear\xee\x02\
     \x0cnam\xe5\x00\
     \x04permissionar\xee\x42\
     \x04relationaldatabasear\xee\x02\
-    \x16blueprinti\xe4\x01\
+    \x00fromrelationaldatabaseblueprinti\xe4\x01\
     \x17undlei\xe4\x01\
     \x16nam\xe5\x00\
     \x06sourcear\xee\x02\
@@ -2257,12 +2252,12 @@ static ENTRIES: &[u8] = b"\
     \x11i\xe4\x01\
     \x11nam\xe5\x00\
     \x03lrepositoryi\xe4\x01\
-    \x00fullyqualifieddomainnam\xe5\x40\
+    \x04yqualifieddomainnam\xe5\x40\
     \x0enam\xe5\x00\
     \x02nctionar\xee\x42\
     \x0b\xf3\x62\
     \x08definitioni\xe4\x41\
-    \x12versionar\xee\x42\
+    \x00functiondefinitionversionar\xee\x42\
     \x19i\xe4\x41\
     \x08i\xe4\x41\
     \x08nam\xe5\x4f\
@@ -2273,12 +2268,12 @@ static ENTRIES: &[u8] = b"\
     \x0acontainergroupdefinitionar\xee\x02\
     \x22nam\xe5\x40\
     \x0agroupar\xee\x02\
-    \x00gameservergroupnam\xe5\x40\
+    \x0fnam\xe5\x40\
     \x0ai\xe4\x41\
     \x06ssionar\xee\x42\
     \x0bi\xe4\x41\
     \x0bnam\xe5\x40\
-    \x0bqueuear\xee\x02\
+    \x00gamesessionqueuear\xee\x02\
     \x13\xf3\x62\
     \x10nam\xe5\x40\
     \x02tewayar\xee\x42\
@@ -2289,12 +2284,12 @@ static ENTRIES: &[u8] = b"\
     \x08nstancear\xee\x42\
     \x07loadbalancerarn\xf3\x62\
     \x13endpointi\xe4\x41\
-    \x00gatewaynam\xe5\x40\
+    \x07nam\xe5\x40\
     \x07routear\xee\x42\
     \x0f\xf3\x22\
     \x0cnam\xe5\x40\
     \x01cporganizationi\xe4\x01\
-    \x01eneratedfraudsteri\xe4\x01\
+    \x00generatedfraudsteri\xe4\x01\
     \x09i\xe4\x01\
     \x09speakeri\xe4\x01\
     \x09templatei\xe4\x01\
@@ -2305,12 +2300,12 @@ static ENTRIES: &[u8] = b"\
     \x0didentifie\xf2\x41\
     \x07ori\xe4\x01\
     \x02ofencei\xe4\x41\
-    \x00geofenceid\xf3\x61\
+    \x0a\xf3\x61\
     \x03matchseti\xe4\x41\
     \x01ithubaccountnam\xe5\x00\
     \x01lobalclusterar\xee\x02\
     \x0didentifie\xf2\x41\
-    \x0dresourcei\xe4\x01\
+    \x00globalclusterresourcei\xe4\x01\
     \x06networkar\xee\x02\
     \x0di\xe4\x41\
     \x0f\xf3\x61\
@@ -2321,12 +2316,12 @@ static ENTRIES: &[u8] = b"\
     \x0bnam\xe5\x40\
     \x0bsourcear\xee\x42\
     \x03ssaryi\xe4\x01\
-    \x00glossaryidentifie\xf2\x41\
+    \x0aentifie\xf2\x41\
     \x08termidentifier\xf3\x61\
     \x02ueconnectionnam\xe5\x00\
     \x12\xf3\x20\
     \x04versioni\xe4\x01\
-    \x01oali\xe4\x41\
+    \x00goali\xe4\x41\
     \x06\xf3\x21\
     \x02vcloudaccounti\xe4\x03\
     \x01pui\xe4\x01\
@@ -2337,12 +2332,12 @@ static ENTRIES: &[u8] = b"\
     \x09entifie\xf2\x41\
     \x07principalar\xee\x02\
     \x05i\xe4\x41\
-    \x00grantidentifie\xf2\x41\
+    \x07entifie\xf2\x41\
     \x05nam\xe5\x40\
     \x03phar\xee\x42\
     \x08\xf3\x62\
     \x05i\xe4\x01\
-    \x07entifie\xf2\x41\
+    \x00graphidentifie\xf2\x41\
     \x05nam\xe5\x40\
     \x02eengrassdeploymenti\xe4\x01\
     \x0agroupi\xe4\x01\
@@ -2353,12 +2348,12 @@ static ENTRIES: &[u8] = b"\
     \x0dnam\xe5\x00\
     \x04par\xee\x42\
     \x08\xf3\x22\
-    \x00groupbycolumnname\xf3\x20\
+    \x05bycolumnname\xf3\x20\
     \x05certificateauthorityar\xee\x02\
     \x19i\xe4\x01\
     \x05displaynam\xe5\x40\
     \x05i\xe4\x61\
-    \x07entifie\xf2\x41\
+    \x00groupidentifie\xf2\x41\
     \x07\xf3\x61\
     \x06ngattributename\xf3\x20\
     \x08i\xe4\x41\
@@ -2369,12 +2364,12 @@ static ENTRIES: &[u8] = b"\
     \x09\xf3\x60\
     \x05owneri\xe4\x01\
     \x05profilei\xe4\x01\
-    \x00groupsecurityidentifie\xf2\x41\
+    \x05securityidentifie\xf2\x41\
     \x05versioni\xe4\x41\
     \x01srar\xee\x02\
     \x03schemaar\xee\x02\
     \x01uarddutyfindingi\xe4\x01\
-    \x05railar\xee\x02\
+    \x00guardrailar\xee\x02\
     \x09i\xe4\x01\
     \x0bentifie\xf2\x41\
     \x09nam\xe5\x00\
@@ -2385,12 +2380,12 @@ static ENTRIES: &[u8] = b"\
     \x02estrolear\xee\x02\
     \x00handshakei\xe4\x41\
     \x02pgar\xee\x42\
-    \x00hardwarei\xe4\x01\
+    \x02rdwarei\xe4\x01\
     \x03nessar\xee\x42\
     \x07i\xe4\x41\
     \x07nam\xe5\x40\
     \x03vestjobnam\xe5\x40\
-    \x01cxnetworkacli\xe4\x01\
+    \x00hcxnetworkacli\xe4\x01\
     \x01eadcommiti\xe4\x41\
     \x03lthcheckar\xee\x42\
     \x0bi\xe4\x41\
@@ -2401,12 +2396,12 @@ static ENTRIES: &[u8] = b"\
     \x09i\xe4\x41\
     \x02ghestseveritythreatnam\xe5\x00\
     \x02tgroupi\xe4\x01\
-    \x00hiti\xe4\x41\
+    \x03i\xe4\x41\
     \x03layouti\xe4\x41\
     \x03typei\xe4\x41\
     \x01lssignaledsystemid\xf3\x21\
     \x01omeefsfilesystemi\xe4\x01\
-    \x11kmskeyi\xe4\x4e\
+    \x00homeefsfilesystemkmskeyi\xe4\x4e\
     \x02okeventi\xe4\x01\
     \x04i\xe4\x41\
     \x05nvocationi\xe4\x01\
@@ -2417,12 +2412,12 @@ static ENTRIES: &[u8] = b"\
     \x02star\xee\x42\
     \x04edzonear\xee\x02\
     \x0bssociationi\xe4\x41\
-    \x00hostedzonei\xe4\x4a\
+    \x0ai\xe4\x4a\
     \x0anam\xe5\x00\
     \x05nvironmenti\xe4\x01\
     \x04i\xe4\x41\
     \x06\xf3\x61\
-    \x05pi\xe4\x01\
+    \x00hostipi\xe4\x01\
     \x04keyi\xe4\x41\
     \x04reservationi\xe4\x01\
     \x07ourcegroupar\xee\x42\
@@ -2433,12 +2428,12 @@ static ENTRIES: &[u8] = b"\
     \x01panam\xe5\x00\
     \x01smar\xee\x42\
     \x03clientcertificateidentifie\xf2\x41\
-    \x00hsmconfigurationidentifie\xf2\x41\
+    \x04onfigurationidentifie\xf2\x41\
     \x03i\xe4\x41\
     \x03partitionnam\xe5\x40\
     \x01ttpfailurefeedbackrolear\xee\x02\
     \x04nam\xe5\x00\
-    \x04successfeedbackrolear\xee\x02\
+    \x00httpsuccessfeedbackrolear\xee\x02\
     \x01ubar\xee\x42\
     \x03contentar\xee\x02\
     \x0adisplaynam\xe5\x40\
@@ -2449,12 +2444,12 @@ static ENTRIES: &[u8] = b"\
     \x03v2ar\xee\x02\
     \x02manloopar\xee\x02\
     \x09nam\xe5\x40\
-    \x00humantaskuiar\xee\x42\
+    \x05taskuiar\xee\x42\
     \x0bnam\xe5\x40\
     \x01yperlinknam\xe5\x00\
     \x05parametertuningjobar\xee\x02\
     \x17nam\xe5\x40\
-    \x05visorar\xee\x42\
+    \x00hypervisorar\xee\x42\
     \x0ai\xe4\x01\
     \x00iamar\xee\x42\
     \x03certificatei\xe4\x01\
@@ -2463,15 +2458,14 @@ static ENTRIES: &[u8] = b"\
     \x05entitycenterapplicationar\xee\x02\
     \x11instancear\xee\x42\
     \x0bproviderar\xee\x42\
-    \x04nstanceprofil\xe5\x40\
-    \x12ar\xee\x42\
-    \x00iamprincipalar\xee\x02\
+    \x04nstanceprofilear\xee\x42\
+    \x03principalar\xee\x02\
     \x03rolear\xee\x42\
     \x07fordatasourcear\xee\x02\
     \x0aidentitycenterapplicationar\xee\x02\
     \x07i\xe4\x01\
     \x07nam\xe5\x00\
-    \x03servicerolear\xee\x42\
+    \x00iamservicerolear\xee\x42\
     \x05ssionar\xee\x42\
     \x03userar\xee\x42\
     \x01coni\xe4\x41\
@@ -2481,13 +2475,13 @@ static ENTRIES: &[u8] = b"\
     \x03displaynam\xe5\x40\
     \x03instancear\xee\x42\
     \x0bi\xe4\x01\
-    \x00idcmanagedapplicationar\xee\x02\
+    \x03managedapplicationar\xee\x02\
     \x03trustedtokenissuerar\xee\x02\
     \x02entifiedruleid\xf3\x21\
     \x0ausernam\xe5\x00\
     \x09\xf2\xe1\
     \x0a\xf3\xe1\
-    \x06tycenterapplicationar\xee\x02\
+    \x00identitycenterapplicationar\xee\x02\
     \x0fr\xee\x42\
     \x0einstancear\xee\x42\
     \x08i\xe4\x41\
@@ -2497,13 +2491,13 @@ static ENTRIES: &[u8] = b"\
     \x09roviderar\xee\x42\
     \x10configar\xee\x02\
     \x16nam\xe5\x00\
-    \x00identityprovideridentitystorei\xe4\x01\
+    \x10identitystorei\xe4\x01\
     \x10nam\xe5\x40\
     \x10useri\xe4\x41\
     \x08sourcear\xee\x42\
     \x0ei\xe4\x41\
     \x09torear\xee\x02\
-    \x0di\xe4\x41\
+    \x00identitystorei\xe4\x41\
     \x02fieldname\xf3\x20\
     \x02mappingjobi\xe4\x01\
     \x09tablei\xe4\x01\
@@ -2513,13 +2507,13 @@ static ENTRIES: &[u8] = b"\
     \x18entifie\xf2\x41\
     \x0bnam\xe5\x40\
     \x02pclienti\xe4\x41\
-    \x00idpidentifie\xf2\x41\
+    \x03identifie\xf2\x41\
     \x0d\xf3\x61\
     \x03lambdaar\xee\x02\
     \x02\xf3\xe1\
     \x01magear\xee\x42\
     \x05builderinstancei\xe4\x01\
-    \x0cnam\xe5\x40\
+    \x00imagebuildernam\xe5\x40\
     \x0aversionar\xee\x42\
     \x05framei\xe4\x01\
     \x05i\xe4\x41\
@@ -2529,13 +2523,13 @@ static ENTRIES: &[u8] = b"\
     \x05nam\xe5\x40\
     \x09\xf3\x20\
     \x05pipelinear\xee\x42\
-    \x00imagerecipear\xee\x42\
+    \x05recipear\xee\x42\
     \x05setar\xee\x02\
     \x08i\xe4\x41\
     \x05versionar\xee\x42\
     \x02personationrolei\xe4\x41\
     \x13\xf3\x61\
-    \x0eulei\xe4\x01\
+    \x00impersonationrulei\xe4\x01\
     \x03ortar\xee\x42\
     \x06destinationar\xee\x02\
     \x06edmodelar\xee\x02\
@@ -2545,13 +2539,13 @@ static ENTRIES: &[u8] = b"\
     \x08resourcei\xe4\x01\
     \x10nam\xe5\x00\
     \x06i\xe4\x41\
-    \x00importid\xf3\x21\
+    \x08\xf3\x21\
     \x06jobi\xe4\x41\
     \x06nam\xe5\x00\
     \x06rolear\xee\x42\
     \x06sourcear\xee\x42\
     \x06taski\xe4\x41\
-    \x0c\xf3\x61\
+    \x00importtaskid\xf3\x61\
     \x01nappstreamname\xf3\x20\
     \x02boundtokenclaimnam\xe5\x00\
     \x02cidenti\xe4\x41\
@@ -2561,13 +2555,13 @@ static ENTRIES: &[u8] = b"\
     \x07dcolumnname\xf3\x20\
     \x08portalproductarn\xf3\x62\
     \x03omingkeyidentifie\xf2\x41\
-    \x00incompatiblenodenam\xe5\x00\
+    \x05patiblenodenam\xe5\x00\
     \x02dexar\xee\x42\
     \x05i\xe4\x41\
     \x05nam\xe5\x40\
     \x09\xf3\x20\
     \x03ividualassessmentnam\xe5\x00\
-    \x18\xf3\x20\
+    \x00individualassessmentname\xf3\x20\
     \x02entityi\xe4\x01\
     \x02ferencecomponentar\xee\x02\
     \x12nam\xe5\x40\
@@ -2577,13 +2571,13 @@ static ENTRIES: &[u8] = b"\
     \x10i\xe4\x01\
     \x12entifie\xf2\x41\
     \x10nam\xe5\x40\
-    \x00inferencerecommendationsjobnam\xe5\x40\
+    \x09recommendationsjobnam\xe5\x40\
     \x0aouterar\xee\x02\
     \x0fnam\xe5\x40\
     \x09schedulerar\xee\x02\
     \x12nam\xe5\x40\
     \x0aourceidentifie\xf2\x01\
-    \x0apecificationnam\xe5\x00\
+    \x00inferencespecificationnam\xe5\x00\
     \x05redtokennam\xe5\x00\
     \x03luxauthparameterssecretar\xee\x02\
     \x03rastructureconfigurationar\xee\x42\
@@ -2593,13 +2587,13 @@ static ENTRIES: &[u8] = b"\
     \x06ionar\xee\x02\
     \x09destinationidentifie\xf2\x41\
     \x09i\xe4\x41\
-    \x00ingestionidentifie\xf2\x41\
+    \x0bentifie\xf2\x41\
     \x09jobi\xe4\x41\
     \x0cnam\xe5\x40\
     \x09streami\xe4\x41\
     \x0fnam\xe5\x40\
     \x03resspointar\xee\x02\
-    \x0ci\xe4\x41\
+    \x00ingresspointi\xe4\x41\
     \x0cnam\xe5\x40\
     \x02itialactivelearningmodelar\xee\x02\
     \x08greementi\xe4\x01\
@@ -2609,13 +2603,13 @@ static ENTRIES: &[u8] = b"\
     \x06tornam\xe5\x40\
     \x02putattachmentnam\xe5\x00\
     \x05devicei\xe4\x41\
-    \x00inputfilebucke\xf4\x53\
+    \x05filebucke\xf4\x53\
     \x05i\xe4\x41\
     \x07\xf3\x61\
     \x05nam\xe5\x00\
     \x05owneraccounti\xe4\x43\
     \x05partnerid\xf3\x21\
-    \x05referencear\xee\x02\
+    \x00inputreferencear\xee\x02\
     \x05s3bucke\xf4\x13\
     \x06ecuritygroupi\xe4\x41\
     \x14\xf3\x61\
@@ -2625,13 +2619,13 @@ static ENTRIES: &[u8] = b"\
     \x0a\xf3\x62\
     \x07i\xe4\x41\
     \x03tallationi\xe4\x01\
-    \x00instancear\xee\x42\
+    \x05ncear\xee\x42\
     \x0b\xf3\x62\
     \x08connectendpointar\xee\x02\
     \x17i\xe4\x41\
     \x19\xf3\x61\
     \x08eventi\xe4\x41\
-    \x0dwindowi\xe4\x41\
+    \x00instanceeventwindowi\xe4\x41\
     \x15\xf3\x61\
     \x08familyi\xe4\x01\
     \x09leeti\xe4\x41\
@@ -2641,13 +2635,13 @@ static ENTRIES: &[u8] = b"\
     \x11\xf3\x20\
     \x08iamrolear\xee\x02\
     \x09\xe4\x41\
-    \x00instanceidentifie\xf2\x01\
+    \x0aentifie\xf2\x01\
     \x0a\xf3\x61\
     \x08nam\xe5\x40\
     \x0c\xf3\x60\
     \x08owneri\xe4\x01\
     \x08profilear\xee\x02\
-    \x0fi\xe4\x01\
+    \x00instanceprofilei\xe4\x01\
     \x11entifie\xf2\x41\
     \x0fnam\xe5\x40\
     \x08refreshi\xe4\x01\
@@ -2657,13 +2651,13 @@ static ENTRIES: &[u8] = b"\
     \x08userar\xee\x42\
     \x02tegrationar\xee\x42\
     \x0cssociationar\xee\x02\
-    \x00integrationassociationi\xe4\x41\
+    \x16i\xe4\x41\
     \x0bdisplaynam\xe5\x40\
     \x0bi\xe4\x41\
     \x0dentifie\xf2\x41\
     \x0bnam\xe5\x40\
     \x0bresponsei\xe4\x41\
-    \x0eults3destinationar\xee\x02\
+    \x00integrationresults3destinationar\xee\x02\
     \x04mplatei\xe4\x01\
     \x04ntdisplaynam\xe5\x40\
     \x06i\xe4\x41\
@@ -2673,13 +2667,13 @@ static ENTRIES: &[u8] = b"\
     \x0cnam\xe5\x40\
     \x0csubneti\xe4\x01\
     \x05faceassetmodelhierarchyi\xe4\x01\
-    \x00interfaceassetmodeli\xe4\x41\
+    \x13i\xe4\x41\
     \x13propertyi\xe4\x01\
     \x09i\xe4\x01\
     \x09nam\xe5\x00\
     \x05mediatebucketnam\xe5\x13\
     \x0ctablear\xee\x02\
-    \x11i\xe4\x01\
+    \x00intermediatetablei\xe4\x01\
     \x13entifie\xf2\x41\
     \x11nam\xe5\x40\
     \x05naldevicenam\xe5\x00\
@@ -2689,13 +2683,13 @@ static ENTRIES: &[u8] = b"\
     \x0a\xe4\x01\
     \x03rospectioni\xe4\x41\
     \x02validroutetablei\xe4\x01\
-    \x00invalidsecuritygroupi\xe4\x01\
+    \x07securitygroupi\xe4\x01\
     \x08ubneti\xe4\x01\
     \x03estigationgroupar\xee\x02\
     \x0di\xe4\x41\
     \x06menti\xe4\x41\
     \x0anam\xe5\x00\
-    \x0asummaryi\xe4\x41\
+    \x00investmentsummaryi\xe4\x41\
     \x03itationi\xe4\x41\
     \x05eeprincipali\xe4\x01\
     \x06i\xe4\x01\
@@ -2705,13 +2699,13 @@ static ENTRIES: &[u8] = b"\
     \x0centifie\xf2\x41\
     \x0astepi\xe4\x41\
     \x04icei\xe4\x41\
-    \x00invoiceunitar\xee\x42\
+    \x07unitar\xee\x42\
     \x0e\xf3\x22\
     \x04kedmodeli\xe4\x01\
     \x07routedresourcear\xee\x02\
     \x06modelendpointrolear\xee\x42\
     \x06rrolenam\xe5\x00\
-    \x01otcertificatei\xe4\x41\
+    \x00iotcertificatei\xe4\x41\
     \x04orethingnam\xe5\x00\
     \x03jobar\xee\x02\
     \x06i\xe4\x01\
@@ -2721,13 +2715,13 @@ static ENTRIES: &[u8] = b"\
     \x04externalresourceverificationtokenar\xee\x02\
     \x25i\xe4\x41\
     \x27\xf3\x61\
-    \x00ipami\xe4\x41\
+    \x04i\xe4\x41\
     \x06\xf3\x61\
     \x05nternetregistryassociationar\xee\x02\
     \x1fi\xe4\x41\
     \x21\xf3\x61\
     \x04policyar\xee\x02\
-    \x0ai\xe4\x41\
+    \x00ipampolicyi\xe4\x41\
     \x0c\xf3\x61\
     \x06olallocationi\xe4\x41\
     \x14\xf3\x61\
@@ -2737,13 +2731,13 @@ static ENTRIES: &[u8] = b"\
     \x0a\xf3\x61\
     \x05refixlistresolverar\xee\x02\
     \x16i\xe4\x41\
-    \x00ipamprefixlistresolverid\xf3\x61\
+    \x18\xf3\x61\
     \x16targetar\xee\x02\
     \x1ci\xe4\x41\
     \x1e\xf3\x61\
     \x04resourcediscoveryar\xee\x02\
     \x16ssociationar\xee\x02\
-    \x20i\xe4\x41\
+    \x00ipamresourcediscoveryassociationi\xe4\x41\
     \x22\xf3\x61\
     \x15i\xe4\x41\
     \x17\xf3\x61\
@@ -2753,13 +2747,13 @@ static ENTRIES: &[u8] = b"\
     \x02groupid\xf3\x21\
     \x02i\xe4\x01\
     \x02owneri\xe4\x01\
-    \x00ipseti\xe4\x41\
+    \x02seti\xe4\x41\
     \x07\xf3\x21\
     \x02v4ipampooli\xe4\x41\
     \x036ipampooli\xe4\x41\
     \x01spnam\xe5\x00\
     \x02suancei\xe4\x01\
-    \x04ear\xee\x02\
+    \x00issuear\xee\x02\
     \x05i\xe4\x41\
     \x05raccounti\xe4\x03\
     \x06i\xe4\x01\
@@ -2769,30 +2763,29 @@ static ENTRIES: &[u8] = b"\
     \x03rableformnam\xe5\x40\
     \x00jobar\xee\x42\
     \x03computepayeraccounti\xe4\x43\
-    \x00jobdefinitionar\xee\x02\
+    \x03definitionar\xee\x02\
     \x0dnam\xe5\x40\
     \x03flowi\xe4\x41\
     \x09\xf3\x61\
     \x03i\xe4\x41\
     \x05entifie\xf2\x41\
-    \x0d\xf3\x61\
+    \x00jobidentifier\xf3\x61\
     \x05\xf3\x61\
     \x04mminentexpirationhealtheventar\xee\x02\
     \x03nam\xe5\x40\
     \x07\xf3\x60\
-    \x03queu\xe5\x40\
-    \x08ar\xee\x02\
+    \x03queuear\xee\x02\
     \x08nam\xe5\x40\
     \x03rolear\xee\x42\
     \x04uni\xe4\x41\
-    \x00jobrunid\xf3\x61\
+    \x08\xf3\x61\
     \x06nam\xe5\x00\
     \x03templatear\xee\x42\
     \x0bi\xe4\x41\
     \x02urneyactivityi\xe4\x41\
     \x07i\xe4\x41\
     \x00kafkabrokernodei\xe4\x01\
-    \x01bi\xe4\x01\
+    \x00kbi\xe4\x01\
     \x01endraindexar\xee\x02\
     \x02pemaili\xe4\x01\
     \x02rneli\xe4\x41\
@@ -2801,14 +2794,14 @@ static ENTRIES: &[u8] = b"\
     \x04r\xee\x42\
     \x03cachesecretiamar\xee\x02\
     \x0f\xe4\x01\
-    \x00keygroupi\xe4\x41\
+    \x03groupi\xe4\x41\
     \x03i\xe4\x4e\
     \x05entifie\xf2\x41\
     \x03managementservicear\xee\x42\
     \x05teriali\xe4\x41\
     \x03nam\xe5\x40\
     \x07\xf3\x60\
-    \x03pairi\xe4\x41\
+    \x00keypairi\xe4\x41\
     \x09\xf3\x61\
     \x07nam\xe5\x40\
     \x03spacear\xee\x02\
@@ -2817,14 +2810,14 @@ static ENTRIES: &[u8] = b"\
     \x01inesisdatastreamar\xee\x02\
     \x07rolear\xee\x02\
     \x07streamar\xee\x42\
-    \x00kinesisstreamnam\xe5\x00\
+    \x0dnam\xe5\x00\
     \x01msaccessrolear\xee\x42\
     \x04liasar\xee\x02\
     \x08nam\xe5\x00\
     \x04r\xee\x42\
     \x03encryptionkeyar\xee\x42\
     \x03keyar\xee\x42\
-    \x06i\xe4\x4e\
+    \x00kmskeyi\xe4\x4e\
     \x08entifie\xf2\x41\
     \x08\xf3\x2e\
     \x03masterkeyar\xee\x02\
@@ -2833,14 +2826,14 @@ static ENTRIES: &[u8] = b"\
     \x01nowledgebasear\xee\x02\
     \x0di\xe4\x41\
     \x0f\xf3\x61\
-    \x00kpinam\xe5\x40\
+    \x01pinam\xe5\x40\
     \x01ubernetesclusterrolear\xee\x02\
     \x01vsar\xee\x42\
     \x00l1id\xf3\x21\
     \x012id\xf3\x21\
     \x013id\xf3\x21\
     \x014id\xf3\x21\
-    \x015id\xf3\x21\
+    \x00l5id\xf3\x21\
     \x01abelgroupar\xee\x02\
     \x0anam\xe5\x40\
     \x05i\xe4\x41\
@@ -2849,14 +2842,14 @@ static ENTRIES: &[u8] = b"\
     \x0bnam\xe5\x40\
     \x05nam\xe5\x00\
     \x02gi\xe4\x41\
-    \x00lagnam\xe5\x40\
+    \x03nam\xe5\x40\
     \x02kehouseidcapplicationar\xee\x42\
     \x02mbdaar\xee\x42\
     \x07uthorizerar\xee\x42\
     \x06conflicthandlerar\xee\x02\
     \x06executionrolear\xee\x02\
     \x06functionar\xee\x42\
-    \x11\xf3\x22\
+    \x00lambdafunctionarn\xf3\x22\
     \x0enam\xe5\x00\
     \x02ndingzoneidentifie\xf2\x41\
     \x03guagemodelnam\xe5\x00\
@@ -2865,14 +2858,14 @@ static ENTRIES: &[u8] = b"\
     \x05ttempteddeploymenti\xe4\x01\
     \x04backupvaultar\xee\x02\
     \x04commiti\xe4\x01\
-    \x00lastevaluatedbackupar\xee\x02\
+    \x04evaluatedbackupar\xee\x02\
     \x0dglobaltablenam\xe5\x00\
     \x0dshardi\xe4\x01\
     \x0etreamar\xee\x02\
     \x0dtablenam\xe5\x00\
     \x05xecutedpipelineexecutionar\xee\x02\
     \x1ddisplaynam\xe5\x00\
-    \x0aionpipelineexecutionar\xee\x02\
+    \x00lastexecutionpipelineexecutionar\xee\x02\
     \x04jobi\xe4\x01\
     \x04maintenanceruni\xe4\x01\
     \x04operationi\xe4\x01\
@@ -2881,14 +2874,14 @@ static ENTRIES: &[u8] = b"\
     \x04recordi\xe4\x01\
     \x08verypointar\xee\x02\
     \x06freshi\xe4\x01\
-    \x00lastsavedbrowseri\xe4\x01\
+    \x04savedbrowseri\xe4\x01\
     \x10sessioni\xe4\x01\
     \x05cannedcommiti\xe4\x01\
     \x05ucceededdeploymenti\xe4\x01\
     \x09ssfulcomponentdeploymentid\xf3\x21\
     \x0eenvironmentdeploymenti\xe4\x01\
     \x0eprovisioningrecordi\xe4\x01\
-    \x0eservicepipelinedeploymenti\xe4\x01\
+    \x00lastsuccessfulservicepipelinedeploymenti\xe4\x01\
     \x0fyncprovisioningartifacti\xe4\x01\
     \x0etaski\xe4\x01\
     \x04taski\xe4\x01\
@@ -2897,14 +2890,14 @@ static ENTRIES: &[u8] = b"\
     \x02testdeltai\xe4\x01\
     \x08ploymenti\xe4\x01\
     \x06ingestionattempteventi\xe4\x01\
-    \x00latestingestionsuccesseventi\xe4\x01\
+    \x0fsuccesseventi\xe4\x01\
     \x06majorversionar\xee\x02\
     \x07inorversionar\xee\x02\
     \x07odeli\xe4\x01\
     \x06patchversionar\xee\x02\
     \x06sessionactioni\xe4\x01\
     \x07treamar\xee\x02\
-    \x06versionar\xee\x02\
+    \x00latestversionar\xee\x02\
     \x0di\xe4\x41\
     \x0dnam\xe5\x00\
     \x02unchconfigurationar\xee\x02\
@@ -2913,14 +2906,14 @@ static ENTRIES: &[u8] = b"\
     \x13templatei\xe4\x41\
     \x1d\xf3\x61\
     \x06edec2instancei\xe4\x01\
-    \x00launchedvpci\xe4\x01\
+    \x08vpci\xe4\x01\
     \x06intoec2instancei\xe4\x01\
     \x06rolear\xee\x02\
     \x06templatei\xe4\x41\
     \x10\xf3\x61\
     \x0enam\xe5\x40\
     \x12\xf3\x60\
-    \x02yerar\xee\x02\
+    \x00layerar\xee\x02\
     \x05i\xe4\x01\
     \x05nam\xe5\x40\
     \x05versionar\xee\x02\
@@ -2929,14 +2922,14 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x01easei\xe4\x41\
     \x02galentitynam\xe5\x00\
-    \x00legalholdar\xee\x02\
+    \x05holdar\xee\x02\
     \x09i\xe4\x41\
     \x02nsar\xee\x42\
     \x04nam\xe5\x40\
     \x02veli\xe4\x01\
     \x02xbotaliasar\xee\x02\
     \x03iconar\xee\x02\
-    \x07name\xf3\x60\
+    \x00lexiconname\xf3\x60\
     \x01ibraryar\xee\x42\
     \x07itemi\xe4\x41\
     \x07nam\xe5\x40\
@@ -2945,14 +2938,14 @@ static ENTRIES: &[u8] = b"\
     \x0a\xf3\x62\
     \x08ssetgroupar\xee\x42\
     \x14\xf3\x22\
-    \x00licenseassetrulesetar\xee\x42\
+    \x0crulesetar\xee\x42\
     \x07configurationar\xee\x42\
     \x17\xf3\x62\
     \x14i\xe4\x01\
     \x0aversiontaski\xe4\x41\
     \x07endpointi\xe4\x41\
     \x07managerreportgeneratorar\xee\x42\
-    \x10sourcesharear\xee\x02\
+    \x00licensemanagerresourcesharear\xee\x02\
     \x07nam\xe5\x40\
     \x07serverendpointar\xee\x42\
     \x15i\xe4\x01\
@@ -2961,14 +2954,14 @@ static ENTRIES: &[u8] = b"\
     \x0fnam\xe5\x40\
     \x09eventhookexecutioni\xe4\x41\
     \x0enam\xe5\x00\
-    \x00lifecycleexecutioni\xe4\x41\
+    \x0axecutioni\xe4\x41\
     \x09hooknam\xe5\x40\
     \x11\xf3\x60\
     \x09policyar\xee\x42\
     \x02miti\xe4\x41\
     \x05nam\xe5\x00\
     \x02neagegroupar\xee\x02\
-    \x0cnam\xe5\x40\
+    \x00lineagegroupnam\xe5\x40\
     \x07jobi\xe4\x01\
     \x04itemi\xe4\x01\
     \x03kar\xee\x02\
@@ -2977,14 +2970,14 @@ static ENTRIES: &[u8] = b"\
     \x0dnam\xe5\x00\
     \x06datasourceid\xf3\x21\
     \x06groupi\xe4\x41\
-    \x00linkedocicompartmenti\xe4\x01\
+    \x06ocicompartmenti\xe4\x01\
     \x09tenancyi\xe4\x01\
     \x06whatsappbusinessaccounti\xe4\x03\
     \x04i\xe4\x41\
     \x06\xf3\x61\
     \x04nam\xe5\x40\
     \x02star\xee\x02\
-    \x04enerar\xee\x42\
+    \x00listenerar\xee\x42\
     \x0b\xf3\x62\
     \x08identifie\xf2\x41\
     \x08rulear\xee\x02\
@@ -2993,14 +2986,14 @@ static ENTRIES: &[u8] = b"\
     \x07nam\xe5\x00\
     \x04nam\xe5\x00\
     \x02vesourcenam\xe5\x40\
-    \x00loadbalancerar\xee\x42\
+    \x01oadbalancerar\xee\x42\
     \x0f\xf3\x62\
     \x0cdnsnam\xe5\x00\
     \x0cnam\xe5\x49\
     \x10\xf3\x60\
     \x0csecuritygrouparn\xf3\x22\
     \x0ctargetgroupar\xee\x02\
-    \x04i\xe4\x41\
+    \x00loadi\xe4\x41\
     \x06\xf3\x21\
     \x02caldeploymentadministrationrolear\xee\x42\
     \x0fexecutionrolenam\xe5\x40\
@@ -3009,14 +3002,14 @@ static ENTRIES: &[u8] = b"\
     \x05gatewayi\xe4\x41\
     \x0e\xf3\x61\
     \x0croutetablear\xee\x02\
-    \x00localgatewayroutetablei\xe4\x41\
+    \x16i\xe4\x41\
     \x18\xf3\x61\
     \x16virtualinterfacegroupassociationi\xe4\x41\
     \x38\xf3\x61\
     \x17pcassociationi\xe4\x41\
     \x26\xf3\x61\
     \x0cvirtualinterfacear\xee\x02\
-    \x1cgroupar\xee\x02\
+    \x00localgatewayvirtualinterfacegroupar\xee\x02\
     \x21i\xe4\x41\
     \x23\xf3\x61\
     \x1ci\xe4\x41\
@@ -3025,14 +3018,14 @@ static ENTRIES: &[u8] = b"\
     \x0di\xe4\x01\
     \x06zednam\xe5\x00\
     \x05podnam\xe5\x00\
-    \x00localprofilei\xe4\x41\
+    \x06rofilei\xe4\x41\
     \x05servicenam\xe5\x00\
     \x06ubnetar\xee\x02\
     \x0bi\xe4\x01\
     \x05vpcar\xee\x02\
     \x08i\xe4\x01\
     \x04tionar\xee\x42\
-    \x08nam\xe5\x40\
+    \x00locationnam\xe5\x40\
     \x03ki\xe4\x41\
     \x02gbucke\xf4\x53\
     \x03deliverybucke\xf4\x53\
@@ -3041,14 +3034,14 @@ static ENTRIES: &[u8] = b"\
     \x03filenam\xe5\x40\
     \x03gerdefinitioni\xe4\x41\
     \x10versionar\xee\x42\
-    \x00loggerdefinitionversioni\xe4\x41\
+    \x17i\xe4\x41\
     \x04ingconfigurationidentifie\xf2\x41\
     \x1e\xf3\x61\
     \x04roupar\xee\x42\
     \x0b\xf3\x22\
     \x08identifie\xf2\x41\
     \x12\xf3\x61\
-    \x08nam\xe5\x50\
+    \x00loggroupnam\xe5\x50\
     \x0c\xf3\x70\
     \x03icali\xe4\x01\
     \x08nterfacenam\xe5\x00\
@@ -3057,14 +3050,14 @@ static ENTRIES: &[u8] = b"\
     \x07resourcegroupi\xe4\x01\
     \x0fi\xe4\x41\
     \x11\xf3\x61\
-    \x00logicalstacknam\xe5\x00\
+    \x07stacknam\xe5\x00\
     \x10\xf3\x60\
     \x03rolear\xee\x02\
     \x03streamar\xee\x02\
     \x09nam\xe5\x40\
     \x0d\xf3\x60\
     \x02ngroutenam\xe5\x00\
-    \x04termpricingi\xe4\x41\
+    \x00longtermpricingi\xe4\x41\
     \x11\xf3\x61\
     \x02okuptablear\xee\x42\
     \x0bnam\xe5\x40\
@@ -3073,14 +3066,14 @@ static ENTRIES: &[u8] = b"\
     \x00machineimagei\xe4\x01\
     \x07nam\xe5\x00\
     \x03modificationtaski\xe4\x01\
-    \x00macmodificationtaskid\xf3\x61\
+    \x15\xf3\x61\
     \x02ilboxar\xee\x02\
     \x03nprofilei\xe4\x41\
     \x04tenancei\xe4\x41\
     \x0btracknam\xe5\x40\
     \x02lwareprotectionplani\xe4\x41\
     \x02nageaccessrolear\xee\x42\
-    \x06daccounti\xe4\x03\
+    \x00managedaccounti\xe4\x03\
     \x07byresourcear\xee\x02\
     \x07dataidentifierid\xf3\x61\
     \x08evicear\xee\x02\
@@ -3089,14 +3082,14 @@ static ENTRIES: &[u8] = b"\
     \x07endpointar\xee\x02\
     \x07firewalldomainlisti\xe4\x41\
     \x07instancei\xe4\x01\
-    \x00managedloginbrandingi\xe4\x41\
+    \x07loginbrandingi\xe4\x41\
     \x07notificationconfigurationar\xee\x42\
     \x07ownernam\xe5\x00\
     \x07policyar\xee\x42\
     \x10\xf3\x62\
     \x07rulesetnam\xe5\x00\
     \x07thingi\xe4\x41\
-    \x07viewar\xee\x42\
+    \x00managedviewar\xee\x42\
     \x0bnam\xe5\x00\
     \x07workgroupi\xe4\x01\
     \x10nam\xe5\x00\
@@ -3105,14 +3098,14 @@ static ENTRIES: &[u8] = b"\
     \x06rar\xee\x42\
     \x03ifestnam\xe5\x40\
     \x08objectversioni\xe4\x01\
-    \x00manufactureraccounti\xe4\x03\
+    \x03ufactureraccounti\xe4\x03\
     \x0clegalnam\xe5\x00\
     \x02par\xee\x02\
     \x04utotaggingmpei\xe4\x41\
     \x03nam\xe5\x40\
     \x03persegmenti\xe4\x01\
     \x03runar\xee\x42\
-    \x02rkernam\xe5\x00\
+    \x00markernam\xe5\x00\
     \x05tplaceproducti\xe4\x01\
     \x0brevenueshareallocationi\xe4\x41\
     \x02steraccountar\xee\x02\
@@ -3121,14 +3114,14 @@ static ENTRIES: &[u8] = b"\
     \x06databasenam\xe5\x40\
     \x06i\xe4\x41\
     \x07nstancei\xe4\x01\
-    \x00masterinstancesecuritygroupi\xe4\x01\
+    \x0esecuritygroupi\xe4\x01\
     \x06passwordsecretar\xee\x02\
     \x14kmskeyi\xe4\x4e\
     \x07ublicdnsnam\xe5\x00\
     \x06userar\xee\x02\
     \x0anam\xe5\x00\
     \x0asecretkmskeyi\xe4\x4e\
-    \x02tchedinstancear\xee\x02\
+    \x00matchedinstancear\xee\x02\
     \x05i\xe4\x01\
     \x07\xf3\x21\
     \x03erializedviewrefreshtaskruni\xe4\x41\
@@ -3137,14 +3130,14 @@ static ENTRIES: &[u8] = b"\
     \x03sessioni\xe4\x41\
     \x01easurefieldi\xe4\x01\
     \x07nam\xe5\x00\
-    \x00mediai\xe4\x41\
+    \x02diai\xe4\x41\
     \x06nsightspipelineconfigurationar\xee\x42\
     \x22i\xe4\x01\
     \x22nam\xe5\x40\
     \x05livechannelar\xee\x02\
     \x10outputnam\xe5\x00\
     \x09inputar\xee\x02\
-    \x11\xf3\x22\
+    \x00medialiveinputarn\xf3\x22\
     \x05pipelinear\xee\x02\
     \x0di\xe4\x41\
     \x05streamnam\xe5\x40\
@@ -3153,14 +3146,14 @@ static ENTRIES: &[u8] = b"\
     \x07transcriptionjobnam\xe5\x40\
     \x02etingar\xee\x02\
     \x07hosti\xe4\x41\
-    \x00meetingi\xe4\x41\
+    \x07i\xe4\x41\
     \x02mberaccounti\xe4\x43\
     \x0f\xf3\x63\
     \x07r\xee\x42\
     \x09\xf3\x62\
     \x06clustersoutpostarn\xf3\x22\
     \x06i\xe4\x41\
-    \x06nam\xe5\x40\
+    \x00membernam\xe5\x40\
     \x06shipar\xee\x02\
     \x0ai\xe4\x41\
     \x0centifie\xf2\x41\
@@ -3169,14 +3162,14 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x06recordi\xe4\x41\
     \x06strategyi\xe4\x41\
-    \x00memorystrategyname\xf3\x20\
+    \x0ename\xf3\x20\
     \x02rgecommiti\xe4\x01\
     \x05dapiar\xee\x02\
     \x09executionrolear\xee\x42\
     \x09i\xe4\x01\
     \x0bentifie\xf2\x41\
     \x06commiti\xe4\x01\
-    \x06datasetname\xf3\x20\
+    \x00mergeddatasetname\xf3\x20\
     \x05eventi\xe4\x01\
     \x02shnam\xe5\x40\
     \x03sageattributename\xf3\x60\
@@ -3185,14 +3178,14 @@ static ENTRIES: &[u8] = b"\
     \x07templatear\xee\x02\
     \x0fi\xe4\x41\
     \x02taappi\xe4\x41\
-    \x00metadatamodelnam\xe5\x40\
+    \x04datamodelnam\xe5\x40\
     \x08transferjobi\xe4\x41\
     \x04phonenumberi\xe4\x01\
     \x04storemanagerrolear\xee\x42\
     \x04templatei\xe4\x41\
     \x03eringrecordi\xe4\x01\
     \x03ricar\xee\x02\
-    \x07ttributionar\xee\x42\
+    \x00metricattributionar\xee\x42\
     \x06categoryi\xe4\x41\
     \x10\xf3\x61\
     \x06definitioni\xe4\x41\
@@ -3201,14 +3194,14 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x06rulerolear\xee\x02\
     \x06sexporti\xe4\x41\
-    \x00microvmi\xe4\x01\
+    \x01icrovmi\xe4\x01\
     \x09entifie\xf2\x41\
     \x02ddleboxattachmentid\xf3\x61\
     \x02grationi\xe4\x41\
     \x09projectar\xee\x02\
     \x10identifie\xf2\x41\
     \x10nam\xe5\x40\
-    \x09tasknam\xe5\x40\
+    \x00migrationtasknam\xe5\x40\
     \x02lestonenam\xe5\x40\
     \x02ssionprofilear\xee\x42\
     \x0ei\xe4\x41\
@@ -3217,14 +3210,14 @@ static ENTRIES: &[u8] = b"\
     \x10nam\xe5\x40\
     \x06resourcear\xee\x02\
     \x07uni\xe4\x01\
-    \x00mlflowrunnam\xe5\x00\
+    \x09nam\xe5\x00\
     \x02inputchannelar\xee\x42\
     \x02modeli\xe4\x41\
     \x08nferencepayeraccounti\xe4\x43\
     \x07nam\xe5\x40\
     \x07trainingjobi\xe4\x41\
     \x0fpayeraccounti\xe4\x43\
-    \x0ansformjobi\xe4\x41\
+    \x00mlmodeltransformjobi\xe4\x41\
     \x02reservationar\xee\x02\
     \x10\xf3\x22\
     \x01obiledeviceaccessrulei\xe4\x41\
@@ -3233,14 +3226,14 @@ static ENTRIES: &[u8] = b"\
     \x09exportjobar\xee\x42\
     \x12nam\xe5\x40\
     \x09nam\xe5\x40\
-    \x00modeldeploymentnam\xe5\x40\
+    \x05deploymentnam\xe5\x40\
     \x05identifie\xf2\x41\
     \x0f\xf3\x21\
     \x05kmskeyar\xee\x42\
     \x0bi\xe4\x4e\
     \x05manifestar\xee\x42\
     \x05packagear\xee\x42\
-    \x0cgroupar\xee\x42\
+    \x00modelpackagegroupar\xee\x42\
     \x11identifie\xf2\x01\
     \x11nam\xe5\x40\
     \x0cnam\xe5\x40\
@@ -3249,14 +3242,14 @@ static ENTRIES: &[u8] = b"\
     \x05sourceidentifie\xf2\x41\
     \x05versionar\xee\x02\
     \x04ratorarn\xf3\x62\
-    \x00modulenam\xe5\x00\
+    \x03ulenam\xe5\x00\
     \x02nitorar\xee\x42\
     \x07edresourcear\xee\x02\
     \x11nam\xe5\x40\
     \x07i\xe4\x41\
     \x08ngalertnam\xe5\x40\
     \x0ajobdefinitionar\xee\x02\
-    \x17nam\xe5\x40\
+    \x00monitoringjobdefinitionnam\xe5\x40\
     \x0arolear\xee\x42\
     \x0aschedulear\xee\x02\
     \x12nam\xe5\x40\
@@ -3265,14 +3258,14 @@ static ENTRIES: &[u8] = b"\
     \x05targeti\xe4\x41\
     \x02vei\xe4\x01\
     \x04toversioni\xe4\x41\
-    \x00mpaapprovalteamar\xee\x42\
+    \x01paapprovalteamar\xee\x42\
     \x03sessionar\xee\x02\
     \x03teamar\xee\x42\
     \x01qtttopicar\xee\x02\
     \x01skclusterar\xee\x02\
     \x01ulticastgroupi\xe4\x41\
     \x05measurenam\xe5\x00\
-    \x05nodejobi\xe4\x41\
+    \x00multinodejobi\xe4\x41\
     \x05partuploadi\xe4\x01\
     \x06lexi\xe4\x41\
     \x0b\xf3\x61\
@@ -3281,14 +3274,14 @@ static ENTRIES: &[u8] = b"\
     \x01waaenvironmentnam\xe5\x00\
     \x00nam\xe5\xc0\
     \x04dentitynam\xe5\x00\
-    \x00namedqueryi\xe4\x41\
+    \x05queryi\xe4\x41\
     \x0c\xf3\x61\
     \x05shadowname\xf3\x20\
     \x04\xf3\xe0\
     \x05pacear\xee\x42\
     \x09i\xe4\x41\
     \x0bentifie\xf2\x01\
-    \x09nam\xe5\x40\
+    \x00namespacenam\xe5\x40\
     \x02tgatewayi\xe4\x41\
     \x0c\xf3\x61\
     \x03iveclienti\xe4\x41\
@@ -3297,14 +3290,14 @@ static ENTRIES: &[u8] = b"\
     \x01earestmodelnam\xe5\x00\
     \x02ighborconfigurationid\xf3\x61\
     \x02ptuneiamrolear\xee\x42\
-    \x00nestedpropertynam\xe5\x00\
+    \x02stedpropertynam\xe5\x00\
     \x02tbiosnam\xe5\x00\
     \x03workaclassociationi\xe4\x01\
     \x0ai\xe4\x41\
     \x0c\xf3\x61\
     \x08r\xee\x02\
     \x07functiongroupnam\xe5\x00\
-    \x07i\xe4\x41\
+    \x00networki\xe4\x41\
     \x08nsightsaccessscopeanalysisar\xee\x02\
     \x22i\xe4\x41\
     \x24\xf3\x61\
@@ -3313,14 +3306,14 @@ static ENTRIES: &[u8] = b"\
     \x1c\xf3\x61\
     \x10nalysisar\xee\x02\
     \x17i\xe4\x41\
-    \x00networkinsightsanalysisid\xf3\x61\
+    \x19\xf3\x61\
     \x0fpathar\xee\x02\
     \x13i\xe4\x41\
     \x15\xf3\x61\
     \x09terfacear\xee\x02\
     \x13\xf3\x22\
     \x10i\xe4\x41\
-    \x12\xf3\x61\
+    \x00networkinterfaceid\xf3\x61\
     \x10owneri\xe4\x01\
     \x10permissioni\xe4\x41\
     \x1c\xf3\x61\
@@ -3329,14 +3322,14 @@ static ENTRIES: &[u8] = b"\
     \x07migrationdefinitioni\xe4\x41\
     \x1c\xf3\x21\
     \x10executioni\xe4\x41\
-    \x00networkmigrationexecutionid\xf3\x21\
+    \x1b\xf3\x21\
     \x07nam\xe5\x40\
     \x07profilear\xee\x02\
     \x07resourcei\xe4\x01\
     \x11\xf3\x61\
     \x07settingsar\xee\x42\
     \x02urondeviceid\xf3\x21\
-    \x02wapplicationnam\xe5\x40\
+    \x00newapplicationnam\xe5\x40\
     \x06rovalruletemplatenam\xe5\x40\
     \x04ssociationi\xe4\x01\
     \x03clusteridentifie\xf2\x41\
@@ -3345,14 +3338,14 @@ static ENTRIES: &[u8] = b"\
     \x05ntactid\xf3\x61\
     \x04rediti\xe4\x01\
     \x04ustomkeystorenam\xe5\x40\
-    \x00newdbclusteridentifie\xf2\x41\
+    \x03dbclusteridentifie\xf2\x41\
     \x05instanceidentifie\xf2\x41\
     \x05proxyendpointnam\xe5\x40\
     \x0anam\xe5\x40\
     \x04eploymentgroupnam\xe5\x40\
     \x04irectconnectgatewaynam\xe5\x40\
     \x05sknam\xe5\x00\
-    \x03executionruni\xe4\x01\
+    \x00newexecutionruni\xe4\x01\
     \x03generatedtemplatenam\xe5\x40\
     \x04lobalclusteridentifie\xf2\x41\
     \x04roupnam\xe5\x40\
@@ -3361,14 +3354,14 @@ static ENTRIES: &[u8] = b"\
     \x03namespacenam\xe5\x40\
     \x03pinpekar\xee\x02\
     \x09identifie\xf2\x41\
-    \x00newservercertificatenam\xe5\x40\
+    \x03servercertificatenam\xe5\x40\
     \x05ssioni\xe4\x01\
     \x03tablenam\xe5\x40\
     \x04enantdbnam\xe5\x40\
     \x03usernam\xe5\x40\
     \x02xtdnsnam\xe5\x00\
     \x04hostedzonei\xe4\x0a\
-    \x04maintenanceruni\xe4\x01\
+    \x00nextmaintenanceruni\xe4\x01\
     \x04recordidentifie\xf2\x01\
     \x0anam\xe5\x00\
     \x01lbar\xee\x02\
@@ -3377,14 +3370,14 @@ static ENTRIES: &[u8] = b"\
     \x04groupar\xee\x02\
     \x09i\xe4\x41\
     \x09nam\xe5\x40\
-    \x00nodei\xe4\x41\
+    \x04i\xe4\x41\
     \x06\xf3\x61\
     \x05nputnam\xe5\x00\
     \x04logicali\xe4\x41\
     \x0d\xf3\x61\
     \x04nam\xe5\x00\
     \x04outputnam\xe5\x00\
-    \x04rolear\xee\x02\
+    \x00noderolear\xee\x02\
     \x02ndeletednetworkinterfaceid\xf3\x21\
     \x02tebookexecutioni\xe4\x41\
     \x11nam\xe5\x40\
@@ -3393,14 +3386,14 @@ static ENTRIES: &[u8] = b"\
     \x09nstancear\xee\x02\
     \x10lifecycleconfigar\xee\x02\
     \x1fnam\xe5\x40\
-    \x00notebookinstancenam\xe5\x40\
+    \x10nam\xe5\x40\
     \x10securitygroupi\xe4\x41\
     \x04takingaiguardraili\xe4\x01\
     \x0cprompti\xe4\x01\
     \x03foundidentifierid\xf3\x21\
     \x03ificationar\xee\x42\
     \x0f\xf3\x62\
-    \x0cconfigurationar\xee\x42\
+    \x00notificationconfigurationar\xee\x42\
     \x0ci\xe4\x41\
     \x0clambdaar\xee\x02\
     \x0ctargetar\xee\x42\
@@ -3409,14 +3402,14 @@ static ENTRIES: &[u8] = b"\
     \x17i\xe4\x41\
     \x17nam\xe5\x40\
     \x08nfigurationar\xee\x02\
-    \x00notifyconfigurationi\xe4\x41\
+    \x13i\xe4\x41\
     \x15\xf3\x61\
     \x06templatei\xe4\x01\
     \x04mpersonationroleid\xf3\x61\
     \x03userid\xf3\x61\
     \x00oauthclientapplicationi\xe4\x41\
     \x01bjectar\xee\x02\
-    \x06groupnam\xe5\x00\
+    \x00objectgroupnam\xe5\x00\
     \x06identifie\xf2\x01\
     \x10\xf3\x21\
     \x08\xf3\x61\
@@ -3425,14 +3418,14 @@ static ENTRIES: &[u8] = b"\
     \x06typear\xee\x02\
     \x06versioni\xe4\x01\
     \x02servabilityconfigurationar\xee\x42\
-    \x00observabilityconfigurationnam\xe5\x40\
+    \x1anam\xe5\x40\
     \x07tioni\xe4\x41\
     \x01ciidentitydomaini\xe4\x01\
     \x03networkanchori\xe4\x01\
     \x03resourceanchornam\xe5\x00\
     \x03vcni\xe4\x01\
     \x02spauthorizedresponderar\xee\x02\
-    \x04lambdaar\xee\x02\
+    \x00ocsplambdaar\xee\x02\
     \x01dbnetworkar\xee\x42\
     \x0ai\xe4\x41\
     \x03peeringconnectionar\xee\x02\
@@ -3441,14 +3434,14 @@ static ENTRIES: &[u8] = b"\
     \x06ngar\xee\x42\
     \x08i\xe4\x41\
     \x0a\xf3\x61\
-    \x00offeringpromotioni\xe4\x41\
+    \x08promotioni\xe4\x41\
     \x05nam\xe5\x00\
     \x05seti\xe4\x41\
     \x08nam\xe5\x00\
     \x01ldapprovalruletemplatenam\xe5\x40\
     \x03kmskeyi\xe4\x0e\
     \x01nlineevaluationconfigar\xee\x02\
-    \x16i\xe4\x41\
+    \x00onlineevaluationconfigi\xe4\x41\
     \x16nam\xe5\x40\
     \x01penidclienti\xe4\x01\
     \x07onnectproviderar\xee\x42\
@@ -3457,14 +3450,14 @@ static ENTRIES: &[u8] = b"\
     \x04searcharn\xf3\x62\
     \x0aserverlessentityi\xe4\x01\
     \x03ratingsystemfamilynam\xe5\x00\
-    \x00operatingsystemnam\xe5\x00\
+    \x0fnam\xe5\x00\
     \x07onar\xee\x02\
     \x09i\xe4\x41\
     \x0bentifie\xf2\x41\
     \x0b\xf3\x21\
     \x06orapprolear\xee\x42\
     \x08nam\xe5\x00\
-    \x02portunityi\xe4\x01\
+    \x00opportunityi\xe4\x01\
     \x0dentifie\xf2\x61\
     \x02sitemar\xee\x42\
     \x07i\xe4\x41\
@@ -3473,14 +3466,14 @@ static ENTRIES: &[u8] = b"\
     \x02timizationjobar\xee\x02\
     \x0fnam\xe5\x40\
     \x04ongroupar\xee\x02\
-    \x00optiongroupnam\xe5\x40\
+    \x0bnam\xe5\x40\
     \x06nam\xe5\x00\
     \x06refi\xe4\x01\
     \x0b\xf3\x21\
     \x03outlistar\xee\x02\
     \x0anam\xe5\x40\
     \x0e\xf3\x60\
-    \x01rchestrationaiguardraili\xe4\x01\
+    \x00orchestrationaiguardraili\xe4\x01\
     \x0fprompti\xe4\x01\
     \x0dsendingrolear\xee\x02\
     \x02deredsteparn\xf3\x62\
@@ -3489,14 +3482,14 @@ static ENTRIES: &[u8] = b"\
     \x12distinguishednam\xe5\x40\
     \x23\xf3\x60\
     \x12i\xe4\x41\
-    \x00organizationalunitid\xf3\x61\
+    \x14\xf3\x61\
     \x0dr\xee\x02\
     \x0f\xf3\x62\
     \x0cconfigrulear\xee\x02\
     \x16nam\xe5\x40\
     \x1a\xf3\x60\
     \x10ormancepackar\xee\x02\
-    \x1bnam\xe5\x40\
+    \x00organizationconformancepacknam\xe5\x40\
     \x1f\xf3\x60\
     \x0ci\xe4\x41\
     \x0cnam\xe5\x40\
@@ -3505,14 +3498,14 @@ static ENTRIES: &[u8] = b"\
     \x0esourcei\xe4\x01\
     \x0dolenam\xe5\x40\
     \x0cspolicyi\xe4\x41\
-    \x00organizationtargeti\xe4\x41\
+    \x0ctargeti\xe4\x41\
     \x02iginaccesscontroli\xe4\x01\
     \x09ounti\xe4\x43\
     \x07lfindingi\xe4\x01\
     \x08invoicei\xe4\x01\
     \x08kmskeyi\xe4\x0e\
     \x08messagei\xe4\x41\
-    \x08nam\xe5\x00\
+    \x00originalnam\xe5\x00\
     \x08rulesetnam\xe5\x40\
     \x08sourcefilesystemar\xee\x02\
     \x08typear\xee\x02\
@@ -3521,14 +3514,14 @@ static ENTRIES: &[u8] = b"\
     \x0bphonenumberi\xe4\x41\
     \x06domaini\xe4\x01\
     \x06endpointar\xee\x02\
-    \x00originendpointi\xe4\x41\
+    \x0ei\xe4\x41\
     \x0enam\xe5\x40\
     \x06i\xe4\x01\
     \x06projecti\xe4\x01\
     \x06requesti\xe4\x41\
     \x0dpolicyi\xe4\x41\
     \x06sessioni\xe4\x01\
-    \x01taupdatear\xee\x02\
+    \x00otaupdatear\xee\x02\
     \x09i\xe4\x41\
     \x02hercompetitorname\xf3\x00\
     \x05participantaccounti\xe4\x03\
@@ -3537,14 +3530,14 @@ static ENTRIES: &[u8] = b"\
     \x01ui\xe4\x41\
     \x02tboundcalleridnam\xe5\x00\
     \x11umberi\xe4\x01\
-    \x00outboundemailaddressi\xe4\x01\
+    \x08emailaddressi\xe4\x01\
     \x08flowi\xe4\x01\
     \x08hostnam\xe5\x00\
     \x08requesti\xe4\x01\
     \x03goingkeyidentifie\xf2\x41\
     \x03postar\xee\x42\
     \x0a\xf3\x22\
-    \x07i\xe4\x41\
+    \x00outposti\xe4\x41\
     \x09entifie\xf2\x41\
     \x07lagi\xe4\x41\
     \x0c\xf3\x61\
@@ -3553,14 +3546,14 @@ static ENTRIES: &[u8] = b"\
     \x06bucketnam\xe5\x53\
     \x0cowneri\xe4\x01\
     \x06encryptionkmskeyi\xe4\x4e\
-    \x00outputfilenam\xe5\x00\
+    \x06filenam\xe5\x00\
     \x06i\xe4\x41\
     \x06modelar\xee\x02\
     \x0bkmskeyar\xee\x02\
     \x0bnam\xe5\x00\
     \x0bpackagear\xee\x02\
     \x06nam\xe5\x40\
-    \x0a\xf3\x20\
+    \x00outputname\xf3\x20\
     \x06s3bucke\xf4\x53\
     \x0enam\xe5\x53\
     \x07ourcei\xe4\x01\
@@ -3569,14 +3562,14 @@ static ENTRIES: &[u8] = b"\
     \x07enam\xe5\x00\
     \x04viewpagear\xee\x02\
     \x01wneraccounti\xe4\x43\
-    \x00ownerar\xee\x42\
+    \x06r\xee\x42\
     \x06wsaccounti\xe4\x03\
     \x05directoryi\xe4\x41\
     \x05i\xe4\x41\
     \x07\xf3\x61\
     \x05nam\xe5\x00\
     \x05projecti\xe4\x01\
-    \x0cnam\xe5\x00\
+    \x00ownerprojectnam\xe5\x00\
     \x05shipverificationcertificatear\xee\x42\
     \x05userprofilenam\xe5\x00\
     \x03ingaccounti\xe4\x03\
@@ -3592,7 +3585,7 @@ static ENTRIES: &[u8] = b"\
     \x06ingconfigurationi\xe4\x01\
     \x09groupi\xe4\x41\
     \x04i\xe4\x41\
-    \x02gear\xee\x02\
+    \x00pagear\xee\x02\
     \x04i\xe4\x41\
     \x02ralleldataname\xf3\x60\
     \x04metercontroli\xe4\x01\
@@ -3601,14 +3594,14 @@ static ENTRIES: &[u8] = b"\
     \x03entar\xee\x02\
     \x07sseti\xe4\x01\
     \x0bmodelcompositemodeli\xe4\x41\
-    \x00parentautomationexecutioni\xe4\x01\
+    \x07utomationexecutioni\xe4\x01\
     \x06catalogi\xe4\x41\
     \x07hangeseti\xe4\x01\
     \x07ommiti\xe4\x41\
     \x08nnectioni\xe4\x41\
     \x09trolleri\xe4\x01\
     \x07rediti\xe4\x01\
-    \x06domainuniti\xe4\x01\
+    \x00parentdomainuniti\xe4\x01\
     \x12entifie\xf2\x41\
     \x06entityi\xe4\x41\
     \x0cnam\xe5\x40\
@@ -3617,14 +3610,14 @@ static ENTRIES: &[u8] = b"\
     \x07olderar\xee\x42\
     \x0ci\xe4\x41\
     \x06groupi\xe4\x41\
-    \x00parentgroupnam\xe5\x40\
+    \x0bnam\xe5\x40\
     \x0f\xf3\x20\
     \x06handshakei\xe4\x01\
     \x07oursofoperationid\xf3\x61\
     \x06i\xe4\x41\
     \x08entifie\xf2\x01\
     \x10\xf3\x21\
-    \x06jobi\xe4\x01\
+    \x00parentjobi\xe4\x01\
     \x06managementgroupi\xe4\x01\
     \x07essagei\xe4\x41\
     \x06nam\xe5\x00\
@@ -3633,14 +3626,14 @@ static ENTRIES: &[u8] = b"\
     \x0ei\xe4\x41\
     \x0enam\xe5\x00\
     \x06shardi\xe4\x01\
-    \x00parentshardid\xf3\x21\
+    \x0d\xf3\x21\
     \x07napshoti\xe4\x41\
     \x07ofalarmnam\xe5\x40\
     \x08urceidentifie\xf2\x01\
     \x07pani\xe4\x01\
     \x07tepnam\xe5\x00\
     \x06targetar\xee\x42\
-    \x06versionid\xf3\x61\
+    \x00parentversionid\xf3\x61\
     \x07olumei\xe4\x01\
     \x06zonei\xe4\x01\
     \x0anam\xe5\x00\
@@ -3649,14 +3642,14 @@ static ENTRIES: &[u8] = b"\
     \x04neraccounti\xe4\x43\
     \x07buskmskeyidentifie\xf2\x01\
     \x07eventsourcear\xee\x02\
-    \x00partnernam\xe5\x40\
+    \x07nam\xe5\x40\
     \x07opportunityidentifie\xf2\x41\
     \x07profilei\xe4\x41\
     \x07shipar\xee\x02\
     \x0bi\xe4\x41\
     \x04ynam\xe5\x00\
     \x02ssphrasesecretar\xee\x02\
-    \x04wordar\xee\x02\
+    \x00passwordar\xee\x02\
     \x02tchbaselinei\xe4\x01\
     \x03hi\xe4\x41\
     \x03ienti\xe4\x01\
@@ -3665,14 +3658,14 @@ static ENTRIES: &[u8] = b"\
     \x07setnam\xe5\x40\
     \x02yeraccounti\xe4\x03\
     \x03loaddeliverybucketnam\xe5\x13\
-    \x00paymentconnectori\xe4\x41\
+    \x03mentconnectori\xe4\x41\
     \x07instrumenti\xe4\x41\
     \x07managerar\xee\x42\
     \x0ei\xe4\x41\
     \x07requesti\xe4\x41\
     \x07sessioni\xe4\x41\
     \x01caar\xee\x02\
-    \x03connectorar\xee\x42\
+    \x00pcaconnectorar\xee\x42\
     \x01eeraccounti\xe4\x43\
     \x04corenetworki\xe4\x01\
     \x04dbar\xee\x42\
@@ -3681,14 +3674,14 @@ static ENTRIES: &[u8] = b"\
     \x05omainar\xee\x42\
     \x04gatewayi\xe4\x41\
     \x04ingattachmenti\xe4\x41\
-    \x00peeringi\xe4\x41\
+    \x07i\xe4\x41\
     \x04networkar\xee\x02\
     \x0bi\xe4\x41\
     \x0broutetableid\xf3\x61\
     \x04owneri\xe4\x41\
     \x04transitgatewayi\xe4\x41\
     \x04vpcawsaccounti\xe4\x43\
-    \x07i\xe4\x41\
+    \x00peervpci\xe4\x41\
     \x02ndingbaselinesessionar\xee\x02\
     \x07softwareseti\xe4\x01\
     \x07tracknam\xe5\x00\
@@ -3697,14 +3690,14 @@ static ENTRIES: &[u8] = b"\
     \x07jobi\xe4\x41\
     \x0c\xf3\x61\
     \x02ppoli\xe4\x01\
-    \x00performanceinsightskmskeyi\xe4\x4e\
+    \x02rformanceinsightskmskeyi\xe4\x4e\
     \x03instancebinaryar\xee\x02\
     \x0bcontainergroupdefinitionar\xee\x02\
     \x23nam\xe5\x40\
     \x03missionar\xee\x42\
     \x0d\xf3\x62\
     \x0aboundaryar\xee\x02\
-    \x0asboundaryar\xee\x02\
+    \x00permissionsboundaryar\xee\x02\
     \x0betar\xee\x42\
     \x03sistentappuii\xe4\x41\
     \x04onalaccesstokeni\xe4\x41\
@@ -3713,14 +3706,14 @@ static ENTRIES: &[u8] = b"\
     \x0bi\xe4\x41\
     \x0d\xf3\x61\
     \x0borderi\xe4\x41\
-    \x00physicali\xe4\x41\
+    \x02ysicali\xe4\x41\
     \x09nterfacenam\xe5\x00\
     \x08networkinterfacei\xe4\x01\
     \x08resourcei\xe4\x41\
     \x08tablei\xe4\x01\
     \x01illari\xe4\x41\
     \x06nam\xe5\x00\
-    \x02npointappar\xee\x42\
+    \x00pinpointappar\xee\x42\
     \x02pelinear\xee\x42\
     \x08codebuildrolear\xee\x42\
     \x08displaynam\xe5\x40\
@@ -3729,14 +3722,14 @@ static ENTRIES: &[u8] = b"\
     \x11i\xe4\x41\
     \x08i\xe4\x41\
     \x0aentifie\xf2\x41\
-    \x00pipelineid\xf3\x61\
+    \x0a\xf3\x61\
     \x08loggroupnam\xe5\x10\
     \x08nam\xe5\x40\
     \x08rolear\xee\x42\
     \x08servicerolear\xee\x42\
     \x08versiondisplaynam\xe5\x40\
     \x01lacei\xe4\x41\
-    \x05mentar\xee\x42\
+    \x00placementar\xee\x42\
     \x09groupar\xee\x42\
     \x0ei\xe4\x01\
     \x09i\xe4\x41\
@@ -3745,14 +3738,14 @@ static ENTRIES: &[u8] = b"\
     \x04i\xe4\x41\
     \x04nam\xe5\x40\
     \x03tformapplicationar\xee\x42\
-    \x00platformar\xee\x42\
+    \x09r\xee\x42\
     \x08branchnam\xe5\x00\
     \x08displaynam\xe5\x00\
     \x08i\xe4\x41\
     \x0aentifie\xf2\x41\
     \x03ybackconfigurationar\xee\x02\
     \x15nam\xe5\x40\
-    \x08restrictionpolicyar\xee\x42\
+    \x00playbackrestrictionpolicyar\xee\x42\
     \x04eri\xe4\x41\
     \x08\xf3\x61\
     \x06sessioni\xe4\x41\
@@ -3761,14 +3754,14 @@ static ENTRIES: &[u8] = b"\
     \x06nam\xe5\x40\
     \x06repositorysecretar\xee\x02\
     \x01odexecutionrolear\xee\x42\
-    \x00podnam\xe5\x00\
+    \x03nam\xe5\x00\
     \x02licyar\xee\x42\
     \x09\xf3\x22\
     \x06enginear\xee\x02\
     \x0ci\xe4\x41\
     \x06generationar\xee\x02\
     \x11sseti\xe4\x01\
-    \x10i\xe4\x41\
+    \x00policygenerationi\xe4\x41\
     \x06i\xe4\x41\
     \x08entifie\xf2\x41\
     \x08\xf3\x61\
@@ -3777,14 +3770,14 @@ static ENTRIES: &[u8] = b"\
     \x06objectidentifie\xf2\x01\
     \x07wneraccounti\xe4\x03\
     \x06referencenam\xe5\x40\
-    \x00policyrevisioni\xe4\x41\
+    \x08visioni\xe4\x41\
     \x06sourcear\xee\x42\
     \x07torei\xe4\x41\
     \x06templatear\xee\x02\
     \x0ei\xe4\x41\
     \x07ypename\xf3\x60\
     \x06versionar\xee\x42\
-    \x0di\xe4\x41\
+    \x00policyversioni\xe4\x41\
     \x03lergroupnam\xe5\x00\
     \x02olar\xee\x42\
     \x07\xf3\x62\
@@ -3793,14 +3786,14 @@ static ENTRIES: &[u8] = b"\
     \x04nam\xe5\x40\
     \x02rtalar\xee\x42\
     \x06clienti\xe4\x01\
-    \x00portaldefaultdomainnam\xe5\x00\
+    \x06defaultdomainnam\xe5\x00\
     \x07isplaynam\xe5\x00\
     \x07omainhostedzonei\xe4\x0a\
     \x06i\xe4\x41\
     \x08entifie\xf2\x41\
     \x06nam\xe5\x40\
     \x06productar\xee\x02\
-    \x0di\xe4\x41\
+    \x00portalproducti\xe4\x41\
     \x04folioi\xe4\x41\
     \x04nam\xe5\x00\
     \x02weri\xe4\x01\
@@ -3809,14 +3802,14 @@ static ENTRIES: &[u8] = b"\
     \x03definednotificationi\xe4\x41\
     \x04ictorar\xee\x42\
     \x09backtestexportjobar\xee\x42\
-    \x00predictorbacktestexportjobnam\xe5\x40\
+    \x1anam\xe5\x40\
     \x09nam\xe5\x40\
     \x03ferredoutpostar\xee\x42\
     \x13\xf3\x62\
     \x09subneti\xe4\x01\
     \x04ixawarei\xe4\x41\
     \x06listar\xee\x42\
-    \x0ai\xe4\x41\
+    \x00prefixlisti\xe4\x41\
     \x0c\xf3\x61\
     \x0anam\xe5\x40\
     \x0aowneri\xe4\x01\
@@ -3825,14 +3818,14 @@ static ENTRIES: &[u8] = b"\
     \x03paredstatementname\xf3\x60\
     \x03sharedkeyar\xee\x02\
     \x03viewagentsar\xee\x42\
-    \x00previousactivemodelversionar\xee\x02\
+    \x05ousactivemodelversionar\xee\x02\
     \x0eversionar\xee\x02\
     \x09liasnam\xe5\x00\
     \x08contacti\xe4\x41\
     \x08dataprocessingjobi\xe4\x41\
     \x08earthobservationjobar\xee\x02\
     \x09venti\xe4\x01\
-    \x08lineitemi\xe4\x01\
+    \x00previouslineitemi\xe4\x01\
     \x08modeltrainingjobi\xe4\x41\
     \x08orderi\xe4\x01\
     \x08runi\xe4\x01\
@@ -3841,14 +3834,14 @@ static ENTRIES: &[u8] = b"\
     \x04ingbucke\xf4\x13\
     \x07planar\xee\x42\
     \x0e\xf3\x22\
-    \x00pricingplani\xe4\x01\
+    \x0bi\xe4\x01\
     \x07rulear\xee\x42\
     \x0e\xf3\x62\
     \x03maryaccounti\xe4\x43\
     \x10\xf3\x23\
     \x07casei\xe4\x01\
     \x08hannelar\xee\x02\
-    \x08lusteri\xe4\x41\
+    \x00primaryclusteri\xe4\x41\
     \x07distributioni\xe4\x45\
     \x08omainnam\xe5\x00\
     \x07identityi\xe4\x01\
@@ -3857,15 +3850,14 @@ static ENTRIES: &[u8] = b"\
     \x07outpostar\xee\x02\
     \x08wnerar\xee\x42\
     \x07replicationgroupi\xe4\x41\
-    \x00primaryroute53healthchecki\xe4\x01\
+    \x08oute53healthchecki\xe4\x01\
     \x07secretar\xee\x02\
     \x07taski\xe4\x01\
-    \x0bse\xf4\x40\
     \x07vpci\xe4\x01\
     \x07workspacei\xe4\x01\
     \x03ncipalar\xee\x42\
     \x09i\xe4\x41\
-    \x09nam\xe5\x00\
+    \x00principalnam\xe5\x00\
     \x09orgi\xe4\x41\
     \x0e\xf3\x21\
     \x03vacybudgettemplatear\xee\x02\
@@ -3873,7 +3865,7 @@ static ENTRIES: &[u8] = b"\
     \x17entifie\xf2\x41\
     \x05tecertificatesecretar\xee\x02\
     \x08onnectionnam\xe5\x40\
-    \x00privatedefaultscopei\xe4\x01\
+    \x07defaultscopei\xe4\x01\
     \x08nsnam\xe5\x40\
     \x08omainnam\xe5\x00\
     \x07keyidentifie\xf2\x01\
@@ -3881,7 +3873,7 @@ static ENTRIES: &[u8] = b"\
     \x0bvpcei\xe4\x01\
     \x02obear\xee\x02\
     \x05i\xe4\x41\
-    \x04lemi\xe4\x41\
+    \x00problemi\xe4\x41\
     \x03cessedidentifie\xf2\x01\
     \x07ingjobar\xee\x02\
     \x0dnam\xe5\x40\
@@ -3889,7 +3881,7 @@ static ENTRIES: &[u8] = b"\
     \x07paymenti\xe4\x01\
     \x04stepnam\xe5\x00\
     \x04urementportalpreferencear\xee\x42\
-    \x00producerar\xee\x42\
+    \x03ducerar\xee\x42\
     \x08i\xe4\x41\
     \x06tar\xee\x42\
     \x07codei\xe4\x01\
@@ -3897,7 +3889,7 @@ static ENTRIES: &[u8] = b"\
     \x09entifie\xf2\x41\
     \x09\xf3\x61\
     \x08nformationfilternam\xe5\x00\
-    \x07listingid\xf3\x21\
+    \x00productlistingid\xf3\x21\
     \x07nam\xe5\x40\
     \x07pagear\xee\x02\
     \x0e\xf3\x22\
@@ -3905,7 +3897,7 @@ static ENTRIES: &[u8] = b"\
     \x07restendpointpagear\xee\x02\
     \x1a\xf3\x22\
     \x17i\xe4\x41\
-    \x00productsubscriptionar\xee\x42\
+    \x07subscriptionar\xee\x42\
     \x07userar\xee\x42\
     \x07v2nam\xe5\x00\
     \x08endornam\xe5\x00\
@@ -3913,7 +3905,7 @@ static ENTRIES: &[u8] = b"\
     \x0a\xf3\x62\
     \x08ssociationi\xe4\x41\
     \x07i\xe4\x41\
-    \x09entifie\xf2\x41\
+    \x00profileidentifie\xf2\x41\
     \x09\xf3\x61\
     \x07nam\xe5\x40\
     \x07resourceassociationi\xe4\x41\
@@ -3921,7 +3913,7 @@ static ENTRIES: &[u8] = b"\
     \x06inggroupnam\xe5\x40\
     \x12\xf3\x20\
     \x03grammanagementaccounti\xe4\x03\
-    \x00programmanagementaccountidentifie\xf2\x41\
+    \x1aentifie\xf2\x41\
     \x22\xf3\x61\
     \x07nam\xe5\x40\
     \x05essupdatestreamnam\xe5\x40\
@@ -3929,7 +3921,7 @@ static ENTRIES: &[u8] = b"\
     \x07displaynam\xe5\x00\
     \x07identifie\xf2\x41\
     \x07name\xf3\x60\
-    \x07profilei\xe4\x41\
+    \x00projectprofilei\xe4\x41\
     \x07versionar\xee\x42\
     \x03motionnam\xe5\x00\
     \x04ptar\xee\x02\
@@ -3937,7 +3929,7 @@ static ENTRIES: &[u8] = b"\
     \x08entifie\xf2\x41\
     \x06nam\xe5\x00\
     \x06routerar\xee\x42\
-    \x00promptrouternam\xe5\x40\
+    \x0cnam\xe5\x40\
     \x03pagationdefaultroutetablei\xe4\x01\
     \x04ertygroupi\xe4\x01\
     \x0dnam\xe5\x40\
@@ -3945,7 +3937,7 @@ static ENTRIES: &[u8] = b"\
     \x08nam\xe5\x00\
     \x0c\xf3\x20\
     \x04osali\xe4\x41\
-    \x06edbymemberi\xe4\x01\
+    \x00proposedbymemberi\xe4\x01\
     \x10nam\xe5\x00\
     \x03tectconfigurationar\xee\x02\
     \x14i\xe4\x41\
@@ -3953,7 +3945,7 @@ static ENTRIES: &[u8] = b"\
     \x07edjobidentifie\xf2\x41\
     \x09queryidentifie\xf2\x41\
     \x09resourcear\xee\x02\
-    \x00protectedresourcearn\xf3\x22\
+    \x14\xf3\x22\
     \x07ionar\xee\x02\
     \x0agroupar\xee\x02\
     \x0fi\xe4\x41\
@@ -3961,7 +3953,7 @@ static ENTRIES: &[u8] = b"\
     \x0ai\xe4\x41\
     \x0aname\xf3\x20\
     \x04ocolnam\xe5\x00\
-    \x08slistar\xee\x02\
+    \x00protocolslistar\xee\x02\
     \x05nservicerolear\xee\x42\
     \x03videraccounti\xe4\x03\
     \x09r\xee\x02\
@@ -3969,7 +3961,7 @@ static ENTRIES: &[u8] = b"\
     \x08i\xe4\x41\
     \x08nam\xe5\x40\
     \x09eti\xe4\x01\
-    \x00providerorgi\xe4\x01\
+    \x08orgi\xe4\x01\
     \x08resourcei\xe4\x01\
     \x08servicear\xee\x02\
     \x0fdisplaynam\xe5\x00\
@@ -3977,7 +3969,7 @@ static ENTRIES: &[u8] = b"\
     \x05ncialsalestaxi\xe4\x01\
     \x05sionedmodelar\xee\x02\
     \x10i\xe4\x41\
-    \x10nam\xe5\x40\
+    \x00provisionedmodelnam\xe5\x40\
     \x0bproducti\xe4\x41\
     \x12nam\xe5\x40\
     \x09ingartifacti\xe4\x41\
@@ -3985,7 +3977,7 @@ static ENTRIES: &[u8] = b"\
     \x0crolear\xee\x42\
     \x09permissionsetrequesti\xe4\x41\
     \x0aroducti\xe4\x41\
-    \x00provisionproductnam\xe5\x00\
+    \x10nam\xe5\x00\
     \x03xyar\xee\x42\
     \x05configurationar\xee\x02\
     \x12nam\xe5\x00\
@@ -3993,7 +3985,7 @@ static ENTRIES: &[u8] = b"\
     \x05sessioni\xe4\x41\
     \x01ublicaddressallocationid\xf3\x21\
     \x06certificatesecretar\xee\x02\
-    \x06defaultscopei\xe4\x01\
+    \x00publicdefaultscopei\xe4\x01\
     \x07nsnam\xe5\x00\
     \x07ualstackdnsnam\xe5\x00\
     \x06ipv4dnsnam\xe5\x00\
@@ -4001,7 +3993,7 @@ static ENTRIES: &[u8] = b"\
     \x096dnsnam\xe5\x00\
     \x06keyi\xe4\x01\
     \x06typear\xee\x42\
-    \x00publishedschemaar\xee\x42\
+    \x05shedschemaar\xee\x42\
     \x08ri\xe4\x41\
     \x09nam\xe5\x00\
     \x02llrequestenvironmentnam\xe5\x40\
@@ -4017,7 +4009,7 @@ static ENTRIES: &[u8] = b"\
     \x01ualificationrequesti\xe4\x41\
     \x0dtypei\xe4\x41\
     \x03ntumtaskar\xee\x42\
-    \x00queryar\xee\x02\
+    \x02eryar\xee\x02\
     \x06uthorizationi\xe4\x01\
     \x05computepayeraccounti\xe4\x43\
     \x05definitioni\xe4\x41\
@@ -4025,7 +4017,7 @@ static ENTRIES: &[u8] = b"\
     \x06xecutioni\xe4\x41\
     \x10\xf3\x61\
     \x05i\xe4\x41\
-    \x05nam\xe5\x40\
+    \x00querynam\xe5\x40\
     \x05reformulationaiprompti\xe4\x01\
     \x05suggestionsi\xe4\x01\
     \x03stioni\xe4\x41\
@@ -4033,7 +4025,7 @@ static ENTRIES: &[u8] = b"\
     \x08seti\xe4\x01\
     \x03uear\xee\x42\
     \x05environmenti\xe4\x41\
-    \x00queuei\xe4\x41\
+    \x05i\xe4\x41\
     \x07entifie\xf2\x41\
     \x07\xf3\x61\
     \x05nam\xe5\x55\
@@ -4041,7 +4033,7 @@ static ENTRIES: &[u8] = b"\
     \x05rolear\xee\x02\
     \x02ickconnectar\xee\x02\
     \x0ci\xe4\x41\
-    \x0e\xf3\x61\
+    \x00quickconnectid\xf3\x61\
     \x0cnam\xe5\x00\
     \x05responsear\xee\x02\
     \x0di\xe4\x41\
@@ -4049,7 +4041,7 @@ static ENTRIES: &[u8] = b"\
     \x02otaar\xee\x02\
     \x05sharear\xee\x42\
     \x0anam\xe5\x40\
-    \x00quotei\xe4\x41\
+    \x04ei\xe4\x41\
     \x07entifie\xf2\x41\
     \x05optionidentifie\xf2\x41\
     \x00racki\xe4\x01\
@@ -4057,7 +4049,7 @@ static ENTRIES: &[u8] = b"\
     \x03sourceidentifie\xf2\x01\
     \x02mdiski\xe4\x41\
     \x02sterdatacollectionar\xee\x02\
-    \x14nam\xe5\x00\
+    \x00rasterdatacollectionnam\xe5\x00\
     \x02telimiti\xe4\x41\
     \x01blnam\xe5\x00\
     \x01csagentar\xee\x02\
@@ -4065,7 +4057,7 @@ static ENTRIES: &[u8] = b"\
     \x0a\xf3\x61\
     \x03platformi\xe4\x01\
     \x01dsdbclusterar\xee\x02\
-    \x00rdsdbinstancear\xee\x02\
+    \x05instancear\xee\x02\
     \x05proxyar\xee\x02\
     \x03resourcei\xe4\x01\
     \x01eactionuserar\xee\x42\
@@ -4073,7 +4065,7 @@ static ENTRIES: &[u8] = b"\
     \x0enam\xe5\x40\
     \x04replicadbclusteridentifier\xf3\x21\
     \x0dinstanceidentifier\xf3\x21\
-    \x0bidentifier\xf3\x21\
+    \x00readreplicaidentifier\xf3\x21\
     \x0bsourcedbclusteridentifie\xf2\x01\
     \x13instanceidentifie\xf2\x01\
     \x04seti\xe4\x01\
@@ -4081,7 +4073,7 @@ static ENTRIES: &[u8] = b"\
     \x11nam\xe5\x40\
     \x02buildi\xe4\x41\
     \x09\xf3\x21\
-    \x00receiveraccounti\xe4\x03\
+    \x02ceiveraccounti\xe4\x03\
     \x11\xf3\x23\
     \x09r\xee\x02\
     \x08equestattempti\xe4\x41\
@@ -4089,7 +4081,7 @@ static ENTRIES: &[u8] = b"\
     \x0aentifie\xf2\x41\
     \x08nam\xe5\x00\
     \x03ipear\xee\x42\
-    \x06nam\xe5\x40\
+    \x00recipenam\xe5\x40\
     \x05ientar\xee\x02\
     \x09i\xe4\x01\
     \x09participanti\xe4\x01\
@@ -4097,23 +4089,22 @@ static ENTRIES: &[u8] = b"\
     \x04mmendationar\xee\x42\
     \x0edetaili\xe4\x41\
     \x0ei\xe4\x41\
-    \x00recommendationidentifie\xf2\x41\
+    \x10entifie\xf2\x41\
     \x10\xf3\x61\
     \x0eproviderrolear\xee\x02\
     \x0eruni\xe4\x01\
     \x0esdisplaynam\xe5\x00\
     \x0fourcear\xee\x02\
     \x0etemplatear\xee\x42\
-    \x0fransformerur\xe9\x00\
     \x09edactioni\xe4\x41\
-    \x0arar\xee\x42\
+    \x00recommenderar\xee\x42\
     \x0bfilterar\xee\x02\
     \x11nam\xe5\x40\
     \x0bi\xe4\x41\
     \x0bnam\xe5\x40\
     \x0bschemaar\xee\x02\
     \x11nam\xe5\x40\
-    \x00recommenderversionnam\xe5\x40\
+    \x0bversionnam\xe5\x40\
     \x04rdar\xee\x02\
     \x06ernam\xe5\x00\
     \x06i\xe4\x41\
@@ -4122,14 +4113,14 @@ static ENTRIES: &[u8] = b"\
     \x08\xf3\x61\
     \x07ngconfigurationar\xee\x42\
     \x09s3bucketnam\xe5\x13\
-    \x06nam\xe5\x40\
+    \x00recordnam\xe5\x40\
     \x06seti\xe4\x01\
     \x0bentifie\xf2\x01\
     \x04veryexecutioni\xe4\x41\
     \x08groupar\xee\x02\
     \x0dnam\xe5\x40\
     \x08instancei\xe4\x41\
-    \x00recoveryinstanceid\xf3\x61\
+    \x12\xf3\x61\
     \x08planar\xee\x42\
     \x0cexecutionar\xee\x42\
     \x15stepar\xee\x42\
@@ -4138,14 +4129,14 @@ static ENTRIES: &[u8] = b"\
     \x0di\xe4\x41\
     \x08snapshoti\xe4\x01\
     \x03yclebinfolderi\xe4\x01\
-    \x02dshiftdatabasenam\xe5\x00\
+    \x00redshiftdatabasenam\xe5\x00\
     \x08idcapplicationar\xee\x42\
     \x16nam\xe5\x40\
     \x02ferenceactionnam\xe5\x00\
     \x0ar\xee\x42\
     \x09dgroupi\xe4\x01\
     \x09i\xe4\x41\
-    \x00referencepredictorar\xee\x42\
+    \x09predictorar\xee\x42\
     \x09rolear\xee\x02\
     \x09storei\xe4\x41\
     \x08ingvpci\xe4\x01\
@@ -4154,14 +4145,14 @@ static ENTRIES: &[u8] = b"\
     \x02gexmatchseti\xe4\x41\
     \x05patternseti\xe4\x41\
     \x03ionalcertificatear\xee\x42\
-    \x13nam\xe5\x40\
+    \x00regionalcertificatenam\xe5\x40\
     \x08domainnam\xe5\x00\
     \x08hostedzonei\xe4\x0a\
     \x06identifie\xf2\x01\
     \x06switchexecutioni\xe4\x01\
     \x0cplanar\xee\x02\
     \x04steredgatewayar\xee\x42\
-    \x00registeredi\xe4\x01\
+    \x0ai\xe4\x01\
     \x0anetworkinterfaceid\xf3\x21\
     \x06rarnam\xe5\x00\
     \x08tionar\xee\x02\
@@ -4170,14 +4161,14 @@ static ENTRIES: &[u8] = b"\
     \x18\xf3\x61\
     \x0ci\xe4\x41\
     \x0e\xf3\x61\
-    \x07yar\xee\x02\
+    \x00registryar\xee\x02\
     \x08domaini\xe4\x01\
     \x08i\xe4\x41\
     \x0a\xf3\x61\
     \x08nam\xe5\x40\
     \x02latedcontacti\xe4\x41\
     \x07entityidentifie\xf2\x41\
-    \x00relateditemar\xee\x02\
+    \x07itemar\xee\x02\
     \x0bi\xe4\x41\
     \x07jointablenam\xe5\x00\
     \x07modelnam\xe5\x00\
@@ -4186,14 +4177,14 @@ static ENTRIES: &[u8] = b"\
     \x07resourcearn\xf3\x22\
     \x05ionaldatabaseblueprinti\xe4\x41\
     \x13undlei\xe4\x41\
-    \x12nam\xe5\x40\
+    \x00relationaldatabasenam\xe5\x40\
     \x12snapshotnam\xe5\x40\
     \x08shipnam\xe5\x00\
     \x04yar\xee\x02\
     \x05i\xe4\x41\
     \x05nam\xe5\x40\
     \x03easemanagementassociationi\xe4\x01\
-    \x00relyingpartyi\xe4\x01\
+    \x03yingpartyi\xe4\x01\
     \x02moteaccesssessionar\xee\x42\
     \x06domainnam\xe5\x40\
     \x10\xf3\x60\
@@ -4202,14 +4193,14 @@ static ENTRIES: &[u8] = b"\
     \x07nstancear\xee\x02\
     \x0ei\xe4\x01\
     \x06participanti\xe4\x01\
-    \x07odnam\xe5\x00\
+    \x00remotepodnam\xe5\x00\
     \x06servicenam\xe5\x00\
     \x07ourceactionar\xee\x02\
     \x15\xf3\x62\
     \x12i\xe4\x41\
     \x14\xf3\x21\
     \x12jobi\xe4\x41\
-    \x00remotesourceactionjobid\xf3\x21\
+    \x17\xf3\x21\
     \x07ubnetar\xee\x02\
     \x0ci\xe4\x01\
     \x06vpcar\xee\x02\
@@ -4218,14 +4209,14 @@ static ENTRIES: &[u8] = b"\
     \x06fromversioni\xe4\x41\
     \x06gatewayloadbalancerarn\xf3\x62\
     \x06middleboxattachmentid\xf3\x61\
-    \x06networkloadbalancerarn\xf3\x62\
+    \x00removenetworkloadbalancerarn\xf3\x62\
     \x06routetableid\xf3\x61\
     \x06securitygroupid\xf3\x61\
     \x07ubnetarn\xf3\x62\
     \x0cid\xf3\x61\
     \x02nditiongroupi\xe4\x01\
     \x09nam\xe5\x00\
-    \x00replacementagreementi\xe4\x01\
+    \x02placementagreementi\xe4\x01\
     \x07rootvolumetaski\xe4\x01\
     \x17\xf3\x61\
     \x05yar\xee\x02\
@@ -4234,14 +4225,14 @@ static ENTRIES: &[u8] = b"\
     \x07kmskeyi\xe4\x0e\
     \x07outpostarn\xf3\x22\
     \x07secretar\xee\x02\
-    \x07tionbackfilli\xe4\x41\
+    \x00replicationbackfilli\xe4\x41\
     \x0bconfigar\xee\x42\
     \x11identifie\xf2\x41\
     \x11urationtemplatei\xe4\x41\
     \x22\xf3\x61\
     \x0bgroupi\xe4\x41\
     \x12\xf3\x61\
-    \x00replicationinstancear\xee\x42\
+    \x0binstancear\xee\x42\
     \x13identifie\xf2\x41\
     \x0brolear\xee\x42\
     \x0bserverssecuritygroupsid\xf3\x61\
@@ -4250,14 +4241,14 @@ static ENTRIES: &[u8] = b"\
     \x0cubnetgroupi\xe4\x01\
     \x18entifie\xf2\x41\
     \x0btaskar\xee\x42\
-    \x10ssessmentrunar\xee\x42\
+    \x00replicationtaskassessmentrunar\xee\x42\
     \x0fidentifie\xf2\x41\
     \x10ndividualassessmentar\xee\x02\
     \x0fnam\xe5\x00\
     \x08orar\xee\x42\
     \x0ai\xe4\x01\
     \x0anam\xe5\x40\
-    \x00replicatorresourcear\xee\x02\
+    \x0aresourcear\xee\x02\
     \x03oi\xe4\x01\
     \x04nam\xe5\x00\
     \x04rtar\xee\x42\
@@ -4266,14 +4257,14 @@ static ENTRIES: &[u8] = b"\
     \x07roupar\xee\x42\
     \x0e\xf3\x62\
     \x06i\xe4\x41\
-    \x08\xf3\x61\
+    \x00reportid\xf3\x61\
     \x06jobi\xe4\x41\
     \x06nam\xe5\x40\
     \x06planar\xee\x02\
     \x0anam\xe5\x40\
     \x04sitoryar\xee\x02\
     \x0bssociationar\xee\x42\
-    \x00repositoryconnectionar\xee\x42\
+    \x0aconnectionar\xee\x42\
     \x0bredentialsproviderar\xee\x02\
     \x0ai\xe4\x41\
     \x0alinkar\xee\x02\
@@ -4282,14 +4273,14 @@ static ENTRIES: &[u8] = b"\
     \x0e\xf3\x60\
     \x02questar\xee\x42\
     \x07edec2subnetid\xf3\x21\
-    \x08raccounti\xe4\x43\
+    \x00requesteraccounti\xe4\x43\
     \x09i\xe4\x01\
     \x09principalar\xee\x02\
     \x07identifie\xf2\x41\
     \x07messagei\xe4\x01\
     \x07ori\xe4\x01\
     \x09nam\xe5\x00\
-    \x00requestorworkflowi\xe4\x41\
+    \x09workflowi\xe4\x41\
     \x07tokenar\xee\x42\
     \x07validatori\xe4\x41\
     \x04iredfilesystemlocationname\xf3\x60\
@@ -4298,14 +4289,14 @@ static ENTRIES: &[u8] = b"\
     \x03coreexecutionplani\xe4\x41\
     \x07i\xe4\x01\
     \x03elleraccounti\xe4\x03\
-    \x08legalnam\xe5\x00\
+    \x00resellerlegalnam\xe5\x00\
     \x04rvationar\xee\x42\
     \x0bgroupar\xee\x02\
     \x0bi\xe4\x41\
     \x0bnam\xe5\x40\
     \x06edcachenodei\xe4\x41\
     \x11sofferingi\xe4\x41\
-    \x00reservedcapacityar\xee\x42\
+    \x0apacityar\xee\x42\
     \x08dbinstancear\xee\x02\
     \x12i\xe4\x41\
     \x12sofferingi\xe4\x41\
@@ -4314,14 +4305,14 @@ static ENTRIES: &[u8] = b"\
     \x08instancei\xe4\x41\
     \x12\xf3\x61\
     \x10offeringi\xe4\x41\
-    \x10si\xe4\x41\
+    \x00reservedinstancesi\xe4\x41\
     \x13\xf3\x61\
     \x11listingi\xe4\x41\
     \x11modificationi\xe4\x01\
     \x1f\xf3\x61\
     \x11offeringi\xe4\x41\
     \x1b\xf3\x61\
-    \x00reservednodeexchangerequesti\xe4\x41\
+    \x08nodeexchangerequesti\xe4\x41\
     \x0ci\xe4\x41\
     \x0cofferingi\xe4\x41\
     \x0csofferingi\xe4\x41\
@@ -4330,14 +4321,14 @@ static ENTRIES: &[u8] = b"\
     \x0fnam\xe5\x40\
     \x03olutioni\xe4\x41\
     \x05vedmodeli\xe4\x01\
-    \x07rar\xee\x02\
+    \x00resolverar\xee\x02\
     \x08endpointi\xe4\x41\
     \x08querylogconfigassociationi\xe4\x41\
     \x16i\xe4\x41\
     \x08ruleassociationi\xe4\x41\
     \x0ci\xe4\x41\
     \x07toresourcei\xe4\x41\
-    \x00resourceaccessrolear\xee\x42\
+    \x04urceaccessrolear\xee\x42\
     \x09r\xee\x42\
     \x0b\xf3\x62\
     \x09ssociationar\xee\x02\
@@ -4346,14 +4337,14 @@ static ENTRIES: &[u8] = b"\
     \x09onfigurationar\xee\x42\
     \x18\xf3\x22\
     \x15groupar\xee\x02\
-    \x1ai\xe4\x01\
+    \x00resourceconfigurationgroupi\xe4\x01\
     \x1centifie\xf2\x41\
     \x15i\xe4\x01\
     \x17entifie\xf2\x41\
     \x15nam\xe5\x00\
     \x09redentialprovidernam\xe5\x40\
     \x08definitioni\xe4\x41\
-    \x00resourcedefinitionversionar\xee\x42\
+    \x12versionar\xee\x42\
     \x19i\xe4\x41\
     \x08endpointassociationidentifie\xf2\x41\
     \x09valuationi\xe4\x41\
@@ -4362,14 +4353,14 @@ static ENTRIES: &[u8] = b"\
     \x11entifie\xf2\x41\
     \x09roupar\xee\x42\
     \x10\xf3\x62\
-    \x0dnam\xe5\x40\
+    \x00resourcegroupnam\xe5\x40\
     \x11\xf3\x60\
     \x08i\xe4\x41\
     \x0aentifie\xf2\x41\
     \x12\xf3\x21\
     \x0a\xf3\x61\
     \x08managerapplicationid\xf3\x21\
-    \x00resourcenam\xe5\x40\
+    \x08nam\xe5\x40\
     \x0c\xf3\x60\
     \x08owneraccounti\xe4\x43\
     \x0ewsaccounti\xe4\x43\
@@ -4378,14 +4369,14 @@ static ENTRIES: &[u8] = b"\
     \x0dorgi\xe4\x01\
     \x0bingaccounti\xe4\x03\
     \x08poolleaderi\xe4\x41\
-    \x09ropertyar\xee\x02\
+    \x00resourcepropertyar\xee\x02\
     \x08scani\xe4\x41\
     \x09etar\xee\x02\
     \x0bidentifie\xf2\x41\
     \x0d\xf3\x21\
     \x0bnam\xe5\x40\
     \x09harear\xee\x42\
-    \x00resourcesharearn\xf3\x62\
+    \x10\xf3\x62\
     \x0di\xe4\x01\
     \x0envitationar\xee\x42\
     \x1a\xf3\x62\
@@ -4394,14 +4385,14 @@ static ENTRIES: &[u8] = b"\
     \x15entifie\xf2\x41\
     \x13rolear\xee\x02\
     \x17identifie\xf2\x41\
-    \x10templateidentifie\xf2\x41\
+    \x00resourcesnapshottemplateidentifie\xf2\x41\
     \x18nam\xe5\x00\
     \x03ponseheaderspolicyi\xe4\x41\
     \x08i\xe4\x01\
     \x08planar\xee\x42\
     \x07ibilitytransferar\xee\x42\
     \x19\xf3\x22\
-    \x00restapii\xe4\x41\
+    \x03tapii\xe4\x41\
     \x04orablebyuserid\xf3\x61\
     \x07tionfailedfolderarn\xf3\x22\
     \x06eaccessbackupvaultar\xee\x42\
@@ -4410,14 +4401,14 @@ static ENTRIES: &[u8] = b"\
     \x08tablear\xee\x02\
     \x07jobi\xe4\x41\
     \x07testingplanar\xee\x02\
-    \x12nam\xe5\x40\
+    \x00restoretestingplannam\xe5\x40\
     \x0eselectionnam\xe5\x40\
     \x04rictedpackagenam\xe5\x00\
     \x03ulti\xe4\x41\
     \x08\xf3\x61\
     \x06kmskeyar\xee\x42\
     \x06locationbucke\xf4\x53\
-    \x00retentionconfigurationnam\xe5\x40\
+    \x02tentionconfigurationnam\xe5\x40\
     \x1a\xf3\x60\
     \x09policynam\xe5\x00\
     \x03rievalinstructionar\xee\x02\
@@ -4426,14 +4417,14 @@ static ENTRIES: &[u8] = b"\
     \x07erar\xee\x02\
     \x09i\xe4\x41\
     \x03urnpathar\xee\x42\
-    \x02validationjobid\xf3\x21\
+    \x00revalidationjobid\xf3\x21\
     \x03enueattributionallocationi\xe4\x41\
     \x13r\xee\x02\
     \x12identifie\xf2\x41\
     \x04rseddirectionsourceserverar\xee\x02\
     \x05ttoversioni\xe4\x01\
     \x03ieweri\xe4\x01\
-    \x00reviewi\xe4\x01\
+    \x06i\xe4\x01\
     \x06templatearn\xf3\x62\
     \x04sionar\xee\x02\
     \x08changei\xe4\x01\
@@ -4442,14 +4433,14 @@ static ENTRIES: &[u8] = b"\
     \x01fc822nam\xe5\x00\
     \x01olealiasar\xee\x02\
     \x05r\xee\x42\
-    \x07\xf3\x62\
+    \x00rolearn\xf3\x62\
     \x04i\xe4\x01\
     \x04nam\xe5\x4c\
     \x08ar\xee\x42\
     \x04permissionrestrictionarn\xf3\x22\
     \x05rincipalar\xee\x42\
     \x0di\xe4\x01\
-    \x00rolerefnam\xe5\x00\
+    \x04refnam\xe5\x00\
     \x04sessionnam\xe5\x40\
     \x03lbackdeploymenti\xe4\x01\
     \x08gameserverbinaryar\xee\x02\
@@ -4458,14 +4449,14 @@ static ENTRIES: &[u8] = b"\
     \x08targetdaemonrevisionar\xee\x02\
     \x0epipelineexecutioni\xe4\x01\
     \x09riggeringdeploymenti\xe4\x01\
-    \x02omi\xe4\x41\
+    \x00roomi\xe4\x41\
     \x06entifie\xf2\x41\
     \x03tchangeseti\xe4\x01\
     \x04devicenam\xe5\x40\
     \x05omainuniti\xe4\x01\
     \x04eventi\xe4\x01\
     \x04folderi\xe4\x01\
-    \x00rooti\xe4\x41\
+    \x04i\xe4\x41\
     \x04resourcear\xee\x42\
     \x0ci\xe4\x01\
     \x04volumei\xe4\x01\
@@ -4474,14 +4465,14 @@ static ENTRIES: &[u8] = b"\
     \x08i\xe4\x41\
     \x0a\xf3\x21\
     \x08lambdaar\xee\x42\
-    \x08overridei\xe4\x41\
+    \x00rotationoverridei\xe4\x41\
     \x02uteanalysisi\xe4\x41\
     \x05dinputar\xee\x02\
     \x0e\xf3\x22\
     \x05i\xe4\x41\
     \x07entifie\xf2\x41\
     \x05nam\xe5\x40\
-    \x00routerar\xee\x02\
+    \x05rar\xee\x02\
     \x06esponsei\xe4\x41\
     \x06inputar\xee\x42\
     \x0bnam\xe5\x00\
@@ -4490,14 +4481,14 @@ static ENTRIES: &[u8] = b"\
     \x06typeidentifie\xf2\x41\
     \x05serverendpointi\xe4\x41\
     \x15\xf3\x61\
-    \x0bi\xe4\x41\
+    \x00routeserveri\xe4\x41\
     \x0d\xf3\x61\
     \x0bpeeri\xe4\x41\
     \x11\xf3\x61\
     \x05tablear\xee\x02\
     \x0bssociationi\xe4\x01\
     \x0ai\xe4\x41\
-    \x00routetableid\xf3\x61\
+    \x0c\xf3\x61\
     \x04ingcontrolar\xee\x42\
     \x0enam\xe5\x40\
     \x07policyname\xf3\x20\
@@ -4506,14 +4497,14 @@ static ENTRIES: &[u8] = b"\
     \x07rulear\xee\x02\
     \x0bi\xe4\x41\
     \x07targetnam\xe5\x40\
-    \x01poreferencei\xe4\x01\
+    \x00rporeferencei\xe4\x01\
     \x01toreferencei\xe4\x01\
     \x01ulear\xee\x42\
     \x07\xf3\x62\
     \x04configurationnam\xe5\x00\
     \x04evaluationjobar\xee\x02\
     \x05xecutioni\xe4\x01\
-    \x00rulegroupar\xee\x42\
+    \x04groupar\xee\x42\
     \x09i\xe4\x41\
     \x09nam\xe5\x40\
     \x09rulenam\xe5\x40\
@@ -4522,14 +4513,14 @@ static ENTRIES: &[u8] = b"\
     \x06\xf3\x21\
     \x04nam\xe5\x40\
     \x08\xf3\x60\
-    \x04setar\xee\x02\
+    \x00rulesetar\xee\x02\
     \x07evaluationruni\xe4\x01\
     \x07i\xe4\x41\
     \x07nam\xe5\x40\
     \x0b\xf3\x60\
     \x05packagear\xee\x02\
     \x0f\xf3\x62\
-    \x00rumappmonitornam\xe5\x40\
+    \x02mappmonitornam\xe5\x40\
     \x02nar\xee\x02\
     \x03groupi\xe4\x41\
     \x03i\xe4\x41\
@@ -4538,14 +4529,14 @@ static ENTRIES: &[u8] = b"\
     \x03settingi\xe4\x41\
     \x03timear\xee\x02\
     \x07i\xe4\x41\
-    \x07nam\xe5\x40\
+    \x00runtimenam\xe5\x40\
     \x07rolear\xee\x02\
     \x07sessioni\xe4\x41\
     \x07useri\xe4\x41\
     \x07versionar\xee\x42\
     \x00s3accessgrantlocationi\xe4\x01\
     \x08pointar\xee\x42\
-    \x00s3accessrolear\xee\x02\
+    \x08rolear\xee\x02\
     \x02bucke\xf4\x53\
     \x08accessrolear\xee\x02\
     \x09r\xee\x42\
@@ -4554,14 +4545,14 @@ static ENTRIES: &[u8] = b"\
     \x08rolear\xee\x02\
     \x08\xf3\x33\
     \x02canonicaluseri\xe4\x01\
-    \x02encryptionkeyi\xe4\x01\
+    \x00s3encryptionkeyi\xe4\x01\
     \x03ventnam\xe5\x00\
     \x03xportkmskeyi\xe4\x0e\
     \x02ingestionrolear\xee\x42\
     \x02keynam\xe5\x00\
     \x03mskeyar\xee\x02\
     \x08i\xe4\x0e\
-    \x00s3logbucke\xf4\x13\
+    \x02logbucke\xf4\x13\
     \x05sar\xee\x02\
     \x02outpostar\xee\x02\
     \x02resourcear\xee\x02\
@@ -4570,14 +4561,14 @@ static ENTRIES: &[u8] = b"\
     \x07kmskeyi\xe4\x4e\
     \x07name\xf3\x60\
     \x02versioni\xe4\x01\
-    \x01afetyrulear\xee\x42\
+    \x00safetyrulear\xee\x42\
     \x02gemakeriamrolear\xee\x42\
     \x0amagear\xee\x02\
     \x0eversionar\xee\x02\
     \x09jobar\xee\x02\
     \x09publichubcontentar\xee\x42\
     \x02maccountnam\xe5\x40\
-    \x00samlproviderar\xee\x42\
+    \x03lproviderar\xee\x42\
     \x0f\xf3\x62\
     \x0cuui\xe4\x01\
     \x03plei\xe4\x41\
@@ -4586,14 +4577,14 @@ static ENTRIES: &[u8] = b"\
     \x07i\xe4\x41\
     \x02tellitear\xee\x42\
     \x09i\xe4\x41\
-    \x02vingsplanar\xee\x02\
+    \x00savingsplanar\xee\x02\
     \x0e\xf3\x62\
     \x0bi\xe4\x41\
     \x0d\xf3\x61\
     \x0bofferingi\xe4\x41\
     \x15\xf3\x61\
     \x01calabletargetar\xee\x02\
-    \x00scalingplannam\xe5\x40\
+    \x04ingplannam\xe5\x40\
     \x0f\xf3\x60\
     \x03nar\xee\x42\
     \x04baserecoverypointar\xee\x42\
@@ -4602,14 +4593,14 @@ static ENTRIES: &[u8] = b"\
     \x07recordi\xe4\x01\
     \x04i\xe4\x41\
     \x05pid\xf3\x21\
-    \x04jobi\xe4\x41\
+    \x00scanjobi\xe4\x41\
     \x04nam\xe5\x40\
     \x08ar\xee\x02\
     \x05edresourcear\xee\x02\
     \x06rrolear\xee\x42\
     \x04runi\xe4\x41\
     \x02enei\xe4\x41\
-    \x00schedulear\xee\x02\
+    \x02hedulear\xee\x02\
     \x08dactionar\xee\x02\
     \x0fnam\xe5\x40\
     \x13\xf3\x60\
@@ -4618,14 +4609,14 @@ static ENTRIES: &[u8] = b"\
     \x09instancei\xe4\x41\
     \x13\xf3\x61\
     \x09queryar\xee\x42\
-    \x0eexecutionrolear\xee\x42\
+    \x00scheduledqueryexecutionrolear\xee\x42\
     \x0erolear\xee\x02\
     \x09reportexecutionrolear\xee\x42\
     \x0auni\xe4\x01\
     \x08groupar\xee\x02\
     \x08i\xe4\x41\
     \x0aentifie\xf2\x41\
-    \x00schedulingpolicyar\xee\x42\
+    \x07ingpolicyar\xee\x42\
     \x04maar\xee\x42\
     \x09\xf3\x22\
     \x06extensioni\xe4\x41\
@@ -4634,14 +4625,14 @@ static ENTRIES: &[u8] = b"\
     \x06versionedi\xe4\x41\
     \x0di\xe4\x41\
     \x02imi\xe4\x01\
-    \x02opear\xee\x42\
+    \x00scopear\xee\x42\
     \x05i\xe4\x41\
     \x07entifie\xf2\x41\
     \x05nam\xe5\x40\
     \x02raperi\xe4\x41\
     \x03eenshotnam\xe5\x00\
     \x03iptar\xee\x02\
-    \x00scripti\xe4\x41\
+    \x06i\xe4\x41\
     \x06locations3bucke\xf4\x13\
     \x06nam\xe5\x00\
     \x01diaccounti\xe4\x03\
@@ -4650,14 +4641,14 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x06jobar\xee\x02\
     \x09identifie\xf2\x41\
-    \x02condaryallocationid\xf3\x61\
+    \x00secondaryallocationid\xf3\x61\
     \x09casei\xe4\x01\
     \x0f\xf3\x61\
     \x09inputi\xe4\x01\
     \x0bterfacear\xee\x02\
     \x12i\xe4\x01\
     \x14\xf3\x61\
-    \x00secondarynetworkar\xee\x02\
+    \x09networkar\xee\x02\
     \x10i\xe4\x41\
     \x12\xf3\x61\
     \x09subnetar\xee\x02\
@@ -4666,14 +4657,14 @@ static ENTRIES: &[u8] = b"\
     \x09taxi\xe4\x01\
     \x06snapshoti\xe4\x41\
     \x03retaccessrolear\xee\x02\
-    \x07r\xee\x42\
+    \x00secretar\xee\x42\
     \x09\xf3\x22\
     \x06i\xe4\x41\
     \x08entifie\xf2\x41\
     \x06managerar\xee\x02\
     \x06nam\xe5\x00\
     \x06sar\xee\x02\
-    \x00secretsmanageraccessrolear\xee\x02\
+    \x07manageraccessrolear\xee\x02\
     \x0eoracleasmaccessrolear\xee\x02\
     \x17secreti\xe4\x01\
     \x0esecreti\xe4\x01\
@@ -4682,14 +4673,14 @@ static ENTRIES: &[u8] = b"\
     \x07rolear\xee\x02\
     \x03tioni\xe4\x01\
     \x07nam\xe5\x00\
-    \x03uremessagingconfidentialitykeyar\xee\x02\
+    \x00securemessagingconfidentialitykeyar\xee\x02\
     \x21identifie\xf2\x41\
     \x0fintegritykeyar\xee\x02\
     \x1bidentifie\xf2\x41\
     \x05ityconfigurationi\xe4\x41\
     \x0btrolar\xee\x02\
     \x0fi\xe4\x41\
-    \x00securitycontrolid\xf3\x61\
+    \x11\xf3\x61\
     \x08dbencryptionnam\xe5\x00\
     \x08groupar\xee\x02\
     \x10\xf3\x62\
@@ -4698,14 +4689,14 @@ static ENTRIES: &[u8] = b"\
     \x0f\xf3\x61\
     \x0drulear\xee\x02\
     \x11i\xe4\x01\
-    \x13\xf3\x61\
+    \x00securitygroupruleid\xf3\x61\
     \x08policynam\xe5\x40\
     \x12\xf3\x20\
     \x09rofilear\xee\x02\
     \x0fi\xe4\x41\
     \x11\xf3\x61\
     \x0fnam\xe5\x40\
-    \x00securityprofiletargetar\xee\x42\
+    \x0ftargetar\xee\x42\
     \x08requirementnam\xe5\x00\
     \x17\xf3\x60\
     \x02gmentdefinitionar\xee\x02\
@@ -4714,14 +4705,14 @@ static ENTRIES: &[u8] = b"\
     \x09\xf3\x21\
     \x07logicali\xe4\x01\
     \x07nam\xe5\x40\
-    \x02lectedchoiceid\xf3\x21\
+    \x00selectedchoiceid\xf3\x21\
     \x08findingid\xf3\x61\
     \x08paymenti\xe4\x01\
     \x08questionid\xf3\x21\
     \x06ioni\xe4\x41\
     \x09nam\xe5\x00\
     \x03fassignflowi\xe4\x41\
-    \x00selfmanagedinstanceid\xf3\x21\
+    \x04managedinstanceid\xf3\x21\
     \x04serviceaiguardraili\xe4\x01\
     \x0cnswergenerationaiprompti\xe4\x01\
     \x0bpreprocessingaiprompti\xe4\x01\
@@ -4730,14 +4721,14 @@ static ENTRIES: &[u8] = b"\
     \x06profilei\xe4\x01\
     \x02nderaccounti\xe4\x03\
     \x07wsaccounti\xe4\x63\
-    \x06clienti\xe4\x41\
+    \x00senderclienti\xe4\x41\
     \x07ompanynam\xe5\x00\
     \x06displaynam\xe5\x00\
     \x06i\xe4\x41\
     \x08ar\xee\x02\
     \x04ingpoolnam\xe5\x40\
     \x03sitivityinspectiontemplatei\xe4\x01\
-    \x00sensornam\xe5\x00\
+    \x04ornam\xe5\x00\
     \x02quencestorei\xe4\x41\
     \x02riesinstanceui\xe4\x01\
     \x03verar\xee\x42\
@@ -4746,14 +4737,14 @@ static ENTRIES: &[u8] = b"\
     \x11i\xe4\x01\
     \x11nam\xe5\x40\
     \x06i\xe4\x41\
-    \x08\xf3\x21\
+    \x00serverid\xf3\x21\
     \x06lesscachenam\xe5\x40\
     \x0fsnapshotnam\xe5\x40\
     \x0afunctionnam\xe5\x00\
     \x06nam\xe5\x40\
     \x06sideencryptionkmskeyi\xe4\x0e\
     \x0akmskeyi\xe4\x4e\
-    \x00serviceaccessrolear\xee\x42\
+    \x04iceaccessrolear\xee\x42\
     \x0dsubneti\xe4\x41\
     \x0aounti\xe4\x43\
     \x0enam\xe5\x00\
@@ -4762,14 +4753,13 @@ static ENTRIES: &[u8] = b"\
     \x09tioni\xe4\x41\
     \x08r\xee\x42\
     \x0a\xf3\x62\
-    \x07containerportnam\xe5\x40\
+    \x00servicecontainerportnam\xe5\x40\
     \x07deploymentar\xee\x42\
     \x14\xf3\x62\
     \x08nsnam\xe5\x40\
-    \x07environmen\xf4\x40\
-    \x12ar\xee\x02\
+    \x07environmentar\xee\x02\
     \x12nam\xe5\x40\
-    \x00serviceexecutionrolear\xee\x42\
+    \x08xecutionrolear\xee\x42\
     \x07functioni\xe4\x41\
     \x0fnam\xe5\x00\
     \x07i\xe4\x41\
@@ -4779,13 +4769,13 @@ static ENTRIES: &[u8] = b"\
     \x07linkedrecorderar\xee\x02\
     \x0eolear\xee\x42\
     \x0bvirtualinterfacear\xee\x02\
-    \x1bi\xe4\x01\
+    \x00servicelinkvirtualinterfacei\xe4\x01\
     \x1d\xf3\x61\
     \x07nam\xe5\x40\
     \x0b\xf3\x60\
     \x08etworkar\xee\x42\
     \x0ei\xe4\x01\
-    \x00servicenetworkidentifie\xf2\x41\
+    \x10entifie\xf2\x41\
     \x0enam\xe5\x00\
     \x0eresourceassociationidentifie\xf2\x41\
     \x0eserviceassociationidentifie\xf2\x41\
@@ -4795,13 +4785,12 @@ static ENTRIES: &[u8] = b"\
     \x0avidernam\xe5\x00\
     \x07revisionar\xee\x02\
     \x12\xf3\x62\
-    \x08ol\xe5\x40\
-    \x0bar\xee\x42\
+    \x00servicerolear\xee\x42\
     \x07securitygroupar\xee\x02\
     \x08pecificcredentiali\xe4\x41\
     \x07updatenam\xe5\x40\
     \x08sernam\xe5\x00\
-    \x00serviceviewar\xee\x42\
+    \x07viewar\xee\x42\
     \x0bnam\xe5\x00\
     \x02ssionactioni\xe4\x41\
     \x08r\xee\x42\
@@ -4812,12 +4801,12 @@ static ENTRIES: &[u8] = b"\
     \x07loggerar\xee\x42\
     \x07nam\xe5\x60\
     \x0bori\xe4\x41\
-    \x07policyar\xee\x42\
+    \x00sessionpolicyar\xee\x42\
     \x02ti\xe4\x01\
     \x05entifie\xf2\x01\
     \x03nam\xe5\x00\
     \x03tingi\xe4\x41\
-    \x00settingnam\xe5\x00\
+    \x07nam\xe5\x00\
     \x01hadowmodelvariantnam\xe5\x00\
     \x06nam\xe5\x40\
     \x03rdi\xe4\x41\
@@ -4828,12 +4817,12 @@ static ENTRIES: &[u8] = b"\
     \x11\xf3\x61\
     \x06i\xe4\x01\
     \x05i\xe4\x41\
-    \x07entifie\xf2\x41\
+    \x00shareidentifie\xf2\x41\
     \x06nvitationi\xe4\x41\
     \x05nam\xe5\x40\
     \x02eeti\xe4\x01\
     \x06magei\xe4\x01\
-    \x00sheetnam\xe5\x00\
+    \x05nam\xe5\x00\
     \x09\xf3\x20\
     \x05textboxi\xe4\x01\
     \x02iftactivityi\xe4\x41\
@@ -4844,12 +4833,12 @@ static ENTRIES: &[u8] = b"\
     \x06mapidentifie\xf2\x41\
     \x06nam\xe5\x40\
     \x05turekeyi\xe4\x01\
-    \x04ingjobar\xee\x02\
+    \x00signingjobar\xee\x02\
     \x07keyidentifie\xf2\x01\
     \x07profilear\xee\x02\
     \x0enam\xe5\x00\
     \x0eversionar\xee\x02\
-    \x00signingprofileversionarn\xf3\x22\
+    \x18\xf3\x22\
     \x07servicenam\xe5\x00\
     \x02nglesignonapplicationar\xee\x02\
     \x0cmanagedapplicationinstancei\xe4\x01\
@@ -4860,12 +4849,12 @@ static ENTRIES: &[u8] = b"\
     \x06entifie\xf2\x41\
     \x02pmediaapplicationar\xee\x02\
     \x13i\xe4\x41\
-    \x03rulei\xe4\x41\
+    \x00siprulei\xe4\x41\
     \x02tear\xee\x02\
     \x04i\xe4\x41\
     \x06\xf3\x61\
     \x02zeconstraintseti\xe4\x41\
-    \x00skewedcolumnname\xf3\x20\
+    \x01kewedcolumnname\xf3\x20\
     \x01lackchanneli\xe4\x41\
     \x0cnam\xe5\x40\
     \x05teami\xe4\x41\
@@ -4876,12 +4865,12 @@ static ENTRIES: &[u8] = b"\
     \x05\xf3\x61\
     \x03nam\xe5\x00\
     \x03ownerawsaccounti\xe4\x43\
-    \x03ti\xe4\x41\
+    \x00sloti\xe4\x41\
     \x04nam\xe5\x40\
     \x04typei\xe4\x41\
     \x01napshotar\xee\x42\
     \x0b\xf3\x62\
-    \x00snapshotclusteridentifie\xf2\x41\
+    \x08clusteridentifie\xf2\x41\
     \x09opyconfigurationar\xee\x02\
     \x19i\xe4\x41\
     \x0cgrantnam\xe5\x40\
@@ -4892,12 +4881,12 @@ static ENTRIES: &[u8] = b"\
     \x08nam\xe5\x40\
     \x08operationi\xe4\x41\
     \x08scheduleidentifie\xf2\x41\
-    \x08tingclusteri\xe4\x41\
+    \x00snapshottingclusteri\xe4\x41\
     \x02owballamii\xe4\x01\
     \x08i\xe4\x01\
     \x02scallerar\xee\x02\
     \x03notificationar\xee\x42\
-    \x00snsrolenam\xe5\x40\
+    \x03rolenam\xe5\x40\
     \x03topicar\xee\x42\
     \x0b\xf3\x62\
     \x08nam\xe5\x40\
@@ -4908,12 +4897,12 @@ static ENTRIES: &[u8] = b"\
     \x08versionar\xee\x42\
     \x02urceaccounti\xe4\x63\
     \x0f\xf3\x63\
-    \x0dpooli\xe4\x01\
+    \x00sourceaccountpooli\xe4\x01\
     \x08tionnam\xe5\x00\
     \x07greementidentifie\xf2\x41\
     \x07mii\xe4\x41\
     \x07piar\xee\x02\
-    \x00sourceapii\xe4\x01\
+    \x09i\xe4\x01\
     \x0bentifie\xf2\x41\
     \x08pcomponentid\xf3\x21\
     \x09licationnam\xe5\x40\
@@ -4924,12 +4913,12 @@ static ENTRIES: &[u8] = b"\
     \x06backupar\xee\x02\
     \x0ci\xe4\x41\
     \x0cvaultar\xee\x42\
-    \x11nam\xe5\x40\
+    \x00sourcebackupvaultnam\xe5\x40\
     \x07ranchnam\xe5\x00\
     \x07ucke\xf4\x13\
     \x0car\xee\x42\
     \x06cachenodei\xe4\x01\
-    \x00sourcecapacityreservationi\xe4\x41\
+    \x08pacityreservationi\xe4\x41\
     \x08sei\xe4\x01\
     \x07olumni\xe4\x01\
     \x08mmiti\xe4\x41\
@@ -4940,12 +4929,12 @@ static ENTRIES: &[u8] = b"\
     \x0asetar\xee\x42\
     \x0di\xe4\x41\
     \x0btorei\xe4\x41\
-    \x07bclusteridentifie\xf2\x41\
+    \x00sourcedbclusteridentifie\xf2\x41\
     \x0fparametergroupidentifie\xf2\x41\
     \x0fresourcei\xe4\x41\
     \x0fsnapshotar\xee\x02\
     \x17identifie\xf2\x41\
-    \x00sourcedbinstancear\xee\x42\
+    \x08instancear\xee\x42\
     \x11utomatedbackupsar\xee\x42\
     \x10identifie\xf2\x41\
     \x09resourcei\xe4\x41\
@@ -4956,12 +4945,12 @@ static ENTRIES: &[u8] = b"\
     \x06emailaddressdisplaynam\xe5\x00\
     \x07ndpointar\xee\x42\
     \x0enam\xe5\x00\
-    \x08ginenam\xe5\x40\
+    \x00sourceenginenam\xe5\x40\
     \x08tityar\xee\x02\
     \x08vironmenti\xe4\x41\
     \x11nam\xe5\x40\
     \x07venti\xe4\x01\
-    \x00sourceeventid\xf3\x21\
+    \x0d\xf3\x21\
     \x06filesystemar\xee\x02\
     \x10i\xe4\x41\
     \x10owneri\xe4\x01\
@@ -4972,12 +4961,12 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x08entifie\xf2\x41\
     \x08\xf3\x61\
-    \x07magei\xe4\x41\
+    \x00sourceimagei\xe4\x41\
     \x0bnam\xe5\x40\
     \x0bseti\xe4\x41\
     \x07nstancei\xe4\x01\
     \x0enam\xe5\x40\
-    \x00sourceipampooli\xe4\x41\
+    \x07pampooli\xe4\x41\
     \x06jobi\xe4\x41\
     \x06kafkaclusterar\xee\x42\
     \x12i\xe4\x41\
@@ -4988,12 +4977,12 @@ static ENTRIES: &[u8] = b"\
     \x06lambdalayerar\xee\x02\
     \x08yerar\xee\x02\
     \x07ocationar\xee\x42\
-    \x0enam\xe5\x40\
+    \x00sourcelocationnam\xe5\x40\
     \x06modelar\xee\x42\
     \x0bnam\xe5\x00\
     \x0bpackagear\xee\x02\
     \x0bvariantnam\xe5\x00\
-    \x00sourcemodelversionar\xee\x42\
+    \x0cersionar\xee\x42\
     \x06nam\xe5\x40\
     \x07etworki\xe4\x41\
     \x0f\xf3\x21\
@@ -5004,12 +4993,12 @@ static ENTRIES: &[u8] = b"\
     \x07utpostar\xee\x02\
     \x06parenti\xe4\x41\
     \x07honenumberar\xee\x42\
-    \x07ipelinear\xee\x02\
+    \x00sourcepipelinear\xee\x02\
     \x0eexecutionar\xee\x02\
     \x0enam\xe5\x00\
     \x07lacei\xe4\x01\
     \x07olicyi\xe4\x01\
-    \x00sourceportfolioi\xe4\x41\
+    \x08rtfolioi\xe4\x41\
     \x07roductar\xee\x42\
     \x09jectar\xee\x42\
     \x0dversionar\xee\x42\
@@ -5020,12 +5009,12 @@ static ENTRIES: &[u8] = b"\
     \x08servednodei\xe4\x01\
     \x09ourcear\xee\x42\
     \x11\xf3\x22\
-    \x0ei\xe4\x01\
+    \x00sourceresourcei\xe4\x01\
     \x10entifie\xf2\x01\
     \x0enam\xe5\x40\
     \x07olear\xee\x42\
     \x06schemanam\xe5\x40\
-    \x00sourcesecuritygroupnam\xe5\x40\
+    \x07ecuritygroupnam\xe5\x40\
     \x13owneri\xe4\x41\
     \x08rverar\xee\x42\
     \x0f\xf3\x62\
@@ -5036,12 +5025,12 @@ static ENTRIES: &[u8] = b"\
     \x07heetcontroli\xe4\x01\
     \x07napshotar\xee\x42\
     \x0eclusteridentifie\xf2\x41\
-    \x0ei\xe4\x41\
+    \x00sourcesnapshoti\xe4\x41\
     \x10entifie\xf2\x41\
     \x10\xf3\x61\
     \x0enam\xe5\x40\
     \x07tagear\xee\x42\
-    \x00sourcetablear\xee\x42\
+    \x06tablear\xee\x42\
     \x0bi\xe4\x01\
     \x0bnam\xe5\x40\
     \x07racei\xe4\x01\
@@ -5052,12 +5041,12 @@ static ENTRIES: &[u8] = b"\
     \x0ci\xe4\x41\
     \x07pci\xe4\x01\
     \x06workspacei\xe4\x41\
-    \x01pacear\xee\x02\
+    \x00spacear\xee\x02\
     \x05displaynam\xe5\x40\
     \x05i\xe4\x41\
     \x05nam\xe5\x40\
     \x03nsloggroupkmskeyi\xe4\x0e\
-    \x00spatialdataoptiontogeojsonfunctionnam\xe5\x00\
+    \x03tialdataoptiontogeojsonfunctionnam\xe5\x00\
     \x02dxlicensei\xe4\x41\
     \x02eakeri\xe4\x41\
     \x07searchtaski\xe4\x41\
@@ -5068,12 +5057,12 @@ static ENTRIES: &[u8] = b"\
     \x04instancerequesti\xe4\x01\
     \x15\xf3\x61\
     \x01qlinjectionmatchseti\xe4\x41\
-    \x02sar\xee\x02\
+    \x00sqsar\xee\x02\
     \x03failurefeedbackrolear\xee\x02\
     \x03queuear\xee\x02\
     \x03successfeedbackrolear\xee\x02\
     \x01seawskmskeyi\xe4\x0e\
-    \x00ssekmskeyi\xe4\x4e\
+    \x03kmskeyi\xe4\x4e\
     \x02hkeynam\xe5\x40\
     \x03publickeyi\xe4\x41\
     \x02lcacertificatear\xee\x02\
@@ -5084,12 +5073,12 @@ static ENTRIES: &[u8] = b"\
     \x0bnvocationi\xe4\x01\
     \x03documentnam\xe5\x00\
     \x03executionar\xee\x02\
-    \x03instancei\xe4\x41\
+    \x00ssminstancei\xe4\x41\
     \x03opsitemi\xe4\x01\
     \x02oapplicationi\xe4\x01\
     \x03clienti\xe4\x01\
     \x01tackar\xee\x02\
-    \x00stackdriftdetectioni\xe4\x41\
+    \x05driftdetectioni\xe4\x41\
     \x05i\xe4\x41\
     \x07\xf3\x61\
     \x05logicali\xe4\x01\
@@ -5100,12 +5089,12 @@ static ENTRIES: &[u8] = b"\
     \x05setar\xee\x02\
     \x08i\xe4\x01\
     \x08nam\xe5\x40\
-    \x03gear\xee\x42\
+    \x00stagear\xee\x42\
     \x05nam\xe5\x40\
     \x04ingaccounti\xe4\x43\
     \x10\xf3\x23\
     \x08reasubneti\xe4\x41\
-    \x00stagingdistributioni\xe4\x45\
+    \x07distributioni\xe4\x45\
     \x07outpostar\xee\x02\
     \x07sourceserverar\xee\x02\
     \x03ndardaccounti\xe4\x43\
@@ -5116,12 +5105,12 @@ static ENTRIES: &[u8] = b"\
     \x09subscriptionar\xee\x42\
     \x18\xf3\x62\
     \x05byworkspacei\xe4\x01\
-    \x03rtarn\xf3\x62\
+    \x00startarn\xf3\x62\
     \x05erprofilenam\xe5\x00\
     \x05recordidentifie\xf2\x41\
     \x0bnam\xe5\x40\
     \x03temachinealiasar\xee\x42\
-    \x00statemachinear\xee\x42\
+    \x0dr\xee\x42\
     \x0cnam\xe5\x00\
     \x0cversionar\xee\x42\
     \x06enti\xe4\x41\
@@ -5132,12 +5121,12 @@ static ENTRIES: &[u8] = b"\
     \x04icfilei\xe4\x01\
     \x06ipnam\xe5\x40\
     \x05stici\xe4\x41\
-    \x09si\xe4\x01\
+    \x00statisticsi\xe4\x01\
     \x04usar\xee\x02\
     \x06nam\xe5\x00\
     \x06reports3bucke\xf4\x13\
     \x02epdisplaynam\xe5\x00\
-    \x00stepexecutioni\xe4\x41\
+    \x04executioni\xe4\x41\
     \x0drolear\xee\x42\
     \x04groupi\xe4\x41\
     \x04i\xe4\x41\
@@ -5148,12 +5137,12 @@ static ENTRIES: &[u8] = b"\
     \x07lensar\xee\x02\
     \x0bgroupar\xee\x02\
     \x07profilei\xe4\x41\
-    \x07virtualmachinear\xee\x42\
+    \x00storagevirtualmachinear\xee\x42\
     \x15i\xe4\x41\
     \x17\xf3\x61\
     \x04ear\xee\x02\
     \x05i\xe4\x01\
-    \x00storenam\xe5\x00\
+    \x05nam\xe5\x00\
     \x02rategyi\xe4\x01\
     \x08nam\xe5\x40\
     \x03eamar\xee\x42\
@@ -5164,12 +5153,12 @@ static ENTRIES: &[u8] = b"\
     \x08entifie\xf2\x41\
     \x07ngendpointar\xee\x02\
     \x09i\xe4\x41\
-    \x06nam\xe5\x40\
+    \x00streamnam\xe5\x40\
     \x0a\xf3\x20\
     \x06processorar\xee\x02\
     \x06sessionidentifie\xf2\x41\
     \x06urli\xe4\x01\
-    \x00streamurlidentifie\xf2\x41\
+    \x0bentifie\xf2\x41\
     \x03uctfullyqualifiednam\xe5\x00\
     \x02udioar\xee\x02\
     \x06i\xe4\x41\
@@ -5180,12 +5169,12 @@ static ENTRIES: &[u8] = b"\
     \x05eckresulti\xe4\x41\
     \x03divisionnam\xe5\x00\
     \x04omainnam\xe5\x40\
-    \x03jectalternativename\xf3\x60\
+    \x00subjectalternativename\xf3\x60\
     \x08r\xee\x02\
     \x07i\xe4\x41\
     \x07tokenprovidernam\xe5\x40\
     \x03missioni\xe4\x01\
-    \x00submittedorderi\xe4\x01\
+    \x05ttedorderi\xe4\x01\
     \x03netar\xee\x42\
     \x09\xf3\x62\
     \x06cidrreservationi\xe4\x41\
@@ -5196,12 +5185,12 @@ static ENTRIES: &[u8] = b"\
     \x08entifie\xf2\x01\
     \x08\xf3\x61\
     \x06outpostar\xee\x02\
-    \x03resourcei\xe4\x01\
+    \x00subresourcei\xe4\x01\
     \x03scribedlistingi\xe4\x41\
     \x09raccounti\xe4\x03\
     \x0br\xee\x42\
     \x0ai\xe4\x41\
-    \x00subscribernam\xe5\x40\
+    \x0anam\xe5\x40\
     \x07ptionar\xee\x42\
     \x0cdefinitioni\xe4\x41\
     \x16versionar\xee\x42\
@@ -5212,12 +5201,12 @@ static ENTRIES: &[u8] = b"\
     \x15entifie\xf2\x41\
     \x0ctargeti\xe4\x41\
     \x14entifie\xf2\x41\
-    \x04idiaryaccounti\xe4\x03\
+    \x00subsidiaryaccounti\xe4\x03\
     \x04ystemi\xe4\x01\
     \x09vendori\xe4\x01\
     \x02ccessfulnodelogicalid\xf3\x21\
     \x02ggesternam\xe5\x40\
-    \x00suggestername\xf3\x60\
+    \x0d\xf3\x60\
     \x02itedefinitionar\xee\x02\
     \x0fi\xe4\x41\
     \x0fnam\xe5\x00\
@@ -5228,12 +5217,12 @@ static ENTRIES: &[u8] = b"\
     \x0bi\xe4\x41\
     \x07edcacertificateidentifier\xf3\x21\
     \x09featurename\xf3\x20\
-    \x09modelid\xf3\x21\
+    \x00supportedmodelid\xf3\x21\
     \x07permitidentifie\xf2\x41\
     \x08lannam\xe5\x00\
     \x01yncnam\xe5\x40\
     \x03theticdatapayeraccounti\xe4\x03\
-    \x00systemar\xee\x42\
+    \x02stemar\xee\x42\
     \x06i\xe4\x01\
     \x08\xf3\x21\
     \x07nstancei\xe4\x41\
@@ -5244,12 +5233,12 @@ static ENTRIES: &[u8] = b"\
     \x0bi\xe4\x01\
     \x05catalogi\xe4\x41\
     \x05i\xe4\x01\
-    \x05nam\xe5\x47\
+    \x00tablenam\xe5\x47\
     \x09\xf3\x20\
     \x05restorerequesti\xe4\x41\
     \x02goptioni\xe4\x41\
     \x02pear\xee\x42\
-    \x00tapearn\xf3\x62\
+    \x07\xf3\x62\
     \x02rgetaccounti\xe4\x43\
     \x0f\xf3\x23\
     \x07genti\xe4\x01\
@@ -5260,12 +5249,12 @@ static ENTRIES: &[u8] = b"\
     \x07ucke\xf4\x53\
     \x06checkname\xf3\x60\
     \x07lusterar\xee\x42\
-    \x07olumni\xe4\x01\
+    \x00targetcolumni\xe4\x01\
     \x08mponentnam\xe5\x00\
     \x0ftypei\xe4\x01\
     \x07ustomeri\xe4\x41\
     \x06daemonrevisionar\xee\x02\
-    \x00targetdatabasenam\xe5\x40\
+    \x08tabasenam\xe5\x40\
     \x0aseti\xe4\x01\
     \x07bclusteridentifie\xf2\x41\
     \x0fparametergroupidentifie\xf2\x41\
@@ -5276,12 +5265,12 @@ static ENTRIES: &[u8] = b"\
     \x16nam\xe5\x40\
     \x08snapshotidentifie\xf2\x41\
     \x07istributioni\xe4\x45\
-    \x07omainar\xee\x42\
+    \x00targetdomainar\xee\x42\
     \x0ci\xe4\x41\
     \x0e\xf3\x61\
     \x0cnam\xe5\x40\
     \x06endpointar\xee\x42\
-    \x00targetenginenam\xe5\x40\
+    \x08ginenam\xe5\x40\
     \x08tityi\xe4\x01\
     \x08vironmentnam\xe5\x40\
     \x06facetnam\xe5\x00\
@@ -5292,12 +5281,12 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x08entifie\xf2\x41\
     \x10\xf3\x21\
-    \x08\xf3\x61\
+    \x00targetid\xf3\x61\
     \x07nstancei\xe4\x01\
     \x06kafkaclusterar\xee\x42\
     \x12i\xe4\x41\
     \x07eyi\xe4\x41\
-    \x00targetkeyspacenam\xe5\x40\
+    \x09spacenam\xe5\x40\
     \x07mskeyi\xe4\x0e\
     \x06logicallyairgappedbackupvaultar\xee\x02\
     \x06measurenam\xe5\x00\
@@ -5308,12 +5297,12 @@ static ENTRIES: &[u8] = b"\
     \x07ultimeasurenam\xe5\x00\
     \x06nam\xe5\x40\
     \x07etworki\xe4\x01\
-    \x06optiongroupidentifie\xf2\x41\
+    \x00targetoptiongroupidentifie\xf2\x41\
     \x07rigini\xe4\x01\
     \x06pipelineexecutioni\xe4\x41\
     \x07roducti\xe4\x41\
     \x0dnam\xe5\x40\
-    \x00targetreplicationinstancear\xee\x42\
+    \x06replicationinstancear\xee\x42\
     \x08servednodeofferingi\xe4\x41\
     \x09ourcear\xee\x42\
     \x0ei\xe4\x41\
@@ -5324,12 +5313,12 @@ static ENTRIES: &[u8] = b"\
     \x0aicerevisionar\xee\x02\
     \x07heeti\xe4\x01\
     \x07napshotidentifie\xf2\x41\
-    \x0enam\xe5\x40\
+    \x00targetsnapshotnam\xe5\x40\
     \x06tablenam\xe5\x40\
     \x06urlprivateconnectionnam\xe5\x40\
     \x06vpcsubneti\xe4\x41\
     \x06workspacei\xe4\x01\
-    \x00taskar\xee\x42\
+    \x02skar\xee\x42\
     \x07\xf3\x22\
     \x04configurationi\xe4\x41\
     \x04definitionar\xee\x42\
@@ -5340,13 +5329,12 @@ static ENTRIES: &[u8] = b"\
     \x06entifie\xf2\x61\
     \x06\xf3\x61\
     \x05nstancei\xe4\x41\
-    \x04nam\xe5\x60\
+    \x00tasknam\xe5\x60\
     \x04rolear\xee\x42\
     \x05uni\xe4\x41\
     \x07neri\xe4\x41\
     \x07securityconfigurationnam\xe5\x00\
-    \x00taskse\xf4\x40\
-    \x07ar\xee\x02\
+    \x04setar\xee\x02\
     \x04templatei\xe4\x41\
     \x02xdocumentnam\xe5\x00\
     \x03regimefullnam\xe5\x00\
@@ -5357,11 +5345,11 @@ static ENTRIES: &[u8] = b"\
     \x04schanneli\xe4\x01\
     \x05tenanti\xe4\x01\
     \x02chnicalnam\xe5\x00\
-    \x02lemetryenrichmentidentifie\xf2\x41\
+    \x00telemetryenrichmentidentifie\xf2\x41\
     \x09sinkconfigar\xee\x42\
     \x02mplatear\xee\x42\
     \x08i\xe4\x41\
-    \x00templateidentifie\xf2\x41\
+    \x0aentifie\xf2\x41\
     \x0a\xf3\x61\
     \x08nam\xe5\x40\
     \x08versioni\xe4\x01\
@@ -5373,11 +5361,11 @@ static ENTRIES: &[u8] = b"\
     \x06identifie\xf2\x01\
     \x06nam\xe5\x60\
     \x02rmar\xee\x02\
-    \x04i\xe4\x41\
+    \x00termi\xe4\x41\
     \x05nologyname\xf3\x60\
     \x04si\xe4\x41\
     \x05nam\xe5\x40\
-    \x00terraformsourcenam\xe5\x00\
+    \x03raformsourcenam\xe5\x00\
     \x13\xf3\x60\
     \x02stcasear\xee\x02\
     \x08definitioni\xe4\x01\
@@ -5389,11 +5377,11 @@ static ENTRIES: &[u8] = b"\
     \x08runi\xe4\x01\
     \x08scenarioi\xe4\x01\
     \x04executioni\xe4\x41\
-    \x04i\xe4\x41\
+    \x00testi\xe4\x41\
     \x05ngagenti\xe4\x01\
     \x04listenerrulear\xee\x02\
     \x13\xf3\x22\
-    \x00testpackagear\xee\x02\
+    \x04packagear\xee\x02\
     \x04runi\xe4\x41\
     \x04scenarioi\xe4\x01\
     \x05etdiscrepancyreporti\xe4\x41\
@@ -5405,11 +5393,11 @@ static ENTRIES: &[u8] = b"\
     \x04templatear\xee\x42\
     \x02xtindexnam\xe5\x00\
     \x01hemear\xee\x42\
-    \x05i\xe4\x41\
+    \x00themei\xe4\x41\
     \x07\xf3\x21\
     \x02ingar\xee\x42\
     \x05groupar\xee\x42\
-    \x00thinggroupi\xe4\x41\
+    \x0ai\xe4\x41\
     \x0anam\xe5\x40\
     \x0e\xf3\x20\
     \x05i\xe4\x01\
@@ -5421,11 +5409,11 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x08\xf3\x61\
     \x07ntelseti\xe4\x41\
-    \x10\xf3\x21\
+    \x00threatintelsetid\xf3\x21\
     \x06jobi\xe4\x41\
     \x06listnam\xe5\x00\
     \x06modeli\xe4\x41\
-    \x00threatmodelid\xf3\x61\
+    \x0d\xf3\x61\
     \x0bjobi\xe4\x41\
     \x10\xf3\x61\
     \x0etaskid\xf3\x61\
@@ -5437,11 +5425,11 @@ static ENTRIES: &[u8] = b"\
     \x02eringconfigurationar\xee\x02\
     \x14nam\xe5\x40\
     \x04nam\xe5\x00\
-    \x02meoffi\xe4\x41\
+    \x00timeoffi\xe4\x41\
     \x04ri\xe4\x01\
     \x04seriesar\xee\x02\
     \x0ai\xe4\x41\
-    \x00timeseriesid\xf3\x21\
+    \x0c\xf3\x21\
     \x05treamdatabasear\xee\x02\
     \x12nam\xe5\x00\
     \x0atablear\xee\x02\
@@ -5453,11 +5441,11 @@ static ENTRIES: &[u8] = b"\
     \x1anam\xe5\x40\
     \x03policynam\xe5\x40\
     \x03servernam\xe5\x40\
-    \x01odbclusterar\xee\x02\
+    \x00todbclusterar\xee\x02\
     \x02kenendpointtlscertificatear\xee\x02\
     \x05i\xe4\x41\
     \x07\xf3\x61\
-    \x00tokenkeyi\xe4\x01\
+    \x05keyi\xe4\x01\
     \x08nam\xe5\x40\
     \x05nam\xe5\x40\
     \x05requestsecretar\xee\x02\
@@ -5469,11 +5457,11 @@ static ENTRIES: &[u8] = b"\
     \x05i\xe4\x41\
     \x07entifie\xf2\x01\
     \x07\xf3\x21\
-    \x06ntegrationar\xee\x02\
+    \x00topicintegrationar\xee\x02\
     \x05nam\xe5\x54\
     \x09\xf3\x60\
     \x02versioni\xe4\x01\
-    \x00trackedclusteri\xe4\x01\
+    \x01rackedclusteri\xe4\x01\
     \x06rar\xee\x02\
     \x07nam\xe5\x40\
     \x05ingconfigar\xee\x42\
@@ -5485,11 +5473,11 @@ static ENTRIES: &[u8] = b"\
     \x03dingpartneri\xe4\x01\
     \x03fficdistributiongroupi\xe4\x41\
     \x07mirrorfilteri\xe4\x41\
-    \x15\xf3\x61\
+    \x00trafficmirrorfilterid\xf3\x61\
     \x13rulei\xe4\x41\
     \x19\xf3\x61\
     \x0dsessioni\xe4\x41\
-    \x00trafficmirrorsessionid\xf3\x61\
+    \x16\xf3\x61\
     \x0dtargeti\xe4\x41\
     \x15\xf3\x61\
     \x07policyar\xee\x02\
@@ -5501,11 +5489,11 @@ static ENTRIES: &[u8] = b"\
     \x04nedmodelar\xee\x42\
     \x0cinferencejobar\xee\x42\
     \x0cversionidentifie\xf2\x41\
-    \x05ingdatasetar\xee\x42\
+    \x00trainingdatasetar\xee\x42\
     \x0dourcei\xe4\x41\
     \x08jobar\xee\x02\
     \x0bdefinitionnam\xe5\x00\
-    \x00trainingjobnam\xe5\x40\
+    \x0bnam\xe5\x40\
     \x08planar\xee\x42\
     \x0f\xf3\x62\
     \x0cextensionofferingi\xe4\x41\
@@ -5517,11 +5505,11 @@ static ENTRIES: &[u8] = b"\
     \x03jectoryi\xe4\x41\
     \x03nsactioni\xe4\x41\
     \x05codeprofilenam\xe5\x40\
-    \x06riptionjobnam\xe5\x40\
+    \x00transcriptionjobnam\xe5\x40\
     \x05feraccounti\xe4\x43\
     \x08i\xe4\x41\
     \x08redcertificatear\xee\x02\
-    \x00transformerar\xee\x02\
+    \x06ormerar\xee\x02\
     \x0bi\xe4\x41\
     \x0bjobi\xe4\x41\
     \x09i\xe4\x41\
@@ -5533,11 +5521,11 @@ static ENTRIES: &[u8] = b"\
     \x05itgatewayar\xee\x42\
     \x11\xf3\x62\
     \x0fttachmentar\xee\x02\
-    \x18i\xe4\x41\
+    \x00transitgatewayattachmenti\xe4\x41\
     \x1a\xf3\x61\
     \x0econnectpeerar\xee\x42\
     \x1c\xf3\x62\
-    \x00transitgatewayconnectpeeri\xe4\x41\
+    \x19i\xe4\x41\
     \x1b\xf3\x61\
     \x0ei\xe4\x41\
     \x10\xf3\x61\
@@ -5549,11 +5537,11 @@ static ENTRIES: &[u8] = b"\
     \x0eowneraccounti\xe4\x03\
     \x13i\xe4\x01\
     \x0epeeringattachmenti\xe4\x01\
-    \x0folicytablei\xe4\x41\
+    \x00transitgatewaypolicytablei\xe4\x41\
     \x1b\xf3\x61\
     \x0eresourcesharear\xee\x02\
     \x0foutetableannouncementi\xe4\x41\
-    \x00transitgatewayroutetableannouncementid\xf3\x61\
+    \x26\xf3\x61\
     \x19r\xee\x42\
     \x18i\xe4\x41\
     \x1a\xf3\x61\
@@ -5565,11 +5553,11 @@ static ENTRIES: &[u8] = b"\
     \x02ialar\xee\x02\
     \x05componentar\xee\x02\
     \x0edisplaynam\xe5\x00\
-    \x0enam\xe5\x40\
+    \x00trialcomponentnam\xe5\x40\
     \x05nam\xe5\x40\
     \x03ggerar\xee\x02\
     \x07edalarmname\xf3\x20\
-    \x00triggerfindingi\xe4\x01\
+    \x07findingi\xe4\x01\
     \x07i\xe4\x41\
     \x07nam\xe5\x00\
     \x0b\xf3\x60\
@@ -5581,11 +5569,11 @@ static ENTRIES: &[u8] = b"\
     \x05edentityseti\xe4\x41\
     \x12\xf3\x21\
     \x07tokenissuerar\xee\x42\
-    \x05i\xe4\x41\
+    \x00trusti\xe4\x41\
     \x07\xf3\x61\
     \x05storear\xee\x42\
     \x0d\xf3\x62\
-    \x00truststorei\xe4\x01\
+    \x0ai\xe4\x01\
     \x0centifie\xf2\x41\
     \x01uningjobar\xee\x02\
     \x09nam\xe5\x00\
@@ -5597,7 +5585,7 @@ static ENTRIES: &[u8] = b"\
     \x04configurationar\xee\x02\
     \x11versioni\xe4\x01\
     \x04dlinknam\xe5\x00\
-    \x04i\xe4\x01\
+    \x00typei\xe4\x01\
     \x06entifie\xf2\x41\
     \x04versionar\xee\x02\
     \x0bi\xe4\x41\
@@ -5613,11 +5601,11 @@ static ENTRIES: &[u8] = b"\
     \x06i\xe4\x41\
     \x08\xf3\x21\
     \x06rrequesti\xe4\x41\
-    \x06sessionar\xee\x02\
+    \x00updatesessionar\xee\x02\
     \x02gradedschemaar\xee\x02\
     \x07i\xe4\x01\
     \x07nam\xe5\x00\
-    \x00upgraderequesti\xe4\x41\
+    \x07requesti\xe4\x41\
     \x02loadi\xe4\x41\
     \x08\xf3\x61\
     \x02streamlineagenodeid\xf3\x21\
@@ -5629,11 +5617,11 @@ static ENTRIES: &[u8] = b"\
     \x07i\xe4\x41\
     \x03raccessloggingsettingsar\xee\x42\
     \x05r\xee\x42\
-    \x05ttributename\xf3\x60\
+    \x00userattributename\xf3\x60\
     \x04createddesignationi\xe4\x41\
     \x04definedfunctionar\xee\x42\
     \x16\xf3\x62\
-    \x00userfirstnam\xe5\x00\
+    \x04firstnam\xe5\x00\
     \x05ullnam\xe5\x00\
     \x04groupi\xe4\x41\
     \x0b\xf3\x61\
@@ -5645,11 +5633,11 @@ static ENTRIES: &[u8] = b"\
     \x04lastnam\xe5\x00\
     \x05oginnam\xe5\x00\
     \x04managedclientapplicationclienti\xe4\x01\
-    \x05essagei\xe4\x01\
+    \x00usermessagei\xe4\x01\
     \x04nam\xe5\x4d\
     \x08passwordsecretar\xee\x02\
     \x08\xf3\x60\
-    \x00userpoolar\xee\x02\
+    \x04poolar\xee\x02\
     \x08clienti\xe4\x01\
     \x08i\xe4\x41\
     \x08nam\xe5\x00\
@@ -5661,11 +5649,11 @@ static ENTRIES: &[u8] = b"\
     \x0e\xf3\x21\
     \x04rolenam\xe5\x00\
     \x04secreti\xe4\x01\
-    \x06ttingsar\xee\x42\
+    \x00usersettingsar\xee\x42\
     \x01tterancerequesti\xe4\x01\
     \x00v1appar\xee\x42\
     \x02botnam\xe5\x40\
-    \x00v1policyar\xee\x42\
+    \x02policyar\xee\x42\
     \x012boti\xe4\x01\
     \x05nam\xe5\x40\
     \x01alidationcertificatear\xee\x42\
@@ -5677,11 +5665,11 @@ static ENTRIES: &[u8] = b"\
     \x0c\xf3\x20\
     \x05ntnam\xe5\x40\
     \x02ultar\xee\x02\
-    \x05i\xe4\x01\
+    \x00vaulti\xe4\x01\
     \x05nam\xe5\x40\
     \x09\xf3\x20\
     \x01centerclienti\xe4\x41\
-    \x00vcenteruui\xe4\x01\
+    \x07uui\xe4\x01\
     \x01ectorbucketar\xee\x42\
     \x0cnam\xe5\x53\
     \x06indexnam\xe5\x00\
@@ -5693,11 +5681,11 @@ static ENTRIES: &[u8] = b"\
     \x0fidentifie\xf2\x41\
     \x06edaccessendpointi\xe4\x41\
     \x18\xf3\x61\
-    \x0egroupar\xee\x02\
+    \x00verifiedaccessgroupar\xee\x02\
     \x13i\xe4\x41\
     \x15\xf3\x61\
     \x0einstancei\xe4\x41\
-    \x00verifiedaccessinstanceid\xf3\x61\
+    \x18\xf3\x61\
     \x0etrustprovideri\xe4\x41\
     \x1d\xf3\x61\
     \x08destinationnumberar\xee\x02\
@@ -5709,11 +5697,11 @@ static ENTRIES: &[u8] = b"\
     \x09\xf3\x61\
     \x07nam\xe5\x40\
     \x0b\xf3\x60\
-    \x01ideodescriptionnam\xe5\x00\
+    \x00videodescriptionnam\xe5\x00\
     \x02ewar\xee\x42\
     \x07\xf3\x62\
     \x04eri\xe4\x41\
-    \x00viewi\xe4\x41\
+    \x04i\xe4\x41\
     \x04nam\xe5\x40\
     \x02olationi\xe4\x41\
     \x0b\xf3\x21\
@@ -5725,11 +5713,11 @@ static ENTRIES: &[u8] = b"\
     \x07interfacei\xe4\x41\
     \x10nam\xe5\x40\
     \x07mfadevicenam\xe5\x40\
-    \x07nodenam\xe5\x40\
+    \x00virtualnodenam\xe5\x40\
     \x07routernam\xe5\x40\
     \x07servicenam\xe5\x40\
     \x02sitori\xe4\x41\
-    \x00visuali\xe4\x01\
+    \x03uali\xe4\x01\
     \x08\xf3\x21\
     \x01lannam\xe5\x40\
     \x01mclusterarn\xf3\x22\
@@ -5741,11 +5729,11 @@ static ENTRIES: &[u8] = b"\
     \x02uuid\xf3\x21\
     \x02waretagnam\xe5\x00\
     \x01nic2i\xe4\x01\
-    \x04i\xe4\x01\
+    \x00vnici\xe4\x01\
     \x01ocabularyar\xee\x02\
     \x0afilternam\xe5\x40\
     \x14\xf3\x00\
-    \x00vocabularyi\xe4\x41\
+    \x0ai\xe4\x41\
     \x0anam\xe5\x40\
     \x0e\xf3\x00\
     \x02dsourcenam\xe5\x40\
@@ -5757,11 +5745,11 @@ static ENTRIES: &[u8] = b"\
     \x05profilear\xee\x02\
     \x0cdomainar\xee\x42\
     \x12i\xe4\x41\
-    \x0ci\xe4\x41\
+    \x00voiceprofilei\xe4\x41\
     \x05toneanalysistaski\xe4\x41\
     \x02lumear\xee\x42\
     \x09\xf3\x62\
-    \x00volumediski\xe4\x01\
+    \x06diski\xe4\x01\
     \x06i\xe4\x41\
     \x08\xf3\x61\
     \x06kmskeyi\xe4\x4e\
@@ -5773,11 +5761,11 @@ static ENTRIES: &[u8] = b"\
     \x06nectionar\xee\x42\
     \x0di\xe4\x41\
     \x0f\xf3\x21\
-    \x0dnam\xe5\x40\
+    \x00vpcconnectionnam\xe5\x40\
     \x0aorar\xee\x42\
     \x0cnam\xe5\x40\
     \x03econfigurationarn\xf3\x22\
-    \x00vpceconfigurationnam\xe5\x40\
+    \x11nam\xe5\x40\
     \x04i\xe4\x01\
     \x06\xf3\x21\
     \x04ncryptioncontroli\xe4\x41\
@@ -5789,11 +5777,11 @@ static ENTRIES: &[u8] = b"\
     \x0bi\xe4\x41\
     \x0d\xf3\x61\
     \x0bowneri\xe4\x01\
-    \x0bservicenam\xe5\x00\
+    \x00vpcendpointservicenam\xe5\x00\
     \x04servicenam\xe5\x40\
     \x03i\xe4\x41\
     \x05entifie\xf2\x41\
-    \x00vpcid\xf3\x61\
+    \x05\xf3\x61\
     \x04ngressconnectionar\xee\x42\
     \x14nam\xe5\x40\
     \x05terfacenam\xe5\x40\
@@ -5805,11 +5793,11 @@ static ENTRIES: &[u8] = b"\
     \x03peeringconnectioni\xe4\x41\
     \x16\xf3\x61\
     \x03securitygroupi\xe4\x01\
-    \x12\xf3\x61\
+    \x00vpcsecuritygroupid\xf3\x61\
     \x04ubnetid\xf3\x61\
     \x03zoneidentifie\xf2\x41\
     \x02nconcentratori\xe4\x41\
-    \x00vpnconcentratorid\xf3\x61\
+    \x11\xf3\x61\
     \x06nectionar\xee\x42\
     \x0ddevicetypei\xe4\x41\
     \x0di\xe4\x41\
@@ -5825,7 +5813,7 @@ static ENTRIES: &[u8] = b"\
     \x04nam\xe5\x00\
     \x02fwebaclar\xee\x02\
     \x02tchlisti\xe4\x41\
-    \x00watchlistid\xf3\x21\
+    \x0b\xf3\x21\
     \x03ermarknam\xe5\x40\
     \x02vei\xe4\x41\
     \x06\xf3\x21\
@@ -5837,11 +5825,11 @@ static ENTRIES: &[u8] = b"\
     \x03experiencear\xee\x02\
     \x0di\xe4\x41\
     \x03hookar\xee\x02\
-    \x07i\xe4\x41\
+    \x00webhooki\xe4\x41\
     \x07nam\xe5\x40\
     \x03identityrolear\xee\x02\
     \x03proxyhostnam\xe5\x00\
-    \x00websearchi\xe4\x41\
+    \x03searchi\xe4\x41\
     \x01hatifanalysisar\xee\x42\
     \x0enam\xe5\x40\
     \x06forecastar\xee\x42\
@@ -5853,11 +5841,11 @@ static ENTRIES: &[u8] = b"\
     \x01idgeti\xe4\x01\
     \x08\xf3\x61\
     \x02ndowexecutioni\xe4\x41\
-    \x06i\xe4\x41\
+    \x00windowi\xe4\x41\
     \x06targeti\xe4\x41\
     \x08ski\xe4\x41\
     \x02relessdevicei\xe4\x41\
-    \x00wirelessgatewayi\xe4\x41\
+    \x08gatewayi\xe4\x41\
     \x0ftaskdefinitioni\xe4\x41\
     \x02sdomtemplatear\xee\x02\
     \x01orkerconfigurationar\xee\x42\
@@ -5869,11 +5857,11 @@ static ENTRIES: &[u8] = b"\
     \x0eowneri\xe4\x41\
     \x0aildversionar\xee\x42\
     \x08definitionar\xee\x02\
-    \x12nam\xe5\x40\
+    \x00workflowdefinitionnam\xe5\x40\
     \x08executioni\xe4\x41\
     \x08i\xe4\x41\
     \x08nam\xe5\x40\
-    \x00workflowowneri\xe4\x41\
+    \x08owneri\xe4\x41\
     \x08runar\xee\x02\
     \x0bi\xe4\x41\
     \x08versionar\xee\x42\
@@ -5885,11 +5873,11 @@ static ENTRIES: &[u8] = b"\
     \x0bentifie\xf2\x01\
     \x09nam\xe5\x40\
     \x0d\xf3\x60\
-    \x04id\xf3\x61\
+    \x00workid\xf3\x61\
     \x04loadar\xee\x42\
     \x08estimatei\xe4\x41\
     \x08i\xe4\x41\
-    \x00workloadidentityar\xee\x02\
+    \x0aentityar\xee\x02\
     \x10providerar\xee\x02\
     \x08nam\xe5\x40\
     \x08versionnam\xe5\x40\
@@ -5901,11 +5889,11 @@ static ENTRIES: &[u8] = b"\
     \x0b\xf3\x61\
     \x0amagei\xe4\x41\
     \x0anstancei\xe4\x41\
-    \x09nam\xe5\x40\
+    \x00workspacenam\xe5\x40\
     \x09rolear\xee\x42\
     \x09securitygroupi\xe4\x41\
     \x04teamar\xee\x42\
-    \x00workteamnam\xe5\x40\
+    \x08nam\xe5\x40\
     \x01rappingkeyar\xee\x02\
     \x0bidentifie\xf2\x01\
     \x04upflowi\xe4\x01\
@@ -5940,7 +5928,7 @@ pub(crate) static LENGTHS_BY_LAST: [u64; 36] = [
     0x0,
     0x0,
     0x0,
-    0x10000000,
+    0x0,
     0x0,
     0x0,
     0x0,
@@ -5951,7 +5939,7 @@ pub(crate) static LENGTHS_BY_LAST: [u64; 36] = [
     0x0,
     0x1cfffffff400,
     0x20001fffffffff8,
-    0x1057fbc0,
+    0x1053fb40,
     0x0,
     0x0,
     0x0,
@@ -5984,41 +5972,41 @@ pub(crate) static FIRSTS_BY_LEN: [u64; 65] = [
 /// For each [`class`] of last byte, the [`class`]es of the bytes just before
 /// it in the keys (bit `class`).
 pub(crate) static BEFORE_LAST: [u64; 36] = [
-    0x0, 0x0, 0x0, 0x100, 0x101804, 0x0, 0x0, 0x0, 0x20000, 0x0, 0x0, 0x0, 0x0, 0x20000, 0x0, 0x0,
-    0x0, 0x10, 0xa2018, 0x2010, 0x0, 0x0, 0x0, 0x0, 0x10, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0,
-    0x0, 0x0, 0x0,
+    0x0, 0x0, 0x0, 0x100, 0x101000, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x20000, 0x0, 0x0, 0x0,
+    0x10, 0xa2018, 0x10, 0x0, 0x0, 0x0, 0x0, 0x10, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0,
+    0x0, 0x0,
 ];
 
 /// Where each block of [`ENTRIES`] starts.
-static BLOCK_STARTS: [u32; 366] = [
+static BLOCK_STARTS: [u32; 365] = [
     0, 191, 379, 557, 706, 913, 1121, 1304, 1496, 1681, 1850, 2051, 2231, 2404, 2603, 2766, 2951,
     3126, 3295, 3451, 3621, 3777, 3924, 4052, 4208, 4362, 4583, 4731, 4911, 5049, 5236, 5403, 5588,
-    5817, 6032, 6206, 6357, 6542, 6746, 6914, 7098, 7252, 7381, 7548, 7729, 7950, 8149, 8282, 8415,
-    8574, 8732, 8925, 9079, 9221, 9395, 9577, 9758, 9946, 10082, 10302, 10481, 10630, 10785, 10956,
-    11091, 11253, 11408, 11588, 11796, 11938, 12091, 12256, 12406, 12550, 12702, 12885, 13019,
-    13201, 13377, 13537, 13775, 13973, 14146, 14350, 14517, 14675, 14870, 15084, 15251, 15370,
-    15578, 15768, 15938, 16162, 16378, 16571, 16741, 16880, 17101, 17284, 17461, 17672, 17831,
-    18015, 18199, 18369, 18555, 18728, 18956, 19145, 19376, 19618, 19878, 20034, 20203, 20354,
-    20548, 20694, 20853, 21002, 21210, 21412, 21567, 21746, 21874, 22046, 22218, 22412, 22588,
-    22733, 22957, 23178, 23347, 23518, 23664, 23824, 23983, 24196, 24384, 24530, 24680, 24861,
-    25012, 25154, 25318, 25489, 25653, 25829, 25998, 26194, 26388, 26568, 26744, 26919, 27059,
-    27207, 27401, 27558, 27811, 27997, 28142, 28261, 28408, 28620, 28812, 28972, 29180, 29311,
-    29447, 29604, 29734, 29890, 30046, 30197, 30346, 30575, 30816, 31112, 31313, 31461, 31598,
-    31801, 31948, 32099, 32274, 32442, 32609, 32779, 32969, 33201, 33394, 33585, 33795, 33989,
-    34132, 34320, 34512, 34698, 34900, 35073, 35229, 35440, 35625, 35777, 35928, 36153, 36410,
-    36587, 36755, 36964, 37174, 37381, 37602, 37766, 37938, 38093, 38305, 38484, 38646, 38809,
-    38993, 39157, 39334, 39494, 39686, 39870, 40044, 40214, 40421, 40604, 40757, 40940, 41077,
-    41213, 41442, 41650, 41858, 42034, 42214, 42406, 42538, 42716, 42896, 43079, 43214, 43396,
-    43603, 43802, 43993, 44128, 44309, 44541, 44688, 44855, 45027, 45213, 45417, 45561, 45756,
-    45908, 46136, 46308, 46512, 46644, 46809, 47032, 47202, 47400, 47564, 47732, 47877, 48052,
-    48256, 48473, 48620, 48864, 48995, 49133, 49312, 49425, 49577, 49755, 49953, 50083, 50235,
-    50390, 50525, 50682, 50810, 51057, 51180, 51357, 51607, 51778, 51928, 52080, 52320, 52460,
-    52609, 52784, 52994, 53128, 53315, 53459, 53611, 53830, 54049, 54185, 54353, 54544, 54727,
-    54890, 55072, 55328, 55537, 55672, 55866, 56015, 56164, 56305, 56513, 56666, 56855, 57065,
-    57196, 57357, 57579, 57720, 57928, 58166, 58314, 58516, 58662, 58810, 58970, 59083, 59218,
-    59403, 59540, 59707, 59887, 60100, 60224, 60411, 60601, 60737, 60906, 61150, 61343, 61509,
-    61657, 61790, 61947, 62095, 62250, 62378, 62516, 62657, 62815, 62993, 63151, 63292, 63451,
-    63626, 63751, 63919,
+    5817, 6032, 6206, 6357, 6542, 6746, 6914, 7098, 7252, 7381, 7548, 7729, 7950, 8149, 8282, 8430,
+    8597, 8733, 8925, 9090, 9241, 9402, 9574, 9758, 9954, 10102, 10313, 10498, 10641, 10800, 10984,
+    11120, 11289, 11433, 11634, 11825, 11955, 12120, 12280, 12430, 12582, 12723, 12905, 13063,
+    13242, 13409, 13640, 13828, 14010, 14224, 14422, 14559, 14734, 14902, 15129, 15261, 15411,
+    15624, 15811, 16001, 16225, 16452, 16643, 16816, 16995, 17201, 17375, 17545, 17767, 17921,
+    18089, 18281, 18482, 18658, 18834, 19067, 19246, 19468, 19749, 19962, 20151, 20295, 20458,
+    20639, 20800, 20945, 21106, 21344, 21532, 21706, 21870, 22045, 22217, 22394, 22542, 22726,
+    22914, 23126, 23341, 23491, 23640, 23804, 23943, 24154, 24359, 24535, 24690, 24853, 25034,
+    25147, 25320, 25493, 25638, 25822, 25980, 26189, 26369, 26582, 26760, 26915, 27089, 27238,
+    27382, 27597, 27789, 28019, 28206, 28345, 28468, 28626, 28836, 29035, 29210, 29392, 29531,
+    29672, 29822, 29980, 30127, 30287, 30428, 30618, 30864, 31143, 31409, 31559, 31698, 31872,
+    32052, 32213, 32358, 32551, 32696, 32869, 33018, 33238, 33460, 33641, 33840, 34035, 34210,
+    34369, 34579, 34756, 34960, 35141, 35325, 35523, 35692, 35911, 36025, 36195, 36450, 36679,
+    36815, 37025, 37224, 37440, 37617, 37806, 37950, 38119, 38314, 38496, 38682, 38825, 38987,
+    39190, 39375, 39524, 39690, 39884, 40062, 40239, 40439, 40625, 40804, 40948, 41114, 41276,
+    41431, 41648, 41889, 42041, 42236, 42424, 42593, 42737, 42923, 43078, 43229, 43390, 43596,
+    43771, 43979, 44148, 44327, 44542, 44726, 44894, 45047, 45207, 45396, 45576, 45759, 45947,
+    46117, 46316, 46513, 46670, 46825, 47041, 47227, 47398, 47582, 47777, 47922, 48063, 48287,
+    48481, 48678, 48913, 49055, 49211, 49345, 49492, 49618, 49793, 49977, 50145, 50295, 50428,
+    50593, 50743, 50880, 51063, 51239, 51381, 51623, 51797, 51968, 52155, 52367, 52536, 52681,
+    52846, 53051, 53194, 53349, 53508, 53673, 53860, 54115, 54254, 54413, 54604, 54795, 54973,
+    55143, 55370, 55599, 55747, 55914, 56070, 56237, 56367, 56559, 56720, 56879, 57081, 57246,
+    57390, 57635, 57770, 57949, 58187, 58361, 58557, 58726, 58868, 59038, 59142, 59280, 59432,
+    59582, 59764, 59920, 60122, 60273, 60425, 60617, 60775, 60929, 61168, 61339, 61528, 61666,
+    61823, 61978, 62108, 62253, 62396, 62525, 62669, 62822, 63000, 63168, 63293, 63462, 63642,
+    63776, 63927,
 ];
 
 /// EC2 resource-id prefixes (without the dash) shown by the EC2 model,
