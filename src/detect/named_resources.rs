@@ -647,14 +647,7 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         .and_then(|raw| spec_for(raw, on))
         .or_else(|| dotted_spec(text, ks, k, on))
         .or_else(|| sibling_spec(text, ks, k, on))
-        .or_else(|| context_spec(text, ks, k, on))
-        .or_else(|| {
-            // `--flag=value` on an `aws` line.
-            let flag = text
-                .get(ks + 2..k)
-                .filter(|_| text.get(ks..ks + 2) == Some(b"--"))?;
-            command_flag(text, ks, flag, on)
-        });
+        .or_else(|| rare_spec(text, ks, k, on));
     let Some(spec) = spec else {
         return;
     };
@@ -720,13 +713,30 @@ fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec
     spec_for(name, on)
 }
 
+/// The spec of the rare keys that no table names: a `--flag=value` on an
+/// `aws` line ([`command_flag`]) and a [`CONTEXT_KEYS`] key. Nearly every
+/// word of code that gets here is neither, and one byte says so.
+#[inline]
+fn rare_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
+    let flag = text.get(ks) == Some(&b'-') && text.get(ks + 1) == Some(&b'-');
+    if flag {
+        return command_flag(text, ks, text.get(ks + 2..k)?, on);
+    }
+    // Every context key ends in `name`.
+    if matches!(text.get(k.checked_sub(1)?), Some(b'e' | b'E')) {
+        return context_spec(text, ks, k, on);
+    }
+    None
+}
+
 /// Keys that other platforms use as much as AWS does, kept out of the
 /// vocabulary (scripts/vocabulary/generate.py), and the words that say,
 /// when they stand shortly before the key, that it is AWS's: Elastic
 /// Beanstalk's `EnvironmentName` (Azure's `"environmentName":
 /// "AzureCloud"` is the other one) next to its `ApplicationName` or
 /// after `elasticbeanstalk` (the CLI command, the boto3 client).
-/// Each key ends in `name` ([`context_spec`] relies on it).
+/// Each key ends in `name` ([`rare_spec`] relies on it: it asks
+/// [`context_spec`] only for words that end in `e`).
 const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[(
     b"environmentname",
     &[b"elasticbeanstalk", b"ApplicationName"],
@@ -740,10 +750,7 @@ const CONTEXT_REACH: usize = 1024;
 /// only for that key: the search costs nothing elsewhere.
 fn context_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
     let raw = text.get(ks..k)?;
-    // Most words reach here (no other spec had them): a byte compare
-    // turns them away before normalizing. Every context key ends in
-    // `name` (`EnvironmentName`, `environment_name`, `ENVIRONMENT_NAME`).
-    if raw.len() > MAX_KEY || raw.last().is_none_or(|b| b | 0x20 != b'e') {
+    if raw.len() > MAX_KEY {
         return None;
     }
     let mut buf = [0u8; MAX_KEY];
