@@ -447,6 +447,7 @@ struct Anchored<'a> {
     v4_state: ip_addresses::V4,
     v6_state: ip_addresses::V6,
     flags_state: named_resources::Flags,
+    context_memo: named_resources::ContextMemo,
 }
 
 impl Anchored<'_> {
@@ -608,7 +609,7 @@ impl Anchored<'_> {
                 s3_buckets::rclone_remote_at_colon(b, p, &mut self.s3_scheme);
             }
         }
-        named_resources::at_separator(b, p, on, &mut self.keyed);
+        named_resources::at_separator(b, p, on, &mut self.context_memo, &mut self.keyed);
         // `"Id": "/hostedzone/Z…"`.
         if on.is_on(Family::NamedResources) && matches!(next, b' ' | b'"' | b'\'' | b'/' | b'\\') {
             resource_ids::hosted_zone_after(b, p, &mut self.keyed);

@@ -567,8 +567,9 @@ pub(super) fn find(
     dashdash: &Finder<'static>,
     out: &mut Vec<Match<'_>>,
 ) {
+    let mut memo = ContextMemo::default();
     for p in memchr::memchr2_iter(b':', b'=', text) {
-        at_separator(text, p, on, out);
+        at_separator(text, p, on, &mut memo, out);
     }
     find_flags(text, on, dashdash, out);
 }
@@ -583,7 +584,13 @@ fn is_operator(prev: u8, next: u8) -> bool {
 /// Appends the value of a `key: value` or `key=value` pair whose separator
 /// is at `p`, if the key names an enabled family. The catalog calls it for
 /// every `:` and `=`, in one pass shared with IPv6 addresses.
-pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
+pub(super) fn at_separator(
+    text: &[u8],
+    p: usize,
+    on: &Detectors,
+    memo: &mut ContextMemo,
+    out: &mut Vec<Match<'_>>,
+) {
     let (prev, next) = super::neighbours(text, p);
     // PHP and Ruby hashes: `'bucket' => 'name'` (the key quoted, below).
     let arrow = text.get(p) == Some(&b'=') && next == b'>' && !is_operator(prev, 0);
@@ -647,7 +654,7 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         .and_then(|raw| spec_for(raw, on))
         .or_else(|| dotted_spec(text, ks, k, on))
         .or_else(|| sibling_spec(text, ks, k, on))
-        .or_else(|| rare_spec(text, ks, k, on));
+        .or_else(|| rare_spec(text, ks, k, on, memo));
     let Some(spec) = spec else {
         return;
     };
@@ -717,14 +724,20 @@ fn sibling_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec
 /// `aws` line ([`command_flag`]) and a [`CONTEXT_KEYS`] key. Nearly every
 /// word of code that gets here is neither, and one byte says so.
 #[inline]
-fn rare_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
+fn rare_spec(
+    text: &[u8],
+    ks: usize,
+    k: usize,
+    on: &Detectors,
+    memo: &mut ContextMemo,
+) -> Option<Spec> {
     let flag = text.get(ks) == Some(&b'-') && text.get(ks + 1) == Some(&b'-');
     if flag {
         return command_flag(text, ks, text.get(ks + 2..k)?, on);
     }
     // Every context key ends in `name`.
     if matches!(text.get(k.checked_sub(1)?), Some(b'e' | b'E')) {
-        return context_spec(text, ks, k, on);
+        return context_spec(text, ks, k, on, memo);
     }
     None
 }
@@ -745,21 +758,79 @@ const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[(
 /// How far before such a key its context words are looked for.
 const CONTEXT_REACH: usize = 1024;
 
+/// What the searches for each [`CONTEXT_KEYS`] key's words found so far
+/// in one text, so that a text of many such keys (a list of Beanstalk
+/// environments, or an adversary's) searches each byte about once, not
+/// once per key within [`CONTEXT_REACH`].
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct ContextMemo([Seen; CONTEXT_KEYS.len()]);
+
+/// What the searches for one key's context words saw: text before
+/// `searched` was looked at, and `found` is where the last word seen in
+/// it starts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    searched: usize,
+    found: Option<usize>,
+}
+
+impl Seen {
+    /// Whether one of `words` stands in the [`CONTEXT_REACH`] bytes
+    /// before `ks`. Keys come in text order; a key before the text
+    /// already searched is searched for alone, without the memo.
+    fn near(&mut self, text: &[u8], ks: usize, words: &[&[u8]]) -> bool {
+        let lo = ks.saturating_sub(CONTEXT_REACH);
+        let last_in = |from: usize| {
+            let window = text.get(from..ks).unwrap_or_default();
+            words
+                .iter()
+                .filter_map(|w| memchr::memmem::rfind(window, w))
+                .max()
+                .map(|at| from + at)
+        };
+        if ks < self.searched {
+            return last_in(lo).is_some();
+        }
+        if self.found.is_some_and(|at| at >= lo) {
+            return true;
+        }
+        // The last word seen is out of reach, so none stands between
+        // `lo` and `searched` but for one cut by `searched`: look again
+        // from a word's length before it.
+        let longest = words.iter().map(|w| w.len()).max().unwrap_or(0);
+        let from = lo.max(self.searched.saturating_sub(longest));
+        if let Some(at) = last_in(from) {
+            self.found = Some(at);
+        }
+        self.searched = ks;
+        self.found.is_some_and(|at| at >= lo)
+    }
+}
+
 /// The spec of a [`CONTEXT_KEYS`] key `text[ks..k]` when one of its
 /// context words stands in the [`CONTEXT_REACH`] bytes before it. Read
 /// only for that key: the search costs nothing elsewhere.
-fn context_spec(text: &[u8], ks: usize, k: usize, on: &Detectors) -> Option<Spec> {
+fn context_spec(
+    text: &[u8],
+    ks: usize,
+    k: usize,
+    on: &Detectors,
+    memo: &mut ContextMemo,
+) -> Option<Spec> {
     let raw = text.get(ks..k)?;
     if raw.len() > MAX_KEY {
         return None;
     }
     let mut buf = [0u8; MAX_KEY];
     let norm = normalize(raw, &mut buf);
-    let &(_, words) = CONTEXT_KEYS.iter().find(|(key, _)| *key == norm)?;
-    let before = text.get(ks.saturating_sub(CONTEXT_REACH)..ks)?;
-    let aws = words
+    let (index, &(_, words)) = CONTEXT_KEYS
         .iter()
-        .any(|w| memchr::memmem::find(before, w).is_some());
+        .enumerate()
+        .find(|(_, (key, _))| *key == norm)?;
+    let aws = memo
+        .0
+        .get_mut(index)
+        .is_some_and(|seen| seen.near(text, ks, words));
     (aws && super::enabled(on, Family::NamedResources)).then_some(Spec {
         kind: "NAME",
         family: Family::NamedResources,
@@ -1493,6 +1564,45 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(found(input), *want, "{input}");
+        }
+    }
+
+    /// The memo of context searches agrees with searching the whole
+    /// reach before every key, on texts of many keys and a few context
+    /// words at random places, near and beyond the reach.
+    #[test]
+    fn context_memo_agrees_with_a_plain_search() {
+        let words: &[&[u8]] = &[b"elasticbeanstalk", b"ApplicationName"];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let mut text = Vec::new();
+            let mut keys = Vec::new();
+            for _ in 0..60 {
+                match next(10) {
+                    0 => text.extend_from_slice(b"elasticbeanstalk "),
+                    1 => text.extend_from_slice(b"ApplicationName"),
+                    2..=5 => {
+                        keys.push(text.len());
+                        text.extend_from_slice(b"EnvironmentName: x\n");
+                    }
+                    _ => text.extend(std::iter::repeat_n(b'.', next(400) as usize)),
+                }
+            }
+            let mut seen = Seen::default();
+            for &ks in &keys {
+                let lo = ks.saturating_sub(CONTEXT_REACH);
+                let window = &text[lo..ks];
+                let plain = words
+                    .iter()
+                    .any(|w| memchr::memmem::find(window, w).is_some());
+                assert_eq!(seen.near(&text, ks, words), plain, "key at {ks}");
+            }
         }
     }
 
