@@ -73,7 +73,10 @@ NOT_RESOURCE_NAME_KEYS = {
 NOT_RESOURCE_NAME_KEYS_LOWER = {k.lower() for k in NOT_RESOURCE_NAME_KEYS}
 # Values that are words, not names a customer picked to tell things apart.
 STOP_VALUES = {"default", "test", "main", "master", "primary", "none", "all", "example", "true", "false",
-               "string", "name", "value", "null", "admin", "public", "private", "ALL", "NONE"}
+               "string", "name", "value", "null", "admin", "public", "private", "ALL", "NONE",
+               # The field's own name as its placeholder (`s3://bucket/key`):
+               # the same text uses it as a word ("the bucket must be …").
+               "bucket"}
 # AWS managed policy names: AWS's, and the model must tell them apart.
 AWS_MANAGED_POLICY_RE = re.compile(r"^(?:AWS|Amazon)[A-Za-z0-9]+|^(?:AdministratorAccess|ReadOnlyAccess|PowerUserAccess|"
                                    r"ViewOnlyAccess|SecurityAudit|IAMFullAccess|Billing|SupportUser|DatabaseAdministrator|"
@@ -90,6 +93,15 @@ VERSION_WORDS = {"section", "sections", "version", "ver", "build", "release", "d
 def after_version_word(text, start):
     m = re.search(r"(?:^|[^A-Za-z])([A-Za-z]{1,12}) $", text[max(0, start - 14):start])
     return text[max(0, start - 2):start] == "\u00a7 " or bool(m and m.group(1).lower() in VERSION_WORDS)
+
+
+def is_example_ip(ip):
+    """Documentation's made-up addresses, as the engine's ip_addresses
+    module reads them: octets that count up or down by one (`1.2.3.4`,
+    `101.102.103.104`), or digits that do (`123.45.67.89`)."""
+    o = [int(x) for x in ip.split(".")]
+    d = [int(c) for c in ip if c.isdigit()]
+    return any(all(b - a == step for a, b in zip(xs, xs[1:])) for xs in (o, d) for step in (1, -1))
 
 
 def is_public_ip(text):
@@ -214,7 +226,8 @@ class Labeller:
         for m in IPV4_RE.finditer(text):
             ip = m.group(0)
             if all(int(o) <= 255 for o in ip.split(".")):
-                if is_public_ip(ip) or is_netmask(ip) or after_version_word(text, m.start()):
+                if (is_public_ip(ip) or is_netmask(ip) or is_example_ip(ip)
+                        or after_version_word(text, m.start())):
                     self.aws_owned.append(ip)
                 else:
                     out.append((ip, "ip_addresses"))
@@ -227,7 +240,8 @@ class Labeller:
             if not is_public_ip(ip):
                 out.append((ip, "ip_addresses"))
         for m in S3_URI_RE.finditer(text):
-            out.append((m.group(1), "s3_buckets"))
+            if m.group(1) not in STOP_VALUES:
+                out.append((m.group(1), "s3_buckets"))
         for m in HOST_RE.finditer(text):
             if self.customer_host(m.group(0)):
                 out.append((m.group(0), "hostnames"))

@@ -69,6 +69,39 @@ pub(super) fn push(spans: &[(usize, usize)], out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Whether `b` may stand in a role session name (`[\w+=,.@-]`).
+fn session_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'=' | b',' | b'.' | b'@' | b'-')
+}
+
+/// Appends the role session name after every assumed role's unique id in
+/// `spans`: STS prints an assumed role's user id as `AROA…:session`
+/// (`get-caller-identity`'s `UserId`, `AssumedRoleId`, CloudTrail's
+/// `principalId`), and the session is often the person (`jane@corp.com`)
+/// or the app that assumed it. 2 to 64 of `[\w+=,.@-]`, a trailing `.`
+/// or `,` being punctuation.
+pub(super) fn push_session_names(text: &[u8], spans: &[(usize, usize)], out: &mut Vec<Match<'_>>) {
+    for &(s, e) in spans {
+        if text.get(s..s + 4) != Some(b"AROA") || text.get(e) != Some(&b':') {
+            continue;
+        }
+        let from = e + 1;
+        let mut end = from;
+        while end - from <= 64 && text.get(end).copied().is_some_and(session_byte) {
+            end += 1;
+        }
+        if end - from > 64 {
+            continue;
+        }
+        while end > from && matches!(text.get(end - 1), Some(b'.' | b',')) {
+            end -= 1;
+        }
+        if (2..=64).contains(&(end - from)) {
+            out.push(m(from, end, "ROLE_SESSION", Family::NamedResources));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::values_of;
@@ -95,5 +128,37 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(values_of(find, input), *want, "{input}");
         }
+    }
+
+    #[test]
+    fn session_names() {
+        fn sessions(text: &str) -> Vec<&str> {
+            let mut out = Vec::new();
+            push_session_names(text.as_bytes(), &spans(text.as_bytes()), &mut out);
+            out.iter().map(|m| &text[m.start..m.end]).collect()
+        }
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "\"AssumedRoleId\": \"AROACLKWSDQRAOEXAMPLE:app1\"",
+                &["app1"],
+            ),
+            (
+                "AROA3XFRBF535PLBIFPI4:jane.doe@example.com.",
+                &["jane.doe@example.com"],
+            ),
+            (
+                "USERID\tAROA3XFRBF535PLBIFPI4:botocore-session-1712345678\n",
+                &["botocore-session-1712345678"],
+            ),
+            // No session: a user's id, a colon with nothing after, a word
+            // too long to be one.
+            ("AIDAJQABLZS4A3QDU576Q:app1 AROACLKWSDQRAOEXAMPLE: x", &[]),
+            ("AROACLKWSDQRAOEXAMPLE:x", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(sessions(input), *want, "{input}");
+        }
+        let long = format!("AROACLKWSDQRAOEXAMPLE:{}", "a".repeat(65));
+        assert_eq!(sessions(&long), Vec::<&str>::new());
     }
 }

@@ -14,7 +14,10 @@
 //! addresses are masked (`::1`, `fe80::…`, times
 //! like `12:30:45` never are).
 
-use super::util::{before_is, class_has, is, m, run_len, ALNUM, DIGIT, IPV6, WORD_DOT};
+use super::util::{
+    before_is, class_has, is, is_escape_letter, m, run_len, run_start_back, ALNUM, DIGIT, IPV6,
+    WORD, WORD_DOT,
+};
 use super::{Family, Match};
 use std::net::Ipv6Addr;
 
@@ -98,6 +101,104 @@ fn excluded_v4(o: [u32; 4]) -> bool {
             | [93, 184, 215, 14]
             | [93, 184, 216, 34]
     )
+}
+
+/// Documentation's made-up addresses: octets that count up or down by one
+/// (`1.2.3.4`, `101.102.103.104`), or digits that do (`123.45.67.89`,
+/// `98.76.54.32`). Code and docs use them as the example of an address;
+/// nobody's network is numbered that way on purpose. `digits` is the
+/// address as written.
+fn example_v4(o: [u32; 4], digits: &[u8]) -> bool {
+    let steps = |a: u32, b: u32| (b.wrapping_sub(a), a.wrapping_sub(b));
+    let [a, b, c, d] = o;
+    let octets = [(a, b), (b, c), (c, d)].map(|(x, y)| steps(x, y));
+    if octets.iter().all(|s| s.0 == 1) || octets.iter().all(|s| s.1 == 1) {
+        return true;
+    }
+    let mut up = true;
+    let mut down = true;
+    let mut prev: Option<u8> = None;
+    for &digit in digits.iter().filter(|x| x.is_ascii_digit()) {
+        if let Some(p) = prev {
+            up &= digit == p.wrapping_add(1);
+            down &= digit == p.wrapping_sub(1);
+        }
+        prev = Some(digit);
+    }
+    up || down
+}
+
+/// Whether the dotted quad at `s..end` is the version of a package on a
+/// lockfile or requirements line, which ends right after it:
+/// Gemfile.lock's indented `    nokogiri (1.16.0.2)`, `rails (= 7.1.3.4)`,
+/// `pg (1.5.4.1-x86_64-linux)`, and pip's `name==1.2.3.4` (also `~=`,
+/// `>=`, `<=`) at the start of its line. Works on raw and JSON-escaped
+/// text (a `\n` escape ends a line) and after the Read tool's `N→`.
+fn package_version(text: &[u8], s: usize, end: usize) -> bool {
+    // After: an optional `-platform`, the `)` of a lockfile, a line end.
+    let mut e = end;
+    if text.get(e) == Some(&b'-') {
+        e += 1 + run_len(&WORD, text, e + 1, 64);
+    }
+    let paren = text.get(e) == Some(&b')');
+    if paren {
+        e += 1;
+    }
+    let line_end = match text.get(e) {
+        None | Some(b'\n' | b'\r') => true,
+        Some(b'\\') => matches!(text.get(e + 1), Some(b'n' | b'r')),
+        _ => false,
+    };
+    if !line_end {
+        return false;
+    }
+    let ends_with = |i: usize, w: &[u8]| i >= w.len() && text.get(i - w.len()..i) == Some(w);
+    let mut i = s;
+    if paren {
+        // Longest first: `= ` ends `>= `.
+        if let Some(op) = [&b">= "[..], b"~> ", b"<= ", b"!= ", b"= ", b"< ", b"> "]
+            .into_iter()
+            .find(|op| ends_with(i, op))
+        {
+            i -= op.len();
+        }
+        if !ends_with(i, b" (") {
+            return false;
+        }
+        i -= 2;
+    } else {
+        match [&b"=="[..], b"~=", b">=", b"<="]
+            .into_iter()
+            .find(|op| ends_with(i, op))
+        {
+            Some(op) => i -= op.len(),
+            None => return false,
+        }
+    }
+    // The package name: a word without dots (`ip.addr==10.0.0.1` is a
+    // capture filter, not a pin).
+    let name = run_start_back(&WORD, text, i, 64);
+    if name == i
+        || !text
+            .get(name..i)
+            .is_some_and(|n| n.iter().any(u8::is_ascii_alphabetic))
+    {
+        return false;
+    }
+    // Before it: a lockfile's indentation (2, 4 or 6 blanks: a
+    // dependency, a spec, a spec's dependency), nothing for a pin; then
+    // the start of the line.
+    let mut b = name;
+    while b > 0 && text.get(b - 1) == Some(&b' ') {
+        b -= 1;
+    }
+    if (paren && !matches!(name - b, 2 | 4 | 6)) || (!paren && name != b) {
+        return false;
+    }
+    b == 0
+        || matches!(text.get(b - 1), Some(b'\n' | b'\r'))
+        || (is_escape_letter(text, b - 1) && text.get(b - 1) != Some(&b't'))
+        || (b >= 3 && text.get(b - 3..b) == Some("→".as_bytes()))
 }
 
 /// Words after which a dotted quad is a version or a section number
@@ -206,7 +307,11 @@ impl V4 {
         {
             return;
         }
-        if excluded_v4(o) || after_version_word(text, s) {
+        if excluded_v4(o)
+            || example_v4(o, text.get(s..end).unwrap_or_default())
+            || after_version_word(text, s)
+            || package_version(text, s, end)
+        {
             return;
         }
         match prefix_len(text, end, 32) {
@@ -352,6 +457,38 @@ mod tests {
                 &[],
             ),
             ("2001:db8::1 and 2001:0db8:85a3::8a2e:370:7334", &[]),
+            // Made-up example addresses: octets or digits counting by one.
+            (
+                "inet_aton() -- convert IP addr string (123.45.67.89) to",
+                &[],
+            ),
+            (
+                "assert_eq!(MAX_LEN, \"101.102.103.104:65000\".len()); 1.2.3.4 98.76.54.32 4.3.2.1",
+                &[],
+            ),
+            // Not quite: one step differs, or octets count by two.
+            (
+                "123.45.67.80 101.102.103.105 10.12.14.16 12.34.56.78",
+                &["123.45.67.80", "101.102.103.105", "10.12.14.16"],
+            ),
+            // Package versions at the end of a lockfile or pin line.
+            (
+                "GEM\n  specs:\n    nokogiri (6.20.19.254)\n    pg (1.5.4.1-x86_64-linux)\n",
+                &[],
+            ),
+            ("  rails (= 7.1.3.4)\n      puma (>= 6.20.19.254)", &[]),
+            ("GEM\\n  specs:\\n    nokogiri (6.20.19.254)\\n", &[]),
+            ("    12\u{2192}    nokogiri (6.20.19.254)\n", &[]),
+            ("pywin32==305.1.17.200\nboto3~=1.34.2.9\r\n", &[]),
+            // Addresses in the same shapes stay masked: a name at the
+            // start of its line (arp), text after the `)` (traceroute),
+            // a dotted name (a capture filter), a pin not on its own line.
+            ("_gateway (10.0.1.1) at 0a:1b on eth0\n", &["10.0.1.1"]),
+            ("    gateway (10.0.1.1)  0.5 ms\n", &["10.0.1.1"]),
+            ("  ip-10-0-1-7 (10.0.1.7) 0.4 ms", &["10.0.1.7"]),
+            ("ip.addr==10.0.1.7\n", &["10.0.1.7"]),
+            ("tcpdump host==10.0.1.7 -n", &["10.0.1.7"]),
+            ("        peer (10.0.1.7)\n", &["10.0.1.7"]),
             (
                 "Version=\"5.30.2.180\" version: '6.20.19.254' release==8.11.21.194",
                 &[],

@@ -426,6 +426,9 @@ impl Detector {
             if on.is_on(Family::AccessKeys) {
                 access_keys::push(&keys, out);
             }
+            if on.is_on(Family::NamedResources) {
+                access_keys::push_session_names(b, &keys, out);
+            }
             if on.is_on(Family::SecretKeys) {
                 secret_keys::find_near(b, &keys, out);
             }
@@ -477,6 +480,7 @@ struct Anchored<'a> {
     v4_state: ip_addresses::V4,
     v6_state: ip_addresses::V6,
     flags_state: named_resources::Flags,
+    context_memo: named_resources::ContextMemo,
 }
 
 impl Anchored<'_> {
@@ -637,8 +641,12 @@ impl Anchored<'_> {
             if on.is_on(Family::S3Buckets) && next == b'/' {
                 s3_buckets::scheme_at_colon(b, p, &mut self.s3_scheme);
             }
+            // rclone's `:s3,…:bucket`.
+            if on.is_on(Family::S3Buckets) && next == b's' {
+                s3_buckets::rclone_remote_at_colon(b, p, &mut self.s3_scheme);
+            }
         }
-        named_resources::at_separator(b, p, on, &mut self.keyed);
+        named_resources::at_separator(b, p, on, &mut self.context_memo, &mut self.keyed);
         // `"Id": "/hostedzone/Z…"`.
         if on.is_on(Family::NamedResources) && matches!(next, b' ' | b'"' | b'\'' | b'/' | b'\\') {
             resource_ids::hosted_zone_after(b, p, &mut self.keyed);

@@ -480,8 +480,10 @@ fn max_len(rule: Rule) -> usize {
     }
 }
 
-/// Whether `v` is a valid value for `rule`.
-fn valid(rule: Rule, v: &[u8]) -> bool {
+/// Whether `v` is a valid value for `rule`; `literal`: `v` is a quoted
+/// string (or a JSON string, a table cell), not a word of code that may
+/// be a variable.
+fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
     match rule {
         Rule::Name => {
             // One character (`--function-name x`) is a placeholder.
@@ -510,7 +512,7 @@ fn valid(rule: Rule, v: &[u8]) -> bool {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         }
         Rule::DistId => (10..=20).contains(&v.len()),
-        Rule::Bucket => s3_buckets::is_bucket(v),
+        Rule::Bucket => s3_buckets::is_bucket(v) || (literal && s3_buckets::is_legacy_bucket(v)),
         Rule::Secret => secret_keys::is_keyed_secret(v),
         Rule::Session => session_tokens::is_session_token(v),
         Rule::StsToken => session_tokens::is_sts_token(v),
@@ -654,11 +656,18 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
     }
     let max = max_len(rule);
     let s = i;
-    let mut e = s;
-    while e - s <= max && text.get(e).is_some_and(|&b| value_byte(rule, b)) {
+    let rest = text.get(s..).unwrap_or_default();
+    let mut e = s + snapshot_prefix(rule, rest);
+    let body = e;
+    let colon = colon_in_name(rule, rest);
+    while e - s <= max
+        && text
+            .get(e)
+            .is_some_and(|&b| value_byte(rule, b) || (colon && b == b':'))
+    {
         e += 1;
     }
-    if e - s > max || e == s {
+    if e - s > max || e == body {
         return None;
     }
     let closed = match quote {
@@ -670,7 +679,11 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
             class_has(&TERMINATOR, b) || (rule == Rule::Secret && matches!(b, b':' | b'@'))
         }),
     };
-    (closed && text.get(s..e).is_some_and(|v| valid(rule, v))).then_some((s, e))
+    (closed
+        && text
+            .get(s..e)
+            .is_some_and(|v| valid(rule, v, quote.is_some())))
+    .then_some((s, e))
 }
 
 /// Appends every keyed value in `text` for the enabled families; `dashdash`
@@ -682,8 +695,9 @@ pub(super) fn find(
     dashdash: &Finder<'static>,
     out: &mut Vec<Match<'_>>,
 ) {
+    let mut memo = ContextMemo::default();
     for p in memchr::memchr2_iter(b':', b'=', text) {
-        at_separator(text, p, on, out);
+        at_separator(text, p, on, &mut memo, out);
     }
     find_flags(text, on, dashdash, out);
 }
@@ -698,7 +712,13 @@ fn is_operator(prev: u8, next: u8) -> bool {
 /// Appends the value of a `key: value` or `key=value` pair whose separator
 /// is at `p`, if the key names an enabled family. The catalog calls it for
 /// every `:` and `=`, in one pass shared with IPv6 addresses.
-pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
+pub(super) fn at_separator(
+    text: &[u8],
+    p: usize,
+    on: &Detectors,
+    memo: &mut ContextMemo,
+    out: &mut Vec<Match<'_>>,
+) {
     let (prev, next) = super::neighbours(text, p);
     // PHP and Ruby hashes: `'bucket' => 'name'` (the key quoted, below).
     let arrow = text.get(p) == Some(&b'=') && next == b'>' && !is_operator(prev, 0);
@@ -761,7 +781,8 @@ pub(super) fn at_separator(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<
         .get(ks..k)
         .and_then(|raw| spec_for(raw, on))
         .or_else(|| dotted_spec(text, ks, k, on))
-        .or_else(|| sibling_spec(text, ks, k, on));
+        .or_else(|| sibling_spec(text, ks, k, on))
+        .or_else(|| rare_spec(text, ks, k, on, memo));
     let Some(spec) = spec else {
         return;
     };
@@ -948,6 +969,28 @@ fn yaml_sibling_value<'t>(window: &'t [u8], sibling: &[u8]) -> Option<&'t [u8]> 
     None
 }
 
+/// The spec of the rare keys that no table names: a `--flag=value` on an
+/// `aws` line ([`command_flag`]) and a [`CONTEXT_KEYS`] key. Nearly every
+/// word of code that gets here is neither, and one byte says so.
+#[inline]
+fn rare_spec(
+    text: &[u8],
+    ks: usize,
+    k: usize,
+    on: &Detectors,
+    memo: &mut ContextMemo,
+) -> Option<Spec> {
+    let flag = text.get(ks) == Some(&b'-') && text.get(ks + 1) == Some(&b'-');
+    if flag {
+        return command_flag(text, ks, text.get(ks + 2..k)?, on);
+    }
+    // Every context key ends in `name`.
+    if matches!(text.get(k.checked_sub(1)?), Some(b'e' | b'E')) {
+        return context_spec(text, ks, k, on, memo);
+    }
+    None
+}
+
 /// The whole `value` of a JSON member as one match when the member just
 /// before it in its object says what it is (see [`SIBLING_KEYS`]):
 /// `{"name": "AWS_SECRET_ACCESS_KEY", "value": "…"}`, `{"Key": "Name",
@@ -974,6 +1017,103 @@ pub(super) fn whole_by_sibling(
         spec_for(name.as_bytes(), on)?
     };
     whole_for(spec, value)
+}
+
+/// Keys that other platforms use as much as AWS does, kept out of the
+/// vocabulary (scripts/vocabulary/generate.py), and the words that say,
+/// when they stand shortly before the key, that it is AWS's: Elastic
+/// Beanstalk's `EnvironmentName` (Azure's `"environmentName":
+/// "AzureCloud"` is the other one) next to its `ApplicationName` or
+/// after `elasticbeanstalk` (the CLI command, the boto3 client).
+/// Each key ends in `name` ([`rare_spec`] relies on it: it asks
+/// [`context_spec`] only for words that end in `e`).
+const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[(
+    b"environmentname",
+    &[b"elasticbeanstalk", b"ApplicationName"],
+)];
+
+/// How far before such a key its context words are looked for.
+const CONTEXT_REACH: usize = 1024;
+
+/// What the searches for each [`CONTEXT_KEYS`] key's words found so far
+/// in one text, so that a text of many such keys (a list of Beanstalk
+/// environments, or an adversary's) searches each byte about once, not
+/// once per key within [`CONTEXT_REACH`].
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct ContextMemo([Seen; CONTEXT_KEYS.len()]);
+
+/// What the searches for one key's context words saw: text before
+/// `searched` was looked at, and `found` is where the last word seen in
+/// it starts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    searched: usize,
+    found: Option<usize>,
+}
+
+impl Seen {
+    /// Whether one of `words` stands in the [`CONTEXT_REACH`] bytes
+    /// before `ks`. Keys come in text order; a key before the text
+    /// already searched is searched for alone, without the memo.
+    fn near(&mut self, text: &[u8], ks: usize, words: &[&[u8]]) -> bool {
+        let lo = ks.saturating_sub(CONTEXT_REACH);
+        let last_in = |from: usize| {
+            let window = text.get(from..ks).unwrap_or_default();
+            words
+                .iter()
+                .filter_map(|w| memchr::memmem::rfind(window, w))
+                .max()
+                .map(|at| from + at)
+        };
+        if ks < self.searched {
+            return last_in(lo).is_some();
+        }
+        if self.found.is_some_and(|at| at >= lo) {
+            return true;
+        }
+        // The last word seen is out of reach, so none stands between
+        // `lo` and `searched` but for one cut by `searched`: look again
+        // from a word's length before it.
+        let longest = words.iter().map(|w| w.len()).max().unwrap_or(0);
+        let from = lo.max(self.searched.saturating_sub(longest));
+        if let Some(at) = last_in(from) {
+            self.found = Some(at);
+        }
+        self.searched = ks;
+        self.found.is_some_and(|at| at >= lo)
+    }
+}
+
+/// The spec of a [`CONTEXT_KEYS`] key `text[ks..k]` when one of its
+/// context words stands in the [`CONTEXT_REACH`] bytes before it. Read
+/// only for that key: the search costs nothing elsewhere.
+fn context_spec(
+    text: &[u8],
+    ks: usize,
+    k: usize,
+    on: &Detectors,
+    memo: &mut ContextMemo,
+) -> Option<Spec> {
+    let raw = text.get(ks..k)?;
+    if raw.len() > MAX_KEY {
+        return None;
+    }
+    let mut buf = [0u8; MAX_KEY];
+    let norm = normalize(raw, &mut buf);
+    let (index, &(_, words)) = CONTEXT_KEYS
+        .iter()
+        .enumerate()
+        .find(|(_, (key, _))| *key == norm)?;
+    let aws = memo
+        .0
+        .get_mut(index)
+        .is_some_and(|seen| seen.near(text, ks, words));
+    (aws && super::enabled(on, Family::NamedResources)).then_some(Spec {
+        kind: "NAME",
+        family: Family::NamedResources,
+        rule: Rule::Name,
+        vocabulary: true,
+    })
 }
 
 /// Labels of several words, as `aws configure` prompts for keys and
@@ -1137,10 +1277,16 @@ fn flag_at(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
 /// `--service`) that name the command's resource in an `aws …` or
 /// `eksctl …` command line: `aws eks describe-cluster --name x`,
 /// `aws ecs list-tasks --cluster x`.
+/// So are the flags of keys that the vocabulary leaves out because other
+/// clouds share them (GCP's project, Azure's environment): on an `aws`
+/// line they are AWS's (CodeBuild's `--project-name`, Elastic
+/// Beanstalk's `--environment-name`).
 const COMMAND_FLAGS: &[(&[u8], &str)] = &[
     (b"name", "NAME"),
     (b"cluster", "CLUSTER"),
     (b"service", "NAME"),
+    (b"project-name", "NAME"),
+    (b"environment-name", "NAME"),
 ];
 
 /// The spec of the generic flag `raw` (its `--` at `p`) when its line is
@@ -1236,12 +1382,42 @@ fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
 }
 
 /// Whether the whole of `v` is a value for `rule`: not empty, not too
-/// long, only its bytes, valid.
+/// long, only its bytes, valid. Its callers hand it literals (JSON
+/// strings, table cells, quoted SDK arguments, `--output text` values).
 pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
-    !v.is_empty()
+    let body = v.get(snapshot_prefix(rule, v)..).unwrap_or_default();
+    let colon = colon_in_name(rule, v);
+    !body.is_empty()
         && v.len() <= max_len(rule)
-        && v.iter().all(|&b| value_byte(rule, b))
-        && valid(rule, v)
+        && body
+            .iter()
+            .all(|&b| value_byte(rule, b) || (colon && b == b':'))
+        && valid(rule, v, true)
+}
+
+/// Whether the name starting `v` may hold `:`: an iSCSI qualified name
+/// (`iqn.1991-05.com.microsoft:host.corp.example.com`, Storage Gateway's
+/// initiators and targets), whose `:` separates the naming authority
+/// from the customer's host.
+fn colon_in_name(rule: Rule, v: &[u8]) -> bool {
+    rule == Rule::Name && v.starts_with(b"iqn.")
+}
+
+/// Prefixes AWS puts before the names of the snapshots it takes itself:
+/// RDS's automated snapshots (`rds:mydb-2024-04-22-08-15`) and AWS
+/// Backup's (`awsbackup:job-…`). The name after one is the customer's.
+const SNAPSHOT_PREFIXES: &[&[u8]] = &[b"rds:", b"awsbackup:"];
+
+/// Length of the [`SNAPSHOT_PREFIXES`] entry `v` starts with, for a name
+/// (0 for any other rule or none).
+fn snapshot_prefix(rule: Rule, v: &[u8]) -> usize {
+    if rule != Rule::Name {
+        return 0;
+    }
+    SNAPSHOT_PREFIXES
+        .iter()
+        .find(|p| v.starts_with(p))
+        .map_or(0, |p| p.len())
 }
 
 #[cfg(test)]
@@ -1462,6 +1638,62 @@ mod tests {
                 "\"Bucket\": \"acme-payments-logs-prod\"",
                 &[("acme-payments-logs-prod", "S3_BUCKET")],
             ),
+            // Flags other clouds share, on an `aws` line.
+            (
+                "$ aws codebuild start-build --project-name=fraud-billing-v2 --region eu-west-3",
+                &[("fraud-billing-v2", "NAME")],
+            ),
+            (
+                "aws elasticbeanstalk rebuild-environment --environment-name web-prod",
+                &[("web-prod", "NAME")],
+            ),
+            (
+                "gcloud builds list --project-name=my-proj\naz webapp up --environment-name dev-1",
+                &[],
+            ),
+            // Elastic Beanstalk's environment, by its context.
+            (
+                "client = boto3.client('elasticbeanstalk')\nclient.rebuild_environment(EnvironmentName='my-env')",
+                &[("my-env", "NAME")],
+            ),
+            (
+                "{'ApplicationName': 'web-v9', 'EnvironmentName': 'dev-media-pricing'}",
+                &[("web-v9", "NAME"), ("dev-media-pricing", "NAME")],
+            ),
+            // Azure's, or one without AWS context, stays readable.
+            (
+                "{\"environmentName\": \"AzureCloud\", \"tenantId\": \"x\"} EnvironmentName='my-env'",
+                &[],
+            ),
+            // iSCSI names hold a `:`.
+            (
+                "\"InitiatorName\": \"iqn.1991-05.com.microsoft:computername.domain.example.com\"",
+                &[(
+                    "iqn.1991-05.com.microsoft:computername.domain.example.com",
+                    "NAME",
+                )],
+            ),
+            ("\"InitiatorName\": \"host:1\"", &[]),
+            // Automated snapshots: the name after AWS's prefix.
+            (
+                "\"DBSnapshotIdentifier\": \"rds:mysqldb-2014-04-22-08-15\"",
+                &[("rds:mysqldb-2014-04-22-08-15", "ID")],
+            ),
+            (
+                "--db-cluster-snapshot-identifier rds:sample-cluster-2016-09-14",
+                &[("rds:sample-cluster-2016-09-14", "ID")],
+            ),
+            ("\"DBSnapshotIdentifier\": \"rds:\" FunctionName: rds:", &[]),
+            // A legacy bucket with upper case, when it is a literal.
+            (
+                "{'S3Action': {'BucketName': 'MyBucket'}} \\\"TargetBucket\\\": \\\"Logs2017\\\"",
+                &[("MyBucket", "S3_BUCKET"), ("Logs2017", "S3_BUCKET")],
+            ),
+            // Not as a word of code (a variable), nor a constant.
+            (
+                "put_object(Bucket=BucketName, Key=k) bucket: MyBucket \"Bucket\": \"BUCKET\"",
+                &[],
+            ),
             (
                 "bucket_name = acme-payments-logs-prod",
                 &[("acme-payments-logs-prod", "S3_BUCKET")],
@@ -1638,6 +1870,45 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(found(input), *want, "{input}");
+        }
+    }
+
+    /// The memo of context searches agrees with searching the whole
+    /// reach before every key, on texts of many keys and a few context
+    /// words at random places, near and beyond the reach.
+    #[test]
+    fn context_memo_agrees_with_a_plain_search() {
+        let words: &[&[u8]] = &[b"elasticbeanstalk", b"ApplicationName"];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let mut text = Vec::new();
+            let mut keys = Vec::new();
+            for _ in 0..60 {
+                match next(10) {
+                    0 => text.extend_from_slice(b"elasticbeanstalk "),
+                    1 => text.extend_from_slice(b"ApplicationName"),
+                    2..=5 => {
+                        keys.push(text.len());
+                        text.extend_from_slice(b"EnvironmentName: x\n");
+                    }
+                    _ => text.extend(std::iter::repeat_n(b'.', next(400) as usize)),
+                }
+            }
+            let mut seen = Seen::default();
+            for &ks in &keys {
+                let lo = ks.saturating_sub(CONTEXT_REACH);
+                let window = &text[lo..ks];
+                let plain = words
+                    .iter()
+                    .any(|w| memchr::memmem::find(window, w).is_some());
+                assert_eq!(seen.near(&text, ks, words), plain, "key at {ks}");
+            }
         }
     }
 

@@ -24,6 +24,24 @@ pub(super) fn is_bucket(v: &[u8]) -> bool {
             && v.iter().filter(|&&b| b == b'.').count() == 3)
 }
 
+/// Whether `v` is a bucket of S3's legacy naming rules (buckets made in
+/// us-east-1 before March 2018 may hold upper case: `MyBucket`, as
+/// AWS's own examples spell them): 3-63 bytes of `[A-Za-z0-9.-]`, a
+/// letter or digit at both ends, no `..`, and both cases, so neither a
+/// constant (`BUCKET`) nor a lower-case word that the current rules
+/// already judge. Only for a value that is a string literal under a
+/// bucket key: an unquoted `Bucket=BucketName` in code is a variable.
+pub(super) fn is_legacy_bucket(v: &[u8]) -> bool {
+    (3..=63).contains(&v.len())
+        && v.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && v.first().is_some_and(u8::is_ascii_alphanumeric)
+        && v.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !v.windows(2).any(|w| w == b"..")
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+}
+
 /// The bucket at `s` if it is one and ends at a path/URL boundary.
 fn bucket_at(text: &[u8], s: usize) -> Option<usize> {
     let n = run_len(&BUCKET, text, s, 64);
@@ -51,8 +69,9 @@ fn is_s3_path_host(host: &[u8]) -> bool {
     }
 }
 
-/// Appends every bucket after `s3://` or in a path-style S3 URL;
-/// `scheme` finds `s3://`, `aws_path` finds `.amazonaws.com/`.
+/// Appends every bucket after `s3://`, in a path-style S3 URL or in an
+/// rclone remote; `scheme` finds `s3://`, `aws_path` finds
+/// `.amazonaws.com/`.
 #[cfg(test)]
 pub(super) fn find(
     text: &[u8],
@@ -63,6 +82,9 @@ pub(super) fn find(
     find_after_scheme(text, scheme, out);
     for p in aws_path.find_iter(text) {
         path_at_dot(text, p, out);
+    }
+    for p in memchr::memmem::find_iter(text, b":s3,") {
+        rclone_remote_at_colon(text, p, out);
     }
 }
 
@@ -88,6 +110,39 @@ pub(super) fn scheme_at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>
         return;
     }
     let s = p + 5;
+    if let Some(e) = bucket_at(text, s) {
+        out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
+    }
+}
+
+/// Longest parameter list of an rclone remote walked over.
+const MAX_REMOTE: usize = 1024;
+
+/// Appends the bucket of an rclone on-the-fly S3 remote whose leading `:`
+/// is at `colon`: `':s3,provider=AWS,access_key_id=…,secret_access_key=…:bucket/path'`.
+/// The parameters end at the next `:`, and the bucket follows it. The
+/// catalog calls it at every `:` followed by `s`.
+pub(super) fn rclone_remote_at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
+    if text.get(colon + 1..colon + 4) != Some(b"s3,") || before_is(&WORD, text, colon) {
+        return;
+    }
+    let from = colon + 4;
+    let params = text
+        .get(from..text.len().min(from + MAX_REMOTE))
+        .unwrap_or_default();
+    let Some(end) = params.iter().position(|b| {
+        matches!(
+            b,
+            b':' | b' ' | b'\t' | b'\n' | b'\r' | b'\'' | b'"' | b'\\'
+        )
+    }) else {
+        return;
+    };
+    // Parameters are `key=value` pairs: a remote, not prose ("s3, ec2").
+    if params.get(end) != Some(&b':') || !params.get(..end).is_some_and(|p| p.contains(&b'=')) {
+        return;
+    }
+    let s = from + end + 1;
     if let Some(e) = bucket_at(text, s) {
         out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
     }
@@ -199,7 +254,18 @@ mod tests {
                 "https://s3-us-west-2.amazonaws.com/my-bucket/",
                 &["my-bucket"],
             ),
+            // rclone's on-the-fly remote: the bucket after its parameters.
+            (
+                "rclone lsd ':s3,provider=AWS,access_key_id=AKIAX,secret_access_key=a%2Bb:stark.audit.dev'",
+                &["stark.audit.dev"],
+            ),
+            (
+                "rclone copy x \":s3,env_auth=true,region=eu-west-1:acme-logs/2026/\"",
+                &["acme-logs"],
+            ),
             // Near misses.
+            ("services: s3, ec2:x and a:s3,b:c", &[]),
+            ("rclone lsd :s3,provider=AWS :acme-logs", &[]),
             ("s3://ab/x", &[]),
             ("s3://My-Bucket/x", &[]),
             ("s3://bad..name", &[]),
@@ -212,6 +278,19 @@ mod tests {
             assert_eq!(values(input), *want, "{input}");
         }
         assert!(is_bucket(b"my-bucket"));
+        for legacy in ["MyBucket", "Acme.Logs-2017", "DataLake01"] {
+            assert!(is_legacy_bucket(legacy.as_bytes()), "{legacy}");
+        }
+        for not in [
+            "BUCKET",
+            "mybucket",
+            "My_Bucket",
+            "-MyBucket",
+            "My..Bucket",
+            "Ab",
+        ] {
+            assert!(!is_legacy_bucket(not.as_bytes()), "{not}");
+        }
         for bad in ["-bucket", "bucket-", "ab", "a_b_c", "10.0.0.1"] {
             assert!(!is_bucket(bad.as_bytes()), "{bad}");
         }

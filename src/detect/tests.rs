@@ -524,6 +524,7 @@ fn shared_passes_find_what_each_family_finds() {
         account_ids::find(b, &needles, true, &mut out);
         let keys = access_keys::spans(b);
         access_keys::push(&keys, &mut out);
+        access_keys::push_session_names(b, &keys, &mut out);
         secret_keys::find_near(b, &keys, &mut out);
         session_tokens::find(b, &mut out);
         ip_addresses::find(b, &mut out);
@@ -598,6 +599,10 @@ fn shared_passes_find_what_each_family_finds() {
         "bucket ",
         "AKIA",
         "IOSFODNN7EXAMPLE",
+        "AROACLKWSDQRAOEXAMPLE:",
+        "app1",
+        ":s3,",
+        "k=v:",
         "s3://",
         "A",
     ];
