@@ -98,8 +98,11 @@ def after_version_word(text, start):
 def is_example_ip(ip):
     """Documentation's made-up addresses, as the engine's ip_addresses
     module reads them: octets that count up or down by one (`1.2.3.4`,
-    `101.102.103.104`), or digits that do (`123.45.67.89`)."""
+    `101.102.103.104`), or digits that do (`123.45.67.89`); never a
+    private or shared address."""
     o = [int(x) for x in ip.split(".")]
+    if o[0] == 10 or (o[0] == 172 and 16 <= o[1] < 32) or (o[0] == 192 and o[1] == 168) or (o[0] == 100 and 64 <= o[1] < 128):
+        return False
     d = [int(c) for c in ip if c.isdigit()]
     return any(all(b - a == step for a, b in zip(xs, xs[1:])) for xs in (o, d) for step in (1, -1))
 

@@ -107,10 +107,19 @@ fn excluded_v4(o: [u32; 4]) -> bool {
 /// (`1.2.3.4`, `101.102.103.104`), or digits that do (`123.45.67.89`,
 /// `98.76.54.32`). Code and docs use them as the example of an address;
 /// nobody's network is numbered that way on purpose. `digits` is the
-/// address as written.
+/// address as written. Never a private or shared address (`10.11.12.13`,
+/// `10.9.8.7`): a VPC can well hold one, and there a leak costs more than
+/// a masked example.
 fn example_v4(o: [u32; 4], digits: &[u8]) -> bool {
     let steps = |a: u32, b: u32| (b.wrapping_sub(a), a.wrapping_sub(b));
     let [a, b, c, d] = o;
+    let private = a == 10
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 168)
+        || (a == 100 && (64..128).contains(&b));
+    if private {
+        return false;
+    }
     let octets = [(a, b), (b, c), (c, d)].map(|(x, y)| steps(x, y));
     if octets.iter().all(|s| s.0 == 1) || octets.iter().all(|s| s.1 == 1) {
         return true;
@@ -470,6 +479,11 @@ mod tests {
             (
                 "123.45.67.80 101.102.103.105 10.12.14.16 12.34.56.78",
                 &["123.45.67.80", "101.102.103.105", "10.12.14.16"],
+            ),
+            // Private and shared addresses are never examples.
+            (
+                "10.11.12.13 10.9.8.7 100.101.102.103",
+                &["10.11.12.13", "10.9.8.7", "100.101.102.103"],
             ),
             // Package versions at the end of a lockfile or pin line.
             (
