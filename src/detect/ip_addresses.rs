@@ -103,6 +103,15 @@ fn excluded_v4(o: [u32; 4]) -> bool {
     )
 }
 
+/// A private (RFC 1918) or shared (RFC 6598) address: where VPCs are
+/// numbered, so never taken for an example or a version.
+fn private_or_shared([a, b, _, _]: [u32; 4]) -> bool {
+    a == 10
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 168)
+        || (a == 100 && (64..128).contains(&b))
+}
+
 /// Documentation's made-up addresses: octets that count up or down by one
 /// (`1.2.3.4`, `101.102.103.104`), or digits that do (`123.45.67.89`,
 /// `98.76.54.32`). Code and docs use them as the example of an address;
@@ -113,11 +122,7 @@ fn excluded_v4(o: [u32; 4]) -> bool {
 fn example_v4(o: [u32; 4], digits: &[u8]) -> bool {
     let steps = |a: u32, b: u32| (b.wrapping_sub(a), a.wrapping_sub(b));
     let [a, b, c, d] = o;
-    let private = a == 10
-        || (a == 172 && (16..32).contains(&b))
-        || (a == 192 && b == 168)
-        || (a == 100 && (64..128).contains(&b));
-    if private {
+    if private_or_shared(o) {
         return false;
     }
     let octets = [(a, b), (b, c), (c, d)].map(|(x, y)| steps(x, y));
@@ -319,7 +324,7 @@ impl V4 {
         if excluded_v4(o)
             || example_v4(o, text.get(s..end).unwrap_or_default())
             || after_version_word(text, s)
-            || package_version(text, s, end)
+            || (package_version(text, s, end) && !private_or_shared(o))
         {
             return;
         }
@@ -480,10 +485,15 @@ mod tests {
                 "123.45.67.80 101.102.103.105 10.12.14.16 12.34.56.78",
                 &["123.45.67.80", "101.102.103.105", "10.12.14.16"],
             ),
-            // Private and shared addresses are never examples.
+            // Private and shared addresses are never examples, nor
+            // versions on a lockfile-shaped line.
             (
                 "10.11.12.13 10.9.8.7 100.101.102.103",
                 &["10.11.12.13", "10.9.8.7", "100.101.102.103"],
+            ),
+            (
+                "  peer (10.0.1.7)\n  gw (192.168.1.1)\n",
+                &["10.0.1.7", "192.168.1.1"],
             ),
             // Package versions at the end of a lockfile or pin line.
             (
