@@ -1941,6 +1941,22 @@ def cognito_client_secret(v, m):
     return f"$ aws cognito-idp describe-user-pool-client --user-pool-id {v.region()}_{v.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 9)} --client-id x\n" + jdump(
         {"UserPoolClient": {"ClientName": v.word(), "ClientSecret": sec, "AllowedOAuthFlows": ["code"]}}, v)
 
+
+# -- Accounts in one form only (appended last). cdk_bootstrap above also
+# writes the account in cdk.context.json and the assets bucket, which let
+# `aws://<account>/<region>` pass by propagation alone.
+
+@template("accounts_alone")
+def cdk_environment_only(v, m):
+    acct = m(v.account(), "account_ids")
+    region = v.region()
+    stack = v.name("camel")
+    return v.choice([
+        f"$ npx cdk bootstrap aws://{acct}/{region}\n ⏳  Bootstrapping environment aws://{acct}/{region}...\n ✅  Environment aws://{acct}/{region} bootstrapped (no changes).\n",
+        f"$ npx cdk deploy {stack}\n{stack}: deploying... [1/1]\n ❌  {stack} failed: Error: Need to perform AWS calls for account {acct}, but no credentials have been configured\n",
+        jdump({"app": "npx ts-node bin/app.ts", "context": {"env": f"aws://{acct}/{region}"}}, v),
+    ])
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests", "corpus", "positives", "handwritten.jsonl"))

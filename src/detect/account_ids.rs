@@ -143,6 +143,35 @@ fn sqs_at(text: &[u8], p: usize, queue_names: bool, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Appends the account of a CDK environment whose `:` is at `p`:
+/// `aws://123456789012/us-east-1` (`cdk bootstrap`, `cdk.json`, the
+/// toolkit's messages), `aws://123456789012` alone too.
+pub(super) fn cdk_environment_at_colon(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    let Some(s) = p.checked_sub(3) else {
+        return;
+    };
+    if text.get(s..p) != Some(b"aws")
+        || s.checked_sub(1)
+            .and_then(|i| text.get(i))
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        || text.get(p..p + 3) != Some(b"://")
+    {
+        return;
+    }
+    let a = p + 3;
+    let n = text
+        .get(a..)
+        .unwrap_or_default()
+        .iter()
+        .take(13)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let after = text.get(a + n);
+    if n == 12 && after.is_none_or(|b| !b.is_ascii_alphanumeric()) {
+        out.push(m(a, a + n, "ACCOUNT", Family::AccountIds));
+    }
+}
+
 /// Appends the account id in the console's dashed form (`1234-5678-9012`,
 /// as the AWS console's account menu shows it) whose first dash is at `p`.
 /// The shape is its own context: four, four and four digits, with no

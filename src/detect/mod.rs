@@ -645,6 +645,10 @@ impl Anchored<'_> {
             if on.is_on(Family::S3Buckets) && next == b's' {
                 s3_buckets::rclone_remote_at_colon(b, p, &mut self.s3_scheme);
             }
+            // A CDK environment, `aws://123456789012/us-east-1`.
+            if on.is_on(Family::AccountIds) && prev == b's' && next == b'/' {
+                account_ids::cdk_environment_at_colon(b, p, &mut self.dot);
+            }
         }
         named_resources::at_separator(b, p, on, &mut self.context_memo, &mut self.keyed);
         // `"Id": "/hostedzone/Z…"`.

@@ -213,6 +213,33 @@ fn environment_entries_name_their_value() {
     }
 }
 
+/// A CDK environment names its account: `aws://<account>/<region>`.
+#[test]
+fn cdk_environments_name_their_account() {
+    let d = detector("{}");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "cdk bootstrap aws://123456789012/us-east-1",
+            &["123456789012"],
+        ),
+        (
+            r#""env": "aws://123456789012", "region": "x""#,
+            &["123456789012"],
+        ),
+        (
+            " ✅  Environment aws://123456789012/eu-west-1 bootstrapped.",
+            &["123456789012"],
+        ),
+        (
+            "kaws://123456789012/x aws://1234567890123/x aws://12345678901/x",
+            &[],
+        ),
+    ];
+    for (input, want) in cases {
+        assert_eq!(values(&d, input), *want, "{input}");
+    }
+}
+
 /// JSON-escaped text (a JSON document inside a text body or inside another
 /// JSON string): the letter of `\n`, `\t`, `\r` is no word character.
 #[test]
