@@ -654,6 +654,12 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
             for part in arn_inner_parts(value) {
                 add(part, DERIVED_NAME_KIND, m.family);
             }
+            // An S3 ARN's bucket, the first part of its resource
+            // (`arn:aws:s3:::my-bucket/logs/*`): it stands alone in the
+            // `--bucket` and `s3://` forms of the same text.
+            if let Some(bucket) = s3_arn_bucket(value) {
+                add(bucket, S3_BUCKET_KIND, Family::S3Buckets);
+            }
         }
         Family::Hostnames => {
             if let Some(label) = value.split('.').next() {
@@ -669,6 +675,22 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
 /// Token kind of an account id learned from an ARN (the kind the account
 /// detectors give it).
 const ACCOUNT_KIND: &str = "ACCOUNT";
+
+/// Token kind of a bucket learned from an S3 ARN (the bucket detectors').
+const S3_BUCKET_KIND: &str = "S3_BUCKET";
+
+/// The bucket of an S3 ARN (`arn:<partition>:s3:::<bucket>[/key]`), when
+/// it is shaped as one (not a `*` or a `${…}` placeholder).
+fn s3_arn_bucket(arn: &str) -> Option<&str> {
+    let mut fields = arn.splitn(6, ':');
+    let (service, region, account) = (fields.nth(2)?, fields.next()?, fields.next()?);
+    let resource = fields.next()?;
+    if service != "s3" || !region.is_empty() || !account.is_empty() {
+        return None;
+    }
+    let bucket = resource.split('/').next()?;
+    crate::detect::is_bucket(bucket.as_bytes()).then_some(bucket)
+}
 
 /// The account of an ARN (its fifth field), when it is one: not empty
 /// (S3), not a placeholder (`${AWS::AccountId}`), not `aws` (managed
@@ -846,6 +868,25 @@ mod tests {
         ];
         for (arn, want) in cases {
             assert_eq!(arn_account(arn), want, "{arn}");
+        }
+    }
+
+    #[test]
+    fn s3_arn_buckets() {
+        let cases = [
+            (
+                "arn:aws:s3:::acme-prod-logs/AWSLogs/*",
+                Some("acme-prod-logs"),
+            ),
+            ("arn:aws:s3:::acme-prod-logs", Some("acme-prod-logs")),
+            ("arn:aws-cn:s3:::acme.cn.logs/x", Some("acme.cn.logs")),
+            ("arn:aws:s3:::*", None),
+            ("arn:aws:s3:::${BucketName}/*", None),
+            ("arn:aws:s3:us-east-1:123456789012:accesspoint/ap", None),
+            ("arn:aws:iam::123456789012:role/acme-prod-logs", None),
+        ];
+        for (arn, want) in cases {
+            assert_eq!(s3_arn_bucket(arn), want, "{arn}");
         }
     }
 

@@ -38,6 +38,7 @@ use crate::config::{AllowEntry, Config, Detectors};
 pub(crate) use account_ids::is_account;
 use memo::Memo;
 pub use memo::MemoStats;
+pub(crate) use s3_buckets::is_bucket;
 use std::sync::{Arc, Mutex};
 pub use window::{windows, WINDOW};
 

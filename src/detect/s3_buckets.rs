@@ -14,7 +14,7 @@ use memchr::memmem::Finder;
 /// Whether `v` follows the S3 bucket naming rules: 3-63 bytes of
 /// `[a-z0-9.-]`, starting and ending with a letter or digit, no `..`, not
 /// an IPv4 address.
-pub(super) fn is_bucket(v: &[u8]) -> bool {
+pub(crate) fn is_bucket(v: &[u8]) -> bool {
     (3..=63).contains(&v.len())
         && v.iter().all(|&b| super::util::class_has(&BUCKET, b))
         && v.first().is_some_and(u8::is_ascii_alphanumeric)
