@@ -15,7 +15,8 @@
 # is counted under callgrind at n = 1 and n = 4 runs; the difference / 3
 # leaves out start-up, compilation and reading the files. `new` masks with
 # the memo off (every text scanned as never seen), `resent` with it on (the
-# same body again). In V8, `ms` is wall clock outside valgrind, for scale.
+# same body again). In V8, `ms` is wall clock outside valgrind (the
+# fastest of 5 pairs of 11 and 1 runs), for scale only.
 # Needs node (18 or later; NODE names another binary) and valgrind.
 # JOBS="mask aws new;restore-json" runs only those rows.
 set -euo pipefail
@@ -71,7 +72,7 @@ for job in "${jobs[@]}"; do
   n=$(per_run "${words[@]}")
   seen["$job"]=$n
   ms="-"
-  [[ "$mode" == v8 ]] && ms=$(TIME=1 "${runner[@]}" 3 "${words[@]}")
+  [[ "$mode" == v8 ]] && ms=$(TIME=1 "${runner[@]}" 10 "${words[@]}")
   awk -v n="$n" -v j="$job" -v ms="$ms" 'BEGIN { printf "| %s | %.2fM | %s |\n", j, n / 1e6, ms }'
   # The .wasm must write what the native build writes.
   if [[ "$mode" == v8 ]]; then
