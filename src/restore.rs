@@ -21,7 +21,7 @@
 //! assert_eq!(out.unwrap(), br#"{"text": "i-0123456789abcdef0", "n": 1.50}"#);
 //! ```
 
-use crate::json::{escape_into, splice_strings, Splice, WalkOptions};
+use crate::json::{escape_into, splice_strings, splice_strings_raw, Splice, StrCtx, WalkOptions};
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -345,6 +345,46 @@ impl<'m> Restorer<'m> {
         prefix.is_empty() || memchr::memmem::find(text, prefix).is_some()
     }
 
+    /// Whether restoring JSON `body` byte by byte (originals
+    /// JSON-escaped) gives what restoring its literals does, so the walk
+    /// can be skipped: a JSON answer is then restored at the speed of a
+    /// search for the prefix (the walk stopped at every escape of the
+    /// code an answer quotes, several times the cost of the rest).
+    ///
+    /// It does when (checked on the raw bytes, conservatively):
+    /// - no literal is left alone: no literal `thinking`,
+    ///   `redacted_thinking`, `base64` or `url` (a raw quote right after
+    ///   `thinking`, `base64` or `"url`), so no block types whose thinking
+    ///   text, signature, data or fetched URL the walk skips;
+    /// - a literal's raw bytes hold the tokens its decoded text does: no
+    ///   `\u00XX` escape of an ASCII byte (see [`Self::json_may_need`]),
+    ///   and a prefix of letters, digits and `_` not starting with an
+    ///   escape letter (`\nAWS_`: the `n` is no token's);
+    /// - no token stands outside a literal: every token holds a `_`,
+    ///   which valid JSON has only inside strings. Invalid JSON is
+    ///   restored byte by byte by the walk's fallback too.
+    pub(crate) fn json_restores_as_bytes(&self, body: &[u8]) -> bool {
+        let prefix = self.map.prefix().as_bytes();
+        let plain = !prefix.is_empty()
+            && prefix
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            && !matches!(
+                prefix.first(),
+                Some(b'b' | b'f' | b'n' | b'r' | b't' | b'u')
+            );
+        // A literal whose decoded text is `thinking`, `base64` or `url`
+        // (with no `\u` escape) ends its raw bytes before a quote; a text
+        // merely mentioning them (`import base64`) does not stop this.
+        let marks_skipped = |q: usize| {
+            let before = body.get(..q).unwrap_or_default();
+            before.ends_with(b"thinking")
+                || before.ends_with(b"base64")
+                || before.ends_with(b"\"url")
+        };
+        plain && !has_ascii_escape(body) && !memchr::memchr_iter(b'"', body).any(marks_skipped)
+    }
+
     /// Whether raw JSON `data` might hold an issued token, or the start of
     /// one at the end of a string literal, in one of its decoded strings.
     /// `false` is a proof that restoring (even with hold-back) changes
@@ -357,12 +397,8 @@ impl<'m> Restorer<'m> {
             return true;
         }
         // A `\u00XX` escape could spell an ASCII prefix character.
-        for p in memchr::memchr_iter(b'\\', data) {
-            if data.get(p + 1..p + 4) == Some(b"u00".as_slice())
-                && matches!(data.get(p + 4), Some(b'0'..=b'7'))
-            {
-                return true;
-            }
+        if has_ascii_escape(data) {
+            return true;
         }
         let prefix = self.map.prefix().as_bytes();
         let (first, tail) = match prefix.split_first() {
@@ -383,6 +419,28 @@ impl<'m> Restorer<'m> {
         }
         false
     }
+}
+
+/// Whether raw JSON `data` holds a `\u00XX` escape of an ASCII byte
+/// (maybe falsely: `\\u0041` is an escaped backslash). One substring
+/// search: code and AWS output hold an escape every few dozen bytes, and
+/// visiting each cost 3.6 instructions a byte. The searcher is built once
+/// (building it per SSE event cost more than the event).
+fn has_ascii_escape(data: &[u8]) -> bool {
+    // A small SSE event: visiting its few backslashes costs less than
+    // setting up the substring search.
+    if data.len() < 512 {
+        return memchr::memchr_iter(b'\\', data).any(|p| {
+            data.get(p + 1..p + 4) == Some(b"u00".as_slice())
+                && matches!(data.get(p + 4), Some(b'0'..=b'7'))
+        });
+    }
+    static ASCII_ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    ASCII_ESCAPE
+        .get_or_init(|| memchr::memmem::Finder::new(b"\\u00"))
+        .find_iter(data)
+        .any(|p| matches!(data.get(p + 4), Some(b'0'..=b'7')))
 }
 
 fn push_original(o: &str, escape: Escape, out: &mut String) {
@@ -442,6 +500,9 @@ pub(crate) fn restore_json_with(
     if !r.json_may_need(body) {
         return (None, 0);
     }
+    if r.json_restores_as_bytes(body) {
+        return restore_bytes_counted(r, body, Escape::Json);
+    }
     match restore_json_strings(r, body, restore_thinking) {
         Ok(res) => res,
         Err(_) => restore_bytes_counted(r, body, Escape::Json),
@@ -460,14 +521,23 @@ pub(crate) fn restore_json_strings(
     };
     // Splices, not whole re-encoded literals: the rest of a literal keeps
     // its bytes and escapes (`caf\u00e9` stays as the upstream wrote it).
-    let out = splice_strings(
-        body,
-        opts,
-        |_ctx, s, splices| {
-            count += r.restore_splices(s, splices);
-        },
-        &r.map.original_texts(),
-    )?;
+    let visit = |_ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
+        count += r.restore_splices(s, splices);
+    };
+    let texts = r.map.original_texts();
+    // Tokens are found in a literal's raw text as in its decoded one
+    // unless a `\u` escape spells a letter of one, or the prefix starts
+    // with an escape letter (`\nAWS_` must not hide `n…` tokens).
+    let raw_safe = r.plain_prefix
+        && !matches!(
+            r.map.prefix().as_bytes().first(),
+            Some(b'b' | b'f' | b'n' | b'r' | b't' | b'u')
+        );
+    let out = if raw_safe {
+        splice_strings_raw(body, opts, visit, &texts)?
+    } else {
+        splice_strings(body, opts, visit, &texts)?
+    };
     Ok((out, count))
 }
 
@@ -648,5 +718,161 @@ mod tests {
         assert!(r.json_may_need(br#"{"text":"AW\u0053_"}"#));
         assert!(r.json_may_need(format!(r#"{{"t":"{}"}}"#, t[0]).as_bytes()));
         assert!(r.json_may_need(b"AW"));
+    }
+
+    /// The restore of decoded literals (the walk before literals were
+    /// restored raw): the oracle of the raw one.
+    fn restore_json_decoded(r: &Restorer<'_>, body: &[u8]) -> Option<(Option<Vec<u8>>, usize)> {
+        let mut count = 0;
+        let out = splice_strings(
+            body,
+            WalkOptions::default(),
+            |_ctx, s, splices| count += r.restore_splices(s, splices),
+            &r.map.original_texts(),
+        )
+        .ok()?;
+        Some((out, count))
+    }
+
+    proptest::proptest! {
+        /// Restoring literals raw gives what restoring them decoded gives,
+        /// whatever escapes sit around, before, after and inside tokens.
+        #[test]
+        fn raw_literals_restore_as_decoded_ones(
+            pieces in proptest::collection::vec(0usize..16, 0..40),
+            prefix in proptest::sample::select(vec!["AWS_", "nAWS_", "tok_"]),
+        ) {
+            let mut m = TokenMap::new(prefix.to_string());
+            let t1 = m.issue(&key(), "EC2", "i-0123456789abcdef0").to_string();
+            let t2 = m.issue(&key(), "SECRET_KEY", "a\"b\\c\nd/é").to_string();
+            let (a, b) = t1.split_at(5);
+            let (b1, b2) = (b.get(..1).unwrap_or(""), b.get(1..).unwrap_or(""));
+            let escaped_a: String = a.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+            let table: [String; 16] = [
+                t1.clone(), t2.clone(), "\\n".into(), "\\\"".into(), "\\\\".into(),
+                "\\t".into(), "\\u00e9".into(), format!("{escaped_a}{b}"),
+                format!("{a}\\n{b}"), format!("{a}{b1}\\/{b2}"), "x".into(), " ".into(),
+                // After a backslash: an escaped one, or the escape letter
+                // `n` of a prefix that starts with one.
+                format!("\\\\{t1}"), "n".into(), prefix.to_string(), "é".into(),
+            ];
+            let mut text: String = pieces.iter().map(|&i| table[i].as_str()).collect();
+            if prefix.starts_with('n') {
+                text.push('\\');
+                text.push_str(&t1);
+            }
+            let body = format!(r#"{{"content":[{{"type":"text","text":"{text}"}}],"k{text}":1}}"#);
+            let r = Restorer::new(&m);
+            let want = restore_json_decoded(&r, body.as_bytes());
+            let got = restore_json_strings(&r, body.as_bytes(), false).ok();
+            proptest::prop_assert!(want.is_some(), "{}", body);
+            proptest::prop_assert_eq!(got, want, "{}", body);
+        }
+    }
+
+    /// `restore_json` as it was before bodies were restored byte by byte:
+    /// the walk over decoded literals, byte by byte only for invalid JSON.
+    fn restore_json_walked(
+        m: &TokenMap,
+        body: &[u8],
+        restore_thinking: bool,
+    ) -> (Option<Vec<u8>>, usize) {
+        let r = Restorer::new(m);
+        if !r.json_may_need(body) {
+            return (None, 0);
+        }
+        let mut count = 0;
+        let walked = splice_strings(
+            body,
+            WalkOptions {
+                skip_thinking: !restore_thinking,
+            },
+            |_ctx, s, splices| count += r.restore_splices(s, splices),
+            &r.map.original_texts(),
+        );
+        match walked {
+            Ok(out) => (out, count),
+            Err(_) => restore_bytes_counted(&r, body, Escape::Json),
+        }
+    }
+
+    proptest::proptest! {
+        /// Whole answers, restored byte by byte where that is the same,
+        /// give what the walk over decoded literals gives: thinking blocks,
+        /// signatures, URLs, keys, numbers, `\u` escapes, invalid JSON.
+        #[test]
+        fn answers_restore_as_by_the_walk(
+            blocks in proptest::collection::vec((0usize..6, proptest::collection::vec(0usize..14, 0..12)), 0..8),
+            prefix in proptest::sample::select(vec!["AWS_", "nAWS_", "MASK_", "A1_"]),
+            restore_thinking in proptest::bool::ANY,
+        ) {
+            let mut m = TokenMap::new(prefix.to_string());
+            let t1 = m.issue(&key(), "EC2", "i-0123456789abcdef0").to_string();
+            let t2 = m.issue(&key(), "SECRET_KEY", "a\"b\\c\nd/é").to_string();
+            let (a, b) = t1.split_at(3);
+            let escaped_a: String = a.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+            let table: [String; 14] = [
+                t1.clone(), t2.clone(), "\\n".into(), "\\\"".into(), "\\\\".into(),
+                "\\u00e9".into(), format!("{escaped_a}{b}"), format!("{a}\\n{b}"),
+                " thinking ".into(), "url".into(), "x".into(), prefix.to_string(),
+                format!("\\\\{t1}"), "é".into(),
+            ];
+            let text = |pieces: &[usize]| -> String { pieces.iter().map(|&i| table[i].as_str()).collect() };
+            let body: Vec<String> = blocks
+                .iter()
+                .map(|(shape, pieces)| {
+                    let t = text(pieces);
+                    match shape {
+                        0 => format!(r#"{{"type":"text","text":"{t}"}}"#),
+                        1 => format!(r#"{{"type":"thinking","thinking":"{t}","signature":"{t}"}}"#),
+                        2 => format!(r#"{{"type":"image","source":{{"type":"url","url":"{t}"}}}}"#),
+                        3 => format!(r#"{{"{t}":[1,2.5e3,true,null,"{t}"]}}"#),
+                        4 => format!(r#"{{"type":"tool_use","input":{{"command":"{t}"}}}}"#),
+                        _ => format!(r#"{{"text":"{t}"#),
+                    }
+                })
+                .collect();
+            let body = format!(r#"{{"content":[{}],"stop_reason":"end_turn"}}"#, body.join(","));
+            let want = restore_json_walked(&m, body.as_bytes(), restore_thinking);
+            let got = restore_json(&m, body.as_bytes(), restore_thinking);
+            proptest::prop_assert_eq!(got, want, "{}", body);
+        }
+    }
+
+    /// The escape check of `json_may_need` by substring search finds what
+    /// visiting every backslash finds.
+    #[test]
+    fn ascii_escape_search_agrees_with_visiting_every_backslash() {
+        let visit = |data: &[u8]| {
+            memchr::memchr_iter(b'\\', data).any(|p| {
+                data.get(p + 1..p + 4) == Some(b"u00".as_slice())
+                    && matches!(data.get(p + 4), Some(b'0'..=b'7'))
+            })
+        };
+        let (m, _) = map_with(&[("EC2", "i-0123456789abcdef0")]);
+        let r = Restorer::new(&m);
+        let pieces: [&[u8]; 9] = [b"\\", b"u", b"00", b"0", b"7", b"8", b"e9", b"x ", b"\\n"];
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut data = b"{\"t\":\"".to_vec();
+            for _ in 0..(rng % 9) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                data.extend_from_slice(pieces[(rng % 9) as usize]);
+            }
+            // Long data too (the substring search), the escapes at the end.
+            if rng % 2 == 0 {
+                data.splice(6..6, std::iter::repeat_n(b'x', 600));
+            }
+            data.extend_from_slice(b"\"}");
+            // No prefix byte: only the escape check can say yes.
+            assert_eq!(
+                r.json_may_need(&data),
+                visit(&data),
+                "{:?}",
+                String::from_utf8_lossy(&data)
+            );
+        }
     }
 }

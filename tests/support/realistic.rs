@@ -155,3 +155,75 @@ pub fn claude_conversation(size: usize, seed: u64) -> Vec<u8> {
     }))
     .expect("conversation")
 }
+
+/// A Messages API answer (not streamed) whose one text block is `text`.
+pub fn messages_answer(text: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": "msg_bench", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 1000, "output_tokens": 30000}
+    }))
+    .expect("answer")
+}
+
+/// `text` streamed as Claude streams an answer, one `Vec` per SSE event
+/// (as the upstream flushes them): its first half in `text_delta` events,
+/// its second half as a Bash tool call's input in `input_json_delta`
+/// events, each delta 1 to `2 × delta` bytes long (cut anywhere, escapes
+/// of the partial JSON included, as the API does).
+pub fn messages_stream(text: &str, delta: usize) -> Vec<Vec<u8>> {
+    let mut r = Rng(delta as u64);
+    let mut pieces = |s: &str| {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while !rest.is_empty() {
+            let n = r.range(1, 2 * delta).min(rest.len());
+            let cut = match rest.floor_char_boundary(n) {
+                0 => rest.ceil_char_boundary(n),
+                c => c,
+            };
+            let (piece, tail) = rest.split_at(cut);
+            out.push(piece.to_string());
+            rest = tail;
+        }
+        out
+    };
+    let half = text.floor_char_boundary(text.len() / 2);
+    let (said, input) = text.split_at(half);
+    let input = serde_json::json!({ "command": input }).to_string();
+    let event = |name: &str, data: serde_json::Value| {
+        format!("event: {name}\ndata: {data}\n\n").into_bytes()
+    };
+    let mut events = vec![
+        event(
+            "message_start",
+            serde_json::json!({"type": "message_start", "message": {"id": "msg_bench", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 1000, "output_tokens": 1}}}),
+        ),
+        event(
+            "content_block_start",
+            serde_json::json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+    ];
+    for p in pieces(said) {
+        events.push(event("content_block_delta", serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})));
+    }
+    events.push(event(
+        "content_block_stop",
+        serde_json::json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push(event("content_block_start", serde_json::json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "toolu_bench", "name": "Bash", "input": {}}})));
+    for p in pieces(&input) {
+        events.push(event("content_block_delta", serde_json::json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": p}})));
+    }
+    events.push(event(
+        "content_block_stop",
+        serde_json::json!({"type": "content_block_stop", "index": 1}),
+    ));
+    events.push(event("message_delta", serde_json::json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 30000}})));
+    events.push(event(
+        "message_stop",
+        serde_json::json!({"type": "message_stop"}),
+    ));
+    events
+}
