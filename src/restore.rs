@@ -443,6 +443,27 @@ fn has_ascii_escape(data: &[u8]) -> bool {
         .any(|p| matches!(data.get(p + 4), Some(b'0'..=b'7')))
 }
 
+/// [`restore_bytes`] of a JSON body, originals JSON-escaped, written at
+/// its exact size from one splice per token: the restored answer is
+/// allocated once, never grown by doubling past the answer (a large answer
+/// would otherwise hold its input and a half-empty output twice its size
+/// at once, in a VM whose memory never shrinks).
+fn restore_json_as_bytes(r: &Restorer<'_>, body: &[u8]) -> (Option<Vec<u8>>, usize) {
+    let mut splices = Vec::new();
+    let (n, _) = r.scan(body, false, |piece| {
+        if let Piece::Original(start, end, id, _) = piece {
+            splices.push(Splice { start, end, id });
+        }
+    });
+    if n == 0 {
+        return (None, 0);
+    }
+    let texts = r.map.original_texts();
+    let out =
+        crate::splice::Output::new(body, vec![splices], true, &texts).map(|o| o.to_vec(&texts));
+    (out, n)
+}
+
 fn push_original(o: &str, escape: Escape, out: &mut String) {
     match escape {
         Escape::Raw => out.push_str(o),
@@ -501,7 +522,7 @@ pub(crate) fn restore_json_with(
         return (None, 0);
     }
     if r.json_restores_as_bytes(body) {
-        return restore_bytes_counted(r, body, Escape::Json);
+        return restore_json_as_bytes(r, body);
     }
     match restore_json_strings(r, body, restore_thinking) {
         Ok(res) => res,
