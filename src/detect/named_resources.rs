@@ -528,6 +528,10 @@ fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
     }
 }
 
+/// Longest unquoted secret value considered (a password, a client secret
+/// on a command line or in an env file).
+const MAX_UNQUOTED_SECRET_VALUE: usize = 512;
+
 /// Longest secret value considered (Secrets Manager's limit is 64 KiB).
 const MAX_SECRET_VALUE: usize = 64 * 1024;
 
@@ -598,11 +602,17 @@ fn secret_value_after(text: &[u8], mut i: usize, cli: bool) -> Option<(usize, us
             end?
         }
         None => {
+            // Unquoted, a value ends at a blank within a few hundred bytes:
+            // a longer run is no value, and scanning further from every
+            // key of `K=K=K=…` would cost the square of the text.
             let n = rest
                 .iter()
-                .take(limit)
+                .take(MAX_UNQUOTED_SECRET_VALUE + 1)
                 .take_while(|&&b| !class_has(&TERMINATOR, b) && !matches!(b, b'(' | b'[' | b'{'))
                 .count();
+            if n > MAX_UNQUOTED_SECRET_VALUE {
+                return None;
+            }
             let v = rest.get(..n)?;
             // A generated secret mixes digits and both cases; a name of
             // code seldom does.

@@ -171,6 +171,14 @@ fn secret_values_are_masked_whole() {
     for (input, want) in cases {
         assert_eq!(values(&d, input), *want, "{input}");
     }
+    // An unquoted value runs to a blank within 512 bytes, or is none.
+    let long = "a1B".repeat(200);
+    assert!(values(&d, &format!("CLIENT_SECRET={long}\n")).is_empty());
+    let short = "a1B".repeat(170);
+    assert_eq!(
+        values(&d, &format!("CLIENT_SECRET={short}\n")),
+        [short.as_str()]
+    );
 }
 
 /// Environment variables as ECS task definitions and Kubernetes pods
