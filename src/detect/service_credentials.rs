@@ -81,7 +81,14 @@ pub(super) fn eks_token_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     let Some(s) = p.checked_sub(3) else {
         return;
     };
-    if b.get(s..s + EKS_TOKEN_START.len()) != Some(EKS_TOKEN_START) || before_is(&WORD, b, s) {
+    // Not glued to a longer token (`=` may come before, `TOKEN=k8s-…`):
+    // in a run of `k8s-aws-v1.k8s-aws-v1.…` only the first one is looked
+    // at, so the runs measured stay linear in the text.
+    let glued = s
+        .checked_sub(1)
+        .and_then(|j| b.get(j))
+        .is_some_and(|&c| c != b'=' && class_has(&TOKEN, c));
+    if b.get(s..s + EKS_TOKEN_START.len()) != Some(EKS_TOKEN_START) || glued {
         return;
     }
     let body = s + EKS_TOKEN_START.len();
