@@ -134,18 +134,14 @@ where
 pub fn splice_strings<F, T>(
     input: &[u8],
     opts: WalkOptions,
-    mut f: F,
+    f: F,
     texts: &T,
 ) -> Result<Option<Vec<u8>>, JsonError>
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     T: SpliceTexts + ?Sized,
 {
-    let mut visit = |ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
-        f(ctx, s, splices);
-        Visited::Done
-    };
-    Ok(walk(input, opts, false, Raw::Never, &mut visit)?.finish(texts))
+    splice_walk(input, opts, f, texts, Raw::Never)
 }
 
 /// Like [`splice_strings`], but a value literal whose escapes are all
@@ -161,8 +157,24 @@ where
 pub(crate) fn splice_strings_raw<F, T>(
     input: &[u8],
     opts: WalkOptions,
+    f: F,
+    texts: &T,
+) -> Result<Option<Vec<u8>>, JsonError>
+where
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+    T: SpliceTexts + ?Sized,
+{
+    splice_walk(input, opts, f, texts, Raw::SimpleEscapes)
+}
+
+/// [`splice_strings`] and [`splice_strings_raw`]: a walk offering the
+/// literals `raw` says raw, every splice kept.
+fn splice_walk<F, T>(
+    input: &[u8],
+    opts: WalkOptions,
     mut f: F,
     texts: &T,
+    raw: Raw,
 ) -> Result<Option<Vec<u8>>, JsonError>
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
@@ -172,7 +184,7 @@ where
         f(ctx, s, splices);
         Visited::Done
     };
-    Ok(walk(input, opts, false, Raw::SimpleEscapes, &mut visit)?.finish(texts))
+    Ok(walk(input, opts, false, raw, &mut visit)?.finish(texts))
 }
 
 /// Which value literals a walk offers raw, undecoded.
