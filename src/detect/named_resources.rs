@@ -557,21 +557,12 @@ fn is_secret_value(v: &[u8]) -> bool {
 /// terminator; outside a command line a name of code
 /// (`config.client_secret`, `os.environ`) is no value.
 fn secret_value_after(text: &[u8], mut i: usize, cli: bool) -> Option<(usize, usize)> {
-    let blanks = text
-        .get(i..)?
-        .iter()
-        .take(8)
-        .take_while(|&&b| b == b' ' || b == b'\t')
-        .count();
-    if cli && blanks == 0 {
+    let spaces = blanks(text, i);
+    if cli && spaces == 0 {
         return None;
     }
-    i += blanks;
-    let (escaped, quote) = match (text.get(i), text.get(i + 1)) {
-        (Some(b'\\'), Some(&q @ (b'"' | b'\''))) => (true, Some(q)),
-        (Some(&q @ (b'"' | b'\'')), _) => (false, Some(q)),
-        _ => (false, None),
-    };
+    i += spaces;
+    let (escaped, quote) = opening_quote(text, i);
     let s = i + usize::from(escaped) + usize::from(quote.is_some());
     let rest = text.get(s..)?;
     let limit = rest.len().min(MAX_SECRET_VALUE + 1);
@@ -637,29 +628,43 @@ fn secret_value_after(text: &[u8], mut i: usize, cli: bool) -> Option<(usize, us
         .then_some((s, e))
 }
 
+/// How many blanks (spaces, tabs; at most 8) stand at `i`: what may part a
+/// key's separator, a command's words or a flag from its value.
+fn blanks(text: &[u8], i: usize) -> usize {
+    text.get(i..)
+        .unwrap_or_default()
+        .iter()
+        .take(8)
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
+}
+
+/// The quote a value opens with at `i`, and whether it is escaped
+/// (`\"` in JSON-escaped text): `(false, None)` for an unquoted value.
+fn opening_quote(text: &[u8], i: usize) -> (bool, Option<u8>) {
+    match (text.get(i), text.get(i + 1)) {
+        (Some(b'\\'), Some(&q @ (b'"' | b'\''))) => (true, Some(q)),
+        (Some(&q @ (b'"' | b'\'')), _) => (false, Some(q)),
+        _ => (false, None),
+    }
+}
+
 /// The value after a separator at `i` (spaces, optional quote, value,
 /// closing quote or terminator), if valid for `rule`.
 fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usize, usize)> {
     if rule == Rule::SecretValue {
         return secret_value_after(text, i, cli);
     }
-    let mut spaces = 0;
-    while matches!(text.get(i), Some(b' ' | b'\t')) && spaces < 8 {
-        i += 1;
-        spaces += 1;
-    }
+    let spaces = blanks(text, i);
     if cli && spaces == 0 {
         return None;
     }
+    i += spaces;
     // Go's SDK wraps every string: `TableName: aws.String("orders")`.
     if !cli && text.get(i..i + 11) == Some(b"aws.String(") {
         i += 11;
     }
-    let (escaped, quote) = match (text.get(i), text.get(i + 1)) {
-        (Some(b'\\'), Some(&q @ (b'"' | b'\''))) => (true, Some(q)),
-        (Some(&q @ (b'"' | b'\'')), _) => (false, Some(q)),
-        _ => (false, None),
-    };
+    let (escaped, quote) = opening_quote(text, i);
     i += usize::from(escaped) + usize::from(quote.is_some());
     if cli && text.get(i) == Some(&b'-') {
         return None;
@@ -818,26 +823,18 @@ pub(super) fn at_separator(
 /// `aws configure set profile.dev.aws_access_key_id …`). The name's last
 /// dotted part is the key word.
 pub(super) fn configure_set(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
-    let blanks_at = |i: usize| {
-        text.get(i..)
-            .unwrap_or_default()
-            .iter()
-            .take(8)
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count()
-    };
     for p in memchr::memmem::find_iter(text, b"configure") {
         let mut ks = p + b"configure".len();
-        let blanks = blanks_at(ks);
-        if blanks == 0 || text.get(ks + blanks..ks + blanks + 3) != Some(b"set") {
+        let n = blanks(text, ks);
+        if n == 0 || text.get(ks + n..ks + n + 3) != Some(b"set") {
             continue;
         }
-        ks += blanks + 3;
-        let blanks = blanks_at(ks);
-        if blanks == 0 {
+        ks += n + 3;
+        let n = blanks(text, ks);
+        if n == 0 {
             continue;
         }
-        ks += blanks;
+        ks += n;
         // Profile names hold dashes: `profile.acme-dev.aws_secret_access_key`.
         let ke = ks
             + text
@@ -897,12 +894,12 @@ fn spec_by_sibling(text: &[u8], ks: usize, sibling: &[u8], on: &Detectors) -> Op
         // Not past the object's start or another object's end.
         let open = memchr::memrchr2(b'{', b'}', window).map_or(0, |i| i + 1);
         let inner = window.get(open..)?;
-        let mut needle = Vec::with_capacity(sibling.len() + 2);
-        needle.push(b'"');
-        needle.extend_from_slice(sibling);
-        needle.push(b'"');
-        let at = memchr::memmem::rfind(inner, &needle)?;
-        let mut i = from + open + at + needle.len();
+        // The sibling as a quoted key: `"Key"`.
+        let at = memchr::memmem::rfind_iter(inner, sibling).find(|&at| {
+            at.checked_sub(1).and_then(|j| inner.get(j)) == Some(&b'"')
+                && inner.get(at + sibling.len()) == Some(&b'"')
+        })?;
+        let mut i = from + open + at + sibling.len() + 1;
         while matches!(text.get(i), Some(b' ' | b':')) {
             i += 1;
         }
@@ -919,6 +916,12 @@ fn spec_by_sibling(text: &[u8], ks: usize, sibling: &[u8], on: &Detectors) -> Op
     } else {
         yaml_sibling_value(window, sibling)?
     };
+    spec_named_by(name, on)
+}
+
+/// The spec of the value a sibling member names: a tag whose key is
+/// `Name` names a resource; other names are key words.
+fn spec_named_by(name: &[u8], on: &Detectors) -> Option<Spec> {
     if name == b"Name" {
         return super::enabled(on, Family::NamedResources).then_some(Spec {
             kind: "NAME",
@@ -938,24 +941,8 @@ fn yaml_sibling_value<'t>(window: &'t [u8], sibling: &[u8]) -> Option<&'t [u8]> 
     // ends at a newline or, in a raw JSON literal, at its `\n` escape.
     let mut end = window.len();
     for _ in 0..3 {
-        let head = window.get(..end)?;
-        let start = memchr::memrchr(b'\n', head)
-            .map(|i| i + 1)
-            .into_iter()
-            .chain(memchr::memmem::rfind(head, b"\\n").map(|i| i + 2))
-            .max()
-            .unwrap_or(0);
-        let line = window.get(start..end)?;
-        // Claude Code's Read tool numbers lines: `     6→`.
-        let body = line.trim_ascii_start();
-        let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
-        let body = match body
-            .get(digits..)
-            .and_then(|r| r.strip_prefix("→".as_bytes()))
-        {
-            Some(rest) if digits > 0 => rest.trim_ascii_start(),
-            _ => body,
-        };
+        let start = line_start(window.get(..end)?);
+        let body = after_read_prefix(window.get(start..end)?);
         let body = body.strip_prefix(b"- ").unwrap_or(body).trim_ascii_start();
         if let Some(rest) = body
             .strip_prefix(sibling)
@@ -1016,17 +1003,7 @@ pub(super) fn whole_by_sibling(
         .iter()
         .any(|&(k, s)| k == key.as_bytes() && s == sibling.as_bytes())
         .then_some(())?;
-    let spec = if name == "Name" {
-        super::enabled(on, Family::NamedResources).then_some(Spec {
-            kind: "NAME",
-            family: Family::NamedResources,
-            rule: Rule::Name,
-            vocabulary: false,
-        })?
-    } else {
-        spec_for(name.as_bytes(), on)?
-    };
-    whole_for(spec, value)
+    whole_for(spec_named_by(name.as_bytes(), on)?, value)
 }
 
 /// Keys that other platforms use as much as AWS does, kept out of the
@@ -1341,27 +1318,38 @@ fn command_before(text: &[u8], p: usize) -> Option<&[u8]> {
     let from = p.saturating_sub(512);
     let line = text.get(from..p)?;
     // The line's start: after a line break, its escape, or a shell prompt.
-    let start = memchr::memrchr(b'\n', line)
-        .map(|i| i + 1)
-        .into_iter()
-        .chain(memchr::memmem::rfind(line, b"\\n").map(|i| i + 2))
-        .max()
-        .unwrap_or(0);
-    let mut cmd = line.get(start..)?.trim_ascii_start();
-    // Claude Code's Read tool prefixes lines with `N→`.
-    let digits = cmd.iter().take_while(|b| b.is_ascii_digit()).count();
-    if let Some(rest) = cmd
-        .get(digits..)
-        .and_then(|r| r.strip_prefix("→".as_bytes()))
-    {
-        cmd = rest.trim_ascii_start();
-    }
+    let mut cmd = after_read_prefix(line.get(line_start(line)..)?);
     for prompt in [&b"$ "[..], b"% ", b"> "] {
         if let Some(rest) = cmd.strip_prefix(prompt) {
             cmd = rest;
         }
     }
     Some(cmd)
+}
+
+/// Where the last line of `head` starts: after its last line break, or
+/// after the last `\n` escape of a raw JSON literal.
+fn line_start(head: &[u8]) -> usize {
+    memchr::memrchr(b'\n', head)
+        .map(|i| i + 1)
+        .into_iter()
+        .chain(memchr::memmem::rfind(head, b"\\n").map(|i| i + 2))
+        .max()
+        .unwrap_or(0)
+}
+
+/// A line without its leading blanks and the `N→` that Claude Code's Read
+/// tool numbers lines with.
+fn after_read_prefix(line: &[u8]) -> &[u8] {
+    let line = line.trim_ascii_start();
+    let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+    match line
+        .get(digits..)
+        .and_then(|r| r.strip_prefix("→".as_bytes()))
+    {
+        Some(rest) => rest.trim_ascii_start(),
+        None => line,
+    }
 }
 
 /// Whether the key word `key` names values of an enabled family.
