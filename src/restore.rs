@@ -314,10 +314,16 @@ impl<'m> Restorer<'m> {
     /// Pushes one splice (token → original) per issued token in `s`;
     /// returns how many.
     pub(crate) fn restore_splices(&self, s: &str, out: &mut Vec<Splice>) -> usize {
-        if !self.may_contain_token(s.as_bytes()) {
+        self.restore_splices_in(s.as_bytes(), out)
+    }
+
+    /// [`restore_splices`](Self::restore_splices) for text that need not be
+    /// UTF-8 (a whole JSON body).
+    fn restore_splices_in(&self, s: &[u8], out: &mut Vec<Splice>) -> usize {
+        if !self.may_contain_token(s) {
             return 0;
         }
-        let (n, _) = self.scan(s.as_bytes(), false, |piece| {
+        let (n, _) = self.scan(s, false, |piece| {
             if let Piece::Original(start, end, id, _) = piece {
                 out.push(Splice { start, end, id });
             }
@@ -450,11 +456,7 @@ fn has_ascii_escape(data: &[u8]) -> bool {
 /// at once, in a VM whose memory never shrinks).
 fn restore_json_as_bytes(r: &Restorer<'_>, body: &[u8]) -> (Option<Vec<u8>>, usize) {
     let mut splices = Vec::new();
-    let (n, _) = r.scan(body, false, |piece| {
-        if let Piece::Original(start, end, id, _) = piece {
-            splices.push(Splice { start, end, id });
-        }
-    });
+    let n = r.restore_splices_in(body, &mut splices);
     if n == 0 {
         return (None, 0);
     }

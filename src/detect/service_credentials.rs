@@ -81,14 +81,9 @@ pub(super) fn eks_token_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     let Some(s) = p.checked_sub(3) else {
         return;
     };
-    // Not glued to a longer token (`=` may come before, `TOKEN=k8s-…`):
-    // in a run of `k8s-aws-v1.k8s-aws-v1.…` only the first one is looked
+    // In a run of `k8s-aws-v1.k8s-aws-v1.…` only the first start is looked
     // at, so the runs measured stay linear in the text.
-    let glued = s
-        .checked_sub(1)
-        .and_then(|j| b.get(j))
-        .is_some_and(|&c| c != b'=' && class_has(&TOKEN, c));
-    if b.get(s..s + EKS_TOKEN_START.len()) != Some(EKS_TOKEN_START) || glued {
+    if b.get(s..s + EKS_TOKEN_START.len()) != Some(EKS_TOKEN_START) || glued(b, s) {
         return;
     }
     let body = s + EKS_TOKEN_START.len();
@@ -102,6 +97,14 @@ pub(super) fn eks_token_at_dash(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Whether a token starting at `s` is glued to a longer token before it:
+/// a token byte other than `=` (which ends base64 only: `TOKEN=eyJ…`).
+fn glued(b: &[u8], s: usize) -> bool {
+    s.checked_sub(1)
+        .and_then(|j| b.get(j))
+        .is_some_and(|&c| c != b'=' && class_has(&TOKEN, c))
+}
+
 /// Appends the service token whose anchor letter (`X`) is at `q`, if any:
 /// a run of base64 (or base64url and `.`, as CodeArtifact's JWE) that
 /// starts with one of [`TOKEN_STARTS`], not glued to a longer word.
@@ -110,12 +113,7 @@ pub(super) fn token_at_anchor(b: &[u8], q: usize, out: &mut Vec<Match<'_>>) {
         let Some(s) = q.checked_sub(anchor) else {
             continue;
         };
-        // `=` may come before (`TOKEN=eyJ…`), as it ends base64 only.
-        let glued = s
-            .checked_sub(1)
-            .and_then(|j| b.get(j))
-            .is_some_and(|&c| c != b'=' && class_has(&TOKEN, c));
-        if b.get(s..s + start.len()) != Some(start) || glued {
+        if b.get(s..s + start.len()) != Some(start) || glued(b, s) {
             continue;
         }
         let n = run_len(&TOKEN, b, s, MAX_TOKEN + 1);
