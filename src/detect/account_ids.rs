@@ -13,7 +13,9 @@
 //! Context digits are found with a strided scan for 12-digit runs.
 
 use super::lists;
-use super::util::{before_is, for_each_run, is, is_escape_letter, m, ALNUM, DIGIT, HOST};
+use super::util::{
+    before_is, for_each_run, is, is_escape_letter, m, run_len, ALNUM, DIGIT, HOST, WORD,
+};
 use super::{Family, Match};
 #[cfg(test)]
 use memchr::memmem::Finder;
@@ -151,23 +153,14 @@ pub(super) fn cdk_environment_at_colon(text: &[u8], p: usize, out: &mut Vec<Matc
         return;
     };
     if text.get(s..p) != Some(b"aws")
-        || s.checked_sub(1)
-            .and_then(|i| text.get(i))
-            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        || before_is(&WORD, text, s)
         || text.get(p..p + 3) != Some(b"://")
     {
         return;
     }
     let a = p + 3;
-    let n = text
-        .get(a..)
-        .unwrap_or_default()
-        .iter()
-        .take(13)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    let after = text.get(a + n);
-    if n == 12 && after.is_none_or(|b| !b.is_ascii_alphanumeric()) {
+    let n = run_len(&DIGIT, text, a, 13);
+    if n == 12 && !is(&ALNUM, text, a + n) {
         out.push(m(a, a + n, "ACCOUNT", Family::AccountIds));
     }
 }

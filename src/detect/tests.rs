@@ -238,6 +238,11 @@ fn cdk_environments_name_their_account() {
             " ✅  Environment aws://123456789012/eu-west-1 bootstrapped.",
             &["123456789012"],
         ),
+        // In a raw JSON literal, after a `\n` escape.
+        (
+            r"bootstrap:\naws://123456789012/eu-west-1",
+            &["123456789012"],
+        ),
         (
             "kaws://123456789012/x aws://1234567890123/x aws://12345678901/x",
             &[],
