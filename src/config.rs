@@ -467,6 +467,11 @@ fn compile_regex(field: &str, pattern: &str) -> Result<regex_lite::Regex, Config
     Ok(re)
 }
 
+/// Most `custom_patterns` a config takes: each may add a token kind, and a
+/// token map tells 4,096 kinds apart (with the built-in ones and those
+/// `aws-masker restore --map` may bring).
+const MAX_CUSTOM_PATTERNS: usize = 1000;
+
 fn parse_custom_patterns(v: &Value) -> Result<Vec<CustomPattern>, ConfigError> {
     let Value::Array(items) = v else {
         return Err(ConfigError::new(
@@ -474,6 +479,15 @@ fn parse_custom_patterns(v: &Value) -> Result<Vec<CustomPattern>, ConfigError> {
             format!("expected an array, got {}", type_name(v)),
         ));
     };
+    if items.len() > MAX_CUSTOM_PATTERNS {
+        return Err(ConfigError::new(
+            "custom_patterns",
+            format!(
+                "{} patterns; at most {MAX_CUSTOM_PATTERNS} are accepted",
+                items.len()
+            ),
+        ));
+    }
     let mut out: Vec<CustomPattern> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = format!("custom_patterns[{i}]");
@@ -804,5 +818,22 @@ mod tests {
             assert!(err.message.contains(needle), "doc {doc}: {err}");
             assert!(err.to_string().starts_with("invalid aws-masker config"));
         }
+    }
+
+    /// A config with more custom patterns than a token map tells kinds
+    /// apart is refused, naming the limit; one at the limit is taken.
+    #[test]
+    fn too_many_custom_patterns_are_refused() {
+        let config = |n: usize| {
+            let patterns: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"name": "p{i}", "regex": "Q{i}Q", "kind": "K{i}"}}"#))
+                .collect();
+            format!(r#"{{"custom_patterns": [{}]}}"#, patterns.join(","))
+        };
+        let e = Config::from_json(config(MAX_CUSTOM_PATTERNS + 1).as_bytes()).unwrap_err();
+        assert_eq!(e.field, "custom_patterns");
+        assert!(e.message.contains("at most 1000"), "{}", e.message);
+        let ok = Config::from_json(config(MAX_CUSTOM_PATTERNS).as_bytes()).unwrap();
+        assert_eq!(ok.custom_patterns.len(), MAX_CUSTOM_PATTERNS);
     }
 }

@@ -141,41 +141,47 @@ where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     T: SpliceTexts + ?Sized,
 {
-    splice_walk(input, opts, f, texts, Raw::Never)
+    Ok(splice_walk(input, opts, f, texts, Raw::Never)?.map(|o| o.to_vec(texts)))
 }
 
-/// Like [`splice_strings`], but a value literal whose escapes are all
-/// one-letter ones (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`: no
-/// `\u`) is offered raw, undecoded, and its splices are raw offsets.
+/// [`splice_strings`], answering an [`Output`] to write in pieces.
 ///
-/// Only for a visitor that finds the same in the raw text as in the decoded
-/// one: restoring tokens, which are ASCII letters, digits and `_` (never
-/// escaped but by `\u`) after a prefix that does not start with an escape
-/// letter, so no token starts or ends inside an escape. Decoding a long
-/// answer of code (an escape every few dozen bytes) cost half of
-/// restoring it.
-pub(crate) fn splice_strings_raw<F, T>(
-    input: &[u8],
+/// With `raw_safe`, a value literal whose escapes are all one-letter ones
+/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`: no `\u`) is offered
+/// raw, undecoded, and its splices are raw offsets. Only for a visitor that
+/// finds the same in the raw text as in the decoded one: restoring tokens,
+/// which are ASCII letters, digits and `_` (never escaped but by `\u`)
+/// after a prefix that does not start with an escape letter, so no token
+/// starts or ends inside an escape. Decoding a long answer of code (an
+/// escape every few dozen bytes) cost half of restoring it.
+pub(crate) fn splice_strings_output<'a, F, T>(
+    input: &'a [u8],
     opts: WalkOptions,
     f: F,
     texts: &T,
-) -> Result<Option<Vec<u8>>, JsonError>
+    raw_safe: bool,
+) -> Result<Option<Output<'a>>, JsonError>
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     T: SpliceTexts + ?Sized,
 {
-    splice_walk(input, opts, f, texts, Raw::SimpleEscapes)
+    let raw = if raw_safe {
+        Raw::SimpleEscapes
+    } else {
+        Raw::Never
+    };
+    splice_walk(input, opts, f, texts, raw)
 }
 
-/// [`splice_strings`] and [`splice_strings_raw`]: a walk offering the
+/// [`splice_strings`] and [`splice_strings_output`]: a walk offering the
 /// literals `raw` says raw, every splice kept.
-fn splice_walk<F, T>(
-    input: &[u8],
+fn splice_walk<'a, F, T>(
+    input: &'a [u8],
     opts: WalkOptions,
     mut f: F,
     texts: &T,
     raw: Raw,
-) -> Result<Option<Vec<u8>>, JsonError>
+) -> Result<Option<Output<'a>>, JsonError>
 where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     T: SpliceTexts + ?Sized,
@@ -184,7 +190,7 @@ where
         f(ctx, s, splices);
         Visited::Done
     };
-    Ok(walk(input, opts, false, raw, &mut visit)?.finish(texts))
+    Ok(walk(input, opts, false, raw, &mut visit)?.into_output(texts))
 }
 
 /// Which value literals a walk offers raw, undecoded.
@@ -195,7 +201,7 @@ enum Raw {
     /// Those whose escapes are all `\n` ([`StrCtx::raw_newlines`]).
     Newlines,
     /// Those whose escapes are all one-letter escapes, offered as if
-    /// decoded ([`splice_strings_raw`]).
+    /// decoded ([`splice_strings_output`] with `raw_safe`).
     SimpleEscapes,
 }
 

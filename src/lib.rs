@@ -27,9 +27,11 @@
     )
 )]
 
+pub(crate) mod chunked;
 pub mod config;
 pub(crate) mod detect;
 pub mod exchange;
+pub(crate) mod head_index;
 pub mod json;
 // Natively only the word starts of propagation use the lanes (as SWAR);
 // the `.wasm`'s string scan uses the rest.

@@ -11,7 +11,7 @@ use crate::detect::{windows, Detector, Family, Match, WINDOW};
 use crate::json::{walk_strings, JsonError, Splice, StrCtx, Visited, WalkOptions};
 use crate::propagate::{Hit, KnownValues};
 use crate::splice::Output;
-use crate::token::{derive_key, token_len_at, TokenKey, TokenMap};
+use crate::token::{derive_key, token_len_at, Issuer, TokenKey, TokenMap};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -256,19 +256,21 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
-        let masked = self.mask_body_output(body, kind, tokens, report)?;
-        Ok(masked.map(|o| o.to_vec(&tokens.token_texts())))
+        let mut issuer = Issuer::new(tokens, body);
+        let masked = self.mask_body_output(body, kind, &mut issuer, report)?;
+        Ok(masked.map(|o| o.to_vec(&issuer.map().token_texts())))
     }
 
     /// [`mask_body`](Self::mask_body), answering the masked body as an
-    /// [`Output`] to write (its texts are `tokens.token_texts()`): a host
-    /// can take it in pieces, so the VM never holds the whole masked body
-    /// beside the original.
+    /// [`Output`] to write (its texts are `tokens.map().token_texts()`): a
+    /// host can take it in pieces, so the VM never holds the whole masked
+    /// body beside the original. An issuer whose source is `body` copies
+    /// the originals only once it is dropped, after the output.
     pub fn mask_body_output<'b>(
         &self,
         body: &'b [u8],
         kind: BodyKind,
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
     ) -> Result<Option<Output<'b>>, MaskError> {
         let masked = match kind {
@@ -288,8 +290,8 @@ impl Engine {
                 }
             }
         };
-        match tokens.limit() {
-            Some(limit) if tokens.is_full() => Err(MaskError::TooManyValues { limit }),
+        match tokens.map().limit() {
+            Some(limit) if tokens.map().is_full() => Err(MaskError::TooManyValues { limit }),
             _ => masked,
         }
     }
@@ -297,7 +299,7 @@ impl Engine {
     fn mask_text_bytes<'b>(
         &self,
         body: &'b [u8],
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
     ) -> Result<Option<Output<'b>>, MaskError> {
         let text =
@@ -317,12 +319,13 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Cow<'t, str> {
-        match self.mask_text_output(text, tokens, report) {
+        let mut issuer = Issuer::new(tokens, text.as_bytes());
+        match self.mask_text_output(text, &mut issuer, report) {
             None => Cow::Borrowed(text),
             // Splices end on char boundaries and tokens are ASCII: the
             // output is UTF-8.
             Some(out) => Cow::Owned(
-                String::from_utf8(out.to_vec(&tokens.token_texts()))
+                String::from_utf8(out.to_vec(&issuer.map().token_texts()))
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             ),
         }
@@ -333,11 +336,13 @@ impl Engine {
     fn mask_text_output<'t>(
         &self,
         text: &'t str,
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
     ) -> Option<Output<'t>> {
         let mut propagated = Propagated::new();
-        let mut splices = Vec::new();
+        // In runs of fixed size, not one doubling vector: a text dense with
+        // values has a splice every twenty bytes (see `crate::chunked`).
+        let mut runs: Vec<Vec<Splice>> = Vec::new();
         self.mask_matches(
             Member::default(),
             text,
@@ -345,24 +350,39 @@ impl Engine {
             tokens,
             report,
             &mut propagated,
-            splice_into(&mut splices),
+            |start, end, id| {
+                if runs.last().is_none_or(|r| r.len() == SPLICE_RUN) {
+                    runs.push(Vec::with_capacity(SPLICE_RUN));
+                }
+                if let Some(run) = runs.last_mut() {
+                    run.push(Splice { start, end, id });
+                }
+            },
         );
-        if !propagated.is_empty() {
-            // Bare repeats of context-found values, around what the first
-            // pass found.
-            let index = propagated.index();
-            let mut more = Vec::new();
-            self.propagate_matches(
-                text,
-                &index,
-                &splices,
-                tokens,
-                report,
-                splice_into(&mut more),
-            );
-            crate::splice::append_sorted(&mut splices, &mut more);
+        if propagated.is_empty() {
+            return Output::new(text.as_bytes(), runs, false, &tokens.map().token_texts());
         }
-        Output::new(text.as_bytes(), vec![splices], false, &tokens.token_texts())
+        // Bare repeats of context-found values, around what the first pass
+        // found (which they are checked against as one list).
+        let mut splices = runs.concat();
+        drop(runs);
+        let index = propagated.index();
+        let mut more = Vec::new();
+        self.propagate_matches(
+            text,
+            &index,
+            &splices,
+            tokens,
+            report,
+            splice_into(&mut more),
+        );
+        crate::splice::append_sorted(&mut splices, &mut more);
+        Output::new(
+            text.as_bytes(),
+            vec![splices],
+            false,
+            &tokens.map().token_texts(),
+        )
     }
 
     /// Masks a JSON document inside its string literals.
@@ -372,15 +392,16 @@ impl Engine {
         tokens: &mut TokenMap,
         report: &mut MaskReport,
     ) -> Result<Option<Vec<u8>>, MaskError> {
-        let masked = self.mask_json_output(body, tokens, report)?;
-        Ok(masked.map(|o| o.to_vec(&tokens.token_texts())))
+        let mut issuer = Issuer::new(tokens, body);
+        let masked = self.mask_json_output(body, &mut issuer, report)?;
+        Ok(masked.map(|o| o.to_vec(&issuer.map().token_texts())))
     }
 
     /// [`mask_json`](Self::mask_json), answering an [`Output`] to write.
     fn mask_json_output<'b>(
         &self,
         body: &'b [u8],
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
     ) -> Result<Option<Output<'b>>, MaskError> {
         let raw = self.raw_literals && self.detector.sees_raw_newlines();
@@ -403,7 +424,7 @@ impl Engine {
         &self,
         body: &'b [u8],
         raw_newlines: bool,
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
     ) -> Result<Option<Option<Output<'b>>>, MaskError> {
         let opts = WalkOptions {
@@ -437,7 +458,7 @@ impl Engine {
                 self.propagate_matches(s, &index, done, tokens, report, splice_into(more))
             });
         }
-        Ok(Some(walked.into_output(&tokens.token_texts())))
+        Ok(Some(walked.into_output(&tokens.map().token_texts())))
     }
 
     /// Calls `emit(start, end, token)` for each value to mask in `text`, in
@@ -450,12 +471,12 @@ impl Engine {
         member: Member<'_>,
         text: &str,
         raw: bool,
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
         propagated: &mut Propagated<'e>,
         mut emit: impl FnMut(usize, usize, u32),
     ) -> Visited {
-        if tokens.is_full() {
+        if tokens.map().is_full() {
             // The request is refused: finding more is wasted work.
             return Visited::Done;
         }
@@ -519,7 +540,7 @@ impl Engine {
         &'e self,
         matches: &[Match<'e>],
         last: &mut usize,
-        ctx: EmitCtx<'_, '_, 'e>,
+        ctx: EmitCtx<'_, '_, 'e, '_, '_>,
         emit: &mut impl FnMut(usize, usize, u32),
     ) -> bool {
         let EmitCtx {
@@ -530,7 +551,7 @@ impl Engine {
         } = ctx;
         let prefix = self.config.token_prefix.as_str();
         for m in matches {
-            if tokens.is_full() {
+            if tokens.map().is_full() {
                 return false;
             }
             let Some(value) = text.get(m.start..m.end) else {
@@ -544,7 +565,7 @@ impl Engine {
             report.record(m);
             *last = m.end;
         }
-        !tokens.is_full()
+        !tokens.map().is_full()
     }
 
     /// Calls `emit(start, end, token)` for each bare occurrence of an
@@ -554,7 +575,7 @@ impl Engine {
         text: &str,
         index: &crate::propagate::ValueIndex<'_>,
         done: &[Splice],
-        tokens: &mut TokenMap,
+        tokens: &mut Issuer<'_, '_>,
         report: &mut MaskReport,
         mut emit: impl FnMut(usize, usize, u32),
     ) {
@@ -566,7 +587,7 @@ impl Engine {
         let prefix = self.config.token_prefix.as_str();
         let mut last = 0;
         for h in hits {
-            if tokens.is_full() {
+            if tokens.map().is_full() {
                 break;
             }
             if h.start < last
@@ -600,12 +621,15 @@ struct Member<'k> {
 
 /// What [`Engine::emit_matches`] works on: the text searched, the
 /// exchange's tokens, its report and the values to propagate.
-struct EmitCtx<'c, 't, 'e> {
+struct EmitCtx<'c, 't, 'e, 'm, 'b> {
     text: &'t str,
-    tokens: &'c mut TokenMap,
+    tokens: &'c mut Issuer<'m, 'b>,
     report: &'c mut MaskReport,
     propagated: &'c mut Propagated<'e>,
 }
+
+/// Splices per run of a masked text's output.
+const SPLICE_RUN: usize = 4096;
 
 /// An `emit` callback that records each replacement as a [`Splice`].
 fn splice_into(out: &mut Vec<Splice>) -> impl FnMut(usize, usize, u32) + '_ {

@@ -32,7 +32,7 @@ use crate::config::{Config, ConfigError, MIN_SECRET_CHARS};
 use crate::mask::{BodyKind, Engine, MaskError, MaskReport};
 use crate::restore::Restorer;
 use crate::stream::SseRestorer;
-use crate::token::TokenMap;
+use crate::token::{Issuer, TokenMap};
 
 /// Masks request bodies under one configuration and secret. Build it once
 /// and share it: it keeps the detector's tables and its memo of long
@@ -176,11 +176,8 @@ impl Masker {
         let mut report = MaskReport::default();
         let masked = self
             .engine
-            .mask_body_output(body, kind, &mut tokens, &mut report)?;
-        let body = match masked {
-            Some(out) => out.to_vec(&tokens.token_texts()),
-            None => body.to_vec(),
-        };
+            .mask_body(body, kind, &mut tokens, &mut report)?;
+        let body = masked.unwrap_or_else(|| body.to_vec());
         Ok(Masked {
             body,
             tokens,
@@ -194,16 +191,17 @@ impl Masker {
     pub fn find(&self, body: &[u8], kind: BodyKind) -> Result<Vec<Found>, MaskError> {
         let mut tokens = self.engine.new_token_map();
         let mut report = MaskReport::default();
+        let mut issuer = Issuer::new(&mut tokens, body);
         let masked = self
             .engine
-            .mask_body_output(body, kind, &mut tokens, &mut report)?;
+            .mask_body_output(body, kind, &mut issuer, &mut report)?;
         Ok(masked
             .map(|out| {
                 out.splices()
                     .map(|s| Found {
                         start: s.start,
                         end: s.end,
-                        kind: tokens.kind_by_index(s.id).to_string(),
+                        kind: issuer.map().kind_by_index(s.id).to_string(),
                     })
                     .collect()
             })

@@ -21,7 +21,8 @@
 //! assert_eq!(out.unwrap(), br#"{"text": "i-0123456789abcdef0", "n": 1.50}"#);
 //! ```
 
-use crate::json::{escape_into, splice_strings, splice_strings_raw, Splice, StrCtx, WalkOptions};
+use crate::json::{escape_into, splice_strings_output, Splice, StrCtx, WalkOptions};
+use crate::splice::Output;
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -391,6 +392,18 @@ impl<'m> Restorer<'m> {
         plain && !has_ascii_escape(body) && !memchr::memchr_iter(b'"', body).any(marks_skipped)
     }
 
+    /// Whether tokens are found in a JSON literal's raw text as in its
+    /// decoded one: unless a `\u` escape spells a letter of one, or the
+    /// prefix starts with an escape letter (`\nAWS_` must not hide `n…`
+    /// tokens).
+    fn raw_safe(&self) -> bool {
+        self.plain_prefix
+            && !matches!(
+                self.map.prefix().as_bytes().first(),
+                Some(b'b' | b'f' | b'n' | b'r' | b't' | b'u')
+            )
+    }
+
     /// Whether raw JSON `data` might hold an issued token, or the start of
     /// one at the end of a string literal, in one of its decoded strings.
     /// `false` is a proof that restoring (even with hold-back) changes
@@ -532,41 +545,198 @@ pub(crate) fn restore_json_with(
     }
 }
 
+/// Bytes each piece of [`json_by_bytes_in_pieces`] shares with the one
+/// before it: more than any lookahead or look-back of its checks (a
+/// `\u00XX` escape, `"url`, `thinking`, a token prefix and the byte after).
+const CHECK_OVERLAP: usize = 64;
+
+/// [`Restorer::json_may_need`] and [`Restorer::json_restores_as_bytes`] of
+/// a JSON answer of `size` bytes that the caller reads through
+/// `read(start, len)` a piece of `piece` bytes at a time (overlapping a
+/// little), so that it is never held whole: `Some(true)` when it holds a
+/// token and can be restored byte by byte (as a stream of pieces, see
+/// [`crate::stream::TextStreamRestorer`] with [`Escape::Json`]);
+/// `Some(false)` when it must be walked whole or needs nothing; `None`
+/// when a read failed.
+pub fn json_by_bytes_in_pieces(
+    map: &TokenMap,
+    size: usize,
+    piece: usize,
+    mut read: impl FnMut(usize, usize) -> Option<Vec<u8>>,
+) -> Option<bool> {
+    let r = Restorer::new(map);
+    let piece = piece.max(CHECK_OVERLAP + 1);
+    let (mut may_need, mut start) = (false, 0);
+    while start < size {
+        let from = start.saturating_sub(CHECK_OVERLAP);
+        let data = read(from, (start + piece).min(size) - from)?;
+        if data.is_empty() {
+            return None;
+        }
+        if !r.json_restores_as_bytes(&data) {
+            return Some(false);
+        }
+        may_need = may_need || r.json_may_need(&data);
+        start = from + data.len();
+    }
+    Some(may_need)
+}
+
+/// A JSON answer being restored, to be written a piece at a time
+/// ([`RestoredJson::write_pieces`]): a host takes it so, and the VM never
+/// holds the restored answer whole beside the answer. Where the answer can
+/// be restored byte by byte (the usual case, see
+/// [`Restorer::json_restores_as_bytes`]) nothing is kept at all, not even
+/// a splice per token: the answer is scanned again as it is written.
+#[derive(Debug)]
+pub struct RestoredJson<'b, 'm> {
+    r: Restorer<'m>,
+    body: &'b [u8],
+    /// The walk's splices, for an answer restored literal by literal, and
+    /// how many tokens they restore; `None`: byte by byte.
+    walked: Option<(Output<'b>, usize)>,
+}
+
+/// `body` (a JSON answer) with every issued token restored, to be written
+/// in pieces; `None` when no token of `map` is in it. As [`restore_json`]
+/// does it.
+pub fn restore_json_pieces<'b, 'm>(
+    map: &'m TokenMap,
+    body: &'b [u8],
+    restore_thinking: bool,
+) -> Option<RestoredJson<'b, 'm>> {
+    let r = Restorer::new(map);
+    if !r.json_may_need(body) {
+        return None;
+    }
+    let by_bytes = RestoredJson {
+        r,
+        body,
+        walked: None,
+    };
+    if r.json_restores_as_bytes(body) {
+        return Some(by_bytes);
+    }
+    match restore_json_output(&r, body, restore_thinking) {
+        Ok(Some(walked)) => Some(RestoredJson {
+            walked: Some(walked),
+            ..by_bytes
+        }),
+        Ok(None) => None,
+        // Not JSON: byte by byte, originals JSON-escaped.
+        Err(_) => Some(by_bytes),
+    }
+}
+
+impl RestoredJson<'_, '_> {
+    /// The restored answer's length in bytes (byte by byte: one scan of
+    /// the answer, writing nothing).
+    pub fn len(&self) -> usize {
+        if let Some((out, _)) = &self.walked {
+            return out.len();
+        }
+        let mut len = 0usize;
+        let mut esc = String::new();
+        self.r.scan(self.body, false, |piece| {
+            len += match piece {
+                Piece::Verbatim(a, b) => b - a,
+                Piece::Original(_, _, _, o) => {
+                    esc.clear();
+                    escape_into(o, &mut esc);
+                    esc.len()
+                }
+            };
+        });
+        len
+    }
+
+    /// Whether the answer restores to nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// At most how long the restored answer is, without scanning it.
+    pub fn len_bound(&self) -> usize {
+        match &self.walked {
+            Some((out, _)) => out.len(),
+            None => grown_size(self.body.len(), max_growth(self.r.map)),
+        }
+    }
+
+    /// Hands the restored answer to `sink` in pieces of at most `max`
+    /// bytes, in order. How many tokens were restored; `None` once `sink`
+    /// refused a piece (and no more was handed to it).
+    pub fn write_pieces(&self, max: usize, mut sink: impl FnMut(&[u8]) -> bool) -> Option<usize> {
+        let texts = self.r.map.original_texts();
+        if let Some((out, n)) = &self.walked {
+            return out.write_pieces(&texts, max, sink).then_some(*n);
+        }
+        let max = max.max(1);
+        let mut piece: Vec<u8> = Vec::with_capacity(max.min(self.len_bound()));
+        let mut ok = true;
+        let mut esc = String::new();
+        let mut put = |mut part: &[u8], piece: &mut Vec<u8>| {
+            while ok && !part.is_empty() {
+                let room = max - piece.len();
+                let (now, rest) = part.split_at(room.min(part.len()));
+                piece.extend_from_slice(now);
+                part = rest;
+                if piece.len() == max {
+                    ok = sink(piece);
+                    piece.clear();
+                }
+            }
+        };
+        let (n, _) = self.r.scan(self.body, false, |p| match p {
+            Piece::Verbatim(a, b) => put(self.body.get(a..b).unwrap_or_default(), &mut piece),
+            Piece::Original(_, _, _, o) => {
+                esc.clear();
+                escape_into(o, &mut esc);
+                put(esc.as_bytes(), &mut piece);
+            }
+        });
+        if ok && !piece.is_empty() {
+            ok = sink(&piece);
+        }
+        ok.then_some(n)
+    }
+}
+
+/// [`restore_json_strings`], answering the walk's [`Output`] and how many
+/// tokens it restores.
+fn restore_json_output<'b>(
+    r: &Restorer<'_>,
+    body: &'b [u8],
+    restore_thinking: bool,
+) -> Result<Option<(Output<'b>, usize)>, crate::json::JsonError> {
+    let mut count = 0;
+    let opts = WalkOptions {
+        skip_thinking: !restore_thinking,
+    };
+    let visit = |_ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
+        count += r.restore_splices(s, splices);
+    };
+    let out = splice_strings_output(body, opts, visit, &r.map.original_texts(), r.raw_safe())?;
+    Ok(out.map(|o| (o, count)))
+}
+
 /// [`restore_json`] without the fallback: an error when `body` is not JSON.
 pub(crate) fn restore_json_strings(
     r: &Restorer<'_>,
     body: &[u8],
     restore_thinking: bool,
 ) -> Result<(Option<Vec<u8>>, usize), crate::json::JsonError> {
-    let mut count = 0;
-    let opts = WalkOptions {
-        skip_thinking: !restore_thinking,
-    };
-    // Splices, not whole re-encoded literals: the rest of a literal keeps
-    // its bytes and escapes (`caf\u00e9` stays as the upstream wrote it).
-    let visit = |_ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
-        count += r.restore_splices(s, splices);
-    };
     let texts = r.map.original_texts();
-    // Tokens are found in a literal's raw text as in its decoded one
-    // unless a `\u` escape spells a letter of one, or the prefix starts
-    // with an escape letter (`\nAWS_` must not hide `n…` tokens).
-    let raw_safe = r.plain_prefix
-        && !matches!(
-            r.map.prefix().as_bytes().first(),
-            Some(b'b' | b'f' | b'n' | b'r' | b't' | b'u')
-        );
-    let out = if raw_safe {
-        splice_strings_raw(body, opts, visit, &texts)?
-    } else {
-        splice_strings(body, opts, visit, &texts)?
-    };
-    Ok((out, count))
+    Ok(match restore_json_output(r, body, restore_thinking)? {
+        Some((out, n)) => (Some(out.to_vec(&texts)), n),
+        None => (None, 0),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::splice_strings;
     use crate::token::TokenKey;
 
     fn key() -> TokenKey {
@@ -896,6 +1066,63 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&data)
             );
+        }
+    }
+
+    /// Restoring a JSON answer in pieces (checked a piece at a time, and
+    /// written in pieces) gives exactly what restoring it whole gives (the
+    /// oracle), for answers restored byte by byte and walked, whatever the
+    /// piece size; and the piecewise check agrees with the whole-body one.
+    #[test]
+    fn json_in_pieces_is_json_whole() {
+        let (map, tokens) = map_with(&[
+            ("EC2", "i-0123456789abcdef0"),
+            ("IP", "10.0.0.1"),
+            ("NAME", "quote\"and\\back"),
+        ]);
+        let [a, b, c] = [&tokens[0], &tokens[1], &tokens[2]];
+        let mut bodies = vec![
+            format!(r#"{{"content":[{{"type":"text","text":"{a} and {b}, {c}"}}]}}"#),
+            format!(r#"{{"t":"{a}\u0041 escaped", "u": "{b}"}}"#),
+            format!(r#"{{"type":"thinking","thinking":"{a}","signature":"x"}} {b}"#),
+            format!(r#"not json {a} {c}"#),
+            r#"{"nothing": "here"}"#.to_string(),
+        ];
+        bodies.push(format!(
+            r#"{{"long":"{}"}}"#,
+            format!("{a} x {b} y ").repeat(400)
+        ));
+        let r = Restorer::new(&map);
+        for body in &bodies {
+            let body = body.as_bytes();
+            let (whole, n) = restore_json(&map, body, false);
+            let pieces = restore_json_pieces(&map, body, false);
+            assert_eq!(pieces.is_some(), whole.is_some(), "{body:?}");
+            if let Some(p) = pieces {
+                let want = whole.clone().unwrap();
+                assert_eq!(p.len(), want.len());
+                assert!(p.len_bound() >= want.len());
+                for max in [1, 7, 64, 1 << 20] {
+                    let mut got = Vec::new();
+                    let count = p.write_pieces(max, |piece| {
+                        assert!(piece.len() <= max);
+                        got.extend_from_slice(piece);
+                        true
+                    });
+                    assert_eq!(count, Some(n));
+                    assert_eq!(got, want, "pieces of {max}");
+                }
+            }
+            let as_bytes = r.json_may_need(body) && r.json_restores_as_bytes(body);
+            for piece in [65, 100, 1000, 1 << 20] {
+                let read = |at: usize, len: usize| body.get(at..at + len).map(<[u8]>::to_vec);
+                assert_eq!(
+                    json_by_bytes_in_pieces(&map, body.len(), piece, read),
+                    Some(as_bytes),
+                    "{piece}: {:?}",
+                    String::from_utf8_lossy(body)
+                );
+            }
         }
     }
 }

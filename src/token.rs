@@ -25,14 +25,14 @@
 //! assert_eq!(other.issue(&key, "EC2", "i-0123456789abcdef0"), t);
 //! ```
 
+use crate::chunked::{ChunkedVec, TextArena};
+use crate::head_index::HeadIndex;
 use crate::splice::SpliceTexts;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use siphasher::sip128::{Hasher128, SipHasher24};
 use std::cell::OnceCell;
-use std::collections::hash_map::Entry as MapEntry;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -111,10 +111,10 @@ fn push_hex(digest: &[u8; 16], len: usize, out: &mut String) {
     out.truncate(out.len() - (len % 2));
 }
 
-/// A multiply-rotate hasher for the token map's keys, which are (or embed)
-/// outputs of the keyed PRF: a sender who does not know the secret cannot
-/// choose keys that collide, so the flood resistance of std's randomly
-/// keyed SipHash, three times slower here, buys nothing.
+/// A multiply-rotate hasher for keys that are (or embed) outputs of the
+/// keyed PRF, or that only pick a cache slot: a sender who does not know
+/// the secret cannot choose keys that collide, so the flood resistance of
+/// std's randomly keyed SipHash, three times slower here, buys nothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PrfKeyHasher(u64);
 
@@ -135,8 +135,6 @@ impl Hasher for PrfKeyHasher {
         self.0
     }
 }
-
-type PrfMap<K, V> = HashMap<K, V, BuildHasherDefault<PrfKeyHasher>>;
 
 /// The [`TokenMap::recent`] slot of (`kind`, `value`), from the value's
 /// length and its first and last eight bytes: cheap, and a shared slot only
@@ -168,26 +166,29 @@ fn hex_digit(n: u8) -> char {
 /// Within one map, two different originals never share a token: on a hash
 /// collision the later one gets a longer hash part.
 ///
-/// A value costs the map about 30 bytes besides its original (one entry,
-/// one slot of one hash map); its token is not kept but spelled again from
-/// the entry when asked for, so a body dense with distinct values (one
-/// every twenty bytes) does not cost many times its size.
+/// A value costs the map 12 bytes for its entry and about 5 for its index
+/// slot, besides its original; its token is not kept but spelled again
+/// from the entry when asked for, and everything grows in fixed chunks
+/// (see [`crate::chunked`]), so a body dense with distinct values (one
+/// every twenty bytes) does not cost many times its size. While one body
+/// is masked, the originals found in it are not even copied: an
+/// [`Issuer`] refers to them where they stand, and copies them into the
+/// map only when it is dropped, once the masked body is written and the
+/// room its splices took is free again.
 #[derive(Debug, Clone, Default)]
 pub struct TokenMap {
     prefix: String,
     /// Issued tokens, in issue order.
-    entries: Vec<Entry>,
-    /// Every entry's original, back to back (followed, for the rare token
-    /// a collision lengthened, by its hex digits past the eighth): one
-    /// growing string for all of them, not an allocation per value.
-    text: String,
-    /// The head of an entry's keyed digest (its first four bytes, which
-    /// are also the first eight hex digits of its token) → the entry.
-    /// Both lookups go through it: by (kind, original) when issuing, by
-    /// token text when restoring. `overflow` holds the entries whose head
-    /// another entry already has (about one per 100,000 values).
-    by_head: PrfMap<u32, u32>,
-    overflow: Vec<u32>,
+    entries: ChunkedVec<Entry>,
+    /// Every entry's original (followed, for the rare token a collision
+    /// lengthened, by its hex digits past the eighth), in chunks shared by
+    /// many values, not an allocation per value.
+    text: TextArena,
+    /// Entries by the head of their keyed digest (its first four bytes,
+    /// which are also the first eight hex digits of its token). Both
+    /// lookups go through it: by (kind, original) when issuing, by token
+    /// text when restoring.
+    by_head: HeadIndex,
     /// Kinds seen, interned: an entry refers to its kind by index.
     kinds: Vec<String>,
     /// Distinct token lengths issued, longest first, for longest-match.
@@ -205,25 +206,74 @@ pub struct TokenMap {
     /// Most distinct values this map takes before it reports itself full
     /// ([`TokenMap::is_full`]); `None`: no limit.
     limit: Option<usize>,
+    /// Set when `text` could take no more (2 GiB of originals): the map
+    /// then reports itself full.
+    overfilled: bool,
+}
+
+/// Hex digits that write the length of a long original before it.
+const LONG_LEN_DIGITS: usize = 8;
+
+/// Where `value` stands in `source`, when it is a slice of it (not merely
+/// equal to some part of it): the offset an entry can keep instead of a
+/// copy. Compares addresses only; no memory is read.
+fn offset_in(source: &[u8], value: &str) -> Option<u32> {
+    let offset = (value.as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
+    let inside = offset.checked_add(value.len())? <= source.len() && !value.is_empty();
+    inside.then(|| u32::try_from(offset).ok()).flatten()
 }
 
 /// Slots in [`TokenMap::recent`].
 const RECENT_SLOTS: usize = 256;
 
-/// Where one issued value's original stands in [`TokenMap::text`], and
-/// what spells its token: `<prefix><kind>_<hex of head><extra hex>`.
+/// Where one issued value's original stands, and what spells its token:
+/// `<prefix><kind>_<hex of head><extra hex>`. Twelve bytes: the entries of
+/// a dense body are as many as its values.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
+    /// In [`TokenMap::text`]; or, while an [`Issuer`] has the map and
+    /// [`Entry::SOURCED`] is set, the offset of the original in its body.
     at: u32,
-    original_len: u32,
     /// The first four bytes of the keyed digest: the token's first eight
     /// hex digits.
     head: u32,
-    kind: u16,
-    /// Hex digits past the eighth (a collision lengthened the token),
-    /// kept in `text` right after the original.
-    extra_hex: u8,
+    /// The kind's index (12 bits), then the number of hex digits past the
+    /// eighth (5 bits; a collision lengthened the token, and they are kept
+    /// in `text` right after the original), [`Entry::SOURCED`], and the
+    /// original's length (14 bits; [`Entry::LONG`]: the length is written
+    /// in 8 hex digits in `text` before the original).
+    meta: u32,
 }
+
+impl Entry {
+    const KIND_SHIFT: u32 = 20;
+    const EXTRA_SHIFT: u32 = 15;
+    const SOURCED: u32 = 1 << 14;
+    const LEN_MASK: u32 = Entry::SOURCED - 1;
+    /// The length field of an original of this many bytes or more.
+    const LONG: u32 = Entry::LEN_MASK;
+
+    fn kind(&self) -> usize {
+        (self.meta >> Entry::KIND_SHIFT) as usize
+    }
+
+    fn extra_hex(&self) -> usize {
+        (self.meta >> Entry::EXTRA_SHIFT & 0x1f) as usize
+    }
+
+    fn is_sourced(&self) -> bool {
+        self.meta & Entry::SOURCED != 0
+    }
+
+    fn len_field(&self) -> u32 {
+        self.meta & Entry::LEN_MASK
+    }
+}
+
+/// Most kinds one map tells apart (the entry's 12 bits). Built-in kinds are
+/// a few dozen and `custom_patterns` are capped well below, so only
+/// [`TokenMap::insert_issued`] could reach it, and it refuses to.
+const MAX_KINDS: usize = 1 << 12;
 
 /// The head of a keyed digest: its first four bytes.
 fn digest_head(digest: &[u8; 16]) -> u32 {
@@ -275,7 +325,7 @@ impl TokenMap {
     /// Whether more distinct values were issued than the map's limit: the
     /// request is then refused, so the masking that found them can stop.
     pub fn is_full(&self) -> bool {
-        self.limit.is_some_and(|l| self.entries.len() > l)
+        self.overfilled || self.limit.is_some_and(|l| self.entries.len() > l)
     }
 
     /// The map's limit on distinct values, if it has one.
@@ -287,26 +337,50 @@ impl TokenMap {
         self.entries.get(i as usize)
     }
 
+    fn head_of(&self) -> impl Fn(u32) -> u32 + '_ {
+        |i| self.entry(i).map_or(0, |e| e.head)
+    }
+
+    /// Where `e`'s original starts in `text` and how long it is (a long
+    /// one's length is written before it).
+    fn stored_original(&self, e: &Entry) -> (u32, usize) {
+        if e.len_field() != Entry::LONG {
+            return (e.at, e.len_field() as usize);
+        }
+        let len = usize::from_str_radix(self.text.get(e.at, LONG_LEN_DIGITS), 16).unwrap_or(0);
+        (e.at.saturating_add(LONG_LEN_DIGITS as u32), len)
+    }
+
+    /// `e`'s original: in `text`, or in `source` (the body an [`Issuer`]
+    /// masks) while it is sourced.
+    fn original_in<'a>(&'a self, e: &Entry, source: &'a [u8]) -> &'a str {
+        if e.is_sourced() {
+            let at = e.at as usize;
+            let bytes = source
+                .get(at..at + e.len_field() as usize)
+                .unwrap_or_default();
+            return std::str::from_utf8(bytes).unwrap_or_default();
+        }
+        let (at, len) = self.stored_original(e);
+        self.text.get(at, len)
+    }
+
     fn original_of(&self, e: &Entry) -> &str {
-        let at = e.at as usize;
-        self.text
-            .get(at..at + e.original_len as usize)
-            .unwrap_or_default()
+        self.original_in(e, &[])
     }
 
     /// The hex digits of `e`'s token past the eighth.
     fn extra_hex_of(&self, e: &Entry) -> &[u8] {
-        let start = e.at as usize + e.original_len as usize;
-        self.text
-            .as_bytes()
-            .get(start..start + usize::from(e.extra_hex))
-            .unwrap_or_default()
+        if e.extra_hex() == 0 {
+            return &[];
+        }
+        let (at, len) = self.stored_original(e);
+        let whole = self.text.get(at, len + e.extra_hex());
+        whole.as_bytes().get(len..).unwrap_or_default()
     }
 
     fn kind_of(&self, e: &Entry) -> &str {
-        self.kinds
-            .get(usize::from(e.kind))
-            .map_or("", String::as_str)
+        self.kinds.get(e.kind()).map_or("", String::as_str)
     }
 
     /// The bytes of `e`'s token after the prefix: kind, `_`, hex digits.
@@ -323,7 +397,7 @@ impl TokenMap {
     }
 
     fn token_len_of(&self, e: &Entry) -> usize {
-        self.prefix.len() + self.kind_of(e).len() + 1 + TOKEN_HEX_LEN + usize::from(e.extra_hex)
+        self.prefix.len() + self.kind_of(e).len() + 1 + TOKEN_HEX_LEN + e.extra_hex()
     }
 
     /// Whether `token` is `e`'s token.
@@ -360,19 +434,27 @@ impl TokenMap {
     /// [`issue`](Self::issue), answering the entry's index: what a splice
     /// keeps instead of a copy of the token ([`TokenMap::token_by_index`]).
     pub fn issue_index(&mut self, key: &TokenKey, kind: &str, value: &str) -> u32 {
+        self.issue_from(&[], key, kind, value)
+    }
+
+    /// [`issue_index`](Self::issue_index) for a value that may stand in
+    /// `source` (the body an [`Issuer`] masks): a new entry then refers to
+    /// it there instead of copying it.
+    fn issue_from(&mut self, source: &[u8], key: &TokenKey, kind: &str, value: &str) -> u32 {
         let slot = recent_slot(kind, value);
         let cached = self
             .recent
             .get(slot)
             .and_then(|&i| i.checked_sub(1))
             .filter(|&i| {
-                self.entry(i)
-                    .is_some_and(|e| self.original_of(e) == value && self.kind_of(e) == kind)
+                self.entry(i).is_some_and(|e| {
+                    self.original_in(e, source) == value && self.kind_of(e) == kind
+                })
             });
         if let Some(i) = cached {
             return i;
         }
-        let i = self.issue_slow(key, kind, value);
+        let i = self.issue_slow(source, key, kind, value);
         if self.recent.is_empty() {
             self.recent = vec![0; RECENT_SLOTS];
         }
@@ -410,30 +492,16 @@ impl TokenMap {
         self.entry(i).map(|e| self.kind_of(e)).unwrap_or_default()
     }
 
-    /// Gives back the room the map's growth left over, once masking is
-    /// done and nothing more will be issued: the map lives until the
-    /// response is restored, and a doubling vector can be half empty.
-    pub fn shrink_to_fit(&mut self) {
-        self.entries.shrink_to_fit();
-        self.text.shrink_to_fit();
-        self.overflow.shrink_to_fit();
-    }
-
     /// [`issue`](Self::issue) through the keyed digest; the entry's index.
-    fn issue_slow(&mut self, key: &TokenKey, kind: &str, value: &str) -> u32 {
+    fn issue_slow(&mut self, source: &[u8], key: &TokenKey, kind: &str, value: &str) -> u32 {
         let digest = self.key.as_ref().unwrap_or(key).digest(kind, value);
         let head = digest_head(&digest);
         let kind_id = self.kind_id(kind);
-        let same = |m: &TokenMap, i: u32| {
-            m.entry(i)
-                .is_some_and(|e| e.kind == kind_id && m.original_of(e) == value)
-        };
-        let known = self
-            .by_head
-            .get(&head)
-            .copied()
-            .filter(|&i| same(self, i))
-            .or_else(|| self.overflow.iter().copied().find(|&i| same(self, i)));
+        let known = self.by_head.find(head, self.head_of(), |i| {
+            self.entry(i).is_some_and(|e| {
+                e.kind() == usize::from(kind_id) && self.original_in(e, source) == value
+            })
+        });
         if let Some(i) = known {
             return i;
         }
@@ -444,30 +512,51 @@ impl TokenMap {
             push_hex(&digest, hex_len, &mut hex);
             extra.push_str(hex.get(TOKEN_HEX_LEN..).unwrap_or_default());
         }
-        self.push_entry(kind_id, value, head, &extra)
+        let sourced = offset_in(source, value).filter(|_| extra.is_empty());
+        self.push_entry(kind_id, value, sourced, head, &extra)
     }
 
     /// Records a new entry: `value` of the interned kind `kind_id`, whose
-    /// token's hex part is `head`'s eight digits then `extra_hex`.
-    fn push_entry(&mut self, kind_id: u16, value: &str, head: u32, extra_hex: &str) -> u32 {
+    /// token's hex part is `head`'s eight digits then `extra_hex`. With
+    /// `sourced`, the value is not copied: it stands at that offset of the
+    /// body an [`Issuer`] masks.
+    fn push_entry(
+        &mut self,
+        kind_id: u16,
+        value: &str,
+        sourced: Option<u32>,
+        head: u32,
+        extra_hex: &str,
+    ) -> u32 {
         let i = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        let entry = Entry {
-            at: u32::try_from(self.text.len()).unwrap_or(u32::MAX),
-            original_len: u32::try_from(value.len()).unwrap_or(u32::MAX),
-            head,
-            kind: kind_id,
-            extra_hex: u8::try_from(extra_hex.len()).unwrap_or(0),
+        let long = value.len() >= Entry::LONG as usize;
+        let (at, flags) = match sourced {
+            Some(at) if !long => (Some(at), Entry::SOURCED),
+            _ => (self.store(value, extra_hex), 0),
         };
-        self.text.push_str(value);
-        self.text.push_str(extra_hex);
+        let Some(at) = at else {
+            // The arena is full (2 GiB of originals): the map says it is
+            // full, and the request is refused.
+            self.overfilled = true;
+            return i;
+        };
+        let len_field = if long {
+            Entry::LONG
+        } else {
+            value.len() as u32
+        };
+        let entry = Entry {
+            at,
+            head,
+            meta: u32::from(kind_id) << Entry::KIND_SHIFT
+                | (extra_hex.len() as u32 & 0x1f) << Entry::EXTRA_SHIFT
+                | flags
+                | len_field,
+        };
         self.entries.push(entry);
         let token_len = self.token_len_of(&entry);
-        match self.by_head.entry(head) {
-            MapEntry::Occupied(_) => self.overflow.push(i),
-            MapEntry::Vacant(slot) => {
-                slot.insert(i);
-            }
-        }
+        let head_of = |i: u32| self.entries.get(i as usize).map_or(0, |e| e.head);
+        self.by_head.insert(head, i, head_of);
         if !self.lengths.contains(&token_len) {
             self.lengths.push(token_len);
             self.lengths.sort_unstable_by(|a, b| b.cmp(a));
@@ -476,11 +565,43 @@ impl TokenMap {
         i
     }
 
+    /// Copies `value` (and a long one's length before it, and the extra
+    /// hex digits after it) into `text`; where it starts.
+    fn store(&mut self, value: &str, extra_hex: &str) -> Option<u32> {
+        if value.len() < Entry::LONG as usize {
+            return self.text.push(&[value, extra_hex]);
+        }
+        let len = format!("{:0width$x}", value.len(), width = LONG_LEN_DIGITS);
+        self.text.push(&[&len, value, extra_hex])
+    }
+
+    /// Copies the originals entries from `first` on refer to in `source`
+    /// into the map: the [`Issuer`] that masked `source` is done.
+    fn settle(&mut self, source: &[u8], first: usize) {
+        for i in first..self.entries.len() {
+            let Some(e) = self.entries.get(i).copied().filter(Entry::is_sourced) else {
+                continue;
+            };
+            let value = self.original_in(&e, source).to_owned();
+            let at = self.text.push(&[&value]);
+            if let (Some(at), Some(slot)) = (at, self.entries.get_mut(i)) {
+                *slot = Entry {
+                    at,
+                    meta: e.meta & !Entry::SOURCED,
+                    ..e
+                };
+            } else {
+                self.overfilled = true;
+            }
+        }
+    }
+
     /// Records a token issued elsewhere (by an earlier exchange, or by
     /// `aws-masker mask --map`) with its original, so that it can be
     /// restored. `false`, and nothing recorded, when `token` is not spelled
     /// as this map's tokens are (`<prefix><KIND>_<hex>`, at least eight
-    /// lowercase hex digits) or is recorded already.
+    /// lowercase hex digits), is recorded already, or would be the map's
+    /// [`MAX_KINDS`]th kind.
     pub fn insert_issued(&mut self, token: &str, original: &str) -> bool {
         let Some((kind, hex)) = token
             .strip_prefix(self.prefix.as_str())
@@ -502,10 +623,15 @@ impl TokenMap {
         if self.token_index(token).is_some() {
             return false;
         }
+        let known_kind = self.kinds.iter().any(|k| k == kind);
+        if !known_kind && self.kinds.len() >= MAX_KINDS / 2 {
+            return false;
+        }
         let kind_id = self.kind_id(kind);
         self.push_entry(
             kind_id,
             original,
+            None,
             head,
             hex.get(TOKEN_HEX_LEN..).unwrap_or_default(),
         );
@@ -524,19 +650,16 @@ impl TokenMap {
     /// The entry of an issued token.
     fn token_index(&self, token: &str) -> Option<u32> {
         let head = token_head(token)?;
-        let is = |i: &u32| self.entry(*i).is_some_and(|e| self.is_token_of(e, token));
-        self.by_head
-            .get(&head)
-            .copied()
-            .filter(is)
-            .or_else(|| self.overflow.iter().copied().find(is))
+        self.by_head.find(head, self.head_of(), |i| {
+            self.entry(i).is_some_and(|e| self.is_token_of(e, token))
+        })
     }
 
     /// How many hex digits the token of a new entry with `digest` takes:
     /// [`TOKEN_HEX_LEN`], unless that token is taken already.
     fn fresh_hex_len(&self, digest: &[u8; 16], kind: &str) -> usize {
         // Unless another entry has the same head, the token is free.
-        if !self.by_head.contains_key(&digest_head(digest)) {
+        if !self.by_head.contains(digest_head(digest), self.head_of()) {
             return TOKEN_HEX_LEN;
         }
         let mut len = TOKEN_HEX_LEN;
@@ -661,18 +784,74 @@ impl TokenMap {
     #[cfg(test)]
     fn claim(&mut self, i: usize, original: &str) {
         if let Some(e) = self.entries.get(i).copied() {
-            let extra = self.extra_hex_of(&e).to_vec();
-            let at = self.text.len() as u32;
-            self.text.push_str(original);
-            self.text.push_str(std::str::from_utf8(&extra).unwrap());
+            let extra = std::str::from_utf8(self.extra_hex_of(&e))
+                .unwrap()
+                .to_owned();
+            let at = self.store(original, &extra).unwrap();
             if let Some(slot) = self.entries.get_mut(i) {
                 *slot = Entry {
                     at,
-                    original_len: original.len() as u32,
+                    meta: e.meta & !Entry::LEN_MASK | original.len() as u32,
                     ..e
                 };
             }
         }
+    }
+}
+
+/// Issues the tokens of one body while it is masked, without copying the
+/// originals that stand in it: each new entry refers to its value where it
+/// stands in the body. When the issuer is dropped (once the masked body is
+/// written and its splices are gone), those originals are copied into the
+/// map, which then needs the body no longer. On a body dense with values,
+/// the copies would otherwise be held beside the body and the splices at
+/// the moment the VM's memory is at its highest.
+///
+/// ```
+/// use aws_masker::token::{Issuer, TokenKey, TokenMap};
+///
+/// let key = TokenKey::new(b"0123456789abcdef0123456789abcdef");
+/// let mut map = TokenMap::new("AWS_".to_string());
+/// let body = String::from("stop i-0123456789abcdef0 now");
+/// let mut issuer = Issuer::new(&mut map, body.as_bytes());
+/// let id = issuer.issue_index(&key, "EC2", &body[5..24]);
+/// drop(issuer);
+/// drop(body);
+/// assert_eq!(map.original_by_index(id), "i-0123456789abcdef0");
+/// ```
+#[derive(Debug)]
+pub struct Issuer<'m, 'b> {
+    map: &'m mut TokenMap,
+    source: &'b [u8],
+    /// Entries before this one were made before the issuer: none of them
+    /// refers to `source`.
+    first: usize,
+}
+
+impl<'m, 'b> Issuer<'m, 'b> {
+    /// An issuer into `map` for values of `source`.
+    pub fn new(map: &'m mut TokenMap, source: &'b [u8]) -> Issuer<'m, 'b> {
+        let first = map.entries.len();
+        Issuer { map, source, first }
+    }
+
+    /// [`TokenMap::issue_index`], keeping a value that is a slice of the
+    /// source where it stands.
+    pub fn issue_index(&mut self, key: &TokenKey, kind: &str, value: &str) -> u32 {
+        self.map.issue_from(self.source, key, kind, value)
+    }
+
+    /// The map, to read: its tokens ([`TokenMap::token_texts`]) and
+    /// whether it is full. Its originals from the source read as empty
+    /// until the issuer is dropped.
+    pub fn map(&self) -> &TokenMap {
+        self.map
+    }
+}
+
+impl Drop for Issuer<'_, '_> {
+    fn drop(&mut self) {
+        self.map.settle(self.source, self.first);
     }
 }
 
@@ -872,5 +1051,65 @@ mod tests {
         assert_eq!(token_len_at("AWS_", whole), Some(whole.len()));
         let longer = "AWS_IP_0badcafe!";
         assert_ne!(token_len_at("AWS_", longer), Some(longer.len()));
+    }
+
+    /// An issuer that keeps originals in its source gives the map a plain
+    /// map gives (the oracle) once it is dropped: the same tokens, the same
+    /// originals, for values in the source and not, repeated, and longer
+    /// than an entry's length field holds.
+    #[test]
+    fn an_issuer_gives_the_map_a_plain_map_gives() {
+        let key = key();
+        let long = "k".repeat(Entry::LONG as usize + 10);
+        let mut body = String::new();
+        for i in 0..3000 {
+            body.push_str(&format!("addr 10.0.{}.{} ok\n", i / 256, i % 256));
+        }
+        body.push_str(&long);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for (at, _) in body.match_indices("10.0.") {
+            let end = at + body[at..].find(' ').unwrap();
+            spans.push((at, end));
+        }
+        spans.push((body.len() - long.len(), body.len()));
+        let owned = ["i-0123456789abcdef0".to_string(), long.clone()];
+        let mut plain = TokenMap::new("AWS_".into());
+        let mut map = TokenMap::new("AWS_".into());
+        map.issue(&key, "EC2", "i-before");
+        plain.issue(&key, "EC2", "i-before");
+        let mut ids = Vec::new();
+        {
+            let mut issuer = Issuer::new(&mut map, body.as_bytes());
+            for round in 0..2 {
+                for (k, &(a, b)) in spans.iter().enumerate() {
+                    let value = &body[a..b];
+                    let kind = if k % 3 == 0 { "IP" } else { "HOST" };
+                    let id = issuer.issue_index(&key, kind, value);
+                    let want = plain.issue_index(&key, kind, value);
+                    assert_eq!(id, want, "{value}");
+                    if round == 0 {
+                        ids.push((id, value.to_string()));
+                    }
+                    if k % 500 == 0 {
+                        let o = &owned[k / 500 % 2];
+                        assert_eq!(
+                            issuer.issue_index(&key, "NAME", o),
+                            plain.issue_index(&key, "NAME", o)
+                        );
+                    }
+                }
+            }
+            assert_eq!(issuer.map().len(), plain.len());
+        }
+        drop(body);
+        for (id, value) in &ids {
+            assert_eq!(map.original_by_index(*id), value);
+        }
+        assert!(map.iter().eq(plain.iter()));
+        assert!(map.sizes().eq(plain.sizes()));
+        assert_eq!(
+            map.original(&plain.issue(&key, "NAME", &long)),
+            Some(long.as_str())
+        );
     }
 }

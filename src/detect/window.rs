@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 /// Texts up to this length are searched whole.
-pub const WINDOW: usize = 256 * 1024;
+pub const WINDOW: usize = 128 * 1024;
 /// Text searched before a window: more than any context a detector looks
 /// back for (keys of at most a few hundred bytes, secrets within 200 bytes
 /// of their access key id).

@@ -15,10 +15,10 @@ use super::{
 };
 use crate::config::{Config, SecretSharing};
 use crate::mask::{BodyKind, Engine, MaskReport};
-use crate::restore::{restore_json, Escape};
+use crate::restore::{json_by_bytes_in_pieces, restore_json_pieces, Escape};
 use crate::splice::Output;
 use crate::stream::{ChunkRestorer, SseRestorer, TextStreamRestorer};
-use crate::token::TokenMap;
+use crate::token::{Issuer, TokenMap};
 
 #[cfg(test)]
 #[path = "machine_tests.rs"]
@@ -53,6 +53,26 @@ const GENERATED_SECRET_BYTES: usize = 32;
 /// Whether the host is Envoy, whose shared data is always there (per
 /// `vm_id`). Kong's engine traps on shared data without an `shm_kv` zone,
 /// and does not know this property.
+/// Writes a new body into `buffer` a piece at a time, for the hosts' own
+/// semantics: the first piece replaces the `body_size` bytes the host
+/// holds, each next one is appended. `false` once the host refused one.
+fn piece_writer<H: Host>(
+    host: &mut H,
+    buffer: BodyBuffer,
+    body_size: usize,
+) -> impl FnMut(&[u8]) -> bool + '_ {
+    let mut written = 0usize;
+    move |piece| {
+        let (start, size) = if written == 0 {
+            (0, body_size.max(piece.len()))
+        } else {
+            (written, piece.len())
+        };
+        written += piece.len();
+        host.set_body(buffer, start, size, piece)
+    }
+}
+
 fn host_is_envoy<H: Host>(host: &H) -> bool {
     host.property("plugin_vm_id").is_some()
 }
@@ -267,25 +287,19 @@ impl<H: Host> Exchange<H> {
     /// refused a piece: the request must then be refused, not forwarded
     /// half written.
     fn write_request_body(
-        &mut self,
+        host: &mut H,
         masked: &Output<'_>,
         tokens: &TokenMap,
         body_size: usize,
     ) -> bool {
-        let host = &mut self.host;
         if masked.is_empty() {
             return host.set_body(BodyBuffer::Request, 0, body_size, &[]);
         }
-        let mut written = 0usize;
-        masked.write_pieces(&tokens.token_texts(), BODY_PIECE_BYTES, |piece| {
-            let (start, size) = if written == 0 {
-                (0, body_size.max(piece.len()))
-            } else {
-                (written, piece.len())
-            };
-            written += piece.len();
-            host.set_body(BodyBuffer::Request, start, size, piece)
-        })
+        masked.write_pieces(
+            &tokens.token_texts(),
+            BODY_PIECE_BYTES,
+            piece_writer(host, BodyBuffer::Request, body_size),
+        )
     }
 
     fn count_masked(&mut self, report: &MaskReport) {
@@ -310,9 +324,12 @@ impl<H: Host> Exchange<H> {
         };
         let mut report = MaskReport::default();
         let memo_before = gateway.engine.memo_stats();
+        // The issuer keeps the originals where they stand in `body` until
+        // it is dropped, after the masked body is written (see `Issuer`).
+        let mut issuer = Issuer::new(&mut tokens, &body);
         let masked = gateway
             .engine
-            .mask_body_output(&body, kind, &mut tokens, &mut report);
+            .mask_body_output(&body, kind, &mut issuer, &mut report);
         let memo_after = gateway.engine.memo_stats();
         self.host.count(
             Counter::MemoHits,
@@ -323,16 +340,26 @@ impl<H: Host> Exchange<H> {
             memo_after.misses.saturating_sub(memo_before.misses),
         );
         let limit = self.max_body_bytes();
-        match masked {
-            Err(e) => self.refuse(&Refusal::from_mask_error(&e)),
-            Ok(Some(new)) if new.len() > limit => self.refuse(&Refusal::masked_too_large(limit)),
-            Ok(masked) => {
-                if let Some(new) = masked {
-                    if !self.write_request_body(&new, &tokens, body_size) {
-                        return self.refuse(&Refusal::unreadable_body(body_size));
-                    }
+        let written = match &masked {
+            Err(e) => Err(Refusal::from_mask_error(e)),
+            Ok(Some(new)) if new.len() > limit => Err(Refusal::masked_too_large(limit)),
+            Ok(Some(new)) => {
+                if Self::write_request_body(&mut self.host, new, issuer.map(), body_size) {
+                    Ok(())
+                } else {
+                    Err(Refusal::unreadable_body(body_size))
                 }
-                drop(body);
+            }
+            Ok(None) => Ok(()),
+        };
+        // The splices go first: the originals the issuer copies now take
+        // the room they leave.
+        drop(masked);
+        drop(issuer);
+        drop(body);
+        match written {
+            Err(refusal) => self.refuse(&refusal),
+            Ok(()) => {
                 if report.total() > 0 {
                     self.count_masked(&report);
                     self.host.log(
@@ -346,9 +373,7 @@ impl<H: Host> Exchange<H> {
                     );
                 }
                 if !tokens.is_empty() {
-                    // Kept until the response is restored: without the
-                    // room its growth left over.
-                    tokens.shrink_to_fit();
+                    // Kept until the response is restored.
                     self.tokens = Some(tokens);
                 }
                 self.request = Request::Idle;
@@ -488,6 +513,13 @@ impl<H: Host> Exchange<H> {
         if body_size == 0 {
             return Verdict::Continue;
         }
+        let host = &self.host;
+        let by_bytes = json_by_bytes_in_pieces(&tokens, body_size, BODY_PIECE_BYTES, |at, len| {
+            host.body(BodyBuffer::Response, at, len)
+        });
+        if by_bytes == Some(true) {
+            return self.restore_json_in_pieces(tokens, body_size);
+        }
         let Some(body) = self.host.body(BodyBuffer::Response, 0, body_size) else {
             let message = format!(
                 "aws-masker: JSON response (context {}) could not be read; passed through",
@@ -496,17 +528,88 @@ impl<H: Host> Exchange<H> {
             self.host.log(Level::Warn, &message);
             return Verdict::Continue;
         };
-        let (restored, n) = restore_json(&tokens, &body, self.restore_thinking());
-        drop(body);
-        if let Some(new) = restored {
-            if new.len() > self.max_body_bytes() {
+        let Some(restored) = restore_json_pieces(&tokens, &body, self.restore_thinking()) else {
+            return Verdict::Continue;
+        };
+        let limit = self.max_body_bytes();
+        if restored.len_bound() > limit && restored.len() > limit {
+            self.response_too_large("JSON");
+            return Verdict::Continue;
+        }
+        // Written a piece at a time, as the request is: the VM never holds
+        // the restored answer whole beside the answer.
+        let n = restored.write_pieces(
+            BODY_PIECE_BYTES,
+            piece_writer(&mut self.host, BodyBuffer::Response, body_size),
+        );
+        self.json_restored(n.map(|n| n as u64));
+        Verdict::Continue
+    }
+
+    /// Restores a buffered JSON answer that can be restored byte by byte
+    /// (see [`json_by_bytes_in_pieces`]) a piece at a time: read from the
+    /// host in pieces, restored into pieces, and written back once all of
+    /// it is restored (a host's first write replaces the whole buffer).
+    /// The VM holds the restored answer in pieces, never the answer whole.
+    fn restore_json_in_pieces(&mut self, tokens: TokenMap, body_size: usize) -> Verdict {
+        let limit = self.max_body_bytes();
+        let mut r = TextStreamRestorer::new(tokens, Escape::Json);
+        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        let mut restored_len = 0usize;
+        let mut at = 0;
+        while at < body_size {
+            let Some(chunk) = self
+                .host
+                .body(
+                    BodyBuffer::Response,
+                    at,
+                    BODY_PIECE_BYTES.min(body_size - at),
+                )
+                .filter(|c| !c.is_empty())
+            else {
+                let message = format!(
+                    "aws-masker: JSON response (context {}) could not be read; passed through",
+                    self.id
+                );
+                self.host.log(Level::Warn, &message);
+                return Verdict::Continue;
+            };
+            at += chunk.len();
+            let mut out = Vec::with_capacity(chunk.len() + chunk.len() / 8);
+            r.push(&chunk, &mut out);
+            if at >= body_size {
+                r.finish(&mut out);
+            }
+            out.shrink_to_fit();
+            restored_len = restored_len.saturating_add(out.len());
+            if restored_len > limit {
                 self.response_too_large("JSON");
                 return Verdict::Continue;
             }
-            self.replace_response_chunk(body_size, &new);
+            pieces.push(out);
         }
-        self.count_restored(n as u64);
+        let written = {
+            let mut write = piece_writer(&mut self.host, BodyBuffer::Response, body_size);
+            pieces.iter().all(|p| p.is_empty() || write(p))
+        };
+        self.json_restored(written.then(|| r.restored()));
         Verdict::Continue
+    }
+
+    /// Counts the tokens of a restored JSON answer (`None`: the host
+    /// refused a piece of it, which is logged and counted).
+    fn json_restored(&mut self, restored: Option<u64>) {
+        match restored {
+            Some(n) => self.count_restored(n),
+            None => {
+                let message = format!(
+                    "aws-masker: JSON response (context {}) was refused by the host while being restored; it is incomplete",
+                    self.id
+                );
+                self.host.log(Level::Error, &message);
+                self.host.count(Counter::ResponsesIncomplete, 1);
+            }
+        }
     }
 
     /// Ends the response at its trailers: restores a buffered JSON body,
