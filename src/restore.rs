@@ -22,7 +22,7 @@
 //! ```
 
 use crate::json::{escape_into, splice_strings_output, Splice, StrCtx, WalkOptions};
-use crate::splice::Output;
+use crate::splice::{Output, Pieces};
 use crate::token::TokenMap;
 use std::borrow::Cow;
 
@@ -671,33 +671,17 @@ impl RestoredJson<'_, '_> {
         if let Some((out, n)) = &self.walked {
             return out.write_pieces(&texts, max, sink).then_some(*n);
         }
-        let max = max.max(1);
-        let mut piece: Vec<u8> = Vec::with_capacity(max.min(self.len_bound()));
-        let mut ok = true;
+        let mut pieces = Pieces::new(max, self.len_bound(), &mut sink);
         let mut esc = String::new();
-        let mut put = |mut part: &[u8], piece: &mut Vec<u8>| {
-            while ok && !part.is_empty() {
-                let room = max - piece.len();
-                let (now, rest) = part.split_at(room.min(part.len()));
-                piece.extend_from_slice(now);
-                part = rest;
-                if piece.len() == max {
-                    ok = sink(piece);
-                    piece.clear();
-                }
-            }
-        };
         let (n, _) = self.r.scan(self.body, false, |p| match p {
-            Piece::Verbatim(a, b) => put(self.body.get(a..b).unwrap_or_default(), &mut piece),
+            Piece::Verbatim(a, b) => pieces.put(self.body.get(a..b).unwrap_or_default()),
             Piece::Original(_, _, _, o) => {
                 esc.clear();
                 escape_into(o, &mut esc);
-                put(esc.as_bytes(), &mut piece);
+                pieces.put(esc.as_bytes());
             }
         });
-        if ok && !piece.is_empty() {
-            ok = sink(&piece);
-        }
+        let ok = pieces.finish();
         ok.then_some(n)
     }
 }

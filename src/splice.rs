@@ -225,25 +225,54 @@ impl<'a> Output<'a> {
         max: usize,
         mut sink: impl FnMut(&[u8]) -> bool,
     ) -> bool {
+        let mut pieces = Pieces::new(max, self.len, &mut sink);
+        self.for_each_part(texts, |part| pieces.put(part));
+        pieces.finish()
+    }
+}
+
+/// Cuts bytes written one part after another into pieces of `max` bytes
+/// (the last one shorter) for `sink`; stops at the first piece `sink`
+/// refuses.
+pub(crate) struct Pieces<S> {
+    piece: Vec<u8>,
+    max: usize,
+    sink: S,
+    ok: bool,
+}
+
+impl<S: FnMut(&[u8]) -> bool> Pieces<S> {
+    /// Pieces of `max` bytes for `sink`, of an output of about `len`.
+    pub(crate) fn new(max: usize, len: usize, sink: S) -> Pieces<S> {
         let max = max.max(1);
-        let mut piece = Vec::with_capacity(max.min(self.len));
-        let mut ok = true;
-        self.for_each_part(texts, |mut part| {
-            while ok && !part.is_empty() {
-                let room = max - piece.len();
-                let (now, rest) = part.split_at(room.min(part.len()));
-                piece.extend_from_slice(now);
-                part = rest;
-                if piece.len() == max {
-                    ok = sink(&piece);
-                    piece.clear();
-                }
-            }
-        });
-        if ok && !piece.is_empty() {
-            ok = sink(&piece);
+        Pieces {
+            piece: Vec::with_capacity(max.min(len)),
+            max,
+            sink,
+            ok: true,
         }
-        ok
+    }
+
+    /// Writes `part` next.
+    pub(crate) fn put(&mut self, mut part: &[u8]) {
+        while self.ok && !part.is_empty() {
+            let room = self.max - self.piece.len();
+            let (now, rest) = part.split_at(room.min(part.len()));
+            self.piece.extend_from_slice(now);
+            part = rest;
+            if self.piece.len() == self.max {
+                self.ok = (self.sink)(&self.piece);
+                self.piece.clear();
+            }
+        }
+    }
+
+    /// Hands over the last piece; whether every piece was taken.
+    pub(crate) fn finish(mut self) -> bool {
+        if self.ok && !self.piece.is_empty() {
+            self.ok = (self.sink)(&self.piece);
+        }
+        self.ok
     }
 }
 
