@@ -365,6 +365,17 @@ impl TokenMap {
         self.text.get(at, len)
     }
 
+    /// Whether `e`'s original is `value` (bytes compared: a sourced one
+    /// needs no UTF-8 check for that).
+    fn is_original(&self, e: &Entry, source: &[u8], value: &str) -> bool {
+        if e.is_sourced() {
+            let at = e.at as usize;
+            return e.len_field() as usize == value.len()
+                && source.get(at..at + value.len()) == Some(value.as_bytes());
+        }
+        self.original_in(e, source) == value
+    }
+
     fn original_of(&self, e: &Entry) -> &str {
         self.original_in(e, &[])
     }
@@ -447,9 +458,8 @@ impl TokenMap {
             .get(slot)
             .and_then(|&i| i.checked_sub(1))
             .filter(|&i| {
-                self.entry(i).is_some_and(|e| {
-                    self.original_in(e, source) == value && self.kind_of(e) == kind
-                })
+                self.entry(i)
+                    .is_some_and(|e| self.is_original(e, source, value) && self.kind_of(e) == kind)
             });
         if let Some(i) = cached {
             return i;
@@ -499,7 +509,7 @@ impl TokenMap {
         let kind_id = self.kind_id(kind);
         let known = self.by_head.find(head, self.head_of(), |i| {
             self.entry(i).is_some_and(|e| {
-                e.kind() == usize::from(kind_id) && self.original_in(e, source) == value
+                e.kind() == usize::from(kind_id) && self.is_original(e, source, value)
             })
         });
         if let Some(i) = known {

@@ -43,6 +43,12 @@ pub struct Gateway {
     /// through (Envoy): a streamed answer keeps a chunk back while the
     /// restorer holds a token's start.
     pub keep_tails: bool,
+    /// The host reads a body buffer from an offset and stops at the length
+    /// asked for (Envoy). Kong 3.9's engine (ngx_wasm_module 9136e463,
+    /// `ngx_proxy_wasm_hfuncs_get_buffer`) ignores the offset and, on a
+    /// body held in several buffers, copies past the length asked for into
+    /// the VM's heap: there a body is only ever read whole.
+    pub reads_in_pieces: bool,
 }
 
 /// Shared-data key of the generated secret, common to all workers.
@@ -150,6 +156,7 @@ pub fn configure<H: Host>(host: &mut H, raw: &[u8]) -> Option<Gateway> {
     Some(Gateway {
         engine: Engine::new(config, &secret),
         keep_tails: host_is_envoy(host),
+        reads_in_pieces: host_is_envoy(host),
     })
 }
 
@@ -513,11 +520,13 @@ impl<H: Host> Exchange<H> {
         if body_size == 0 {
             return Verdict::Continue;
         }
+        let in_pieces = self.gateway.as_ref().is_some_and(|g| g.reads_in_pieces);
         let host = &self.host;
-        let by_bytes = json_by_bytes_in_pieces(&tokens, body_size, BODY_PIECE_BYTES, |at, len| {
-            host.body(BodyBuffer::Response, at, len)
-        });
-        if by_bytes == Some(true) {
+        let by_bytes = in_pieces
+            && json_by_bytes_in_pieces(&tokens, body_size, BODY_PIECE_BYTES, |at, len| {
+                host.body(BodyBuffer::Response, at, len)
+            }) == Some(true);
+        if by_bytes {
             return self.restore_json_in_pieces(tokens, body_size);
         }
         let Some(body) = self.host.body(BodyBuffer::Response, 0, body_size) else {

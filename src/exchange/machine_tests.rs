@@ -470,7 +470,7 @@ fn start_up_shares_a_generated_secret_only_where_the_host_can() {
     // data (the fake fails the test if it does) and warns.
     let mut kong = FakeHost::default();
     let g = configure(&mut kong, b"{}").unwrap();
-    assert!(!g.keep_tails);
+    assert!(!g.keep_tails && !g.reads_in_pieces);
     assert!(
         kong.log_text().contains("this worker only"),
         "{}",
@@ -479,7 +479,7 @@ fn start_up_shares_a_generated_secret_only_where_the_host_can() {
     // Envoy: the workers share one secret through shared data.
     let mut envoy = FakeHost::envoy();
     let g = configure(&mut envoy, b"").unwrap();
-    assert!(g.keep_tails);
+    assert!(g.keep_tails && g.reads_in_pieces);
     assert!(envoy.shared.as_ref().unwrap().contains_key(SECRET_KEY));
     assert!(envoy
         .log_text()

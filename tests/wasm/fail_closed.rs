@@ -485,7 +485,8 @@ fn dense_lines(bytes: usize, json: bool) -> Vec<u8> {
 /// densest body there is, a distinct address every 21 bytes (52,000 values
 /// in 1 MiB; measured 2.80 as JSON, 2.81 as text), whose token map, 12
 /// bytes an entry and 4 an index slot, keeps the originals where they
-/// stand in the body until the masked body is written.
+/// stand in the body until the masked body is written. One exception,
+/// Kong's: there the densest JSON answer is read whole (see below).
 #[test]
 fn per_exchange_memory_stays_within_a_multiple_of_the_body() {
     let request = |text: &str| {
@@ -559,6 +560,15 @@ fn per_exchange_memory_stays_within_a_multiple_of_the_body() {
                 body.len(),
                 (masking - before) as f64 / body.len() as f64,
             );
+            // Kong's engine cannot read a body in parts (its get_buffer
+            // ignores the offset and overruns a partial read), so the
+            // answer is read whole there: 1.2 times the body on top of the
+            // token map, where the masking left no hole that large
+            // (measured 3.45). Envoy reads and restores it in pieces.
+            let bound = match profile {
+                Profile::Kong if name == "densest JSON" => 3.5,
+                _ => bound,
+            };
             assert!(
                 grown <= bound,
                 "{name} ({profile:?}): the VM grew {grown:.2}x the body (bound {bound})"
@@ -568,7 +578,8 @@ fn per_exchange_memory_stays_within_a_multiple_of_the_body() {
 }
 
 /// The answer side alone: a small request, then a 2 MB JSON answer that
-/// echoes its tokens every 200 bytes (as a model quoting a log back) and
+/// echoes its tokens every 200 bytes (as a model quoting a log back),
+/// restored byte by byte and (with a `\u` escape of a letter) walked, and
 /// one streamed as SSE. Restoring either grows the VM by at most 3 times
 /// the answer, and the client gets the originals back exactly.
 #[test]
@@ -596,6 +607,13 @@ fn restoring_a_large_answer_stays_within_three_times_it() {
         .unwrap()
     };
     let (answer, want) = (json(text(false)), json(text(true)));
+    // An ASCII letter written as a `\u` escape: the answer is walked
+    // literal by literal, not restored byte by byte.
+    let walked = |mut body: Vec<u8>| {
+        body.splice(1..1, br#""note":"\u0041","#.iter().copied());
+        body
+    };
+    let (walked_answer, walked_want) = (walked(answer.clone()), walked(want.clone()));
     let sse = |t: &str| {
         let mut out = String::new();
         for piece in t.as_bytes().chunks(200) {
@@ -608,6 +626,12 @@ fn restoring_a_large_answer_stays_within_three_times_it() {
     let (stream, stream_want) = (sse(&text(false)), sse(&text(true)));
     let cases = [
         ("JSON answer", &answer, &want, "application/json"),
+        (
+            "JSON answer, walked",
+            &walked_answer,
+            &walked_want,
+            "application/json",
+        ),
         ("SSE answer", &stream, &stream_want, "text/event-stream"),
     ];
     for (name, body, want, content_type) in cases {

@@ -481,6 +481,18 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
                         ))
                     }
                 };
+                let body = matches!(kind, BUF_REQUEST_BODY | BUF_RESPONSE_BODY);
+                if s.profile == Profile::Kong && body && (start > 0 || max < buf.len()) {
+                    // Kong 3.9's engine (ngx_wasm_module 9136e463,
+                    // `ngx_proxy_wasm_hfuncs_get_buffer`) ignores the offset
+                    // and, on a body held in several buffers, copies past
+                    // `max` into the VM's heap: seen trapping Kong's own
+                    // engine. A filter must read a body whole there.
+                    return trap(&format!(
+                        "proxy_get_buffer_bytes on Kong: a part of a body ({start}, {max} of {}), which Kong's engine does not read right",
+                        buf.len()
+                    ));
+                }
                 if buf.is_empty() || start >= buf.len() {
                     return Ok(NOT_FOUND);
                 }
