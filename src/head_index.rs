@@ -106,11 +106,9 @@ mod tests {
         let mut heads: Vec<u32> = Vec::new();
         let mut index = HeadIndex::default();
         let mut oracle: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = crate::test_rng::XorShift(0x2545_f491_4f6c_dd1d);
         for i in 0..20_000u32 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = rng.next();
             let head = if i % 3 == 0 {
                 (seed % 500) as u32
             } else {

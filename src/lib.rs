@@ -47,6 +47,8 @@ pub mod restore;
 pub mod splice;
 pub mod stream;
 mod string_scan;
+#[cfg(test)]
+mod test_rng;
 pub mod token;
 mod utf8;
 

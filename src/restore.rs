@@ -1029,17 +1029,14 @@ mod tests {
         let (m, _) = map_with(&[("EC2", "i-0123456789abcdef0")]);
         let r = Restorer::new(&m);
         let pieces: [&[u8]; 9] = [b"\\", b"u", b"00", b"0", b"7", b"8", b"e9", b"x ", b"\\n"];
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = crate::test_rng::XorShift(0x2545_f491_4f6c_dd1d);
         for _ in 0..20_000 {
             let mut data = b"{\"t\":\"".to_vec();
-            for _ in 0..(rng % 9) {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                data.extend_from_slice(pieces[(rng % 9) as usize]);
+            for _ in 0..(rng.0 % 9) {
+                data.extend_from_slice(pieces[rng.below(9) as usize]);
             }
             // Long data too (the substring search), the escapes at the end.
-            if rng % 2 == 0 {
+            if rng.0.is_multiple_of(2) {
                 data.splice(6..6, std::iter::repeat_n(b'x', 600));
             }
             data.extend_from_slice(b"\"}");

@@ -356,13 +356,8 @@ mod tests {
     /// sorted or not, with ties, on lists of every small length.
     #[test]
     fn appending_sorted_is_a_stable_sort_of_both() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n) as usize
-        };
+        let mut rng = crate::test_rng::XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |n: u64| rng.below(n) as usize;
         let mut list = |len: usize, from: u32, sorted: bool| {
             let mut v: Vec<Splice> = (0..len)
                 .map(|i| {

@@ -1877,13 +1877,8 @@ mod tests {
     #[test]
     fn context_memo_agrees_with_a_plain_search() {
         let words: &[&[u8]] = &[b"elasticbeanstalk", b"ApplicationName"];
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = crate::test_rng::XorShift(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: u64| rng.below(n);
         for _ in 0..200 {
             let mut text = Vec::new();
             let mut keys = Vec::new();

@@ -134,13 +134,8 @@ mod tests {
             t.truncate(len);
             t
         };
-        let mut x = 0x243f_6a88_85a3_08d3u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::test_rng::XorShift(0x243f_6a88_85a3_08d3);
+        let mut next = || rng.next();
         let pieces = [
             "IQoJb3JpZ2luX2Vj",
             "FwoGZXIvYXdzE",

@@ -59,13 +59,7 @@ fn random_text(pieces: &[&str], count: usize, seed: &mut u64) -> String {
     s
 }
 
-/// One step of a xorshift generator.
-fn xorshift(mut x: u64) -> u64 {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x
-}
+use crate::test_rng::{step as xorshift, XorShift};
 
 #[test]
 fn catalog_table() {
@@ -430,15 +424,10 @@ fn fixture_originals_are_found() {
 
 fn dense_mb() -> String {
     let mut s = String::new();
-    let mut n: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let mut hex = |k: usize| -> String {
         (0..k)
-            .map(|_| {
-                n ^= n << 13;
-                n ^= n >> 7;
-                n ^= n << 17;
-                char::from(b"0123456789abcdef"[(n % 16) as usize])
-            })
+            .map(|_| char::from(b"0123456789abcdef"[rng.below(16) as usize]))
             .collect()
     };
     while s.len() < 1 << 20 {

@@ -335,15 +335,13 @@ mod tests {
             }
             runs
         };
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::test_rng::XorShift(0x9e37_79b9_7f4a_7c15);
         for len in [0, 1, 11, 12, 13, 47, 48, 49, 50, 100, 300] {
             for _ in 0..200 {
                 // Letters with digit runs of 1 to 24 bytes here and there.
                 let mut t = Vec::new();
                 while t.len() < len {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
+                    let x = rng.next();
                     let (letters, digits) = ((x % 40) as usize, ((x >> 8) % 24 + 1) as usize);
                     t.extend(std::iter::repeat_n(b'x', letters));
                     t.extend((0..digits).map(|k| b'0' + (k % 10) as u8));
