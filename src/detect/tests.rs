@@ -707,6 +707,42 @@ fn separator_pairs_passed_over_lose_nothing() {
 /// A long text searched window by window gives what a search of the whole
 /// text gives, with values of every family placed across the window edges
 /// (each piece is put at many offsets relative to an edge).
+/// A quoted secret value longer than what is searched past a window (up to
+/// Secrets Manager's 64 KiB), which starts just before the window's end, is
+/// found whole, as in a search of the whole text: cut by the window, it
+/// went unfound and reached the upstream whole.
+#[test]
+fn a_long_secret_value_across_a_window_edge_is_found_whole() {
+    let d = detector("{}");
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    for len in [20_000usize, 60_000] {
+        let value: String = (0..len)
+            .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.below(36) as usize]))
+            .collect();
+        for back in [10usize, 100, 5_000, 17_000] {
+            let mut text = "lorem ipsum dolor sit amet\n".repeat(WINDOW / 27 + 1);
+            text.truncate(WINDOW - back);
+            text.push_str("{\"SecretString\": \"");
+            let at = text.len();
+            text.push_str(&value);
+            text.push_str("\", \"VersionId\": \"v1\"}\n");
+            text.push_str(&"more output after the secret\n".repeat(10_000));
+            let mut windowed = Vec::new();
+            for w in windows(&text) {
+                assert!(d.find_in_window(&text, w, false, &mut windowed));
+            }
+            assert!(
+                windowed.iter().any(|m| m.start == at && m.end == at + len),
+                "a {len}-byte value {back} bytes before the edge: {:?}",
+                windowed
+                    .iter()
+                    .map(|m| (m.start, m.end))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
 #[test]
 fn windows_find_what_the_whole_text_finds() {
     let d = detector("{}");

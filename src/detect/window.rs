@@ -19,8 +19,12 @@ pub const WINDOW: usize = 128 * 1024;
 /// of their access key id).
 const BEFORE: usize = 1024;
 /// Text searched after a window: more than the longest value a detector
-/// matches (session tokens, up to 8 KiB).
+/// matches but a quoted secret's (session tokens, up to 8 KiB).
 const AFTER: usize = 16 * 1024;
+/// Text searched after a window where a quoted value may still be open at
+/// its end: more than the longest quoted secret value (64 KiB, Secrets
+/// Manager's limit), so that one cut by the window is found whole.
+const LONG_AFTER: usize = 65 * 1024;
 
 /// The windows of a text of `len` bytes, in order, covering it; one when
 /// the text is no longer than [`WINDOW`]. Window edges are char boundaries.
@@ -38,10 +42,29 @@ pub fn windows(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
 }
 
 /// The range searched for `window`: the window with [`BEFORE`] and
-/// [`AFTER`] bytes around it, at char boundaries, within the text.
+/// [`AFTER`] bytes around it, at char boundaries, within the text; with
+/// [`LONG_AFTER`] after it where a quoted value may be open at its end.
 pub fn searched(text: &str, window: &Range<usize>) -> Range<usize> {
-    floor_boundary(text, window.start.saturating_sub(BEFORE))
-        ..ceil_boundary(text, window.end.saturating_add(AFTER))
+    let start = floor_boundary(text, window.start.saturating_sub(BEFORE));
+    let end = ceil_boundary(text, window.end.saturating_add(AFTER));
+    if end < text.len() && may_run_past(text.as_bytes(), window.end, end) {
+        return start..ceil_boundary(text, window.end.saturating_add(LONG_AFTER));
+    }
+    start..end
+}
+
+/// Whether a quoted value that starts before `window_end` may run past
+/// `end`: a quote within a long value's reach before the window's end, and
+/// none from there to `end`. Text with quotes every so often (code, JSON,
+/// prose) never pays for the longer search; a text of one long secret
+/// value does, once.
+fn may_run_past(bytes: &[u8], window_end: usize, end: usize) -> bool {
+    let quotes = |b: &[u8]| memchr::memchr2(b'"', b'\'', b).is_some();
+    let after = bytes.get(window_end..end).unwrap_or_default();
+    let before = bytes
+        .get(end.saturating_sub(LONG_AFTER)..window_end)
+        .unwrap_or_default();
+    !quotes(after) && quotes(before)
 }
 
 /// The first char boundary at or after `i` (the text's length past it).
