@@ -12,6 +12,10 @@
 
 mod properties;
 mod raw_literals;
+// Only `next` is used here.
+#[allow(dead_code)]
+#[path = "../support/splitmix.rs"]
+mod splitmix;
 mod vocabulary;
 
 use aws_masker::config::Config;

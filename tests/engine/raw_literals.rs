@@ -5,6 +5,7 @@
 //! the same bytes and the same counts.
 
 use super::SECRET;
+use crate::splitmix::Rng;
 use aws_masker::config::Config;
 use aws_masker::mask::{Engine, MaskReport};
 
@@ -114,28 +115,18 @@ const RAW_PIECES: &[&str] = &[
 /// Pieces that make a literal be decoded (an escape other than `\n`).
 const OTHER_PIECES: &[&str] = &["\"", "\\", "\t", "\\n", "\r", "é", "\"FunctionName\": \""];
 
-/// One step of a xorshift generator (deterministic: a failure repeats).
-fn xorshift(mut x: u64) -> u64 {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x
-}
-
 /// A text of up to `max` pieces; one text in eight also draws from
 /// [`OTHER_PIECES`].
-fn text(seed: &mut u64, max: u64) -> String {
-    *seed = xorshift(*seed);
-    let count = *seed % max;
-    *seed = xorshift(*seed);
-    let other = seed.is_multiple_of(8);
+fn text(rng: &mut Rng, max: u64) -> String {
+    let count = rng.next() % max;
+    let other = rng.next().is_multiple_of(8);
     let mut s = String::new();
     for _ in 0..count {
-        *seed = xorshift(*seed);
+        let seed = rng.next();
         if other && seed.is_multiple_of(16) {
-            s.push_str(OTHER_PIECES[((*seed >> 8) % OTHER_PIECES.len() as u64) as usize]);
+            s.push_str(OTHER_PIECES[((seed >> 8) % OTHER_PIECES.len() as u64) as usize]);
         } else {
-            s.push_str(RAW_PIECES[((*seed >> 8) % RAW_PIECES.len() as u64) as usize]);
+            s.push_str(RAW_PIECES[((seed >> 8) % RAW_PIECES.len() as u64) as usize]);
         }
     }
     s
@@ -143,7 +134,7 @@ fn text(seed: &mut u64, max: u64) -> String {
 
 /// A Claude-like request whose texts come from `seed`: prose, a tool
 /// result, a command, and values under keys that name resources.
-fn body(seed: &mut u64) -> Vec<u8> {
+fn body(seed: &mut Rng) -> Vec<u8> {
     let (t1, t2, t3, t4, t5) = (
         text(seed, 60),
         text(seed, 60),
@@ -205,7 +196,7 @@ fn raw_literals_mask_as_decoded_ones() {
         engine(false, false),
         engine(true, true),
     );
-    let mut seed = 0x5eed_1234_abcd_0001u64;
+    let mut seed = Rng(0x5eed_1234_abcd_0001);
     let mut masked = 0;
     for case in 0..5000 {
         let body = body(&mut seed);
