@@ -20,6 +20,8 @@
     missing_docs
 )]
 
+#[path = "../tests/support/claude_like.rs"]
+mod claude_like;
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
 #[path = "v8/src/jobs.rs"]
@@ -30,8 +32,6 @@ mod realistic;
 mod splitmix;
 
 use aws_masker::mask::MaskReport;
-
-include!("../tests/gateway/claude_like_body.rs");
 
 const MB: usize = 1_000_000;
 /// How many token occurrences the answer holds.
@@ -71,7 +71,7 @@ fn write(dir: &str) {
         &realistic::tool_result_request(&realistic::aws_output(MB, 0)),
     );
     put("conversation.json", &realistic::claude_conversation(MB, 0));
-    put("synthetic.json", &claude_like_body(MB));
+    put("synthetic.json", &claude_like::claude_like_body(MB));
     let text = answer_text();
     let e = jobs::engine(0);
     let masked = e.mask_text(&text, &mut e.new_token_map()).into_owned();

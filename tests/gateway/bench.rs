@@ -124,9 +124,6 @@ fn serve(conn: TcpStream, json: &[u8], sse: &[Vec<u8>]) {
     }
 }
 
-// `claude_like_body`, shared with the V8 benchmark (`benches/v8`).
-include!("claude_like_body.rs");
-
 /// How many different bodies a never-seen cell sends in turn.
 const NEVER_SEEN_BODIES: usize = 12;
 
@@ -144,7 +141,9 @@ fn body_kinds() -> Vec<BodyKind> {
         ("conversation", "stream", |v| {
             claude_conversation(MB, v as u64)
         }),
-        ("synthetic", "json", |_| claude_like_body(MB)),
+        ("synthetic", "json", |_| {
+            crate::claude_like::claude_like_body(MB)
+        }),
     ]
 }
 

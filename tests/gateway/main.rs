@@ -13,6 +13,8 @@
 )]
 
 mod bench;
+#[path = "../support/claude_like.rs"]
+mod claude_like;
 mod client;
 mod clients;
 #[path = "../support/corpus.rs"]

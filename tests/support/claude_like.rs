@@ -1,3 +1,7 @@
+//! The synthetic benchmark body: code and prose with an AWS identifier
+//! every ~2 KB, shared by the gateway benchmark and the instruction counts
+//! (`benches/instructions.rs`) through `#[path]` modules.
+
 /// A Claude-like request body of about `size` bytes: code and prose with an
 /// AWS identifier every ~2 KB (64 distinct ones, several families).
 pub fn claude_like_body(size: usize) -> Vec<u8> {
