@@ -17,10 +17,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
          -> Result<i32> {
             let key = read_string(&mut c, kp, kl)?;
             let value = {
-                let h = c.data_mut().http()?;
-                let Some(headers) = h.headers(map) else {
-                    return trap(&format!("header map type {map} not implemented"));
-                };
+                let headers = c.data_mut().header_map(map)?;
                 find(headers, &key).map(|v| v.as_bytes().to_vec())
             };
             match value {
@@ -44,10 +41,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
          -> Result<i32> {
             let key = read_string(&mut c, kp, kl)?.to_ascii_lowercase();
             let value = read_string(&mut c, vp, vl)?;
-            let h = c.data_mut().http()?;
-            let Some(headers) = h.headers(map) else {
-                return trap(&format!("header map type {map} not implemented"));
-            };
+            let headers = c.data_mut().header_map(map)?;
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
             headers.push((key, value));
             Ok(OK)
@@ -65,10 +59,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
          -> Result<i32> {
             let key = read_string(&mut c, kp, kl)?.to_ascii_lowercase();
             let value = read_string(&mut c, vp, vl)?;
-            let h = c.data_mut().http()?;
-            let Some(headers) = h.headers(map) else {
-                return trap(&format!("header map type {map} not implemented"));
-            };
+            let headers = c.data_mut().header_map(map)?;
             headers.push((key, value));
             Ok(OK)
         },
@@ -78,10 +69,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
         "proxy_remove_header_map_value",
         |mut c: Caller<'_, HostState>, map: i32, kp: i32, kl: i32| -> Result<i32> {
             let key = read_string(&mut c, kp, kl)?;
-            let h = c.data_mut().http()?;
-            let Some(headers) = h.headers(map) else {
-                return trap(&format!("header map type {map} not implemented"));
-            };
+            let headers = c.data_mut().header_map(map)?;
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
             Ok(OK)
         },
@@ -91,10 +79,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
         "proxy_get_header_map_pairs",
         |mut c: Caller<'_, HostState>, map: i32, ret_ptr: i32, ret_len: i32| -> Result<i32> {
             let data = {
-                let h = c.data_mut().http()?;
-                let Some(headers) = h.headers(map) else {
-                    return trap(&format!("header map type {map} not implemented"));
-                };
+                let headers = c.data_mut().header_map(map)?;
                 serialize_map(headers)
             };
             return_bytes(&mut c, &data, ret_ptr, ret_len)?;
@@ -107,10 +92,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
         |mut c: Caller<'_, HostState>, map: i32, ptr: i32, len: i32| -> Result<i32> {
             let bytes = read(&mut c, ptr, len)?;
             let pairs = deserialize_map(&bytes)?;
-            let h = c.data_mut().http()?;
-            let Some(headers) = h.headers(map) else {
-                return trap(&format!("header map type {map} not implemented"));
-            };
+            let headers = c.data_mut().header_map(map)?;
             *headers = pairs;
             Ok(OK)
         },

@@ -30,11 +30,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
         env,
         "proxy_increment_metric",
         |mut c: Caller<'_, HostState>, id: i32, by: i64| -> Result<i32> {
-            let Some(m) = c
-                .data_mut()
-                .metrics
-                .get_mut((id as u32 as usize).wrapping_sub(1))
-            else {
+            let Some(m) = c.data_mut().metric(id) else {
                 return Ok(NOT_FOUND);
             };
             m.value = m.value.saturating_add_signed(by);
@@ -45,11 +41,7 @@ pub(super) fn link(l: &mut Linker<HostState>) -> Result<()> {
         env,
         "proxy_record_metric",
         |mut c: Caller<'_, HostState>, id: i32, value: i64| -> Result<i32> {
-            let Some(m) = c
-                .data_mut()
-                .metrics
-                .get_mut((id as u32 as usize).wrapping_sub(1))
-            else {
+            let Some(m) = c.data_mut().metric(id) else {
                 return Ok(NOT_FOUND);
             };
             m.value = value as u64;

@@ -204,6 +204,20 @@ impl HostState {
             .get_mut(&id)
             .ok_or_else(|| format_err!("host call for HTTP data outside an HTTP context ({id})"))
     }
+
+    /// A header map of the current exchange (a trap for a map type the
+    /// host does not implement).
+    fn header_map(&mut self, map: i32) -> Result<&mut Vec<(String, String)>> {
+        match self.http()?.headers(map) {
+            Some(headers) => Ok(headers),
+            None => trap(&format!("header map type {map} not implemented")),
+        }
+    }
+
+    /// A metric the module defined (`id` as `define_metric` answered it).
+    fn metric(&mut self, id: i32) -> Option<&mut Metric> {
+        self.metrics.get_mut((id as u32 as usize).wrapping_sub(1))
+    }
 }
 
 fn engine_and_module() -> &'static (Engine, Module) {
