@@ -529,7 +529,12 @@ impl<H: Host> Exchange<H> {
         if by_bytes {
             return self.restore_json_in_pieces(tokens, body_size);
         }
-        let Some(body) = self.host.body(BodyBuffer::Response, 0, body_size) else {
+        // Whole, whatever its size now: a host that cannot read in parts
+        // (Kong) may hold more than the last callback said (its buffering
+        // calls the filter once, at the end, and not at trailers), and a
+        // shorter read there overruns the VM's heap.
+        let want = if in_pieces { body_size } else { usize::MAX };
+        let Some(body) = self.host.body(BodyBuffer::Response, 0, want) else {
             let message = format!(
                 "aws-masker: JSON response (context {}) could not be read; passed through",
                 self.id
@@ -549,7 +554,7 @@ impl<H: Host> Exchange<H> {
         // the restored answer whole beside the answer.
         let n = restored.write_pieces(
             BODY_PIECE_BYTES,
-            piece_writer(&mut self.host, BodyBuffer::Response, body_size),
+            piece_writer(&mut self.host, BodyBuffer::Response, body.len()),
         );
         self.json_restored(n.map(|n| n as u64));
         Verdict::Continue

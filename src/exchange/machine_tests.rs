@@ -405,6 +405,36 @@ fn a_json_answer_is_buffered_and_restored() {
     assert_eq!(ex.host().counter(Counter::ValuesRestored), 1);
 }
 
+/// Kong buffers the rest of a paused answer itself and calls the filter
+/// once more, with all of it, or not at all before the trailers: the
+/// answer held then is read whole, not cut at the size the filter last
+/// saw (a shorter read overruns the VM's heap on Kong's engine).
+#[test]
+fn a_json_answer_is_read_whole_where_the_host_cannot_read_parts() {
+    let kong = || FakeHost {
+        request_headers: vec![("content-type".into(), "application/json".into())],
+        ..FakeHost::default()
+    };
+    let config = format!(r#"{{"secret": "{SECRET}"}}"#);
+    let gateway = Rc::new(configure(&mut kong(), config.as_bytes()).unwrap());
+    assert!(!gateway.reads_in_pieces);
+    let mut ex = Exchange::new(kong(), 1, Some(gateway));
+    assert_eq!(ex.on_request_headers(false), Verdict::Continue);
+    send_body(&mut ex, &request(&format!("stop {ID}")), 1);
+    let sent = String::from_utf8(ex.host().request_body.clone()).unwrap();
+    let token = token_in(&sent);
+    assert_eq!(respond(&mut ex, "application/json"), Verdict::Continue);
+    let answer = format!(r#"{{"content":[{{"type":"text","text":"stopped {token}"}}]}}"#);
+    let (a, b) = answer.as_bytes().split_at(20);
+    ex.host.response_body.extend_from_slice(a);
+    assert_eq!(ex.on_response_body(a.len(), false), Verdict::Pause);
+    // The rest comes without a call; then the trailers.
+    ex.host.response_body.extend_from_slice(b);
+    assert_eq!(ex.on_response_trailers(), Verdict::Continue);
+    let got = String::from_utf8(ex.host().response_body.clone()).unwrap();
+    assert_eq!(got, answer.replace(&token, ID), "{}", ex.host().log_text());
+}
+
 #[test]
 fn a_stream_is_restored_across_chunks_and_flushed_at_trailers() {
     let (mut ex, sent) = masked_exchange(&format!("stop {ID}"));
