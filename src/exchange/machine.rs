@@ -547,13 +547,24 @@ impl<H: Host> Exchange<H> {
         };
         let limit = self.max_body_bytes();
         if restored.len_bound() > limit && restored.len() > limit {
-            self.response_too_large("JSON");
-            return Verdict::Continue;
+            if in_pieces {
+                self.response_too_large("JSON");
+                return Verdict::Continue;
+            }
+            // Kong buffers a paused answer itself and hands all of it over
+            // at its end, past the point where Envoy's answer would have
+            // turned into a stream: it takes the restored answer in pieces,
+            // each within the limit.
+            let message = format!(
+                "aws-masker: JSON response (context {}) restores to more than {limit} bytes; restoring it as a stream of pieces",
+                self.id
+            );
+            self.host.log(Level::Info, &message);
         }
         // Written a piece at a time, as the request is: the VM never holds
         // the restored answer whole beside the answer.
         let n = restored.write_pieces(
-            BODY_PIECE_BYTES,
+            BODY_PIECE_BYTES.min(limit.max(1)),
             piece_writer(&mut self.host, BodyBuffer::Response, body.len()),
         );
         self.json_restored(n.map(|n| n as u64));

@@ -268,7 +268,9 @@ fn an_answer_that_restores_past_the_limit_is_streamed_within_it() {
 
 /// An answer that arrives in one piece and would restore past the limit
 /// passes with its tokens in place (nothing leaks, nothing breaks), is
-/// counted, and the VM keeps serving.
+/// counted, and the VM keeps serving; but for a JSON answer on Kong, which
+/// hands every paused answer over in one piece and takes the restored one
+/// in pieces within the limit.
 #[test]
 fn an_answer_too_large_to_restore_passes_with_its_tokens() {
     let LongArn {
@@ -289,13 +291,21 @@ fn an_answer_too_large_to_restore_passes_with_its_tokens() {
             let h = vm.http(id);
             assert!(!h.response_stalled);
             assert!(h.max_response_write <= limit, "{profile:?} {ct}");
-            assert_eq!(
-                String::from_utf8_lossy(&h.downstream_body),
-                answer,
-                "{profile:?} {ct}"
-            );
-            assert_eq!(vm.metric("aws_masker.responses_too_large"), Some(1));
-            assert!(vm.logs_at(3).iter().any(|l| l.contains("unrestored")));
+            if profile == Profile::Kong && ct == "application/json" {
+                // Kong hands every paused JSON answer over whole at its
+                // end, and takes the restored one in pieces: restored.
+                let got = String::from_utf8_lossy(&h.downstream_body).into_owned();
+                assert!(!got.contains(&token) && got.len() > 3 * limit, "{ct}");
+                assert_eq!(vm.metric("aws_masker.responses_too_large"), Some(0));
+            } else {
+                assert_eq!(
+                    String::from_utf8_lossy(&h.downstream_body),
+                    answer,
+                    "{profile:?} {ct}"
+                );
+                assert_eq!(vm.metric("aws_masker.responses_too_large"), Some(1));
+                assert!(vm.logs_at(3).iter().any(|l| l.contains("unrestored")));
+            }
             vm.finish(id);
             let ok = br#"{"messages":[]}"#;
             let id = send_request(&mut vm, "application/json", ok, &[ok]);

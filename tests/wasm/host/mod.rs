@@ -11,7 +11,12 @@
 //!   `Continue`, the response trailers callback finds no body buffer
 //!   (`NotFound`), as in Envoy 1.40.
 //! - [`Profile::Kong`]: `set_buffer` cuts the new data to the given length,
-//!   a length 0 at start 0 prepends; the request body arrives in one call;
+//!   a length 0 at start 0 prepends; `get_buffer` of a part of a body traps
+//!   (Kong's engine ignores the offset and overruns a partial read); a
+//!   `Pause` on a response body callback starts the host's own buffering:
+//!   the filter is called once more, with the whole body, at its end, and
+//!   may not pause again (ngx_wasm_module 9136e463); the request body
+//!   arrives in one call;
 //!   in "spilled" mode the host announces the body size but
 //!   `get_buffer` answers `NotFound`.
 //!
@@ -121,6 +126,9 @@ pub struct Http {
     pub response_headers_action: Option<Action>,
     /// How many response body callbacks returned `Pause`.
     pub response_pauses: usize,
+    /// Kong: a response body callback returned `Pause`, so the host buffers
+    /// the rest of the body and calls the filter once more, at its end.
+    response_buffering: bool,
     /// Envoy: the last response body callback returned `Continue`, so the
     /// response body buffer is gone until more body comes; in the trailers
     /// callback, reading or writing it answers `NotFound` (Envoy 1.40 keeps
@@ -739,8 +747,16 @@ impl Vm {
         if self.stopped(id) {
             return;
         }
+        let kong = self.store.data().profile == Profile::Kong;
         let h = self.http_mut(id);
         h.response_buffer.extend_from_slice(chunk);
+        // Kong (ngx_wasm_module 9136e463, ngx_http_proxy_wasm.c): a `Pause`
+        // starts buffering; the filter is called once more, with the whole
+        // body, at its end, and may not pause again.
+        let buffering = kong && h.response_buffering;
+        if buffering && !end_of_stream {
+            return;
+        }
         let size = h.response_buffer.len() as i32;
         self.enter(id);
         let a = self.call::<(i32, i32, i32), i32>(
@@ -748,7 +764,12 @@ impl Vm {
             (id as i32, size, end_of_stream as i32),
         );
         let a = self.action("proxy_on_response_body", a);
+        assert!(
+            !(buffering && a == Action::Pause),
+            "Kong refuses a second Pause of the response body (\"response body buffering already requested\")"
+        );
         let h = self.http_mut(id);
+        h.response_buffering = kong && a == Action::Pause;
         h.response_released = a == Action::Continue;
         match a {
             Action::Continue => {
