@@ -141,7 +141,7 @@ where
     F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
     T: SpliceTexts + ?Sized,
 {
-    Ok(splice_walk(input, opts, f, texts, Raw::Never)?.map(|o| o.to_vec(texts)))
+    Ok(splice_strings_output(input, opts, f, texts, false)?.map(|o| o.to_vec(texts)))
 }
 
 /// [`splice_strings`], answering an [`Output`] to write in pieces.
@@ -157,7 +157,7 @@ where
 pub(crate) fn splice_strings_output<'a, F, T>(
     input: &'a [u8],
     opts: WalkOptions,
-    f: F,
+    mut f: F,
     texts: &T,
     raw_safe: bool,
 ) -> Result<Option<Output<'a>>, JsonError>
@@ -170,22 +170,6 @@ where
     } else {
         Raw::Never
     };
-    splice_walk(input, opts, f, texts, raw)
-}
-
-/// [`splice_strings`] and [`splice_strings_output`]: a walk offering the
-/// literals `raw` says raw, every splice kept.
-fn splice_walk<'a, F, T>(
-    input: &'a [u8],
-    opts: WalkOptions,
-    mut f: F,
-    texts: &T,
-    raw: Raw,
-) -> Result<Option<Output<'a>>, JsonError>
-where
-    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
-    T: SpliceTexts + ?Sized,
-{
     let mut visit = |ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
         f(ctx, s, splices);
         Visited::Done
