@@ -268,6 +268,15 @@ impl Entry {
     fn len_field(&self) -> u32 {
         self.meta & Entry::LEN_MASK
     }
+
+    /// A sourced entry's original, where it stands in `source`.
+    fn sourced_original<'s>(&self, source: &'s [u8]) -> &'s str {
+        let at = self.at as usize;
+        let bytes = source
+            .get(at..at + self.len_field() as usize)
+            .unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
 }
 
 /// Most kinds one map tells apart (the entry's 12 bits). Built-in kinds are
@@ -355,11 +364,7 @@ impl TokenMap {
     /// masks) while it is sourced.
     fn original_in<'a>(&'a self, e: &Entry, source: &'a [u8]) -> &'a str {
         if e.is_sourced() {
-            let at = e.at as usize;
-            let bytes = source
-                .get(at..at + e.len_field() as usize)
-                .unwrap_or_default();
-            return std::str::from_utf8(bytes).unwrap_or_default();
+            return e.sourced_original(source);
         }
         let (at, len) = self.stored_original(e);
         self.text.get(at, len)
@@ -592,8 +597,7 @@ impl TokenMap {
             let Some(e) = self.entries.get(i).copied().filter(Entry::is_sourced) else {
                 continue;
             };
-            let value = self.original_in(&e, source).to_owned();
-            let at = self.text.push(&[&value]);
+            let at = self.text.push(&[e.sourced_original(source)]);
             if let (Some(at), Some(slot)) = (at, self.entries.get_mut(i)) {
                 *slot = Entry {
                     at,
