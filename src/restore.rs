@@ -524,46 +524,39 @@ pub fn restore_json(
     body: &[u8],
     restore_thinking: bool,
 ) -> (Option<Vec<u8>>, usize) {
-    restore_json_with(&Restorer::new(map), body, restore_thinking)
+    restore_json_pieces(map, body, restore_thinking).map_or((None, 0), RestoredJson::into_vec)
 }
 
-/// [`restore_json`] with a ready restorer.
-pub(crate) fn restore_json_with(
-    r: &Restorer<'_>,
-    body: &[u8],
-    restore_thinking: bool,
-) -> (Option<Vec<u8>>, usize) {
-    if !r.json_may_need(body) {
-        return (None, 0);
-    }
-    if r.json_restores_as_bytes(body) {
-        return restore_json_as_bytes(r, body);
-    }
-    match restore_json_strings(r, body, restore_thinking) {
-        Ok(res) => res,
-        Err(_) => restore_bytes_counted(r, body, Escape::Json),
-    }
-}
-
-/// Bytes each piece of [`json_by_bytes_in_pieces`] shares with the one
+/// Bytes each piece of [`json_plan_in_pieces`] shares with the one
 /// before it: more than any lookahead or look-back of its checks (a
 /// `\u00XX` escape, `"url`, `thinking`, a token prefix and the byte after).
 const CHECK_OVERLAP: usize = 64;
 
+/// How a JSON answer is to be restored, as [`json_plan_in_pieces`] finds
+/// it without holding the answer whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonPlan {
+    /// No token can be in it: it stays as it is.
+    Nothing,
+    /// Byte by byte, so a piece at a time (as a stream, see
+    /// [`crate::stream::TextStreamRestorer`] with [`Escape::Json`]).
+    Bytes,
+    /// Whole ([`restore_json_pieces`]): it must be walked literal by
+    /// literal.
+    Whole,
+}
+
 /// [`Restorer::json_may_need`] and [`Restorer::json_restores_as_bytes`] of
 /// a JSON answer of `size` bytes that the caller reads through
 /// `read(start, len)` a piece of `piece` bytes at a time (overlapping a
-/// little), so that it is never held whole: `Some(true)` when it holds a
-/// token and can be restored byte by byte (as a stream of pieces, see
-/// [`crate::stream::TextStreamRestorer`] with [`Escape::Json`]);
-/// `Some(false)` when it must be walked whole or needs nothing; `None`
+/// little), so that it is never held whole: how to restore it; `None`
 /// when a read failed.
-pub fn json_by_bytes_in_pieces(
+pub fn json_plan_in_pieces(
     map: &TokenMap,
     size: usize,
     piece: usize,
     mut read: impl FnMut(usize, usize) -> Option<Vec<u8>>,
-) -> Option<bool> {
+) -> Option<JsonPlan> {
     let r = Restorer::new(map);
     let piece = piece.max(CHECK_OVERLAP + 1);
     let (mut may_need, mut start) = (false, 0);
@@ -574,12 +567,16 @@ pub fn json_by_bytes_in_pieces(
             return None;
         }
         if !r.json_restores_as_bytes(&data) {
-            return Some(false);
+            return Some(JsonPlan::Whole);
         }
         may_need = may_need || r.json_may_need(&data);
         start = from + data.len();
     }
-    Some(may_need)
+    Some(if may_need {
+        JsonPlan::Bytes
+    } else {
+        JsonPlan::Nothing
+    })
 }
 
 /// A JSON answer being restored, to be written a piece at a time
@@ -648,6 +645,15 @@ impl RestoredJson<'_, '_> {
             };
         });
         len
+    }
+
+    /// The restored answer whole, at its exact size, and how many tokens
+    /// it restores; `None` when no token was in it after all.
+    pub fn into_vec(self) -> (Option<Vec<u8>>, usize) {
+        match self.walked {
+            Some((out, n)) => (Some(out.to_vec(&self.r.map.original_texts())), n),
+            None => restore_json_as_bytes(&self.r, self.body),
+        }
     }
 
     /// Whether the answer restores to nothing at all.
@@ -1094,12 +1100,16 @@ mod tests {
                     assert_eq!(got, want, "pieces of {max}");
                 }
             }
-            let as_bytes = r.json_may_need(body) && r.json_restores_as_bytes(body);
+            let want = match (r.json_restores_as_bytes(body), r.json_may_need(body)) {
+                (false, _) => JsonPlan::Whole,
+                (true, true) => JsonPlan::Bytes,
+                (true, false) => JsonPlan::Nothing,
+            };
             for piece in [65, 100, 1000, 1 << 20] {
                 let read = |at: usize, len: usize| body.get(at..at + len).map(<[u8]>::to_vec);
                 assert_eq!(
-                    json_by_bytes_in_pieces(&map, body.len(), piece, read),
-                    Some(as_bytes),
+                    json_plan_in_pieces(&map, body.len(), piece, read),
+                    Some(want),
                     "{piece}: {:?}",
                     String::from_utf8_lossy(body)
                 );

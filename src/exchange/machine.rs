@@ -15,7 +15,7 @@ use super::{
 };
 use crate::config::{Config, SecretSharing};
 use crate::mask::{BodyKind, Engine, MaskReport};
-use crate::restore::{json_by_bytes_in_pieces, restore_json_pieces, Escape};
+use crate::restore::{json_plan_in_pieces, restore_json_pieces, Escape, JsonPlan};
 use crate::splice::Output;
 use crate::stream::{ChunkRestorer, SseRestorer, TextStreamRestorer};
 use crate::token::{Issuer, TokenMap};
@@ -59,6 +59,10 @@ const GENERATED_SECRET_BYTES: usize = 32;
 /// Whether the host is Envoy, whose shared data is always there (per
 /// `vm_id`). Kong's engine traps on shared data without an `shm_kv` zone,
 /// and does not know this property.
+fn host_is_envoy<H: Host>(host: &H) -> bool {
+    host.property("plugin_vm_id").is_some()
+}
+
 /// Writes a new body into `buffer` a piece at a time, for the hosts' own
 /// semantics: the first piece replaces the `body_size` bytes the host
 /// holds, each next one is appended. `false` once the host refused one.
@@ -77,10 +81,6 @@ fn piece_writer<H: Host>(
         written += piece.len();
         host.set_body(buffer, start, size, piece)
     }
-}
-
-fn host_is_envoy<H: Host>(host: &H) -> bool {
-    host.property("plugin_vm_id").is_some()
 }
 
 /// A random secret for this worker.
@@ -153,10 +153,11 @@ pub fn configure<H: Host>(host: &mut H, raw: &[u8]) -> Option<Gateway> {
             }
         },
     };
+    let envoy = host_is_envoy(host);
     Some(Gateway {
         engine: Engine::new(config, &secret),
-        keep_tails: host_is_envoy(host),
-        reads_in_pieces: host_is_envoy(host),
+        keep_tails: envoy,
+        reads_in_pieces: envoy,
     })
 }
 
@@ -521,13 +522,16 @@ impl<H: Host> Exchange<H> {
             return Verdict::Continue;
         }
         let in_pieces = self.gateway.as_ref().is_some_and(|g| g.reads_in_pieces);
-        let host = &self.host;
-        let by_bytes = in_pieces
-            && json_by_bytes_in_pieces(&tokens, body_size, BODY_PIECE_BYTES, |at, len| {
+        if in_pieces {
+            let host = &self.host;
+            let plan = json_plan_in_pieces(&tokens, body_size, BODY_PIECE_BYTES, |at, len| {
                 host.body(BodyBuffer::Response, at, len)
-            }) == Some(true);
-        if by_bytes {
-            return self.restore_json_in_pieces(tokens, body_size);
+            });
+            match plan {
+                Some(JsonPlan::Nothing) => return Verdict::Continue,
+                Some(JsonPlan::Bytes) => return self.restore_json_in_pieces(tokens, body_size),
+                Some(JsonPlan::Whole) | None => {}
+            }
         }
         // Whole, whatever its size now: a host that cannot read in parts
         // (Kong) may hold more than the last callback said (its buffering
@@ -535,11 +539,7 @@ impl<H: Host> Exchange<H> {
         // shorter read there overruns the VM's heap.
         let want = if in_pieces { body_size } else { usize::MAX };
         let Some(body) = self.host.body(BodyBuffer::Response, 0, want) else {
-            let message = format!(
-                "aws-masker: JSON response (context {}) could not be read; passed through",
-                self.id
-            );
-            self.host.log(Level::Warn, &message);
+            self.warn_unreadable_json();
             return Verdict::Continue;
         };
         let Some(restored) = restore_json_pieces(&tokens, &body, self.restore_thinking()) else {
@@ -572,7 +572,7 @@ impl<H: Host> Exchange<H> {
     }
 
     /// Restores a buffered JSON answer that can be restored byte by byte
-    /// (see [`json_by_bytes_in_pieces`]) a piece at a time: read from the
+    /// (see [`json_plan_in_pieces`]) a piece at a time: read from the
     /// host in pieces, restored into pieces, and written back once all of
     /// it is restored (a host's first write replaces the whole buffer).
     /// The VM holds the restored answer in pieces, never the answer whole.
@@ -592,11 +592,7 @@ impl<H: Host> Exchange<H> {
                 )
                 .filter(|c| !c.is_empty())
             else {
-                let message = format!(
-                    "aws-masker: JSON response (context {}) could not be read; passed through",
-                    self.id
-                );
-                self.host.log(Level::Warn, &message);
+                self.warn_unreadable_json();
                 return Verdict::Continue;
             };
             at += chunk.len();
@@ -619,6 +615,16 @@ impl<H: Host> Exchange<H> {
         };
         self.json_restored(written.then(|| r.restored()));
         Verdict::Continue
+    }
+
+    /// Logs a JSON answer the host would not give to read: it passes as it
+    /// is.
+    fn warn_unreadable_json(&mut self) {
+        let message = format!(
+            "aws-masker: JSON response (context {}) could not be read; passed through",
+            self.id
+        );
+        self.host.log(Level::Warn, &message);
     }
 
     /// Counts the tokens of a restored JSON answer (`None`: the host
