@@ -1028,7 +1028,8 @@ mod tests {
 
     /// In a JSON body, a member's value is masked by what the member
     /// before it names: an environment variable's `name`, a tag's `Key`, an
-    /// SSM parameter's `Type`.
+    /// SSM parameter's `Type`, Beanstalk's `ApplicationName` before its
+    /// `EnvironmentName`.
     #[test]
     fn a_member_is_masked_by_the_member_before_it() {
         let engine = Engine::new(Config::default(), b"a-test-secret-of-some-length");
@@ -1038,7 +1039,9 @@ mod tests {
                 {{"name": "LOG_LEVEL", "value": "debug-verbose-1"}}],
               "Tags": [{{"Key": "Name", "Value": "web-1"}}],
               "Parameter": {{"Name": "/p", "Type": "SecureString", "Value": "tok_9f8e7d6c5b4a"}},
-              "Other": {{"Type": "String", "Value": "plain-value-2"}}}}"#
+              "Other": {{"Type": "String", "Value": "plain-value-2"}},
+              "Beanstalk": {{"ApplicationName": "web-app-3", "EnvironmentName": "blue-env-3"}},
+              "Azure": {{"environmentName": "AzureCloud", "tenantId": "t"}}}}"#
         );
         let mut tokens = engine.new_token_map();
         let masked = engine
@@ -1046,10 +1049,15 @@ mod tests {
             .unwrap()
             .unwrap();
         let masked = String::from_utf8(masked).unwrap();
-        for gone in [key, "web-1", "tok_9f8e7d6c5b4a"] {
+        for gone in [key, "web-1", "tok_9f8e7d6c5b4a", "blue-env-3"] {
             assert!(!masked.contains(gone), "{gone} in {masked}");
         }
-        for kept in ["debug-verbose-1", "plain-value-2", "AWS_SECRET_ACCESS_KEY"] {
+        for kept in [
+            "debug-verbose-1",
+            "plain-value-2",
+            "AWS_SECRET_ACCESS_KEY",
+            "AzureCloud",
+        ] {
             assert!(masked.contains(kept), "{kept} masked: {masked}");
         }
     }

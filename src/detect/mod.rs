@@ -326,7 +326,10 @@ impl Detector {
         previous: Option<(&str, &str)>,
         text: &str,
     ) -> Option<Match<'static>> {
-        let m = named_resources::whole_by_sibling(key?, previous?, text, &self.inner.on)?;
+        let (key, previous) = (key?, previous?);
+        let on = &self.inner.on;
+        let m = named_resources::whole_by_sibling(key, previous, text, on)
+            .or_else(|| named_resources::whole_by_context_sibling(key, previous, text, on))?;
         (!self.allowed(text)).then_some(m)
     }
 

@@ -1006,6 +1006,36 @@ pub(super) fn whole_by_sibling(
     whole_for(spec_named_by(name.as_bytes(), on)?, value)
 }
 
+/// The whole `value` of a JSON member whose key is a [`CONTEXT_KEYS`] key
+/// when the member just before it in its object is one of that key's
+/// context words (`{"ApplicationName": "web", "EnvironmentName": "…"}`):
+/// a JSON body's member is read without the text before it, so the
+/// sibling is the context there.
+pub(super) fn whole_by_context_sibling(
+    key: &str,
+    previous: (&str, &str),
+    value: &str,
+    on: &Detectors,
+) -> Option<Match<'static>> {
+    if key.len() > MAX_KEY {
+        return None;
+    }
+    let mut buf = [0u8; MAX_KEY];
+    let norm = normalize(key.as_bytes(), &mut buf);
+    let (_, words) = CONTEXT_KEYS.iter().find(|(k, _)| *k == norm)?;
+    words.contains(&previous.0.as_bytes()).then_some(())?;
+    super::enabled(on, Family::NamedResources).then_some(())?;
+    whole_for(
+        Spec {
+            kind: "NAME",
+            family: Family::NamedResources,
+            rule: Rule::Name,
+            vocabulary: true,
+        },
+        value,
+    )
+}
+
 /// Keys that other platforms use as much as AWS does, kept out of the
 /// vocabulary (scripts/vocabulary/generate.py), and the words that say,
 /// when they stand shortly before the key, that it is AWS's: Elastic
