@@ -646,15 +646,21 @@ pub const DERIVED_NAME_KIND: &str = "NAME";
 /// `prod-db.abc.us-east-1.rds.amazonaws.com`), which may also stand alone
 /// under a key no detector knows (`"identifier": "prod-db"`).
 fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated<'k>) {
-    let mut add = |v: &str, kind: &'k str, family: Family| {
-        let derived = kind == DERIVED_NAME_KIND;
-        if is_distinctive(v) && (!derived || is_resource_name(v)) {
+    // `derived`: a part of an ARN or a hostname, not a value a key named.
+    let mut add = |v: &str, kind: &'k str, family: Family, derived: bool| {
+        let named = !derived && matches!(family, Family::NamedResources | Family::S3Buckets);
+        let spread = if derived {
+            is_distinctive(v) && is_resource_name(v)
+        } else {
+            is_distinctive(v) || (named && is_plain_name(v))
+        };
+        if spread {
             propagated.insert(v, kind, family);
         }
     };
     match m.family {
         Family::NamedResources | Family::SecretKeys | Family::S3Buckets | Family::AccountIds => {
-            add(value, m.kind, m.family)
+            add(value, m.kind, m.family, false)
         }
         Family::Arns => {
             // arn:partition:service:region:account:resource. The account
@@ -663,32 +669,32 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
             // an account that is the resource (Organizations'
             // `account/o-…/123456789012`).
             if let Some(account) = arn_account(value) {
-                add(account, ACCOUNT_KIND, Family::AccountIds);
+                add(account, ACCOUNT_KIND, Family::AccountIds, false);
             }
             if let Some(name) = arn_resource_name(value) {
                 if crate::detect::is_account(name.as_bytes()) {
-                    add(name, ACCOUNT_KIND, Family::AccountIds);
+                    add(name, ACCOUNT_KIND, Family::AccountIds, false);
                 } else {
-                    add(name, DERIVED_NAME_KIND, m.family);
+                    add(name, DERIVED_NAME_KIND, m.family, true);
                 }
             }
             // The parts between the resource type and the name: an ECS
             // task's cluster, an Organizations handshake's or account's
             // organization (`account/o-a1b2c3d4e5/123456789012`).
             for part in arn_inner_parts(value) {
-                add(part, DERIVED_NAME_KIND, m.family);
+                add(part, DERIVED_NAME_KIND, m.family, true);
             }
             // An S3 ARN's bucket, the first part of its resource
             // (`arn:aws:s3:::my-bucket/logs/*`): it stands alone in the
             // `--bucket` and `s3://` forms of the same text.
             if let Some(bucket) = s3_arn_bucket(value) {
-                add(bucket, S3_BUCKET_KIND, Family::S3Buckets);
+                add(bucket, S3_BUCKET_KIND, Family::S3Buckets, false);
             }
         }
         Family::Hostnames => {
             if let Some(label) = value.split('.').next() {
                 if label.len() < value.len() {
-                    add(label, DERIVED_NAME_KIND, m.family);
+                    add(label, DERIVED_NAME_KIND, m.family, true);
                 }
             }
         }
@@ -774,6 +780,107 @@ fn arn_resource_name(arn: &str) -> Option<&str> {
 /// word like `default` or `prod` that merely happened to be a name.
 fn is_distinctive(value: &str) -> bool {
     (value.len() >= 5 && value.bytes().any(|b| !b.is_ascii_alphabetic())) || is_camel_case(value)
+}
+
+/// Lower-case words that name resources as often as they are words of
+/// code, config and prose (`default`, `prod`, `api`): learned under a key,
+/// they are masked there, in ARNs and in every distinctive form, but not
+/// wherever the word stands, where masking would hide every `default:` and
+/// `api.get` of the code in a conversation. A name spelled otherwise
+/// (`Test`, `Music`, `ubuntu`) is the customer's choice and spreads.
+const GENERIC_NAMES: &[&str] = &[
+    "admin",
+    "alpha",
+    "api",
+    "app",
+    "apps",
+    "archive",
+    "assets",
+    "backend",
+    "backup",
+    "backups",
+    "beta",
+    "blue",
+    "build",
+    "cache",
+    "canary",
+    "ci",
+    "client",
+    "cluster",
+    "common",
+    "config",
+    "core",
+    "data",
+    "database",
+    "db",
+    "debug",
+    "default",
+    "demo",
+    "deploy",
+    "dev",
+    "develop",
+    "development",
+    "docs",
+    "example",
+    "examples",
+    "files",
+    "frontend",
+    "global",
+    "green",
+    "images",
+    "infra",
+    "internal",
+    "lambda",
+    "latest",
+    "live",
+    "local",
+    "logs",
+    "main",
+    "master",
+    "media",
+    "new",
+    "old",
+    "ops",
+    "preprod",
+    "primary",
+    "private",
+    "prod",
+    "production",
+    "public",
+    "qa",
+    "release",
+    "replica",
+    "root",
+    "sample",
+    "sandbox",
+    "secondary",
+    "server",
+    "service",
+    "services",
+    "shared",
+    "stable",
+    "stage",
+    "staging",
+    "static",
+    "temp",
+    "test",
+    "testing",
+    "tests",
+    "tmp",
+    "uat",
+    "uploads",
+    "user",
+    "users",
+    "web",
+    "worker",
+    "www",
+];
+
+/// A name learned under a key that spreads though it is not distinctive
+/// ([`is_distinctive`]): three characters or more, a resource name's
+/// bytes, and not one of [`GENERIC_NAMES`].
+fn is_plain_name(value: &str) -> bool {
+    value.len() >= 3 && is_resource_name(value) && GENERIC_NAMES.binary_search(&value).is_err()
 }
 
 /// A CamelCase name of at least two words and eight letters
@@ -1101,6 +1208,49 @@ mod tests {
                 "{token} issued anew"
             );
         }
+    }
+
+    #[test]
+    fn plain_names() {
+        assert!(
+            GENERIC_NAMES.windows(2).all(|w| w[0] < w[1]),
+            "sorted, once each"
+        );
+        assert!(GENERIC_NAMES
+            .iter()
+            .all(|w| !w.bytes().any(|b| b.is_ascii_uppercase())));
+        for v in [
+            "Bob",
+            "Music",
+            "ubuntu",
+            "GPGPU",
+            "examplebucket",
+            "Test",
+            "Default",
+        ] {
+            assert!(is_plain_name(v), "{v}");
+        }
+        for v in [
+            "ab", "default", "prod", "api", "test", "a b", "$LATEST", "2024",
+        ] {
+            assert!(!is_plain_name(v), "{v}");
+        }
+    }
+
+    /// A name a key gave spreads to its bare repeats, even a plain word
+    /// (`Music`), unless it is a lower-case generic word (`default`);
+    /// a plain word that is only the last part of an ARN does not spread.
+    #[test]
+    fn names_learned_under_keys_spread_unless_generic() {
+        let engine = Engine::new(Config::default(), b"a-test-secret-of-some-length");
+        let text = "describe the Music table: {\"TableName\": \"Music\"}\n\
+            the group default: {\"GroupName\": \"default\"}\n\
+            arn:aws:iam::123456789012:role/Deployer and Deployer again\n";
+        let masked = engine.mask_text(text, &mut engine.new_token_map());
+        assert!(!masked.contains("Music"), "{masked}");
+        assert!(masked.contains("the group default:"), "{masked}");
+        assert!(!masked.contains(r#""default""#), "{masked}");
+        assert!(masked.contains("Deployer again"), "{masked}");
     }
 
     #[test]
