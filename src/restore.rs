@@ -371,15 +371,7 @@ impl<'m> Restorer<'m> {
     ///   which valid JSON has only inside strings. Invalid JSON is
     ///   restored byte by byte by the walk's fallback too.
     pub(crate) fn json_restores_as_bytes(&self, body: &[u8]) -> bool {
-        let prefix = self.map.prefix().as_bytes();
-        let plain = !prefix.is_empty()
-            && prefix
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            && !matches!(
-                prefix.first(),
-                Some(b'b' | b'f' | b'n' | b'r' | b't' | b'u')
-            );
+        let plain = self.tokens_are_word_bytes();
         // A literal whose decoded text is `thinking`, `base64` or `url`
         // (with no `\u` escape) ends its raw bytes before a quote; a text
         // merely mentioning them (`import base64`) does not stop this.
@@ -390,6 +382,22 @@ impl<'m> Restorer<'m> {
                 || before.ends_with(b"\"url")
         };
         plain && !has_ascii_escape(body) && !memchr::memchr_iter(b'"', body).any(marks_skipped)
+    }
+
+    /// Whether every token is letters, digits and `_`, and none starts
+    /// with an escape letter (`\nAWS_`: the `n` is no token's): then a
+    /// JSON literal's raw bytes hold the tokens its decoded text does,
+    /// unless a `\u00XX` escape spells an ASCII character.
+    pub(crate) fn tokens_are_word_bytes(&self) -> bool {
+        let prefix = self.map.prefix().as_bytes();
+        !prefix.is_empty()
+            && prefix
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            && !matches!(
+                prefix.first(),
+                Some(b'b' | b'f' | b'n' | b'r' | b't' | b'u')
+            )
     }
 
     /// Whether tokens are found in a JSON literal's raw text as in its

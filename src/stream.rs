@@ -35,8 +35,11 @@
 //! ```
 
 mod framing;
+mod json_answer;
 #[cfg(test)]
 mod tests;
+
+pub use json_answer::JsonStreamRestorer;
 
 use crate::json::{escape_into, rewrite_strings, WalkOptions};
 use crate::restore::{

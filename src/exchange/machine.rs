@@ -17,7 +17,7 @@ use crate::config::{Config, SecretSharing};
 use crate::mask::{BodyKind, Engine, MaskReport};
 use crate::restore::{json_plan_in_pieces, restore_json_pieces, Escape, JsonPlan};
 use crate::splice::Output;
-use crate::stream::{ChunkRestorer, SseRestorer, TextStreamRestorer};
+use crate::stream::{ChunkRestorer, JsonStreamRestorer, SseRestorer, TextStreamRestorer};
 use crate::token::{Issuer, TokenMap};
 
 #[cfg(test)]
@@ -788,8 +788,17 @@ impl<H: Host> Exchange<H> {
                 Response::stream(SseRestorer::new(tokens, self.restore_thinking()))
             }
             ResponseKind::Json => {
-                self.tokens = Some(tokens);
-                Response::Json { size: 0 }
+                // A host that cannot read a body in parts (Kong) would
+                // hand over a buffered answer whole, to be held beside the
+                // token map: it is restored as it passes instead, to the
+                // same bytes.
+                let in_pieces = self.gateway.as_ref().is_some_and(|g| g.reads_in_pieces);
+                if !in_pieces && JsonStreamRestorer::is_exact_for(&tokens) {
+                    Response::stream(JsonStreamRestorer::new(tokens, self.restore_thinking()))
+                } else {
+                    self.tokens = Some(tokens);
+                    Response::Json { size: 0 }
+                }
             }
             _ => Response::stream(TextStreamRestorer::new(tokens, Escape::Raw)),
         };
