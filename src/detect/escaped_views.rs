@@ -25,8 +25,7 @@ struct View {
 }
 
 /// Appends the matches of `find` on the decoded views of `b`, with raw
-/// offsets: only those that hold an escape (the others the raw scan finds
-/// by itself). `find` is the catalog's built-in scan.
+/// offsets. `find` is the catalog's built-in scan.
 pub(super) fn find_decoded(
     b: &[u8],
     out: &mut Vec<Match<'_>>,
@@ -43,14 +42,16 @@ pub(super) fn find_decoded(
             let (Some(&s), Some(&e)) = (view.raw_at.get(m.start), view.raw_at.get(m.end)) else {
                 continue;
             };
-            if e - s != m.end - m.start {
-                out.push(Match {
-                    start: s,
-                    end: e,
-                    kind: m.kind,
-                    family: m.family,
-                });
-            }
+            // Also those without an escape of their own: an escape
+            // before one may be its context (the account and the queue
+            // of `https:\/\/sqs….com\/123456789012\/jobs`). The raw
+            // scan's equal matches collapse with them.
+            out.push(Match {
+                start: s,
+                end: e,
+                kind: m.kind,
+                family: m.family,
+            });
         }
     }
 }
@@ -64,13 +65,25 @@ fn escape_at(b: &[u8], i: usize) -> Option<(usize, u8)> {
         u8::try_from(hi * 16 + lo).ok()
     };
     if b.get(i) == Some(&b'\\') {
+        // JSON's escaped solidus, as PHP's json_encode writes every `/`.
+        if b.get(i + 1) == Some(&b'/') {
+            return Some((2, b'/'));
+        }
         if b.get(i + 1) != Some(&b'u') || hex(i + 2)? != 0 {
             return None;
         }
         return hex(i + 4).filter(u8::is_ascii).map(|v| (6, v));
     }
-    if b.get(i) != Some(&b'%') {
-        return None;
+    // The console's URL fragments write `%` as `$25` (`$253A`), and Logs
+    // Insights links write it as `*` (`*3a`): only joints are read so.
+    let joint = |v: u8| matches!(v, b':' | b'/' | b'-');
+    match b.get(i) {
+        Some(b'$') if b.get(i + 1..i + 3) == Some(b"25".as_slice()) => {
+            return hex(i + 3).filter(|&v| joint(v)).map(|v| (5, v));
+        }
+        Some(b'*') => return hex(i + 1).filter(|&v| joint(v)).map(|v| (3, v)),
+        Some(b'%') => {}
+        _ => return None,
     }
     let v = hex(i + 1)?;
     if v == b'%' {
@@ -86,17 +99,40 @@ fn escape_at(b: &[u8], i: usize) -> Option<(usize, u8)> {
 /// with [`REACH`] bytes either side, neighbouring ones merged.
 fn windows(b: &[u8]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for i in memchr::memchr2_iter(b'%', b'\\', b) {
-        if !matches!(escape_at(b, i), Some((_, b':' | b'/' | b'-'))) {
-            continue;
-        }
-        let (from, to) = (i.saturating_sub(REACH), (i + REACH).min(b.len()));
-        match out.last_mut() {
-            Some(last) if from <= last.1 => last.1 = to,
-            _ => out.push((from, to)),
+    for i in memchr::memchr3_iter(b'%', b'\\', b'$', b) {
+        push_window(&mut out, b, i);
+    }
+    // `*3a` in a second pass: escapes of both kinds in one text are rare,
+    // and the windows are put in order and merged again then.
+    let first = out.len();
+    for i in memchr::memchr_iter(b'*', b) {
+        push_window(&mut out, b, i);
+    }
+    if first == 0 || out.len() == first {
+        return out;
+    }
+    out.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(out.len());
+    for (from, to) in out {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
         }
     }
-    out
+    merged
+}
+
+/// Adds the window around `b[i]` when an escape of a joint stands there,
+/// merged with the last one when they meet.
+fn push_window(out: &mut Vec<(usize, usize)>, b: &[u8], i: usize) {
+    if !matches!(escape_at(b, i), Some((_, b':' | b'/' | b'-'))) {
+        return;
+    }
+    let (from, to) = (i.saturating_sub(REACH), (i + REACH).min(b.len()));
+    match out.last_mut() {
+        Some(last) if (last.0..=last.1).contains(&from) => last.1 = last.1.max(to),
+        _ => out.push((from, to)),
+    }
 }
 
 /// The decoded view of `b[from..to]`, if it holds an escape.
@@ -157,11 +193,28 @@ mod tests {
         assert_eq!(escape_at(b"\\u002d", 0), Some((6, b'-')));
         assert_eq!(escape_at(b"\\u2192", 0), None);
         assert_eq!(escape_at(b"\\n", 0), None);
+        assert_eq!(escape_at(b"\\/", 0), Some((2, b'/')));
+        assert_eq!(escape_at(b"$253A", 0), Some((5, b':')));
+        assert_eq!(escape_at(b"$252f", 0), Some((5, b'/')));
+        assert_eq!(escape_at(b"$2541", 0), None);
+        assert_eq!(escape_at(b"*3a", 0), Some((3, b':')));
+        assert_eq!(escape_at(b"*41", 0), None);
+        assert_eq!(escape_at(b"$HOME", 0), None);
     }
 
     #[test]
     fn windows_need_a_colon_or_slash_escape() {
-        assert!(windows(b"100% sure, %d items, %20 space, \\n, \\u0041").is_empty());
+        assert!(windows(b"100% sure, %d items, %20 space, \\n, \\u0041, 2*30, $25").is_empty());
+        let mixed = format!(
+            "{}*2f{}%3A{}*3a",
+            "a".repeat(300),
+            "b".repeat(600),
+            "c".repeat(100)
+        );
+        assert_eq!(
+            windows(mixed.as_bytes()),
+            vec![(300 - REACH, 300 + REACH), (903 - REACH, mixed.len())]
+        );
         let text = format!("{}%3A{}%2F", "a".repeat(600), "b".repeat(100));
         assert_eq!(windows(text.as_bytes()), vec![(600 - REACH, text.len())]);
     }

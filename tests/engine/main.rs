@@ -12,6 +12,7 @@
 
 mod properties;
 mod raw_literals;
+mod real_world;
 // Only `next` is used here.
 #[allow(dead_code)]
 #[path = "../support/splitmix.rs"]

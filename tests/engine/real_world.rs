@@ -1,0 +1,112 @@
+//! Texts as developers paste them or their tools print them, each with
+//! the values that must not reach the provider: masked as a text body and
+//! as the `tool_result` of a Claude Code request, none of them survives,
+//! and both restore byte for byte. Each row is a form a leak hunt found
+//! (issue #13), cut down to the least text that leaked.
+
+use super::engine;
+use aws_masker::mask::{BodyKind, MaskReport};
+use aws_masker::restore::{restore_bytes, restore_json, Escape};
+
+/// A text and the values in it that must be masked.
+type Case = (&'static str, &'static [&'static str]);
+
+const CASES: &[Case] = &[
+    // JSON written by PHP's json_encode: every `/` escaped.
+    (
+        r#"{"SecretAccessKey":"AT0mzM\/+ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6"}"#,
+        &[r"AT0mzM\/+ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6", "ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6"],
+    ),
+    (
+        r#"{"role":"arn:aws:iam::123456789012:role\/media-transcoder"}"#,
+        &["123456789012", "media-transcoder"],
+    ),
+    (
+        r#"{"QueueUrl":"https:\/\/sqs.us-east-1.amazonaws.com\/123456789012\/transcode-done"}"#,
+        &["123456789012", "transcode-done"],
+    ),
+    // Console fragments write `%` as `$25`; Logs Insights links as `*`.
+    (
+        "https://console.aws.amazon.com/iam/home#/roles?r=arn$253Aaws$253Aiam$253A$253A123456789012$253Arole$252Fapp-role",
+        &["123456789012", "app-role"],
+    ),
+    (
+        "#logsV2:logs-insights$3FqueryDetail$3D~(source~(~'arn*3aaws*3alogs*3aus-east-1*3a123456789012*3alog-group*3a*2fecs*2fbilling-api))",
+        &["123456789012"],
+    ),
+];
+
+/// A Claude Code request whose tool result is `text`.
+fn tool_result(text: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_01", "content": text}
+        ]}],
+    }))
+    .unwrap()
+}
+
+/// Whether `value` stands in `text` as a whole word (not inside a token
+/// or a longer value).
+fn stands_in(text: &str, value: &str) -> bool {
+    let word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    text.match_indices(value).any(|(at, _)| {
+        !word(text.as_bytes().get(at.wrapping_sub(1)).copied())
+            && !word(text.as_bytes().get(at + value.len()).copied())
+    })
+}
+
+#[test]
+fn real_world_forms_leak_nothing_and_round_trip() {
+    let e = engine();
+    let mut failures = Vec::new();
+    for (text, values) in CASES {
+        for kind in [BodyKind::Text, BodyKind::Json] {
+            let body = match kind {
+                BodyKind::Json => tool_result(text),
+                _ => text.as_bytes().to_vec(),
+            };
+            let mut tokens = e.new_token_map();
+            let masked = e
+                .mask_body(&body, kind, &mut tokens, &mut MaskReport::default())
+                .unwrap()
+                .unwrap_or_else(|| body.clone());
+            let seen = match kind {
+                BodyKind::Json => {
+                    let v: serde_json::Value = serde_json::from_slice(&masked).unwrap();
+                    v["messages"][0]["content"][0]["content"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                }
+                _ => String::from_utf8(masked.clone()).unwrap(),
+            };
+            for value in *values {
+                if stands_in(&seen, value) {
+                    failures.push(format!("{kind:?}: {value} in {seen}"));
+                }
+            }
+            let restored = match kind {
+                BodyKind::Json => restore_json(&tokens, &masked, false).0,
+                _ => restore_bytes(&tokens, &masked, Escape::Raw),
+            };
+            let restored = restored.unwrap_or(masked);
+            // A text that is JSON is masked through its literals' escapes,
+            // and comes back up to their spelling (`\/` as `/`).
+            let as_json = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).ok();
+            assert!(
+                restored == body || as_json(&body).is_some_and(|v| Some(v) == as_json(&restored)),
+                "{kind:?} round trip of {text}: {}",
+                String::from_utf8_lossy(&restored)
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} leaks:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
