@@ -63,7 +63,7 @@ per_run() {
   echo $(((many - few) / 3))
 }
 
-IFS=';' read -ra jobs <<<"${JOBS:-mask code new;mask code resent;mask aws new;mask aws resent;mask conversation new;mask conversation resent;mask synthetic new;mask synthetic resent;restore-json;restore-sse small;restore-sse large}"
+IFS=';' read -ra jobs <<<"${JOBS:-mask code new;mask code resent;mask aws new;mask aws resent;mask conversation new;mask conversation resent;mask synthetic new;mask synthetic resent;restore-json;restore-json-stream;restore-sse small;restore-sse large}"
 echo "| job | $mode instructions per run | ms per run |"
 echo "|---|---|---|"
 declare -A seen

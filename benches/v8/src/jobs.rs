@@ -11,7 +11,7 @@
 use aws_masker::config::Config;
 use aws_masker::mask::{Engine, MaskReport};
 use aws_masker::restore::restore_json;
-use aws_masker::stream::{ChunkRestorer, SseRestorer};
+use aws_masker::stream::{ChunkRestorer, JsonStreamRestorer, SseRestorer};
 use aws_masker::token::TokenMap;
 
 /// The token secret of every job, so the `.wasm` and the native harness
@@ -49,6 +49,8 @@ fn answer_tokens(dir: &str) -> TokenMap {
 ///   the first request fills it, the others are served by it);
 /// - `restore-json`: restores `answer.json`, a 1 MB answer echoing about
 ///   500 tokens;
+/// - `restore-json-stream`: the same answer restored as it passes, in
+///   chunks of 16 KiB (as Kong hands it over);
 /// - `restore-sse small|large`: restores `stream-small.sse` (deltas of 1
 ///   to 32 bytes, as Claude streams) or `stream-large.sse` (1 to 2048),
 ///   the same answer, pushed one event at a time as the upstream flushes
@@ -86,6 +88,23 @@ pub fn run(dir: &str, args: &[String], n: usize) -> u64 {
                 let (out, restored) = restore_json(&tokens, &answer, false);
                 assert!(restored >= 400, "only {restored} tokens restored");
                 sink(out.as_deref().unwrap_or(&answer));
+            }
+        }
+        "restore-json-stream" => {
+            // As Kong hands an answer over: chunks of 16 KiB, restored as
+            // they pass.
+            let tokens = answer_tokens(dir);
+            let answer = read(dir, "answer.json");
+            let mut out = Vec::with_capacity(answer.len() + answer.len() / 4);
+            for _ in 0..n {
+                out.clear();
+                let mut r = JsonStreamRestorer::new(tokens.clone(), false);
+                for chunk in answer.chunks(16 * 1024) {
+                    r.push(chunk, &mut out);
+                }
+                r.finish(&mut out);
+                assert!(r.restored() >= 400, "only {} tokens restored", r.restored());
+                sink(&out);
             }
         }
         "restore-sse" => {
