@@ -177,6 +177,26 @@ where
     Ok(walk(input, opts, false, raw, &mut visit)?.into_output(texts))
 }
 
+/// The splices `f` reports for the literals of `input` (decoded, as for
+/// [`splice_strings`]), mapped onto `input`'s raw bytes and sorted: where
+/// in the document what `f` found in its literals stands.
+pub(crate) fn literal_splices<F>(
+    input: &[u8],
+    opts: WalkOptions,
+    mut f: F,
+) -> Result<Vec<Splice>, JsonError>
+where
+    F: FnMut(StrCtx<'_>, &str, &mut Vec<Splice>),
+{
+    let mut visit = |ctx: StrCtx<'_>, s: &str, splices: &mut Vec<Splice>| {
+        f(ctx, s, splices);
+        Visited::Done
+    };
+    let mut edits = walk(input, opts, false, Raw::Never, &mut visit)?.edits;
+    sort_splices(&mut edits);
+    Ok(edits)
+}
+
 /// Which value literals a walk offers raw, undecoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Raw {

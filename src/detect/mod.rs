@@ -42,6 +42,11 @@ pub(crate) use s3_buckets::is_bucket;
 use std::sync::{Arc, Mutex};
 pub use window::{windows, WINDOW};
 
+/// How many JSON documents deep, each the text of a literal of the one
+/// around it, texts are read as JSON (ECR's `imageManifest` is a document
+/// in a tool's output in a request).
+const MAX_EMBEDDED_DEPTH: u8 = 2;
+
 /// The detector family a match came from; used for switches, metrics and
 /// logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -216,6 +221,19 @@ impl Detector {
         text: &str,
         out: &mut Vec<Match<'a>>,
     ) {
+        self.find_in_member_at(key, previous, text, 0, out);
+    }
+
+    /// [`find_in_member`](Self::find_in_member) for a text `depth` JSON
+    /// documents deep inside the body's own.
+    fn find_in_member_at<'a>(
+        &'a self,
+        key: Option<&str>,
+        previous: Option<(&str, &str)>,
+        text: &str,
+        depth: u8,
+        out: &mut Vec<Match<'a>>,
+    ) {
         let inner = &*self.inner;
         if let Some(m) = self.whole_by_sibling(key, previous, text) {
             out.push(m);
@@ -228,6 +246,9 @@ impl Detector {
                     return;
                 }
             }
+        }
+        if depth < MAX_EMBEDDED_DEPTH && self.find_in_embedded_json(text, depth, out) {
+            return;
         }
         let base = out.len();
         self.collect(text, out);
@@ -243,6 +264,65 @@ impl Detector {
                 keep
             });
         }
+    }
+
+    /// When `text` is a JSON document (a tool's JSON output, quoted as
+    /// the text of a tool result), appends what its literals hold, found
+    /// as in a JSON body (each value by its key, its list's key, the member
+    /// before it), with offsets in `text`; `false`, appending nothing, when
+    /// it is not one.
+    fn find_in_embedded_json<'a>(
+        &'a self,
+        text: &str,
+        depth: u8,
+        out: &mut Vec<Match<'a>>,
+    ) -> bool {
+        let b = text.as_bytes();
+        let first = b.iter().position(|c| !c.is_ascii_whitespace());
+        let last = b.iter().rposition(|c| !c.is_ascii_whitespace());
+        let (Some(first), Some(last)) = (first, last) else {
+            return false;
+        };
+        let (Some(&open), Some(&close)) = (b.get(first), b.get(last)) else {
+            return false;
+        };
+        if !matches!((open, close), (b'{', b'}') | (b'[', b']')) || text.len() > WINDOW {
+            return false;
+        }
+        let mut found: Vec<Match<'a>> = Vec::new();
+        let mut literal = Vec::new();
+        let opts = crate::json::WalkOptions {
+            skip_thinking: false,
+        };
+        let splices = crate::json::literal_splices(b, opts, |ctx, s, splices| {
+            literal.clear();
+            let key = if ctx.is_key { None } else { ctx.key };
+            self.find_in_member_at(key, ctx.previous, s, depth + 1, &mut literal);
+            for m in &literal {
+                let Ok(id) = u32::try_from(found.len()) else {
+                    continue;
+                };
+                splices.push(crate::json::Splice {
+                    start: m.start,
+                    end: m.end,
+                    id,
+                });
+                found.push(*m);
+            }
+        });
+        let Ok(splices) = splices else {
+            return false;
+        };
+        for sp in splices {
+            if let Some(m) = usize::try_from(sp.id).ok().and_then(|i| found.get(i)) {
+                out.push(Match {
+                    start: sp.start,
+                    end: sp.end,
+                    ..*m
+                });
+            }
+        }
+        true
     }
 
     /// The matches of a long text that start inside `window` (one of

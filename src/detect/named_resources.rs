@@ -183,6 +183,10 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         // `COGNITO_CLIENT_SECRET`, `appClientSecret`.
         ("clientsecret", "SECRET_VALUE", SecretKeys, SecretValue),
+        // `AWS_SECRET=`, `S3_SECRET=`, `prodSecret:` (after
+        // `clientsecret`, which it would also end): the value must still
+        // be shaped like a key (Rule::Secret).
+        ("secret", "SECRET_KEY", SecretKeys, Secret),
     ]
 };
 
@@ -1138,6 +1142,13 @@ fn context_spec(
 const SPACED_LABELS: &[(&[u8], &str, Family, Rule)] = &[
     (
         b"secret access key",
+        "SECRET_KEY",
+        Family::SecretKeys,
+        Rule::Secret,
+    ),
+    // `Secret Key: …`, `AWS secret key = …` in notes and READMEs.
+    (
+        b"secret key",
         "SECRET_KEY",
         Family::SecretKeys,
         Rule::Secret,

@@ -92,9 +92,18 @@ pub(super) fn find_near(text: &[u8], keys: &[(usize, usize)], out: &mut Vec<Matc
                 i += 1;
                 continue;
             }
-            let s = i;
+            let mut s = i;
             while text.get(i).is_some_and(|&b| class_has(&B64, b)) {
                 i += 1;
+            }
+            // `Password=<key>` (a JDBC URL's `User=AKIA…;Password=…`): a
+            // key holds no `=`, so what follows the last one inside the
+            // run is the value.
+            let run = text.get(s..i).unwrap_or_default();
+            if let Some(eq) = run.iter().rposition(|&b| b == b'=') {
+                if eq + 1 < run.len() {
+                    s += eq + 1;
+                }
             }
             if text.get(s..i).is_some_and(looks_random) {
                 out.push(m(s, i, "SECRET_KEY", Family::SecretKeys));

@@ -34,6 +34,34 @@ const CASES: &[Case] = &[
         "#logsV2:logs-insights$3FqueryDetail$3D~(source~(~'arn*3aaws*3alogs*3aus-east-1*3a123456789012*3alog-group*3a*2fecs*2fbilling-api))",
         &["123456789012"],
     ),
+    // Secret keys under labels that are no key word of the SDKs.
+    (
+        "Access Key: AKIAQ3EGRJ5XUSFMYZ7A\nSecret Key: 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",
+        &["AKIAQ3EGRJ5XUSFMYZ7A", "t+RoHAUaw+ork8g6Dcovq7n/C5SZujC+atuFeCTu"],
+    ),
+    (
+        "AWS secret key = AT0mzM/+ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6",
+        &["AT0mzM/+ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6"],
+    ),
+    (
+        "export AWS_SECRET=AT0mzM/+ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6\nS3_SECRET=t+RoHAUaw+ork8g6Dcovq7n/C5SZujC+atuFeCTu",
+        &["AT0mzM/+ufvd3IJI0vmhZEVUbncW6fK8kEKkcfc6", "t+RoHAUaw+ork8g6Dcovq7n/C5SZujC+atuFeCTu"],
+    ),
+    (
+        "jdbc:awsathena://athena.us-east-1.amazonaws.com:443;User=AKIAQ3EGRJ5XUSFMYZ7A;Password=t+RoHAUaw+ork8g6Dcovq7n/C5SZujC+atuFeCTu;S3OutputLocation=s3://athena-results-x1/",
+        &["AKIAQ3EGRJ5XUSFMYZ7A", "t+RoHAUaw+ork8g6Dcovq7n/C5SZujC+atuFeCTu"],
+    ),
+    // A tool's JSON output quoted as a tool result's text: read as the
+    // JSON it is (lists by their key, tags by their `Key`, a document
+    // inside a literal of it).
+    (
+        "{\n    \"TableNames\": [\n        \"contoso-carts\",\n        \"contoso-orders\"\n    ]\n}\n",
+        &["contoso-carts", "contoso-orders"],
+    ),
+    (
+        r#"{"Tags": [{"Key": "Name", "Value": "web-frontend-1"}], "imageManifest": "{\"name\": \"ubuntu-repo\"}", "repositoryName": "ubuntu-repo"}"#,
+        &["web-frontend-1", "ubuntu-repo"],
+    ),
 ];
 
 /// A Claude Code request whose tool result is `text`.
