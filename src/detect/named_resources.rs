@@ -488,6 +488,9 @@ fn max_len(rule: Rule) -> usize {
 /// string (or a JSON string, a table cell), not a word of code that may
 /// be a variable.
 fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
+    if !literal && is_reference(v) {
+        return false;
+    }
     match rule {
         Rule::Name => {
             // One character (`--function-name x`) is a placeholder.
@@ -530,6 +533,17 @@ fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
         Rule::TaskId => v.len() == 32 && !v.iter().any(u8::is_ascii_uppercase),
         Rule::SecretValue => is_secret_value(v),
     }
+}
+
+/// Whether an unquoted value is a reference to another value, not a
+/// value: Terraform's `var.bucket`, `local.name`, `aws_s3_bucket.logs.id`,
+/// `module.x.y`, `data.…`, `each.value`.
+fn is_reference(v: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"var.", b"local.", b"module.", b"data.", b"each.", b"count.", b"path.", b"self.",
+        b"aws_",
+    ];
+    PREFIXES.iter().any(|p| v.starts_with(p))
 }
 
 /// Longest unquoted secret value considered (a password, a client secret
@@ -1048,10 +1062,16 @@ pub(super) fn whole_by_context_sibling(
 /// after `elasticbeanstalk` (the CLI command, the boto3 client).
 /// Each key ends in `name` ([`rare_spec`] relies on it: it asks
 /// [`context_spec`] only for words that end in `e`).
-const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[(
-    b"environmentname",
-    &[b"elasticbeanstalk", b"ApplicationName"],
-)];
+const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[
+    (
+        b"environmentname",
+        &[b"elasticbeanstalk", b"ApplicationName"],
+    ),
+    // Terraform's `name = "…"` in a block of an AWS resource or data
+    // source (`resource "aws_sqs_queue" "jobs" {`), where it is the
+    // resource's name; elsewhere `name` is any name at all.
+    (b"name", &[b"resource \"aws_", b"data \"aws_"]),
+];
 
 /// How far before such a key its context words are looked for.
 const CONTEXT_REACH: usize = 1024;
@@ -1125,16 +1145,36 @@ fn context_spec(
         .iter()
         .enumerate()
         .find(|(_, (key, _))| *key == norm)?;
-    let aws = memo
-        .0
-        .get_mut(index)
-        .is_some_and(|seen| seen.near(text, ks, words));
+    let aws = memo.0.get_mut(index).is_some_and(|seen| {
+        seen.near(text, ks, words)
+            // Terraform: and the block it opens has not ended (a `}` at
+            // the start of a line) before the key.
+            && (norm != b"name" || in_open_block(text, ks, words))
+    });
     (aws && super::enabled(on, Family::NamedResources)).then_some(Spec {
         kind: "NAME",
         family: Family::NamedResources,
         rule: Rule::Name,
         vocabulary: true,
     })
+}
+
+/// Whether the last of `words` in the [`CONTEXT_REACH`] bytes before
+/// `ks` opens a block that no `}` at the start of a line has closed
+/// before `ks`. Asked only where [`Seen::near`] found a word.
+fn in_open_block(text: &[u8], ks: usize, words: &[&[u8]]) -> bool {
+    let from = ks.saturating_sub(CONTEXT_REACH);
+    let window = text.get(from..ks).unwrap_or_default();
+    words
+        .iter()
+        .filter_map(|w| memchr::memmem::rfind(window, w))
+        .max()
+        .is_some_and(|at| {
+            let block = window.get(at..).unwrap_or_default();
+            // A raw JSON literal writes the line break as `\n`.
+            memchr::memmem::find(block, b"\n}").is_none()
+                && memchr::memmem::find(block, b"\\n}").is_none()
+        })
 }
 
 /// Labels of several words, as `aws configure` prompts for keys and

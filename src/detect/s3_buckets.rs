@@ -88,28 +88,35 @@ pub(super) fn find(
     }
 }
 
-/// Appends every bucket after `s3://` (`scheme` finds it; the reference
-/// for [`scheme_at_colon`]).
+/// Appends every bucket after `s3://`, `s3a://` or `s3n://` (`scheme`
+/// finds `://`; the reference for [`scheme_at_colon`]).
 #[cfg(test)]
 fn find_after_scheme(text: &[u8], scheme: &Finder<'static>, out: &mut Vec<Match<'_>>) {
     for p in scheme.find_iter(text) {
-        scheme_at_colon(text, p + 2, out);
+        scheme_at_colon(text, p, out);
     }
 }
 
-/// Appends the bucket after an `s3://` whose `:` is at `colon`, if there
-/// is one (the catalog calls it for every `:`).
+/// Appends the bucket after an `s3://` (or Hadoop's `s3a://` and
+/// `s3n://`) whose `:` is at `colon`, if there is one (the catalog calls
+/// it for every `:` followed by `/`).
 pub(super) fn scheme_at_colon(text: &[u8], colon: usize, out: &mut Vec<Match<'_>>) {
     // Byte comparisons, not a slice comparison: this runs at every colon.
-    let Some(p) = colon.checked_sub(2) else {
-        return;
-    };
-    if !matches!(text.get(p..colon + 3), Some([b's', b'3', b':', b'/', b'/']))
-        || before_is(&WORD, text, p)
-    {
+    if !matches!(text.get(colon..colon + 3), Some([b':', b'/', b'/'])) {
         return;
     }
-    let s = p + 5;
+    let hadoop = colon.checked_sub(3).and_then(|p| text.get(p..colon));
+    let p = if matches!(hadoop, Some([b's', b'3', b'a' | b'n'])) {
+        colon - 3
+    } else if colon >= 2 && text.get(colon - 2..colon) == Some(b"s3") {
+        colon - 2
+    } else {
+        return;
+    };
+    if before_is(&WORD, text, p) {
+        return;
+    }
+    let s = colon + 3;
     if let Some(e) = bucket_at(text, s) {
         out.push(m(s, e, "S3_BUCKET", Family::S3Buckets));
     }
@@ -214,7 +221,7 @@ mod tests {
         }
         find(
             input.as_bytes(),
-            &Finder::new(b"s3://").into_owned(),
+            &Finder::new(b"://").into_owned(),
             &Finder::new(b".amazonaws.com/").into_owned(),
             &mut out,
         );
@@ -271,6 +278,10 @@ mod tests {
             ("s3://bad..name", &[]),
             ("s3://192.168.1.1/x", &[]),
             ("xs3://my-bucket", &[]),
+            ("s3a://margie-events-curated/x", &["margie-events-curated"]),
+            ("spark.read.parquet(\"s3n://adatum-archive/2019/\")", &["adatum-archive"]),
+            ("s3x://my-bucket", &[]),
+            ("as3a://my-bucket", &[]),
             ("https://sqs.us-east-1.amazonaws.com/123456789012/q", &[]),
             ("https://ec2.amazonaws.com/my-bucket", &[]),
         ];

@@ -558,7 +558,7 @@ fn shared_passes_find_what_each_family_finds() {
         session_tokens::find(b, &mut out);
         ip_addresses::find(b, &mut out);
         hostnames::find(b, &f(b"ip-"), &mut out);
-        s3_buckets::find(b, &f(b"s3://"), &f(b".amazonaws.com/"), &mut out);
+        s3_buckets::find(b, &f(b"://"), &f(b".amazonaws.com/"), &mut out);
         named_resources::find(b, &Detectors::default(), &f(b"--"), &mut out);
         resolve(&mut out, 0);
         out

@@ -62,6 +62,24 @@ const CASES: &[Case] = &[
         r#"{"Tags": [{"Key": "Name", "Value": "web-frontend-1"}], "imageManifest": "{\"name\": \"ubuntu-repo\"}", "repositoryName": "ubuntu-repo"}"#,
         &["web-frontend-1", "ubuntu-repo"],
     ),
+    // Hadoop's and Spark's S3 schemes.
+    (
+        "df = spark.read.parquet(\"s3a://margie-events-curated/2024/\")\nold = \"s3n://margie-events-legacy/x\"",
+        &["margie-events-curated", "margie-events-legacy"],
+    ),
+    // Terraform: `name` of an AWS resource or data source, not of others.
+    (
+        "resource \"aws_dynamodb_table\" \"carts\" {\n  name         = \"contoso-media-tbl\"\n  hash_key     = \"id\"\n}\n\ndata \"aws_iam_role\" \"r\" { name = \"deployer-role\" }\n",
+        &["contoso-media-tbl", "deployer-role"],
+    ),
+];
+
+/// Texts in which nothing may be masked: what the rules above take must
+/// not be taken where its context is missing.
+const CLEAN: &[&str] = &[
+    "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n}\n\nresource \"random_pet\" \"p\" {\n  name = \"pet-name-1\"\n}\n",
+    "def greet(name=\"alice-smith\"):\n    return name\n",
+    "see hdfs://namenode/a and s3x://not-a-scheme/b",
 ];
 
 /// A Claude Code request whose tool result is `text`.
@@ -137,4 +155,25 @@ fn real_world_forms_leak_nothing_and_round_trip() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn texts_without_context_stay_as_they_are() {
+    let e = engine();
+    for text in CLEAN {
+        let mut tokens = e.new_token_map();
+        let masked = e
+            .mask_body(
+                text.as_bytes(),
+                BodyKind::Text,
+                &mut tokens,
+                &mut MaskReport::default(),
+            )
+            .unwrap();
+        assert!(
+            masked.is_none(),
+            "{text}\nmasked: {}",
+            String::from_utf8_lossy(&masked.unwrap())
+        );
+    }
 }
