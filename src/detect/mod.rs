@@ -523,6 +523,7 @@ impl Detector {
         named_resources::configure_set(b, on, out);
         if on.is_on(Family::NamedResources) {
             resource_ids::find_task_ids(b, out);
+            resource_ids::find_log_groups(b, out);
             prose::find(b, out);
         }
         out.append(&mut v6);

@@ -500,6 +500,8 @@ fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
                     v.to_ascii_lowercase().as_slice(),
                     b"null" | b"true" | b"false" | b"none" | b"nil" | b"undefined"
                 )
+                // ECR's fixed user name (`docker login --username AWS`).
+                && v != b"AWS"
         }
         Rule::LogGroup => {
             v.first()
@@ -540,8 +542,7 @@ fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
 /// `module.x.y`, `data.…`, `each.value`.
 fn is_reference(v: &[u8]) -> bool {
     const PREFIXES: &[&[u8]] = &[
-        b"var.", b"local.", b"module.", b"data.", b"each.", b"count.", b"path.", b"self.",
-        b"aws_",
+        b"var.", b"local.", b"module.", b"data.", b"each.", b"count.", b"path.", b"self.", b"aws_",
     ];
     PREFIXES.iter().any(|p| v.starts_with(p))
 }

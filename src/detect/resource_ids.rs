@@ -18,7 +18,9 @@
 //! - ECS task ids: 32 lower-case hex digits in an awslogs stream name
 //!   (`ecs/<container>/<id>`).
 
-use super::util::{before_is, class_has, is, m, run_len, ALNUM, HEX_LOWER, UPPER_DIGIT, WORD};
+use super::util::{
+    before_is, class_has, is, is_escape_letter, m, run_len, ALNUM, HEX_LOWER, UPPER_DIGIT, WORD,
+};
 use super::{Family, Match};
 use memchr::memmem::Finder;
 use std::sync::OnceLock;
@@ -159,7 +161,63 @@ pub(super) fn find_task_ids(b: &[u8], out: &mut Vec<Match<'_>>) {
             && !is(&ALNUM, b, e)
         {
             out.push(m(s, e, "ECS_TASK", Family::NamedResources));
+        } else if p > 0 && b.get(p - 1) == Some(&b'/') {
+            log_group_at(b, p - 1, 5, out);
         }
+    }
+}
+
+/// Appends every log group named by AWS's conventions: `/aws/<service>/…`
+/// (Lambda's `/aws/lambda/<function>`, `/aws/eks/<cluster>/cluster`,
+/// `/aws/apigateway/…`) and the ECS console's `/ecs/<family>` (found by
+/// [`find_task_ids`]' search). Only where a path starts: not inside a
+/// longer path or a URL. AWS's public parameters (`/aws/service/…`) are
+/// AWS's, not the customer's.
+pub(super) fn find_log_groups(b: &[u8], out: &mut Vec<Match<'_>>) {
+    static AWS: OnceLock<Finder<'static>> = OnceLock::new();
+    let aws = AWS.get_or_init(|| Finder::new(b"/aws/"));
+    for p in aws.find_iter(b) {
+        let service = run_len(&WORD, b, p + 5, 64);
+        if service == 0
+            || b.get(p + 5 + service) != Some(&b'/')
+            || b.get(p + 5..p + 5 + service) == Some(b"service")
+        {
+            continue;
+        }
+        log_group_at(b, p, 5 + service + 1, out);
+    }
+}
+
+/// Appends the log group starting at `s` (its leading `/`) whose
+/// customer's part starts `fixed` bytes in, if a path starts there and
+/// that part is not empty.
+fn log_group_at(b: &[u8], s: usize, fixed: usize, out: &mut Vec<Match<'_>>) {
+    // The letter of a `\n` escape (a raw JSON literal) is a line break.
+    let starts_path = s == 0
+        || is_escape_letter(b, s - 1)
+        || b.get(s - 1).is_some_and(|&c| {
+            !(c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'-' | b'~' | b'$'))
+        });
+    if !starts_path {
+        return;
+    }
+    let name = b
+        .get(s + fixed..)
+        .unwrap_or_default()
+        .iter()
+        .take(512)
+        .take_while(|&&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/' | b'#')
+        })
+        .count();
+    // A trailing `/` or `.` ends the sentence or the path, not the name.
+    let mut e = s + fixed + name;
+    while e > s + fixed && matches!(b.get(e - 1), Some(b'/' | b'.')) {
+        e -= 1;
+    }
+    // One character (`/aws/lambda/x`) is a placeholder, as for any name.
+    if e >= s + fixed + 2 {
+        out.push(m(s, e, "LOG_GROUP", Family::NamedResources));
     }
 }
 
@@ -181,6 +239,7 @@ mod tests {
                 hosted_zone_after(b, p, out);
             }
             find_task_ids(b, out);
+            find_log_groups(b, out);
         })
     }
 
@@ -244,6 +303,25 @@ mod tests {
             (format!("specs/app/{task}"), vec![]),
             (format!("ecs/app/{task}0"), vec![]),
             (format!("ecs//{task}"), vec![]),
+            (
+                "aws logs tail /ecs/relecloud-booking-api --follow".into(),
+                vec![("/ecs/relecloud-booking-api", "LOG_GROUP")],
+            ),
+            (
+                "\"awslogs-group\": \"/ecs/checkout-web-prd\",".into(),
+                vec![("/ecs/checkout-web-prd", "LOG_GROUP")],
+            ),
+            (
+                "/aws/lambda/claims-intake.\nsee /aws/eks/prod-1/cluster and /aws/apigateway/welcome".into(),
+                vec![
+                    ("/aws/lambda/claims-intake", "LOG_GROUP"),
+                    ("/aws/eks/prod-1/cluster", "LOG_GROUP"),
+                    ("/aws/apigateway/welcome", "LOG_GROUP"),
+                ],
+            ),
+            ("/aws/service/ami-amazon-linux-latest/al2023".into(), vec![]),
+            ("/usr/share/aws/lambda/x https://h.com/aws/lambda/xy /aws/lambda/ /ecs/".into(), vec![]),
+            ("aws logs tail /aws/lambda/x --since 1h".into(), vec![]),
         ];
         for (input, want) in &cases {
             assert_eq!(found(input), *want, "{input}");

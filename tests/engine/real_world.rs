@@ -72,6 +72,11 @@ const CASES: &[Case] = &[
         "resource \"aws_dynamodb_table\" \"carts\" {\n  name         = \"contoso-media-tbl\"\n  hash_key     = \"id\"\n}\n\ndata \"aws_iam_role\" \"r\" { name = \"deployer-role\" }\n",
         &["contoso-media-tbl", "deployer-role"],
     ),
+    // Log groups named by AWS's conventions, with no key around them.
+    (
+        "$ aws logs tail /ecs/relecloud-booking-api --follow\n\"awslogs-group\": \"/aws/lambda/claims-intake-prod\"",
+        &["relecloud-booking-api", "claims-intake-prod"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
@@ -80,6 +85,8 @@ const CLEAN: &[&str] = &[
     "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n}\n\nresource \"random_pet\" \"p\" {\n  name = \"pet-name-1\"\n}\n",
     "def greet(name=\"alice-smith\"):\n    return name\n",
     "see hdfs://namenode/a and s3x://not-a-scheme/b",
+    "aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+    "aws ecr get-login-password | docker login --username AWS --password-stdin registry.example.com",
 ];
 
 /// A Claude Code request whose tool result is `text`.
