@@ -524,6 +524,7 @@ impl Detector {
         if on.is_on(Family::NamedResources) {
             resource_ids::find_task_ids(b, out);
             resource_ids::find_log_groups(b, out);
+            resource_ids::find_elb_ids(b, out);
             prose::find(b, out);
         }
         out.append(&mut v6);

@@ -188,6 +188,52 @@ pub(super) fn find_log_groups(b: &[u8], out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Hex digits that end a load balancer's or a target group's id.
+const ELB_HEX_LEN: usize = 16;
+
+/// Appends every load balancer and target group id in `b`: what
+/// CloudWatch's dimensions, ALB access logs and the end of their ARNs
+/// write as `app/<name>/<16 hex>` (`net/`, `gwy/` for NLBs and GWLBs) and
+/// `targetgroup/<name>/<16 hex>`. Found from the `/` before the hex
+/// digits: the shape is rare, and checking it at each `/` costs little.
+pub(super) fn find_elb_ids(b: &[u8], out: &mut Vec<Match<'_>>) {
+    for p in memchr::memchr_iter(b'/', b) {
+        let hex = b.get(p + 1..p + 1 + ELB_HEX_LEN).unwrap_or_default();
+        if hex.len() != ELB_HEX_LEN
+            || !hex.iter().all(|&x| class_has(&HEX_LOWER, x))
+            || is(&ALNUM, b, p + 1 + ELB_HEX_LEN)
+        {
+            continue;
+        }
+        // The name: letters, digits and `-`, up to 32 (AWS's limit).
+        let name = b
+            .get(p.saturating_sub(32)..p)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'-')
+            .count();
+        let Some(slash) = p.checked_sub(name + 1) else {
+            continue;
+        };
+        if name == 0 || b.get(slash) != Some(&b'/') {
+            continue;
+        }
+        let kind = [&b"app"[..], b"net", b"gwy", b"targetgroup"]
+            .into_iter()
+            .find(|k| slash >= k.len() && b.get(slash - k.len()..slash) == Some(*k));
+        let Some(kind) = kind else {
+            continue;
+        };
+        // Not inside a path (`src/app/…`); an ARN's `loadbalancer/app/…`
+        // is the ARN's.
+        let s = slash - kind.len();
+        if !before_is(&WORD, b, s) && s.checked_sub(1).and_then(|i| b.get(i)) != Some(&b'/') {
+            out.push(m(s, p + 1 + ELB_HEX_LEN, "ELB", Family::NamedResources));
+        }
+    }
+}
+
 /// Appends the log group starting at `s` (its leading `/`) whose
 /// customer's part starts `fixed` bytes in, if a path starts there and
 /// that part is not empty.
@@ -240,6 +286,7 @@ mod tests {
             }
             find_task_ids(b, out);
             find_log_groups(b, out);
+            find_elb_ids(b, out);
         })
     }
 
@@ -322,6 +369,15 @@ mod tests {
             ("/aws/service/ami-amazon-linux-latest/al2023".into(), vec![]),
             ("/usr/share/aws/lambda/x https://h.com/aws/lambda/xy /aws/lambda/ /ecs/".into(), vec![]),
             ("aws logs tail /aws/lambda/x --since 1h".into(), vec![]),
+            (
+                "h2 2024-06-11T10:00:00Z app/shop-prod-alb/cb0bd3d4fa182cd9 10.0.0.1:443".into(),
+                vec![("app/shop-prod-alb/cb0bd3d4fa182cd9", "ELB")],
+            ),
+            (
+                "{\"Name\": \"TargetGroup\", \"Value\": \"targetgroup/storefront-web/943f017f100becff\"}".into(),
+                vec![("targetgroup/storefront-web/943f017f100becff", "ELB")],
+            ),
+            ("src/app/models/0123456789abcdef and webapp/x/0123456789abcdef0".into(), vec![]),
         ];
         for (input, want) in &cases {
             assert_eq!(found(input), *want, "{input}");
