@@ -96,6 +96,9 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ("groupname", "IAM_GROUP", N, Name),
         ("tablename", "DYNAMODB_TABLE", N, Name),
         ("queuename", "SQS_QUEUE", N, Name),
+        // Application settings: `dynamodb_table = …`, `lambda_function = …`.
+        ("dynamodbtable", "DYNAMODB_TABLE", N, Name),
+        ("lambdafunction", "LAMBDA", N, Name),
         ("topicname", "SNS_TOPIC", N, Name),
         ("stackname", "CFN_STACK", N, Name),
         ("loggroupname", "LOG_GROUP", N, LogGroup),
@@ -183,6 +186,16 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         // `COGNITO_CLIENT_SECRET`, `appClientSecret`.
         ("clientsecret", "SECRET_VALUE", SecretKeys, SecretValue),
+        // Application settings that name an AWS resource with its
+        // service's name (which keeps `MyFunctionName` of code out):
+        // `orders_sqs_queue_name = …`, `ORDERS_DYNAMODB_TABLE=…`,
+        // `enricher_lambda_function = …`.
+        ("sqsqueuename", "SQS_QUEUE", N, Name),
+        ("sqsqueue", "SQS_QUEUE", N, Name),
+        ("dynamodbtable", "DYNAMODB_TABLE", N, Name),
+        ("dynamodbtablename", "DYNAMODB_TABLE", N, Name),
+        ("lambdafunction", "LAMBDA", N, Name),
+        ("lambdafunctionname", "LAMBDA", N, Name),
         // `AWS_SECRET=`, `S3_SECRET=`, `prodSecret:` (after
         // `clientsecret`, which it would also end): the value must still
         // be shaped like a key (Rule::Secret).
@@ -195,7 +208,8 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
 /// this differ from every ending in their last bytes.
 fn by_suffix(raw: &[u8]) -> Option<Spec> {
     // The last two bytes of the word (separators dropped, lower case)
-    // first: every ending is one of `id`, `et`, `me`, `ey`, `en`.
+    // first: every ending is one of `id`, `et`, `me`, `ey`, `en`, `le`,
+    // `on`.
     let mut tail = raw
         .iter()
         .rev()
@@ -204,7 +218,13 @@ fn by_suffix(raw: &[u8]) -> Option<Spec> {
     let (last, before) = (tail.next()?, tail.next()?);
     if !matches!(
         (before, last),
-        (b'i', b'd') | (b'e', b't') | (b'm', b'e') | (b'e', b'y') | (b'e', b'n')
+        (b'i', b'd')
+            | (b'e', b't')
+            | (b'm', b'e')
+            | (b'e', b'y')
+            | (b'e', b'n')
+            | (b'l', b'e')
+            | (b'o', b'n')
     ) {
         return None;
     }

@@ -77,6 +77,16 @@ const CASES: &[Case] = &[
         "$ aws logs tail /ecs/relecloud-booking-api --follow\n\"awslogs-group\": \"/aws/lambda/claims-intake-prod\"",
         &["relecloud-booking-api", "claims-intake-prod"],
     ),
+    // Application settings naming a resource with its service's name.
+    (
+        "[orders]\nsqs_queue_name = litware-order-events\ndynamodb_table = litware-order-state\nlambda_function = litware-order-enricher\nORDERS_DYNAMODB_TABLE=litware-orders-v2\n",
+        &["litware-order-events", "litware-order-state", "litware-order-enricher", "litware-orders-v2"],
+    ),
+    // Load balancers in ALB access logs and CloudWatch dimensions.
+    (
+        "https 2024-06-11T10:00:01Z app/shop-prod-alb/cb0bd3d4fa182cd9 203.0.113.9:51234 10.0.1.12:8080\n{\"Name\": \"TargetGroup\", \"Value\": \"targetgroup/storefront-web/943f017f100becff\"}",
+        &["shop-prod-alb", "storefront-web"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
@@ -84,6 +94,7 @@ const CASES: &[Case] = &[
 const CLEAN: &[&str] = &[
     "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n}\n\nresource \"random_pet\" \"p\" {\n  name = \"pet-name-1\"\n}\n",
     "def greet(name=\"alice-smith\"):\n    return name\n",
+    "MyFunctionName: foo-bar\nsrc/app/models/0123456789abcdef\n",
     "see hdfs://namenode/a and s3x://not-a-scheme/b",
     "aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
     "aws ecr get-login-password | docker login --username AWS --password-stdin registry.example.com",
