@@ -252,6 +252,9 @@ impl Detector {
         }
         let base = out.len();
         self.collect(text, out);
+        if depth < MAX_EMBEDDED_DEPTH {
+            self.find_in_json_blocks(text, depth, out);
+        }
         if out.len() == base {
             return;
         }
@@ -289,12 +292,86 @@ impl Detector {
         if !matches!((open, close), (b'{', b'}') | (b'[', b']')) || text.len() > WINDOW {
             return false;
         }
+        self.find_in_json_doc(text, 0, depth, out)
+    }
+
+    /// Appends what [`find_in_embedded_json`](Self::find_in_embedded_json)
+    /// finds in every JSON document of `text` that stands on lines of its
+    /// own: a line that is just `{` or `[` to the next that is just `}` or
+    /// `]` (a tool's pretty-printed output after the command that printed
+    /// it, `$ aws dynamodb list-tables` then `{ "TableNames": [...] }`).
+    fn find_in_json_blocks<'a>(&'a self, text: &str, depth: u8, out: &mut Vec<Match<'a>>) {
+        let b = text.as_bytes();
+        if b.len() > WINDOW {
+            return;
+        }
+        let line_is = |at: usize, c: u8| {
+            b.get(at) == Some(&c)
+                && b.get(at + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|&&x| x != b'\n')
+                    .all(u8::is_ascii_whitespace)
+        };
+        // Lines start at 0 and after each line break.
+        let mut from = 0;
+        let next_line = |from: usize| -> Option<usize> {
+            if from == 0 {
+                return Some(0);
+            }
+            b.get(from..)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+                .map(|k| from + k + 1)
+        };
+        while let Some(start) = next_line(from) {
+            from = start.max(1);
+            let close = match b.get(start) {
+                Some(b'{') => b'}',
+                Some(b'[') => b']',
+                _ => continue,
+            };
+            if !line_is(start, b.get(start).copied().unwrap_or_default()) {
+                continue;
+            }
+            // The document ends at the first line that is just its
+            // closing bracket.
+            let mut end = None;
+            let mut at = start;
+            while let Some(k) = b.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+                let line = at + k + 1;
+                if line_is(line, close) {
+                    end = Some(line + 1);
+                    break;
+                }
+                at = line;
+            }
+            let Some(end) = end else {
+                return;
+            };
+            if let Some(doc) = text.get(start..end) {
+                self.find_in_json_doc(doc, start, depth, out);
+            }
+            from = end;
+        }
+    }
+
+    /// Appends what the literals of `doc`, a JSON document standing at
+    /// `offset` in the text, hold (see
+    /// [`find_in_embedded_json`](Self::find_in_embedded_json)); `false`
+    /// when `doc` is not JSON.
+    fn find_in_json_doc<'a>(
+        &'a self,
+        doc: &str,
+        offset: usize,
+        depth: u8,
+        out: &mut Vec<Match<'a>>,
+    ) -> bool {
         let mut found: Vec<Match<'a>> = Vec::new();
         let mut literal = Vec::new();
         let opts = crate::json::WalkOptions {
             skip_thinking: false,
         };
-        let splices = crate::json::literal_splices(b, opts, |ctx, s, splices| {
+        let splices = crate::json::literal_splices(doc.as_bytes(), opts, |ctx, s, splices| {
             literal.clear();
             let key = if ctx.is_key { None } else { ctx.key };
             self.find_in_member_at(key, ctx.previous, s, depth + 1, &mut literal);
@@ -316,8 +393,8 @@ impl Detector {
         for sp in splices {
             if let Some(m) = usize::try_from(sp.id).ok().and_then(|i| found.get(i)) {
                 out.push(Match {
-                    start: sp.start,
-                    end: sp.end,
+                    start: offset + sp.start,
+                    end: offset + sp.end,
                     ..*m
                 });
             }

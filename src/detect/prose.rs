@@ -110,10 +110,76 @@ fn pool_clients(text: &[u8], out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// Verbs of the AWS provider's errors: `Error: creating DynamoDB Table
+/// (name): …`.
+const TERRAFORM_VERBS: &[&[u8]] = &[
+    b"creating ",
+    b"deleting ",
+    b"updating ",
+    b"reading ",
+    b"modifying ",
+    b"waiting for ",
+];
+
+/// Appends the name of every resource Terraform's AWS provider names in
+/// an error (`Error: creating SQS Queue (orders-dlq): …`,
+/// `Error: creating S3 Bucket (assets-prd): BucketAlreadyExists`): one to
+/// five capitalized words of the resource's type, then its name in
+/// parentheses.
+fn terraform_errors(text: &[u8], out: &mut Vec<Match<'_>>) {
+    static ERROR: OnceLock<Finder<'static>> = OnceLock::new();
+    let finder = ERROR.get_or_init(|| Finder::new(b"Error: "));
+    for p in finder.find_iter(text) {
+        let after = p + "Error: ".len();
+        let Some(verb) = TERRAFORM_VERBS
+            .iter()
+            .find(|v| text.get(after..after + v.len()) == Some(**v))
+        else {
+            continue;
+        };
+        // The type: capitalized words (`DynamoDB Table`, `S3 Bucket`,
+        // `IAM Role Policy Attachment`).
+        let mut i = after + verb.len();
+        let mut words = 0;
+        while words < 5 && text.get(i).is_some_and(u8::is_ascii_uppercase) {
+            i += run_len(&ALNUM, text, i, 32);
+            words += 1;
+            if text.get(i) != Some(&b' ') {
+                break;
+            }
+            i += 1;
+        }
+        if words == 0 || text.get(i) != Some(&b'(') {
+            continue;
+        }
+        let s = i + 1;
+        let n = text
+            .get(s..)
+            .unwrap_or_default()
+            .iter()
+            .take(MAX_NAME + 1)
+            .take_while(|&&c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b':')
+            })
+            .count();
+        if (2..=MAX_NAME).contains(&n) && text.get(s + n) == Some(&b')') {
+            let bucket = text.get(i.saturating_sub(10)..i) == Some(b"S3 Bucket ".as_slice());
+            let (kind, family) = if bucket {
+                ("S3_BUCKET", Family::S3Buckets)
+            } else {
+                ("NAME", Family::NamedResources)
+            };
+            out.push(m(s, s + n, kind, family));
+        }
+    }
+}
+
 /// Appends every name that follows a resource noun and `named`/`called`,
-/// and every Cognito app client a `User pool client` message names.
+/// every Cognito app client a `User pool client` message names, and every
+/// resource Terraform's AWS provider names in an error.
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
     pool_clients(text, out);
+    terraform_errors(text, out);
     static NAMED: OnceLock<Finder<'static>> = OnceLock::new();
     static CALLED: OnceLock<Finder<'static>> = OnceLock::new();
     for (finder, word) in [
@@ -222,6 +288,20 @@ mod tests {
             ("a user named by the admin", &[]),
             ("the function called to clean up", &[]),
             ("the group named", &[]),
+            (
+                "│ Error: creating DynamoDB Table (loyalty-points-ledger): operation error",
+                &[("loyalty-points-ledger", "NAME")],
+            ),
+            (
+                "Error: creating S3 Bucket (blueyonder-static-prd): BucketAlreadyExists",
+                &[("blueyonder-static-prd", "S3_BUCKET")],
+            ),
+            (
+                "Error: deleting IAM Role Policy Attachment (deploy-role/arn): x",
+                &[("deploy-role/arn", "NAME")],
+            ),
+            ("Error: creating the file (x): denied", &[]),
+            ("Error: reading config (a b): no", &[]),
         ];
         for (input, want) in cases {
             assert_eq!(found(input), *want, "{input}");

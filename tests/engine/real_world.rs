@@ -87,6 +87,16 @@ const CASES: &[Case] = &[
         "https 2024-06-11T10:00:01Z app/shop-prod-alb/cb0bd3d4fa182cd9 203.0.113.9:51234 10.0.1.12:8080\n{\"Name\": \"TargetGroup\", \"Value\": \"targetgroup/storefront-web/943f017f100becff\"}",
         &["shop-prod-alb", "storefront-web"],
     ),
+    // A tool's pretty-printed JSON after the command that printed it.
+    (
+        "$ aws dynamodb list-tables\n{\n    \"TableNames\": [\n        \"contoso-carts\",\n        \"ContosoInventory\"\n    ]\n}\n$ echo done\n",
+        &["contoso-carts", "ContosoInventory"],
+    ),
+    // Terraform's AWS provider naming a resource in an error.
+    (
+        "│ Error: creating DynamoDB Table (loyalty-points-ledger): operation error\n│ Error: creating S3 Bucket (blueyonder-static-prd): BucketAlreadyExists",
+        &["loyalty-points-ledger", "blueyonder-static-prd"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
@@ -95,6 +105,7 @@ const CLEAN: &[&str] = &[
     "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n}\n\nresource \"random_pet\" \"p\" {\n  name = \"pet-name-1\"\n}\n",
     "def greet(name=\"alice-smith\"):\n    return name\n",
     "MyFunctionName: foo-bar\nsrc/app/models/0123456789abcdef\n",
+    "Error: creating the cache directory (tmp-cache): permission denied\n[\n  \"not\", \"aws\"\n]\n",
     "see hdfs://namenode/a and s3x://not-a-scheme/b",
     "aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
     "aws ecr get-login-password | docker login --username AWS --password-stdin registry.example.com",
