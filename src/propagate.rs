@@ -81,7 +81,7 @@ impl<'k> KnownValues<'k> {
                     }
                     heads.push((h, entry));
                 }
-                _ => odd.push(entry),
+                _ => odd.push((entry, Finder::new(value.as_bytes()))),
             }
         }
         // By head, then longest first, then by value: a head's group holds
@@ -286,8 +286,10 @@ struct Entry<'v> {
 pub struct ValueIndex<'v> {
     heads: Vec<(u32, Entry<'v>)>,
     /// Values shorter than 4 bytes or starting with a non-alphanumeric
-    /// byte (a secret key may start with `/`): searched one by one.
-    odd: Vec<Entry<'v>>,
+    /// byte (a secret key may start with `/`): searched one by one, each
+    /// with its searcher built once (built per text, they cost more than
+    /// the search).
+    odd: Vec<(Entry<'v>, Finder<'v>)>,
     bloom: Vec<u64>,
     /// The values of each head, sorted by head.
     groups: Vec<Group>,
@@ -423,8 +425,8 @@ impl<'v> ValueIndex<'v> {
         } else if !self.heads.is_empty() {
             self.find_heads(b, out);
         }
-        for e in &self.odd {
-            for start in memchr::memmem::find_iter(b, e.value) {
+        for (e, finder) in &self.odd {
+            for start in finder.find_iter(b) {
                 let end = start + e.value.len();
                 if bounded(b, start, end) {
                     out.push(Hit {

@@ -42,6 +42,23 @@ pub(crate) use s3_buckets::is_bucket;
 use std::sync::{Arc, Mutex};
 pub use window::{windows, WINDOW};
 
+/// Searchers for a line that starts with `}` and with `]`, built once.
+fn closing_finders() -> &'static (
+    memchr::memmem::Finder<'static>,
+    memchr::memmem::Finder<'static>,
+) {
+    static FINDERS: std::sync::OnceLock<(
+        memchr::memmem::Finder<'static>,
+        memchr::memmem::Finder<'static>,
+    )> = std::sync::OnceLock::new();
+    FINDERS.get_or_init(|| {
+        (
+            memchr::memmem::Finder::new(b"\n}").into_owned(),
+            memchr::memmem::Finder::new(b"\n]").into_owned(),
+        )
+    })
+}
+
 /// How many JSON documents deep, each the text of a literal of the one
 /// around it, texts are read as JSON (ECR's `imageManifest` is a document
 /// in a tool's output in a request).
@@ -247,13 +264,16 @@ impl Detector {
                 }
             }
         }
+        if let Some(m) = self.whole_by_member_shape(key, text) {
+            out.push(m);
+            return;
+        }
         if depth < MAX_EMBEDDED_DEPTH && self.find_in_embedded_json(text, depth, out) {
             return;
         }
         let base = out.len();
-        self.collect(text, out);
-        if depth < MAX_EMBEDDED_DEPTH {
-            self.find_in_json_blocks(text, depth, out);
+        if depth >= MAX_EMBEDDED_DEPTH || !self.find_in_json_blocks(text, depth, out) {
+            self.collect(text, out);
         }
         if out.len() == base {
             return;
@@ -267,6 +287,35 @@ impl Detector {
                 keep
             });
         }
+    }
+
+    /// The whole of a member's `text` as one match where the text around
+    /// a value would have said what it is, and a literal read alone lacks
+    /// it: twelve digits under a key that says `account`
+    /// (`"awsAccountNumber": "123456789012"`), a hosted zone's path under
+    /// any key (`"Id": "/hostedzone/Z…"`).
+    fn whole_by_member_shape(&self, key: Option<&str>, text: &str) -> Option<Match<'static>> {
+        let on = &self.inner.on;
+        let b = text.as_bytes();
+        let m = if let Some(zone) = resource_ids::hosted_zone_in_value(b) {
+            on.is_on(Family::NamedResources).then_some(zone)?
+        } else {
+            let account_key = key.is_some_and(|k| {
+                k.len() <= 64
+                    && k.as_bytes()
+                        .windows(7)
+                        .any(|w| w.eq_ignore_ascii_case(b"account"))
+            });
+            let account = Match {
+                start: 0,
+                end: b.len(),
+                kind: "ACCOUNT",
+                family: Family::AccountIds,
+            };
+            (account_key && on.is_on(Family::AccountIds) && account_ids::is_account(b))
+                .then_some(account)?
+        };
+        (!self.allowed(text)).then_some(m)
     }
 
     /// When `text` is a JSON document (a tool's JSON output, quoted as
@@ -297,13 +346,17 @@ impl Detector {
 
     /// Appends what [`find_in_embedded_json`](Self::find_in_embedded_json)
     /// finds in every JSON document of `text` that stands on lines of its
-    /// own: a line that is just `{` or `[` to the next that is just `}` or
-    /// `]` (a tool's pretty-printed output after the command that printed
-    /// it, `$ aws dynamodb list-tables` then `{ "TableNames": [...] }`).
-    fn find_in_json_blocks<'a>(&'a self, text: &str, depth: u8, out: &mut Vec<Match<'a>>) {
+    /// own (a line that is just `{` or `[` to the next that is just `}` or
+    /// `]`: a tool's pretty-printed output after the command that printed
+    /// it, `$ aws dynamodb list-tables` then `{ "TableNames": [...] }`),
+    /// and what [`collect`](Self::collect) finds in the text between them;
+    /// `false`, appending nothing, when there is no such document.
+    fn find_in_json_blocks<'a>(&'a self, text: &str, depth: u8, out: &mut Vec<Match<'a>>) -> bool {
         let b = text.as_bytes();
-        if b.len() > WINDOW {
-            return;
+        // Most literals are short and hold no bracket: one byte search
+        // says so before any line is looked at.
+        if b.len() < 16 || b.len() > WINDOW || memchr::memchr2(b'{', b'[', b).is_none() {
+            return false;
         }
         let line_is = |at: usize, c: u8| {
             b.get(at) == Some(&c)
@@ -313,18 +366,26 @@ impl Detector {
                     .take_while(|&&x| x != b'\n')
                     .all(u8::is_ascii_whitespace)
         };
-        // Lines start at 0 and after each line break.
-        let mut from = 0;
+        // Where a line starts with `{` or `[`, from the brackets (fewer
+        // than line breaks in most text).
         let next_line = |from: usize| -> Option<usize> {
-            if from == 0 {
-                return Some(0);
+            let mut at = from;
+            loop {
+                let k = memchr::memchr2(b'{', b'[', b.get(at..)?)?;
+                let p = at + k;
+                if p == 0 || b.get(p - 1) == Some(&b'\n') {
+                    return Some(p);
+                }
+                at = p + 1;
             }
-            b.get(from..)
-                .and_then(|rest| memchr::memchr(b'\n', rest))
-                .map(|k| from + k + 1)
         };
+        let base = out.len();
+        // The end of the last document walked: text from there on is
+        // still to be scanned as text.
+        let mut scanned = 0;
+        let mut from = 0;
         while let Some(start) = next_line(from) {
-            from = start.max(1);
+            from = start + 1;
             let close = match b.get(start) {
                 Some(b'{') => b'}',
                 Some(b'[') => b']',
@@ -335,9 +396,11 @@ impl Detector {
             }
             // The document ends at the first line that is just its
             // closing bracket.
+            let (braces, brackets) = closing_finders();
+            let closing = if close == b'}' { braces } else { brackets };
             let mut end = None;
             let mut at = start;
-            while let Some(k) = b.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+            while let Some(k) = b.get(at..).and_then(|rest| closing.find(rest)) {
                 let line = at + k + 1;
                 if line_is(line, close) {
                     end = Some(line + 1);
@@ -346,12 +409,38 @@ impl Detector {
                 at = line;
             }
             let Some(end) = end else {
-                return;
+                break;
             };
-            if let Some(doc) = text.get(start..end) {
-                self.find_in_json_doc(doc, start, depth, out);
+            let mut walked = Vec::new();
+            let json = text
+                .get(start..end)
+                .is_some_and(|doc| self.find_in_json_doc(doc, start, depth, &mut walked));
+            if json {
+                self.collect_at(text, scanned, start, out);
+                out.append(&mut walked);
+                scanned = end;
             }
             from = end;
+        }
+        if scanned == 0 {
+            out.truncate(base);
+            return false;
+        }
+        self.collect_at(text, scanned, text.len(), out);
+        true
+    }
+
+    /// [`collect`](Self::collect) on `text[from..to]` (whole lines), with
+    /// offsets in `text`.
+    fn collect_at<'a>(&'a self, text: &str, from: usize, to: usize, out: &mut Vec<Match<'a>>) {
+        let Some(part) = text.get(from..to) else {
+            return;
+        };
+        let base = out.len();
+        self.collect(part, out);
+        for m in out.iter_mut().skip(base) {
+            m.start += from;
+            m.end += from;
         }
     }
 

@@ -18,6 +18,8 @@ use super::{
 use crate::config::Detectors;
 #[cfg(test)]
 use memchr::memmem::Finder;
+use memchr::memmem::FinderRev;
+use std::sync::OnceLock;
 
 /// Longest named value (resource names are at most 256 bytes; log groups
 /// 512).
@@ -216,16 +218,14 @@ fn by_suffix(raw: &[u8]) -> Option<Spec> {
         .filter(|&&b| !matches!(b, b'_' | b'-' | b'.'))
         .map(u8::to_ascii_lowercase);
     let (last, before) = (tail.next()?, tail.next()?);
-    if !matches!(
-        (before, last),
-        (b'i', b'd')
-            | (b'e', b't')
-            | (b'm', b'e')
-            | (b'e', b'y')
-            | (b'e', b'n')
-            | (b'l', b'e')
-            | (b'o', b'n')
-    ) {
+    let ending = match (before, last) {
+        (b'i', b'd') | (b'e', b't') | (b'm', b'e') | (b'e', b'y') | (b'e', b'n') => true,
+        // `…table`, `…function` only: `le` and `on` end many words of code.
+        (b'l', b'e') => tail.next() == Some(b'b'),
+        (b'o', b'n') => tail.next() == Some(b'i'),
+        _ => false,
+    };
+    if !ending {
         return None;
     }
     SUFFIXES.iter().find_map(|&(suffix, kind, family, rule)| {
@@ -1094,6 +1094,18 @@ const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[
     (b"name", &[b"resource \"aws_", b"data \"aws_"]),
 ];
 
+/// The searchers of each [`CONTEXT_KEYS`] key's words, built once: a
+/// searcher built per key cost more than the search.
+fn context_finders() -> &'static [Vec<FinderRev<'static>>] {
+    static FINDERS: OnceLock<Vec<Vec<FinderRev<'static>>>> = OnceLock::new();
+    FINDERS.get_or_init(|| {
+        CONTEXT_KEYS
+            .iter()
+            .map(|(_, words)| words.iter().map(|w| FinderRev::new(*w)).collect())
+            .collect()
+    })
+}
+
 /// How far before such a key its context words are looked for.
 const CONTEXT_REACH: usize = 1024;
 
@@ -1117,13 +1129,13 @@ impl Seen {
     /// Whether one of `words` stands in the [`CONTEXT_REACH`] bytes
     /// before `ks`. Keys come in text order; a key before the text
     /// already searched is searched for alone, without the memo.
-    fn near(&mut self, text: &[u8], ks: usize, words: &[&[u8]]) -> bool {
+    fn near(&mut self, text: &[u8], ks: usize, words: &[FinderRev<'static>]) -> bool {
         let lo = ks.saturating_sub(CONTEXT_REACH);
         let last_in = |from: usize| {
             let window = text.get(from..ks).unwrap_or_default();
             words
                 .iter()
-                .filter_map(|w| memchr::memmem::rfind(window, w))
+                .filter_map(|w| w.rfind(window))
                 .max()
                 .map(|at| from + at)
         };
@@ -1136,7 +1148,7 @@ impl Seen {
         // The last word seen is out of reach, so none stands between
         // `lo` and `searched` but for one cut by `searched`: look again
         // from a word's length before it.
-        let longest = words.iter().map(|w| w.len()).max().unwrap_or(0);
+        let longest = words.iter().map(|w| w.needle().len()).max().unwrap_or(0);
         let from = lo.max(self.searched.saturating_sub(longest));
         if let Some(at) = last_in(from) {
             self.found = Some(at);
@@ -1166,8 +1178,18 @@ fn context_spec(
         .iter()
         .enumerate()
         .find(|(_, (key, _))| *key == norm)?;
+    // Terraform's `name` is followed by `=`; JSON's `"name":` (every
+    // tool_use of a conversation) is not looked at further.
+    if norm == b"name" {
+        let after = text.get(k..).unwrap_or_default();
+        let sep = after.iter().find(|&&b| !matches!(b, b' ' | b'\t' | b'"'));
+        if sep != Some(&b'=') {
+            return None;
+        }
+    }
+    let finders = context_finders().get(index)?;
     let aws = memo.0.get_mut(index).is_some_and(|seen| {
-        seen.near(text, ks, words)
+        seen.near(text, ks, finders)
             // Terraform: and the block it opens has not ended (a `}` at
             // the start of a line) before the key.
             && (norm != b"name" || in_open_block(text, ks, words))
@@ -1979,6 +2001,10 @@ mod tests {
     #[test]
     fn context_memo_agrees_with_a_plain_search() {
         let words: &[&[u8]] = &[b"elasticbeanstalk", b"ApplicationName"];
+        let finders: Vec<FinderRev<'static>> = words
+            .iter()
+            .map(|w| FinderRev::new(*w).into_owned())
+            .collect();
         let mut rng = crate::test_rng::XorShift(0x2545_f491_4f6c_dd1d);
         let mut next = |n: u64| rng.below(n);
         for _ in 0..200 {
@@ -2002,7 +2028,7 @@ mod tests {
                 let plain = words
                     .iter()
                     .any(|w| memchr::memmem::find(window, w).is_some());
-                assert_eq!(seen.near(&text, ks, words), plain, "key at {ks}");
+                assert_eq!(seen.near(&text, ks, &finders), plain, "key at {ks}");
             }
         }
     }

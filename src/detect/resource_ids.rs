@@ -137,6 +137,16 @@ pub(super) fn hosted_zone_after(b: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
     }
 }
 
+/// The hosted zone id of a value that is a hosted zone's path
+/// (`/hostedzone/Z…`, a JSON literal under a key such as `Id` that says
+/// nothing): the id is the match, the path stays.
+pub(super) fn hosted_zone_in_value(b: &[u8]) -> Option<Match<'static>> {
+    const PATH: &[u8] = b"/hostedzone/";
+    let id = b.strip_prefix(PATH)?;
+    let valid = (5..=32).contains(&id.len()) && id.iter().all(|&c| class_has(&UPPER_DIGIT, c));
+    valid.then(|| m(PATH.len(), b.len(), "HOSTED_ZONE", Family::NamedResources))
+}
+
 /// Appends the ECS task id of every awslogs stream name in `b`
 /// (`ecs/<container>/<task id>`): `ecs/` found by one substring search,
 /// which costs far less than looking at every run of hex digits (code

@@ -92,6 +92,13 @@ const CASES: &[Case] = &[
         "$ aws dynamodb list-tables\n{\n    \"TableNames\": [\n        \"contoso-carts\",\n        \"ContosoInventory\"\n    ]\n}\n$ echo done\n",
         &["contoso-carts", "ContosoInventory"],
     ),
+    // JSON read literal by literal still sees what the text around a
+    // value said: an account under a key that says so, a hosted zone's
+    // path under `Id`.
+    (
+        r#"{"accountSettings": {"awsAccountNumber": "123456789101"}, "HostedZones": [{"Id": "/hostedzone/ZNDMLTTG5RR2HER"}]}"#,
+        &["123456789101", "ZNDMLTTG5RR2HER"],
+    ),
     // Terraform's AWS provider naming a resource in an error.
     (
         "│ Error: creating DynamoDB Table (loyalty-points-ledger): operation error\n│ Error: creating S3 Bucket (blueyonder-static-prd): BucketAlreadyExists",
