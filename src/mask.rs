@@ -1085,6 +1085,46 @@ mod tests {
         .unwrap()
     }
 
+    /// A tool result that holds a JSON document (after the command that
+    /// printed it) is read as JSON, and resent it is served by the memo,
+    /// to the same bytes and tokens as a scan and as an engine without a
+    /// memo.
+    #[test]
+    fn remembered_json_texts_mask_exactly_as_walked_ones() {
+        let output = format!(
+            "$ aws dynamodb list-tables\n{{\n    \"TableNames\": [\n{}        \"contoso-carts\"\n    ]\n}}\n",
+            "        \"orders-v2-table\",\n".repeat(12)
+        );
+        let body = serde_json::to_vec(&serde_json::json!({
+            "messages": [{"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": output}
+            ]}]
+        }))
+        .unwrap();
+        let mask = |engine: &Engine| {
+            let mut tokens = engine.new_token_map();
+            let out = engine
+                .mask_json(&body, &mut tokens, &mut MaskReport::default())
+                .unwrap()
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let engine = Engine::new(Config::default(), b"memo test secret, 16+ bytes");
+        let first = mask(&engine);
+        assert!(
+            !first.contains("contoso-carts") && !first.contains("orders-v2-table"),
+            "{first}"
+        );
+        let hits = engine.memo_stats().hits;
+        assert_eq!(mask(&engine), first);
+        assert!(engine.memo_stats().hits > hits, "{:?}", engine.memo_stats());
+        let off = Config::from_json(br#"{"memo_texts": 0}"#).unwrap();
+        assert_eq!(
+            mask(&Engine::new(off, b"memo test secret, 16+ bytes")),
+            first
+        );
+    }
+
     #[test]
     fn remembered_texts_mask_exactly_as_scanned_ones() {
         let body = resent_conversation();

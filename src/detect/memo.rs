@@ -96,6 +96,17 @@ impl Memo {
         self.current.get(&digest).map(Vec::as_slice)
     }
 
+    /// The matches remembered for `digest`, counted as a hit when found
+    /// and not counted when not: for a second kind of entry looked up
+    /// before the first, whose miss [`recall`](Self::recall) counts.
+    pub fn recall_quietly(&mut self, digest: u128) -> Option<&[Match<'static>]> {
+        let known = self.current.contains_key(&digest) || self.previous.contains_key(&digest);
+        if !known {
+            return None;
+        }
+        self.recall(digest)
+    }
+
     /// Whether the memo remembers anything at all (`texts` > 0).
     pub fn is_on(&self) -> bool {
         self.max_texts > 0

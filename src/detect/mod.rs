@@ -39,8 +39,30 @@ pub(crate) use account_ids::is_account;
 use memo::Memo;
 pub use memo::MemoStats;
 pub(crate) use s3_buckets::is_bucket;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 pub use window::{windows, WINDOW};
+
+/// Mixed into a text's digest for the memo entry of the text read as
+/// JSON (its scan as text has the digest itself).
+const WALKED_TAG: u128 = 0x6a73_6f6e_2d77_616c_6b65_6400_0000_0001;
+
+/// `kind` as a `&'static str` for the memo, which outlives any one
+/// search. Only the built-in families' kinds get here (texts with custom
+/// patterns are not remembered so), a few hundred at most: each is
+/// allocated once.
+fn intern_kind(kind: &str) -> &'static str {
+    static KINDS: OnceLock<Mutex<std::collections::HashSet<&'static str>>> = OnceLock::new();
+    let mut kinds = KINDS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(&known) = kinds.get(kind) {
+        return known;
+    }
+    let interned: &'static str = Box::leak(kind.to_owned().into_boxed_str());
+    kinds.insert(interned);
+    interned
+}
 
 /// Searchers for a line that starts with `}` and with `]`, built once.
 fn closing_finders() -> &'static (
@@ -268,12 +290,24 @@ impl Detector {
             out.push(m);
             return;
         }
+        // What follows depends on the text alone: a long text read as
+        // JSON is remembered whole (its scan as text, by `collect`).
+        let digest = (depth == 0 && inner.custom.is_empty() && text.len() >= memo::MIN_LEN)
+            .then(|| self.memo_digest(text.as_bytes()))
+            .flatten();
+        let base = out.len();
+        if let Some(d) = digest {
+            if self.recall_walked(d, out) {
+                return;
+            }
+        }
         if depth < MAX_EMBEDDED_DEPTH && self.find_in_embedded_json(text, depth, out) {
+            self.remember_walked(digest, out.get(base..).unwrap_or_default());
             return;
         }
-        let base = out.len();
-        if depth >= MAX_EMBEDDED_DEPTH || !self.find_in_json_blocks(text, depth, out) {
-            self.collect(text, out);
+        let walked = depth < MAX_EMBEDDED_DEPTH && self.find_in_json_blocks(text, depth, out);
+        if !walked {
+            self.collect_digested(text, digest, out);
         }
         if out.len() == base {
             return;
@@ -287,6 +321,49 @@ impl Detector {
                 keep
             });
         }
+        if walked {
+            self.remember_walked(digest, out.get(base..).unwrap_or_default());
+        }
+    }
+
+    /// The memo's digest of `b`, when the memo is on.
+    fn memo_digest(&self, b: &[u8]) -> Option<u128> {
+        match self.inner.memo.lock() {
+            Ok(memo) if memo.is_on() => Some(memo.digest(b)),
+            _ => None,
+        }
+    }
+
+    /// Appends what was remembered of a text read as JSON whose digest is
+    /// `digest`; `false` when nothing was. Its entry is the text's digest
+    /// with [`WALKED_TAG`] mixed in, apart from the text's scan.
+    fn recall_walked<'a>(&'a self, digest: u128, out: &mut Vec<Match<'a>>) -> bool {
+        let Ok(mut memo) = self.inner.memo.lock() else {
+            return false;
+        };
+        match memo.recall_quietly(digest ^ WALKED_TAG) {
+            Some(found) => {
+                out.extend_from_slice(found);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remembers `found` for a text read as JSON (see
+    /// [`recall_walked`](Self::recall_walked)).
+    fn remember_walked(&self, digest: Option<u128>, found: &[Match<'_>]) {
+        let (Some(digest), Ok(mut memo)) = (digest, self.inner.memo.lock()) else {
+            return;
+        };
+        let found = found
+            .iter()
+            .map(|m| Match {
+                kind: intern_kind(m.kind),
+                ..*m
+            })
+            .collect();
+        memo.remember(digest ^ WALKED_TAG, found);
     }
 
     /// The whole of a member's `text` as one match where the text around
@@ -587,6 +664,12 @@ impl Detector {
     /// Appends every candidate of every enabled family (unsorted, possibly
     /// overlapping).
     fn collect<'a>(&'a self, text: &str, out: &mut Vec<Match<'a>>) {
+        self.collect_digested(text, None, out);
+    }
+
+    /// [`collect`](Self::collect), given the memo's digest of `text` when
+    /// it was taken already.
+    fn collect_digested<'a>(&'a self, text: &str, digest: Option<u128>, out: &mut Vec<Match<'a>>) {
         let inner = &*self.inner;
         let on = &inner.on;
         let b = text.as_bytes();
@@ -594,7 +677,7 @@ impl Detector {
             if b.len() < memo::MIN_LEN {
                 Self::collect_builtin(on, b, out);
             } else {
-                self.collect_builtin_memoized(b, out);
+                self.collect_builtin_memoized(b, digest, out);
             }
         }
         for (re, kind) in &inner.custom {
@@ -613,12 +696,12 @@ impl Detector {
 
     /// [`collect_builtin`](Self::collect_builtin) through the memo: a text
     /// seen before is not scanned again.
-    fn collect_builtin_memoized(&self, b: &[u8], out: &mut Vec<Match<'_>>) {
+    fn collect_builtin_memoized(&self, b: &[u8], known: Option<u128>, out: &mut Vec<Match<'_>>) {
         let inner = &*self.inner;
         let digest = match inner.memo.lock() {
             Ok(memo) if !memo.is_on() => None,
             Ok(mut memo) => {
-                let digest = memo.digest(b);
+                let digest = known.unwrap_or_else(|| memo.digest(b));
                 if let Some(found) = memo.recall(digest) {
                     out.extend_from_slice(found);
                     return;
