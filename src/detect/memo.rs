@@ -96,9 +96,16 @@ impl Memo {
         self.current.get(&digest).map(Vec::as_slice)
     }
 
+    /// Counts a miss of [`recall_quietly`](Self::recall_quietly) that was
+    /// followed by a scan after all.
+    pub fn count_miss(&mut self) {
+        self.stats.misses += 1;
+    }
+
     /// The matches remembered for `digest`, counted as a hit when found
     /// and not counted when not: for a second kind of entry looked up
-    /// before the first, whose miss [`recall`](Self::recall) counts.
+    /// before the first, whose miss [`recall`](Self::recall) counts (or,
+    /// where the first is not looked up, [`count_miss`](Self::count_miss)).
     pub fn recall_quietly(&mut self, digest: u128) -> Option<&[Match<'static>]> {
         let known = self.current.contains_key(&digest) || self.previous.contains_key(&digest);
         if !known {

@@ -356,6 +356,9 @@ impl Detector {
         let (Some(digest), Ok(mut memo)) = (digest, self.inner.memo.lock()) else {
             return;
         };
+        // The lookup before the walk missed: counted now that the text
+        // was read (a text read as text counts its own miss).
+        memo.count_miss();
         let found = found
             .iter()
             .map(|m| Match {
