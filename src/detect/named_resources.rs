@@ -513,9 +513,17 @@ fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
     }
     match rule {
         Rule::Name => {
-            // One character (`--function-name x`) is a placeholder.
+            // One character (`--function-name x`) is a placeholder. An SSM
+            // parameter's name is a path (`/prod/checkout/flags`): a `/`
+            // may lead when a letter or digit follows and another `/`
+            // comes later; not AWS's own (`/aws/service/…`: names that
+            // start with `aws` or `ssm` are reserved to AWS).
+            let path = v.first() == Some(&b'/')
+                && v.get(1).is_some_and(u8::is_ascii_alphanumeric)
+                && v.get(2..).is_some_and(|rest| rest.contains(&b'/'))
+                && !(v.starts_with(b"/aws/") || v.starts_with(b"/ssm/"));
             (2..=MAX_NAME).contains(&v.len())
-                && v.first().is_some_and(u8::is_ascii_alphanumeric)
+                && (v.first().is_some_and(u8::is_ascii_alphanumeric) || path)
                 && !matches!(
                     v.to_ascii_lowercase().as_slice(),
                     b"null" | b"true" | b"false" | b"none" | b"nil" | b"undefined"

@@ -72,6 +72,11 @@ const CASES: &[Case] = &[
         "resource \"aws_dynamodb_table\" \"carts\" {\n  name         = \"contoso-media-tbl\"\n  hash_key     = \"id\"\n}\n\ndata \"aws_iam_role\" \"r\" { name = \"deployer-role\" }\n",
         &["contoso-media-tbl", "deployer-role"],
     ),
+    // An SSM parameter's name is a path.
+    (
+        "$ aws ssm get-parameter --name /woodgrove/prod/rate-limit --with-decryption",
+        &["/woodgrove/prod/rate-limit"],
+    ),
     // Log groups named by AWS's conventions, with no key around them.
     (
         "$ aws logs tail /ecs/relecloud-booking-api --follow\n\"awslogs-group\": \"/aws/lambda/claims-intake-prod\"",
