@@ -1064,23 +1064,33 @@ pub(super) fn whole_by_context_sibling(
     value: &str,
     on: &Detectors,
 ) -> Option<Match<'static>> {
-    if key.len() > MAX_KEY {
+    let (_, (_, words)) = context_key(key.as_bytes())?;
+    words.contains(&previous.0.as_bytes()).then_some(())?;
+    super::enabled(on, Family::NamedResources).then_some(())?;
+    whole_for(CONTEXT_SPEC, value)
+}
+
+/// What a [`CONTEXT_KEYS`] key names, once its context says it is AWS's.
+const CONTEXT_SPEC: Spec = Spec {
+    kind: "NAME",
+    family: Family::NamedResources,
+    rule: Rule::Name,
+    vocabulary: true,
+};
+
+/// The [`CONTEXT_KEYS`] entry of a raw key word (its index, its
+/// normalized key and its context words), if it is one.
+fn context_key(raw: &[u8]) -> Option<(usize, ContextKey)> {
+    if raw.len() > MAX_KEY {
         return None;
     }
     let mut buf = [0u8; MAX_KEY];
-    let norm = normalize(key.as_bytes(), &mut buf);
-    let (_, words) = CONTEXT_KEYS.iter().find(|(k, _)| *k == norm)?;
-    words.contains(&previous.0.as_bytes()).then_some(())?;
-    super::enabled(on, Family::NamedResources).then_some(())?;
-    whole_for(
-        Spec {
-            kind: "NAME",
-            family: Family::NamedResources,
-            rule: Rule::Name,
-            vocabulary: true,
-        },
-        value,
-    )
+    let norm = normalize(raw, &mut buf);
+    CONTEXT_KEYS
+        .iter()
+        .enumerate()
+        .find(|(_, (key, _))| *key == norm)
+        .map(|(i, &entry)| (i, entry))
 }
 
 /// Keys that other platforms use as much as AWS does, kept out of the
@@ -1091,7 +1101,7 @@ pub(super) fn whole_by_context_sibling(
 /// after `elasticbeanstalk` (the CLI command, the boto3 client).
 /// Each key ends in `name` ([`rare_spec`] relies on it: it asks
 /// [`context_spec`] only for words that end in `e`).
-const CONTEXT_KEYS: &[(&[u8], &[&[u8]])] = &[
+const CONTEXT_KEYS: &[ContextKey] = &[
     (
         b"environmentname",
         &[b"elasticbeanstalk", b"ApplicationName"],
@@ -1113,6 +1123,9 @@ fn context_finders() -> &'static [Vec<FinderRev<'static>>] {
             .collect()
     })
 }
+
+/// A [`CONTEXT_KEYS`] key (normalized) and its context words.
+type ContextKey = (&'static [u8], &'static [&'static [u8]]);
 
 /// How far before such a key its context words are looked for.
 const CONTEXT_REACH: usize = 1024;
@@ -1177,18 +1190,11 @@ fn context_spec(
     memo: &mut ContextMemo,
 ) -> Option<Spec> {
     let raw = text.get(ks..k)?;
-    if raw.len() > MAX_KEY {
-        return None;
-    }
-    let mut buf = [0u8; MAX_KEY];
-    let norm = normalize(raw, &mut buf);
-    let (index, &(_, words)) = CONTEXT_KEYS
-        .iter()
-        .enumerate()
-        .find(|(_, (key, _))| *key == norm)?;
+    let (index, (key, words)) = context_key(raw)?;
     // Terraform's `name` is followed by `=`; JSON's `"name":` (every
     // tool_use of a conversation) is not looked at further.
-    if norm == b"name" {
+    let terraform = key == b"name";
+    if terraform {
         let after = text.get(k..).unwrap_or_default();
         let sep = after.iter().find(|&&b| !matches!(b, b' ' | b'\t' | b'"'));
         if sep != Some(&b'=') {
@@ -1200,14 +1206,9 @@ fn context_spec(
         seen.near(text, ks, finders)
             // Terraform: and the block it opens has not ended (a `}` at
             // the start of a line) before the key.
-            && (norm != b"name" || in_open_block(text, ks, words))
+            && (!terraform || in_open_block(text, ks, words))
     });
-    (aws && super::enabled(on, Family::NamedResources)).then_some(Spec {
-        kind: "NAME",
-        family: Family::NamedResources,
-        rule: Rule::Name,
-        vocabulary: true,
-    })
+    (aws && super::enabled(on, Family::NamedResources)).then_some(CONTEXT_SPEC)
 }
 
 /// Whether the last of `words` in the [`CONTEXT_REACH`] bytes before

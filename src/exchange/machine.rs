@@ -282,6 +282,12 @@ impl<H: Host> Exchange<H> {
             })
     }
 
+    /// Whether the host reads a body in parts (see
+    /// [`Gateway::reads_in_pieces`]).
+    fn reads_in_pieces(&self) -> bool {
+        self.gateway.as_ref().is_some_and(|g| g.reads_in_pieces)
+    }
+
     fn restore_thinking(&self) -> bool {
         self.gateway
             .as_ref()
@@ -521,7 +527,7 @@ impl<H: Host> Exchange<H> {
         if body_size == 0 {
             return Verdict::Continue;
         }
-        let in_pieces = self.gateway.as_ref().is_some_and(|g| g.reads_in_pieces);
+        let in_pieces = self.reads_in_pieces();
         if in_pieces {
             let host = &self.host;
             let plan = json_plan_in_pieces(&tokens, body_size, BODY_PIECE_BYTES, |at, len| {
@@ -792,7 +798,7 @@ impl<H: Host> Exchange<H> {
                 // hand over a buffered answer whole, to be held beside the
                 // token map: it is restored as it passes instead, to the
                 // same bytes.
-                let in_pieces = self.gateway.as_ref().is_some_and(|g| g.reads_in_pieces);
+                let in_pieces = self.reads_in_pieces();
                 if !in_pieces && JsonStreamRestorer::is_exact_for(&tokens) {
                     Response::stream(JsonStreamRestorer::new(tokens, self.restore_thinking()))
                 } else {

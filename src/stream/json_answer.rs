@@ -279,10 +279,7 @@ impl JsonStreamRestorer {
     /// `raw`, a literal's content, restored as the walk restores a
     /// literal; `None` when it is not a valid literal.
     fn walk_literal(&mut self, raw: &[u8]) -> Option<Vec<u8>> {
-        let mut doc = Vec::with_capacity(raw.len() + 2);
-        doc.push(b'"');
-        doc.extend_from_slice(raw);
-        doc.push(b'"');
+        let doc = as_document(raw);
         let r = Restorer::with_max_len(&self.tokens, self.max_len);
         let (restored, n) = restore_json_strings(&r, &doc, true).ok()?;
         self.restored += n as u64;
@@ -671,12 +668,17 @@ fn decode_name(raw: &[u8]) -> Name {
     if !raw.contains(&b'\\') {
         return Some(raw.to_vec());
     }
+    let s: String = serde_json::from_slice(&as_document(raw)).ok()?;
+    Some(s.into_bytes())
+}
+
+/// A literal's raw content as a JSON document of its own: in quotes.
+fn as_document(raw: &[u8]) -> Vec<u8> {
     let mut doc = Vec::with_capacity(raw.len() + 2);
     doc.push(b'"');
     doc.extend_from_slice(raw);
     doc.push(b'"');
-    let s: String = serde_json::from_slice(&doc).ok()?;
-    Some(s.into_bytes())
+    doc
 }
 
 impl ChunkRestorer for JsonStreamRestorer {
