@@ -13,6 +13,7 @@ mod ec2_ids;
 mod escaped_views;
 mod hostnames;
 mod ip_addresses;
+mod key_cache;
 mod kms_keys;
 mod lists;
 mod memo;

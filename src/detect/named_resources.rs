@@ -10,6 +10,7 @@
 //! never on every word. This scanner also serves the context forms of other
 //! families: secret keys, session tokens, buckets, KMS key ids, account ids.
 
+use super::key_cache::{with_cache, KeyCache};
 use super::util::{before_is, class_has, is, m, run_start_back, B64, TERMINATOR, WORD};
 use super::vocabulary::{self, BEFORE_LAST, FIRSTS_BY_LEN, LENGTHS_BY_LAST};
 use super::{
@@ -67,7 +68,7 @@ pub(super) enum Rule {
 }
 
 /// What a key names: token kind, family, value rule.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Spec {
     /// Token kind.
     pub kind: &'static str,
@@ -447,8 +448,22 @@ fn normalize<'b>(raw: &[u8], buf: &'b mut [u8; MAX_KEY]) -> &'b [u8] {
     buf.get(..n).unwrap_or_default()
 }
 
+std::thread_local! {
+    /// What raw key words named, for [`spec_for`].
+    static SPECS: std::cell::RefCell<KeyCache<Option<Spec>>> =
+        const { std::cell::RefCell::new(KeyCache::new()) };
+}
+
 /// The spec for a raw key word, if enabled.
 fn spec_for(raw: &[u8], on: &Detectors) -> Option<Spec> {
+    let spec =
+        with_cache(&SPECS, |cache| cache.get_or(raw, spec_of)).unwrap_or_else(|| spec_of(raw))?;
+    super::enabled(on, spec.family).then_some(spec)
+}
+
+/// The spec for a raw key word, enabled or not: [`spec_for`] without its
+/// cache (the cache's oracle).
+fn spec_of(raw: &[u8]) -> Option<Spec> {
     // The normalized shape first: most words are no key, and this costs
     // less than normalizing them.
     let (mut len, mut first, mut last) = (0, 0u8, 0u8);
@@ -467,8 +482,7 @@ fn spec_for(raw: &[u8], on: &Detectors) -> Option<Spec> {
             lookup(normalize(raw, &mut buf))
         })
         .flatten();
-    let spec = whole.or_else(|| by_suffix(raw))?;
-    super::enabled(on, spec.family).then_some(spec)
+    whole.or_else(|| by_suffix(raw))
 }
 
 fn value_byte(rule: Rule, b: u8) -> bool {
@@ -1606,6 +1620,50 @@ mod tests {
         }
         for word in [&b"secretidx"[..], b"a", b"", b"zzzzzz", b"state"] {
             assert_eq!(vocabulary::lookup(word), None, "{word:?}");
+        }
+    }
+
+    /// The cache in front of the lookup changes no answer: every key of
+    /// both tables, in several spellings, words near them and words of
+    /// code, asked in an order that makes slots collide and evict, get
+    /// what the uncached lookup gives.
+    #[test]
+    fn the_spec_cache_answers_as_the_lookup() {
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        vocabulary::for_each(|key, _, _| words.push(key.to_vec()));
+        words.extend(KEYS.iter().map(|k| k.0.as_bytes().to_vec()));
+        let mut spelled = Vec::new();
+        for w in &words {
+            spelled.push(w.to_ascii_uppercase());
+            let mut near = w.clone();
+            near.push(b's');
+            spelled.push(near);
+            spelled.push([&b"x_"[..], w].concat());
+            spelled.push(w.get(1..).unwrap_or_default().to_vec());
+        }
+        words.extend(spelled);
+        words.extend(
+            [
+                "state",
+                "self",
+                "value",
+                "name",
+                "id",
+                "bucket_name",
+                "MyBucket",
+                "token",
+            ]
+            .map(|w| w.as_bytes().to_vec()),
+        );
+        let mut off = Detectors::default();
+        off.set(Family::NamedResources, false);
+        for on in [Detectors::default(), off] {
+            for round in 0..2 {
+                for w in words.iter().skip(round).step_by(1 + round) {
+                    let want = spec_of(w).filter(|s| super::super::enabled(&on, s.family));
+                    assert_eq!(spec_for(w, &on), want, "{}", String::from_utf8_lossy(w));
+                }
+            }
         }
     }
 
