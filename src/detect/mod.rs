@@ -20,6 +20,7 @@ mod memo;
 mod named_resources;
 mod organizations;
 mod prose;
+mod query_output;
 mod resource_ids;
 mod s3_buckets;
 mod sdk_calls;

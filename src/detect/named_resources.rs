@@ -751,9 +751,11 @@ fn value_after(text: &[u8], mut i: usize, rule: Rule, cli: bool) -> Option<(usiz
         Some(q) => text.get(e) == Some(&q),
         // In a URI a secret ends at the `:` or `@` after it
         // (`secret_access_key=…:bucket`, `user:secret@host`).
-        None => text.get(e).is_none_or(|&b| {
-            class_has(&TERMINATOR, b) || (rule == Rule::Secret && matches!(b, b':' | b'@'))
-        }),
+        None => {
+            text.get(e).is_none_or(|&b| {
+                class_has(&TERMINATOR, b) || (rule == Rule::Secret && matches!(b, b':' | b'@'))
+            }) || (rule == Rule::Name && revision_after(text, e))
+        }
     };
     (closed
         && text
@@ -1396,6 +1398,12 @@ fn flag_at(text: &[u8], p: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
     if fe == fs || !matches!(text.get(fe), Some(b' ' | b'\t')) {
         return;
     }
+    if text.get(fs..fe) == Some(b"query")
+        && invokes_aws(command_before(text, p).unwrap_or_default())
+    {
+        super::query_output::find(text, fe, on, out);
+        return;
+    }
     let spec = text
         .get(fs..fe)
         .and_then(|raw| spec_for(raw, on).or_else(|| command_flag(text, p, raw, on)));
@@ -1421,6 +1429,10 @@ const COMMAND_FLAGS: &[(&[u8], &str)] = &[
     (b"service", "NAME"),
     (b"project-name", "NAME"),
     (b"environment-name", "NAME"),
+    (b"services", "NAME"),
+    (b"names", "NAME"),
+    (b"rule", "NAME"),
+    (b"task-definition", "NAME"),
 ];
 
 /// The spec of the generic flag `raw` (its `--` at `p`) when its line is
@@ -1430,8 +1442,7 @@ fn command_flag(text: &[u8], p: usize, raw: &[u8], on: &Detectors) -> Option<Spe
         return secure_parameter_value(text, p, on);
     }
     let &(_, kind) = COMMAND_FLAGS.iter().find(|(f, _)| *f == raw)?;
-    let cmd = command_before(text, p)?;
-    let ours = cmd.starts_with(b"aws ") || cmd.starts_with(b"eksctl ");
+    let ours = invokes_aws(command_before(text, p)?);
     (ours && super::enabled(on, Family::NamedResources)).then_some(Spec {
         kind,
         family: Family::NamedResources,
@@ -1450,12 +1461,30 @@ fn secure_parameter_value(text: &[u8], p: usize, on: &Detectors) -> Option<Spec>
     let secure = line
         .iter()
         .any(|part| memchr::memmem::find(part, b"SecureString").is_some());
-    let put = cmd.starts_with(b"aws ") && memchr::memmem::find(cmd, b"ssm put-parameter").is_some();
+    let put = invokes_aws(cmd) && memchr::memmem::find(cmd, b"ssm put-parameter").is_some();
     (put && secure && super::enabled(on, Family::SecretKeys)).then_some(Spec {
         kind: "SECRET_VALUE",
         family: Family::SecretKeys,
         rule: Rule::SecretValue,
         vocabulary: false,
+    })
+}
+
+/// Whether the command line `cmd` runs `aws` or `eksctl`: as its first
+/// word, or as a word after what may stand before it (`sudo aws`,
+/// `AWS_PROFILE=x aws`, a shell history's number, Markdown's backtick,
+/// `RUN aws` in a Dockerfile, `- run: aws` in a workflow, `$(aws …)`).
+pub(super) fn invokes_aws(cmd: &[u8]) -> bool {
+    [&b"aws "[..], b"eksctl "].iter().any(|word| {
+        memchr::memmem::find_iter(cmd, word).any(|at| {
+            at == 0
+                || cmd.get(at - 1).is_some_and(|b| {
+                    matches!(
+                        b,
+                        b' ' | b'\t' | b'`' | b'(' | b';' | b'|' | b'&' | b'"' | b'\''
+                    )
+                })
+        })
     })
 }
 
@@ -1515,7 +1544,12 @@ pub(super) fn whole_value(key: &str, value: &str, on: &Detectors) -> Option<Matc
 /// else by the whole label's ending (`CREDENTIALS.SECRETACCESSKEY`).
 pub(super) fn labelled_value(label: &str, value: &str, on: &Detectors) -> Option<Match<'static>> {
     let last = label.rsplit('.').next().unwrap_or(label);
+    // A list's label is its plural (`CLUSTERS`, `TABLENAMES`).
+    let singular = last.strip_suffix(['S', 's']).filter(|s| s.len() >= 4);
     let spec = spec_for(last.as_bytes(), on)
+        .or_else(|| singular.and_then(|s| spec_for(s.as_bytes(), on)))
+        // A list of names is labelled by what they name (`CLUSTERS`).
+        .or_else(|| singular.and_then(|s| spec_for(format!("{s}NAME").as_bytes(), on)))
         .or_else(|| by_suffix(label.as_bytes()).filter(|spec| super::enabled(on, spec.family)))?;
     whole_for(spec, value)
 }
@@ -1544,6 +1578,23 @@ pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
 /// (`iqn.1991-05.com.microsoft:host.corp.example.com`, Storage Gateway's
 /// initiators and targets), whose `:` separates the naming authority
 /// from the customer's host.
+/// Whether a revision number stands at `e` after a name, and ends there
+/// (`quarry-etl:7`: an ECS task definition's family and revision, a
+/// Lambda function's version).
+fn revision_after(text: &[u8], e: usize) -> bool {
+    let digits = text
+        .get(e + 1..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    text.get(e) == Some(&b':')
+        && (1..=6).contains(&digits)
+        && text
+            .get(e + 1 + digits)
+            .is_none_or(|&b| class_has(&TERMINATOR, b))
+}
+
 fn colon_in_name(rule: Rule, v: &[u8]) -> bool {
     rule == Rule::Name && v.starts_with(b"iqn.")
 }

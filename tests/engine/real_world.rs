@@ -109,11 +109,45 @@ const CASES: &[Case] = &[
         "│ Error: creating DynamoDB Table (loyalty-points-ledger): operation error\n│ Error: creating S3 Bucket (blueyonder-static-prd): BucketAlreadyExists",
         &["loyalty-points-ledger", "blueyonder-static-prd"],
     ),
+    // `aws` not first on its line: in backticks, after a shell history's
+    // number, `sudo`, an env assignment, a Dockerfile's `RUN`; and the
+    // plural and less common flags.
+    (
+        "Run `aws ecs update-service --cluster halcyon-prod --service checkout-web` again.",
+        &["halcyon-prod", "checkout-web"],
+    ),
+    (
+        "  205  aws events put-rule --name kestrel-reconcile-job --schedule-expression 'rate(1 hour)'\n  206  sudo aws ecs describe-services --cluster prod-x --services payout-worker\n",
+        &["kestrel-reconcile-job", "prod-x", "payout-worker"],
+    ),
+    (
+        "AWS_PROFILE=ops aws elbv2 describe-target-groups --names halcyon-checkout-tg\nRUN aws ecs register-task-definition --task-definition quarry-etl:7 --rule nightly-sync-rule\n",
+        &["halcyon-checkout-tg", "quarry-etl", "nightly-sync-rule"],
+    ),
+    // `--query … --output text`: only the query says what the fields
+    // are; a terminal may have turned the tabs into spaces.
+    (
+        "$ aws lambda list-functions --query 'Functions[].FunctionName' --output text\norders-api-handler\tstripe-webhook-ingest\n$ aws organizations list-accounts --query 'Accounts[].[Id,Name]' --output text\n344711152332\tferncrest-log-archive\n",
+        &["orders-api-handler", "stripe-webhook-ingest", "344711152332", "ferncrest-log-archive"],
+    ),
+    (
+        "bash-5.2$ aws s3api list-buckets --query 'Buckets[].Name' --output text\nacme-prod-billing-exports       acme-staging-assets\nbash-5.2$ aws route53 list-hosted-zones --query 'HostedZones[].[Id,Config.PrivateZone]' --output text\n/hostedzone/Z04417312KQ7X3PL9MNB0\tFalse\n",
+        &["acme-prod-billing-exports", "acme-staging-assets", "Z04417312KQ7X3PL9MNB0"],
+    ),
+    (
+        "$ aws ec2 describe-instances --query \"Reservations[].Instances[].[InstanceId,Tags[?Key=='Name'].Value|[0]]\" --output text\ni-0a1b2c3d4e5f60718\tkafka-broker-1\n$ aws ssm get-parameters-by-path --path /p/ --query 'Parameters[].[Name,Type]' --output text\n/pinewood/prod/db-host\tString\n$ aws ssm get-parameter --name /p/db --with-decryption --query Parameter.Value --output text\nvK7#pq!Lz2@mWr9\n",
+        &["kafka-broker-1", "/pinewood/prod/db-host", "vK7#pq!Lz2@mWr9"],
+    ),
+    (
+        "$ aws eks list-clusters --output text\nCLUSTERS\tquarry-eks-sandbox\n",
+        &["quarry-eks-sandbox"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
 /// not be taken where its context is missing.
 const CLEAN: &[&str] = &[
+    "$ aws lambda list-functions --query 'Functions[].[Runtime,MemorySize]' --output text\npython3.12\t512\n",
     "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n}\n\nresource \"random_pet\" \"p\" {\n  name = \"pet-name-1\"\n}\n",
     "def greet(name=\"alice-smith\"):\n    return name\n",
     "MyFunctionName: foo-bar\nsrc/app/models/0123456789abcdef\n",
