@@ -38,6 +38,19 @@ pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
         let end = row_end(text, p);
         next = end;
         let cells = cells(text, p, end);
+        // A rule (`|+-----+-----+|`, `|---|:--|`) keeps the table going.
+        let rule = cells.iter().all(|&(s, e)| {
+            text.get(s..e).is_some_and(|c| {
+                c.iter()
+                    .all(|b| matches!(b, b'+' | b'-' | b'=' | b':' | b'|'))
+            })
+        });
+        if rule {
+            if let Some(h) = header.as_mut().filter(|h| continues(text, h.end, p)) {
+                h.end = end;
+            }
+            continue;
+        }
         if let Some(h) = header.as_ref().filter(|h| continues(text, h.end, p)) {
             if cells.len() == h.cells.len() {
                 for (&(ks, ke), &(vs, ve)) in h.cells.iter().zip(&cells) {
@@ -50,6 +63,13 @@ pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
             }
         }
         header = None;
+        // A row of two or more key words is a header, not key | value
+        // pairs (`| AllocationId | AssociationId |`).
+        let keys = cells.iter().filter(|&&c| names(text, c, on)).count();
+        if keys >= 2 && cells.len() <= MAX_CELLS {
+            header = Some(Header { cells, end });
+            continue;
+        }
         let mut paired = false;
         for pair in cells.windows(2) {
             if let [k, v] = *pair {
@@ -58,10 +78,8 @@ pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
                 }
             }
         }
-        if !paired
-            && (2..=MAX_CELLS).contains(&cells.len())
-            && cells.iter().any(|&c| names(text, c, on))
-        {
+        // One key word alone heads a list (`|| TableNames ||`).
+        if !paired && (1..=MAX_CELLS).contains(&cells.len()) && keys >= 1 {
             header = Some(Header { cells, end });
         }
     }
@@ -143,8 +161,66 @@ fn continues(text: &[u8], end: usize, p: usize) -> bool {
 
 /// Whether the cell `text[s..e]` is a key word that names something.
 fn names(text: &[u8], (s, e): (usize, usize), on: &Detectors) -> bool {
-    std::str::from_utf8(text.get(s..e).unwrap_or_default())
-        .is_ok_and(|key| named_resources::names_values(key, on))
+    key_of(text, (s, e), on).is_some()
+}
+
+/// Resource nouns that head a column of names or ids in a table people
+/// write (`| Role |`, `| Bucket |`, `| AWS Account |`).
+const NOUNS: &[&str] = &[
+    "account",
+    "bucket",
+    "role",
+    "function",
+    "table",
+    "queue",
+    "topic",
+    "cluster",
+    "stack",
+    "user",
+    "repository",
+    "secret",
+    "instance",
+    "vpc",
+    "subnet",
+    "distribution",
+    "pipeline",
+    "service",
+];
+
+/// The key a header cell names values by, if it names any: the cell
+/// itself (`FunctionName`), written as people title a column (`Account
+/// ID`, `` `Bucket` ``), a list's plural (`TableNames`), or a resource
+/// noun (`Role`: `RoleName`; `AWS Account`: `AccountId`).
+fn key_of(text: &[u8], (s, e): (usize, usize), on: &Detectors) -> Option<String> {
+    let cell = std::str::from_utf8(text.get(s..e)?).ok()?;
+    if cell.len() > 64 {
+        return None;
+    }
+    let compact: String = cell
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '`' | '*'))
+        .collect();
+    let noun = NOUNS
+        .iter()
+        .find(|n| {
+            compact.len() >= n.len()
+                && compact
+                    .get(compact.len() - n.len()..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(n))
+        })
+        .map(|n| compact.get(compact.len() - n.len()..).unwrap_or(n));
+    let singular = compact
+        .strip_suffix(['s', 'S'])
+        .filter(|s| s.len() >= 4)
+        .map(str::to_owned);
+    [Some(compact.clone()), singular]
+        .into_iter()
+        .flatten()
+        .chain(
+            noun.into_iter()
+                .flat_map(|n| [format!("{n}Name"), format!("{n}Id")]),
+        )
+        .find(|k| named_resources::names_values(k, on))
 }
 
 /// Appends the value cell `v` if the key cell `k` names it; whether it
@@ -156,11 +232,16 @@ fn push_value(
     on: &Detectors,
     out: &mut Vec<Match<'_>>,
 ) -> bool {
-    let as_str = |s: usize, e: usize| std::str::from_utf8(text.get(s..e).unwrap_or_default()).ok();
-    let (Some(key), Some(value)) = (as_str(ks, ke), as_str(vs, ve)) else {
+    // `` `halcyon-user-uploads` ``: Markdown's code span.
+    let (vs, ve) = match text.get(vs..ve) {
+        Some([b'`', .., b'`']) if ve - vs > 2 => (vs + 1, ve - 1),
+        _ => (vs, ve),
+    };
+    let value = std::str::from_utf8(text.get(vs..ve).unwrap_or_default()).ok();
+    let (Some(key), Some(value)) = (key_of(text, (ks, ke), on), value) else {
         return false;
     };
-    match named_resources::whole_value(key, value, on) {
+    match named_resources::whole_value(&key, value, on) {
         Some(m) => {
             out.push(Match {
                 start: vs + m.start,

@@ -142,11 +142,27 @@ const CASES: &[Case] = &[
         "$ aws eks list-clusters --output text\nCLUSTERS\tquarry-eks-sandbox\n",
         &["quarry-eks-sandbox"],
     ),
+    // Tables: a one-column list under its plural, a nested table whose
+    // rules have no `|`, column titles as people write them, code spans.
+    (
+        "||        TableNames         ||\n|+---------------------------+|\n||  halcyon-idempotency-keys ||\n||  HalcyonFeatureFlags      ||\n|+---------------------------+|\n",
+        &["halcyon-idempotency-keys", "HalcyonFeatureFlags"],
+    ),
+    (
+        "||   accountId   |      accountName         |     emailAddress       ||\n|+---------------+--------------------------+------------------------+|\n||  168494888361 |  ferncrest-prod          |  aws+prod@ferncrest.io ||\n",
+        &["168494888361", "ferncrest-prod"],
+    ),
+    (
+        "| Account name        | Account ID   | OU  |\n|---------------------|--------------|-----|\n| ferncrest-mgmt      | 792448538713 | Root |\n\n|Role|Trusted by|\n|-|-|\n|deploy-from-gitlab|lambda.amazonaws.com|\n\n| Bucket | Region |\n| --- | --- |\n| `halcyon-user-uploads` | us-west-2 |\n",
+        &["ferncrest-mgmt", "792448538713", "deploy-from-gitlab", "halcyon-user-uploads"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
 /// not be taken where its context is missing.
 const CLEAN: &[&str] = &[
+    // A header row is no key | value pair: its titles stay.
+    "|  AllocationId   |  AssociationId   |  NetworkInterfaceId  |\n+-----------------+------------------+----------------------+\n",
     "$ aws lambda list-functions --query 'Functions[].[Runtime,MemorySize]' --output text\npython3.12\t512\n",
     "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.bucket\n}\n\nresource \"random_pet\" \"p\" {\n  name = \"pet-name-1\"\n}\n",
     "def greet(name=\"alice-smith\"):\n    return name\n",
