@@ -649,6 +649,12 @@ fn record_propagated<'k>(m: &Match<'k>, value: &str, propagated: &mut Propagated
     // `derived`: a part of an ARN or a hostname, not a value a key named.
     let mut add = |v: &str, kind: &'k str, family: Family, derived: bool| {
         let named = !derived && matches!(family, Family::NamedResources | Family::S3Buckets);
+        // A region is AWS's, not the customer's: one in an ARN's path
+        // (`role/aws-reserved/sso.amazonaws.com/eu-west-1/…`) would mask
+        // every region of the body.
+        if crate::detect::is_region(v.as_bytes()) {
+            return;
+        }
         let spread = if derived {
             is_distinctive(v) && is_resource_name(v)
         } else {

@@ -42,6 +42,7 @@ use memo::Memo;
 pub use memo::MemoStats;
 pub(crate) use s3_buckets::is_bucket;
 use std::sync::{Arc, Mutex, OnceLock};
+pub(crate) use util::is_region;
 pub use window::{windows, WINDOW};
 
 /// Mixed into a text's digest for the memo entry of the text read as

@@ -65,6 +65,10 @@ pub(super) enum Rule {
     /// Cognito `ClientSecret`): any text, quoted to its closing quote
     /// (escapes included) or unquoted to a blank, never a placeholder.
     SecretValue,
+    /// A bearer token of an OAuth-style exchange (IAM Identity Center's
+    /// `accessToken` and `refreshToken` in `~/.aws/sso/cache`): at least
+    /// 20 token bytes with a digit, so a type or a name of code is none.
+    Bearer,
 }
 
 /// What a key names: token kind, family, value rule.
@@ -148,6 +152,8 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
             SecretValue,
         ),
         ("securestring", "SECRET_VALUE", SecretKeys, SecretValue),
+        ("accesstoken", "SECRET_VALUE", SecretKeys, Bearer),
+        ("refreshtoken", "SECRET_VALUE", SecretKeys, Bearer),
         ("awssessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("awssecuritytoken", "SESSION_TOKEN", SessionTokens, Session),
@@ -506,6 +512,10 @@ fn value_byte(rule: Rule, b: u8) -> bool {
         // A whole literal is the secret, whatever it holds; in text,
         // `secret_value_after` finds where it ends.
         Rule::SecretValue => true,
+        Rule::Bearer => {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b':' | b'-')
+        }
     }
 }
 
@@ -513,7 +523,7 @@ fn max_len(rule: Rule) -> usize {
     match rule {
         Rule::Session | Rule::StsToken => session_tokens::MAX_TOKEN,
         Rule::LogGroup => 512,
-        Rule::SecretValue => MAX_SECRET_VALUE,
+        Rule::SecretValue | Rule::Bearer => MAX_SECRET_VALUE,
         _ => MAX_NAME,
     }
 }
@@ -576,6 +586,7 @@ fn valid(rule: Rule, v: &[u8], literal: bool) -> bool {
         }
         Rule::TaskId => v.len() == 32 && !v.iter().any(u8::is_ascii_uppercase),
         Rule::SecretValue => is_secret_value(v),
+        Rule::Bearer => v.len() >= 20 && v.iter().any(u8::is_ascii_digit),
     }
 }
 

@@ -211,7 +211,7 @@ pub(super) fn m(start: usize, end: usize, kind: &'static str, family: Family) ->
 
 /// Whether `s` is an AWS region name such as `us-east-1`, `us-gov-west-1`
 /// or `us-isob-east-1`: `[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+`.
-pub(super) fn is_region(s: &[u8]) -> bool {
+pub(crate) fn is_region(s: &[u8]) -> bool {
     let mut parts = s.split(|&b| b == b'-');
     let Some(cc) = parts.next() else {
         return false;

@@ -156,11 +156,17 @@ const CASES: &[Case] = &[
         "| Account name        | Account ID   | OU  |\n|---------------------|--------------|-----|\n| ferncrest-mgmt      | 792448538713 | Root |\n\n|Role|Trusted by|\n|-|-|\n|deploy-from-gitlab|lambda.amazonaws.com|\n\n| Bucket | Region |\n| --- | --- |\n| `halcyon-user-uploads` | us-west-2 |\n",
         &["ferncrest-mgmt", "792448538713", "deploy-from-gitlab", "halcyon-user-uploads"],
     ),
+    // IAM Identity Center's token cache (~/.aws/sso/cache/*.json).
+    (
+        r#"{"startUrl": "https://d-9067a1b2c3.awsapps.com/start", "accessToken": "aoaAAAAAGZyK9x2Lm7QwE3rT5yU8iO0pA1sD4fG6hJ9kL2zX5cV7bN0mQ3wE6:MGUCMQDk8x2", "refreshToken": "aorAAAAAGZyL0y3Mn8RxF4sU6zV9jP1qB2tE5gH7iK0lM3aY6dW8cO1nR4x"}"#,
+        &["aoaAAAAAGZyK9x2Lm7QwE3rT5yU8iO0pA1sD4fG6hJ9kL2zX5cV7bN0mQ3wE6", "aorAAAAAGZyL0y3Mn8RxF4sU6zV9jP1qB2tE5gH7iK0lM3aY6dW8cO1nR4x"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
 /// not be taken where its context is missing.
 const CLEAN: &[&str] = &[
+    "interface Session {\n  accessToken: string;\n  refreshToken?: string | null;\n}\nconst accessToken = await getAccessToken(refreshToken);\n",
     // A header row is no key | value pair: its titles stay.
     "|  AllocationId   |  AssociationId   |  NetworkInterfaceId  |\n+-----------------+------------------+----------------------+\n",
     "$ aws lambda list-functions --query 'Functions[].[Runtime,MemorySize]' --output text\npython3.12\t512\n",
@@ -266,5 +272,41 @@ fn texts_without_context_stay_as_they_are() {
             "{text}\nmasked: {}",
             String::from_utf8_lossy(&masked.unwrap())
         );
+    }
+}
+
+/// Texts where some values must be masked and others, AWS's own, must
+/// stay readable beside them: (text, masked, kept).
+const KEPT: &[(&str, &[&str], &[&str])] = &[
+    // A region in an SSO role's path is not learned as a name.
+    (
+        r#"{"roleArn": "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b", "awsRegion": "eu-west-1"}
+aws s3 ls --region eu-west-1"#,
+        &["123456789012", "AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b"],
+        &["\"awsRegion\": \"eu-west-1\"", "--region eu-west-1"],
+    ),
+];
+
+#[test]
+fn aws_owned_values_stay_beside_masked_ones() {
+    let e = engine();
+    for (text, masked_values, kept) in KEPT {
+        let mut tokens = e.new_token_map();
+        let masked = e
+            .mask_body(
+                text.as_bytes(),
+                BodyKind::Text,
+                &mut tokens,
+                &mut MaskReport::default(),
+            )
+            .unwrap()
+            .unwrap_or_else(|| text.as_bytes().to_vec());
+        let masked = String::from_utf8(masked).unwrap();
+        for value in *masked_values {
+            assert!(!stands_in(&masked, value), "{value} leaks in {masked}");
+        }
+        for value in *kept {
+            assert!(masked.contains(value), "{value} was masked in {masked}");
+        }
     }
 }
