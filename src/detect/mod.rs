@@ -9,6 +9,7 @@ mod access_keys;
 mod account_ids;
 mod arns;
 mod cognito;
+mod console_urls;
 mod ec2_ids;
 mod escaped_views;
 mod hostnames;
@@ -782,6 +783,7 @@ impl Detector {
             resource_ids::find_elb_ids(b, out);
             prose::find(b, out);
         }
+        console_urls::find(b, on, out);
         out.append(&mut v6);
         out.append(&mut s3_scheme);
         out.append(&mut keyed);

@@ -161,6 +161,16 @@ const CASES: &[Case] = &[
         r#"{"startUrl": "https://d-9067a1b2c3.awsapps.com/start", "accessToken": "aoaAAAAAGZyK9x2Lm7QwE3rT5yU8iO0pA1sD4fG6hJ9kL2zX5cV7bN0mQ3wE6:MGUCMQDk8x2", "refreshToken": "aorAAAAAGZyL0y3Mn8RxF4sU6zV9jP1qB2tE5gH7iK0lM3aY6dW8cO1nR4x"}"#,
         &["aoaAAAAAGZyK9x2Lm7QwE3rT5yU8iO0pA1sD4fG6hJ9kL2zX5cV7bN0mQ3wE6", "aorAAAAAGZyL0y3Mn8RxF4sU6zV9jP1qB2tE5gH7iK0lM3aY6dW8cO1nR4x"],
     ),
+    // Console links: the console's own words say what the next part
+    // names.
+    (
+        "Open https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/orders-api-handler?tab=monitoring and https://us-east-1.console.aws.amazon.com/iam/home#/roles/details/orders-api-handler-role-7hx2kq1m?section=permissions",
+        &["orders-api-handler", "orders-api-handler-role-7hx2kq1m"],
+    ),
+    (
+        "https://s3.console.aws.amazon.com/s3/buckets/acme-prod-billing-exports?region=us-east-1&prefix=cur/\nhttps://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fstripe-webhook-ingest/log-events\nhttps://console.aws.amazon.com/dynamodbv2/home?region=us-west-2#table?name=halcyon-carts-prod\nhttps://us-west-2.console.aws.amazon.com/ecs/v2/clusters/halcyon-prod/services/checkout-web/health\n",
+        &["acme-prod-billing-exports", "stripe-webhook-ingest", "halcyon-carts-prod", "halcyon-prod", "checkout-web"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
