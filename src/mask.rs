@@ -774,7 +774,14 @@ fn arn_resource_name(arn: &str) -> Option<&str> {
     loop {
         let cut = resource.bytes().rposition(|b| b == b'/' || b == b':');
         let name = cut.map_or(resource, |c| resource.get(c + 1..).unwrap_or_default());
-        if !name.is_empty() {
+        // A qualifier after the name: a Lambda function's version or
+        // alias `$LATEST` (`function:f:12`), a log group's `:*`.
+        let colon = cut.is_some_and(|c| resource.as_bytes().get(c) == Some(&b':'));
+        let qualifier = colon
+            && (name == "*"
+                || name == "$LATEST"
+                || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())));
+        if !name.is_empty() && !qualifier {
             return Some(name);
         }
         // `/` and `:` are ASCII: `c` is a char boundary.
@@ -1049,6 +1056,24 @@ mod tests {
             ("arn:aws:s3:::/:/", None),
             ("arn:aws:iam::12", None),
         ];
+        let qualified = [
+            (
+                "arn:aws:lambda:eu-central-1:722026593455:function:imports-dev-csvIngest:12",
+                Some("imports-dev-csvIngest"),
+            ),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:my-fn:$LATEST",
+                Some("my-fn"),
+            ),
+            (
+                "arn:aws:logs:us-east-1:362293031823:log-group:/custom/quarry-etl:*",
+                Some("quarry-etl"),
+            ),
+            ("arn:aws:sns:us-east-1:123456789012:topic:7", Some("topic")),
+        ];
+        for (arn, want) in qualified {
+            assert_eq!(arn_resource_name(arn), want, "{arn}");
+        }
         for (arn, want) in cases {
             assert_eq!(arn_resource_name(arn), want, "{arn}");
             // The rule it replaces, spelled with str::split.

@@ -171,6 +171,16 @@ const CASES: &[Case] = &[
         "https://s3.console.aws.amazon.com/s3/buckets/acme-prod-billing-exports?region=us-east-1&prefix=cur/\nhttps://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fstripe-webhook-ingest/log-events\nhttps://console.aws.amazon.com/dynamodbv2/home?region=us-west-2#table?name=halcyon-carts-prod\nhttps://us-west-2.console.aws.amazon.com/ecs/v2/clusters/halcyon-prod/services/checkout-web/health\n",
         &["acme-prod-billing-exports", "stripe-webhook-ingest", "halcyon-carts-prod", "halcyon-prod", "checkout-web"],
     ),
+    // A name an ARN gave, when the ARN ends in a qualifier (a Lambda
+    // version, a log group's `:*`), is masked where it stands alone.
+    (
+        "functions:\n  csvIngest: pinewood-imports-dev-csvIngest\nStack Outputs:\n  CsvIngestLambdaFunctionQualifiedArn: arn:aws:lambda:eu-central-1:722026593455:function:pinewood-imports-dev-csvIngest:12\n",
+        &["pinewood-imports-dev-csvIngest", "722026593455"],
+    ),
+    (
+        "LOGGROUPS\tarn:aws:logs:us-east-1:362293031823:log-group:/custom/quarry-etl:*\t1699990031442\t/custom/quarry-etl\n",
+        &["/custom/quarry-etl", "362293031823"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
