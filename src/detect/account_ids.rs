@@ -104,6 +104,42 @@ pub(super) fn at_dot(text: &[u8], dot: usize, queue_names: bool, out: &mut Vec<M
         }
     } else if rest.starts_with(b".amazonaws.com/") {
         sqs_at(text, dot, queue_names, out);
+        if queue_names {
+            ecr_repository_at(text, dot, out);
+        }
+    }
+}
+
+/// The repository after an ECR registry's host, whose `.amazonaws.com/`
+/// is at `p`: `<account>.dkr.ecr.<region>.amazonaws.com/team/api:tag`
+/// (an image URI in a Dockerfile, a task definition, a manifest). The
+/// tag or digest after it stays.
+fn ecr_repository_at(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
+    let mut h = p;
+    while p - h < 128 && before_is(&HOST, text, h) {
+        h -= 1;
+    }
+    let host = text.get(h..p).unwrap_or_default();
+    if memchr::memmem::find(host, b".dkr.ecr.").is_none() {
+        return;
+    }
+    let s = p + ".amazonaws.com/".len();
+    let n = text
+        .get(s..)
+        .unwrap_or_default()
+        .iter()
+        .take(257)
+        .take_while(|&&b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-' | b'/')
+        })
+        .count();
+    let mut e = s + n;
+    while e > s && matches!(text.get(e - 1), Some(b'/' | b'.' | b'-' | b'_')) {
+        e -= 1;
+    }
+    let starts = text.get(s).is_some_and(|b| b.is_ascii_alphanumeric());
+    if starts && e - s >= 2 && e - s <= 256 && !is(&ALNUM, text, e) {
+        out.push(m(s, e, "ECR_REPO", Family::NamedResources));
     }
 }
 
@@ -320,7 +356,11 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             (
                 "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1",
-                &["123456789012"],
+                &["123456789012", "app"],
+            ),
+            (
+                "image: 722026593455.dkr.ecr.eu-central-1.amazonaws.com/pinewood/checkout:2024.06.18-3",
+                &["722026593455", "pinewood/checkout"],
             ),
             (
                 "https://sqs.us-east-1.amazonaws.com/123456789012/payments-settlement-dlq",

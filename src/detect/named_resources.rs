@@ -153,6 +153,10 @@ const KEYS: &[(&str, &str, Family, Rule)] = {
         ),
         ("securestring", "SECRET_VALUE", SecretKeys, SecretValue),
         ("accesstoken", "SECRET_VALUE", SecretKeys, Bearer),
+        // Settings of image pipelines: `ecr_repo = "team/api"`.
+        ("ecrrepo", "ECR_REPO", N, Name),
+        ("ecrrepository", "ECR_REPO", N, Name),
+        ("ecrreponame", "ECR_REPO", N, Name),
         ("refreshtoken", "SECRET_VALUE", SecretKeys, Bearer),
         ("awssessiontoken", "SESSION_TOKEN", SessionTokens, Session),
         ("sessiontoken", "SESSION_TOKEN", SessionTokens, Session),
@@ -1353,7 +1357,28 @@ fn structured(text: &[u8], (ks, k): (usize, usize), p: usize, (s, e): (usize, us
     let line_ends = matches!(text.get(j), None | Some(b'\n' | b'\r' | b'#'))
         || (text.get(j) == Some(&b'\\') && matches!(text.get(j + 1), Some(b'n' | b'r')));
     let flag = text.get(ks..ks + 2) == Some(b"--");
-    quoted || upper || flag || (text.get(p) == Some(&b':') && line_ends)
+    let cdk = text.get(p) == Some(&b'=') && line_ends && cdk_output_key(text, ks, (s, e));
+    quoted || upper || flag || cdk || (text.get(p) == Some(&b':') && line_ends)
+}
+
+/// Whether the key at `ks` is the output of a CDK stack as `cdk deploy`
+/// prints it, `Stack.OutputName = value` on a line of its own: a
+/// capitalized stack name starts the line (code's `self.x = y` does not),
+/// and the value holds a `-` or a digit, as no variable of code does.
+fn cdk_output_key(text: &[u8], ks: usize, (s, e): (usize, usize)) -> bool {
+    if ks < 2 || text.get(ks - 1) != Some(&b'.') {
+        return false;
+    }
+    let stack_start = run_start_back(&WORD, text, ks - 1, MAX_KEY);
+    let at_line_start = stack_start == 0
+        || matches!(text.get(stack_start - 1), Some(b'\n'))
+        || (stack_start >= 2 && text.get(stack_start - 2..stack_start) == Some(b"\\n"));
+    at_line_start
+        && stack_start < ks - 1
+        && text.get(stack_start).is_some_and(u8::is_ascii_uppercase)
+        && text
+            .get(s..e)
+            .is_some_and(|v| v.iter().any(|&b| b == b'-' || b.is_ascii_digit()))
 }
 
 /// Appends the value of every `--flag value` whose flag names an enabled

@@ -180,6 +180,7 @@ fn terraform_errors(text: &[u8], out: &mut Vec<Match<'_>>) {
 pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
     pool_clients(text, out);
     terraform_errors(text, out);
+    deployed_stacks(text, out);
     static NAMED: OnceLock<Finder<'static>> = OnceLock::new();
     static CALLED: OnceLock<Finder<'static>> = OnceLock::new();
     for (finder, word) in [
@@ -195,6 +196,55 @@ pub(super) fn find(text: &[u8], out: &mut Vec<Match<'_>>) {
             }
         }
     }
+}
+
+/// Appends the stack that a deploy tool names in its output:
+/// Serverless' `Service deployed to stack NAME (94s)`, SAM's
+/// `Successfully created/updated stack - NAME in us-west-2` and its
+/// `Stack name                   : NAME`. One search for `tack `.
+fn deployed_stacks(text: &[u8], out: &mut Vec<Match<'_>>) {
+    static STACK: OnceLock<Finder<'static>> = OnceLock::new();
+    let finder = STACK.get_or_init(|| Finder::new(b"tack "));
+    for p in finder.find_iter(text) {
+        let Some(s) = p.checked_sub(1) else {
+            continue;
+        };
+        let after = p + "tack ".len();
+        let head = text.get(s.saturating_sub(16)..s).unwrap_or_default();
+        let name_at = match text.get(s) {
+            Some(b's') if head.ends_with(b"deployed to ") => Some(after),
+            Some(b's')
+                if head.ends_with(b"updated ") && text.get(after..after + 2) == Some(b"- ") =>
+            {
+                Some(after + 2)
+            }
+            Some(b'S') if text.get(after..after + 4) == Some(b"name") => {
+                let rest = text.get(after + 4..).unwrap_or_default();
+                let blanks = rest.iter().take(64).take_while(|&&b| b == b' ').count();
+                (rest.get(blanks..blanks + 2) == Some(b": ")).then_some(after + 4 + blanks + 2)
+            }
+            _ => None,
+        };
+        if let Some((s, e)) = name_at.and_then(|i| name_at_stack(text, i)) {
+            out.push(m(s, e, "CFN_STACK", Family::NamedResources));
+        }
+    }
+}
+
+/// A CloudFormation stack's name at `i`: a letter, then letters, digits
+/// and `-`, at least two bytes, ending at a blank, a line's end or `(`.
+fn name_at_stack(text: &[u8], i: usize) -> Option<(usize, usize)> {
+    let n = text
+        .get(i..)?
+        .iter()
+        .take(129)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+        .count();
+    let ends = text
+        .get(i + n)
+        .is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'(' | b'\\' | b'"'));
+    (text.get(i).is_some_and(u8::is_ascii_alphabetic) && (2..=128).contains(&n) && ends)
+        .then_some((i, i + n))
 }
 
 /// The word that ends at `end` (at most 12 letters), lower case, and
@@ -282,6 +332,19 @@ mod tests {
                 "User pool client settingsforthewebappnow does not exist.",
                 &[],
             ),
+            (
+                "✔ Service deployed to stack orbitly-notifications-prod (94s)",
+                &[("orbitly-notifications-prod", "CFN_STACK")],
+            ),
+            (
+                "Successfully created/updated stack - bluefin-scoring in us-west-2",
+                &[("bluefin-scoring", "CFN_STACK")],
+            ),
+            (
+                "\tStack name                   : lumen-media-api\n",
+                &[("lumen-media-api", "CFN_STACK")],
+            ),
+            ("the call stack - see above; a stack name: x", &[]),
             // Not a resource noun, or no name after it.
             ("a file named notes.txt", &[]),
             ("a variable called x", &[]),

@@ -68,7 +68,7 @@ fn catalog_table() {
         ("role arn:aws:iam::123456789012:role/Admin", &["arn:aws:iam::123456789012:role/Admin"]),
         ("arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0", &["arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"]),
         ("key/1234abcd-12ab-34cd-56ef-1234567890ab in arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", &["1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
-        ("push 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1", &["123456789012.dkr.ecr.us-east-1.amazonaws.com"]),
+        ("push 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1", &["123456789012.dkr.ecr.us-east-1.amazonaws.com", "app"]),
         ("https://sqs.us-east-1.amazonaws.com/123456789012/payments-settlement-dlq", &["123456789012", "payments-settlement-dlq"]),
         ("ip-10-0-1-23.us-west-2.compute.internal (10.0.1.23)", &["ip-10-0-1-23.us-west-2.compute.internal", "10.0.1.23"]),
         ("AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]),

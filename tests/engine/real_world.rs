@@ -181,11 +181,27 @@ const CASES: &[Case] = &[
         "LOGGROUPS\tarn:aws:logs:us-east-1:362293031823:log-group:/custom/quarry-etl:*\t1699990031442\t/custom/quarry-etl\n",
         &["/custom/quarry-etl", "362293031823"],
     ),
+    // An image's repository after its ECR registry; a setting naming it.
+    (
+        "image: 722026593455.dkr.ecr.eu-central-1.amazonaws.com/pinewood/checkout:2024.06.18-3\necr_repo = \"bluefin/scoring-api\"\n",
+        &["pinewood/checkout", "bluefin/scoring-api", "722026593455"],
+    ),
+    // Deploy tools' output: CDK's `Stack.Output = value`, the stack that
+    // Serverless and SAM name.
+    (
+        "Outputs:\nHalcyonApiStack.AssetsBucketName = halcyonapistack-assetsbucket5cb76180-1xq7z0wkmd3pa\nHalcyonApiStack.UserPoolClientId = 4m2k9q8r7t6y5u4i3o2p1a0s9d\n",
+        &["halcyonapistack-assetsbucket5cb76180-1xq7z0wkmd3pa", "4m2k9q8r7t6y5u4i3o2p1a0s9d"],
+    ),
+    (
+        "✔ Service deployed to stack orbitly-notifications-prod (94s)\n\tStack name                   : lumen-media-api\nSuccessfully created/updated stack - bluefin-scoring in us-west-2\n",
+        &["orbitly-notifications-prod", "lumen-media-api", "bluefin-scoring"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
 /// not be taken where its context is missing.
 const CLEAN: &[&str] = &[
+    "class Stack:\n    def push(self, x):\n        self.top = x - 1\n        Config.max_depth = depth2\n",
     "interface Session {\n  accessToken: string;\n  refreshToken?: string | null;\n}\nconst accessToken = await getAccessToken(refreshToken);\n",
     // A header row is no key | value pair: its titles stay.
     "|  AllocationId   |  AssociationId   |  NetworkInterfaceId  |\n+-----------------+------------------+----------------------+\n",
