@@ -36,11 +36,15 @@ fn resource_byte(b: u8) -> bool {
 /// The end of the resource part that starts at `start`: it runs over
 /// [`resource_byte`]s, stops at a `,` that ends it (before white space or
 /// another `arn:`), and sheds a trailing byte of `punctuation`.
-fn resource_end(text: &[u8], start: usize, punctuation: &[u8]) -> usize {
+fn resource_end(text: &[u8], arn: usize, start: usize, punctuation: &[u8]) -> usize {
+    // An ARN that is a field of a CSV row (`…,arn:aws:s3:::b,AwsS3Bucket`)
+    // ends at the next comma: the columns after it are not its name.
+    let csv = arn.checked_sub(1).and_then(|i| text.get(i)) == Some(&b',');
     let mut end = start;
     while let Some(&b) = text.get(end) {
         let comma_stop = b == b','
-            && (text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
+            && (csv
+                || text.get(end + 1).is_none_or(|c| c.is_ascii_whitespace())
                 || text.get(end + 1..end + 5) == Some(b"arn:"));
         if !resource_byte(b) || comma_stop {
             break;
@@ -91,7 +95,7 @@ pub(super) fn parse_at(text: &[u8], p: usize) -> Option<(usize, &'static str)> {
     let (account, start) = field(text, i, 20, |b| {
         b.is_ascii_alphanumeric() || b == b'-' || b == b'*'
     })?;
-    let end = resource_end(text, start, b".,:");
+    let end = resource_end(text, p, start, b".,:");
     let resource = text.get(start..end).unwrap_or_default();
     if end == start || aws_owned(service, region, account, resource) {
         return None;
@@ -113,6 +117,8 @@ fn aws_owned(service: &[u8], region: &[u8], account: &[u8], resource: &[u8]) -> 
         || (service == b"ssm" && account.is_empty() && resource.starts_with(b"parameter/aws/"))
         || (service == b"health" && account.is_empty() && resource.starts_with(b"event/"))
         || (service == b"controlcatalog" && account.is_empty())
+        // Lambda's managed runtimes (`arn:aws:lambda:eu-west-1::runtime:…`).
+        || (service == b"lambda" && account.is_empty() && resource.starts_with(b"runtime:"))
 }
 
 /// Appends every ARN in `text` (the reference for [`at_colon`]).
@@ -235,7 +241,7 @@ fn templated_at(text: &[u8], p: usize, out: &mut Vec<Match<'_>>) {
         out.push(m(i, ae, "ACCOUNT", Family::Arns));
     }
     // The resource, up to its first placeholder or the ARN's end.
-    let end = resource_end(text, start, b".,:/");
+    let end = resource_end(text, p, start, b".,:/");
     let resource = text.get(start..end).unwrap_or_default();
     if aws_owned(service, region, account, resource) {
         return;
@@ -473,6 +479,10 @@ mod tests {
             ("arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", &[]),
             ("arn:aws:health:us-east-1::event/EC2/EC2_INSTANCE_RETIREMENT_SCHEDULED/EC2_INSTANCE_RETIREMENT_SCHEDULED_ABC123-DEF456", &[]),
             ("arn:aws:controlcatalog:::control/5kvme4m5d2b4d7if2fs5yg2ui", &[]),
+            ("INIT_START Runtime Version: python:3.12.v27 Runtime Version ARN: arn:aws:lambda:eu-west-1::runtime:5c0a1f2e3d4b5a69", &[]),
+            // A field of a CSV row ends at the comma; IAM names keep theirs.
+            ("884036592425,HIGH,arn:aws:s3:::tidewater-site,AwsS3Bucket", &["arn:aws:s3:::tidewater-site"]),
+            ("arn:aws:iam::123456789012:user/a,b", &["arn:aws:iam::123456789012:user/a,b"]),
             // Customer ARNs that look alike stay masked.
             ("arn:aws:states:us-east-1:123456789012:stateMachine:orders", &["arn:aws:states:us-east-1:123456789012:stateMachine:orders"]),
             ("arn:aws:ssm:us-east-1:123456789012:parameter/aws/app", &["arn:aws:ssm:us-east-1:123456789012:parameter/aws/app"]),

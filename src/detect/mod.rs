@@ -10,6 +10,7 @@ mod account_ids;
 mod arns;
 mod cognito;
 mod console_urls;
+mod csv_rows;
 mod ec2_ids;
 mod escaped_views;
 mod hostnames;
@@ -789,6 +790,7 @@ impl Detector {
         out.append(&mut keyed);
         out.append(&mut flags);
         tables::find(b, on, out);
+        csv_rows::find(b, on, out);
         text_output::find(b, on, out);
     }
 }

@@ -1541,7 +1541,7 @@ fn command_before(text: &[u8], p: usize) -> Option<&[u8]> {
 
 /// Where the last line of `head` starts: after its last line break, or
 /// after the last `\n` escape of a raw JSON literal.
-fn line_start(head: &[u8]) -> usize {
+pub(super) fn line_start(head: &[u8]) -> usize {
     memchr::memrchr(b'\n', head)
         .map(|i| i + 1)
         .into_iter()

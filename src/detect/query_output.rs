@@ -16,6 +16,7 @@
 //! that key would be.
 
 use super::named_resources::{self, Rule};
+use super::util::line_at;
 use super::{Family, Match};
 use crate::config::Detectors;
 
@@ -30,8 +31,7 @@ const MAX_KEY: usize = 64;
 /// ends at `flag_end` (the blank after `--query`), when the command asks
 /// for text output.
 pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
-    let line_end = memchr::memchr(b'\n', text.get(flag_end..).unwrap_or_default())
-        .map_or(text.len(), |i| flag_end + i);
+    let (line_end, mut at) = line_at(text, flag_end);
     let Some(rest) = text.get(flag_end..line_end) else {
         return;
     };
@@ -41,10 +41,15 @@ pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<M
     let Some(expr) = expression(rest) else {
         return;
     };
-    let line_start =
-        memchr::memrchr(b'\n', text.get(..flag_end).unwrap_or_default()).map_or(0, |i| i + 1);
-    let line = text.get(line_start..line_end).unwrap_or_default();
-    let decrypted = memchr::memmem::find(line, b"--with-decryption").is_some();
+    let head = text
+        .get(flag_end.saturating_sub(4096)..flag_end)
+        .unwrap_or_default();
+    let head = head
+        .get(super::named_resources::line_start(head)..)
+        .unwrap_or_default();
+    let decrypted = [head, rest]
+        .iter()
+        .any(|part| memchr::memmem::find(part, b"--with-decryption").is_some());
     let columns: Vec<Column> = columns(expr)
         .into_iter()
         .map(|c| match c {
@@ -57,10 +62,8 @@ pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<M
         return;
     }
     let mut rows = 0;
-    let mut at = line_end + 1;
     while rows < MAX_ROWS && at < text.len() {
-        let end = memchr::memchr(b'\n', text.get(at..).unwrap_or_default())
-            .map_or(text.len(), |i| at + i);
+        let (end, next) = line_at(text, at);
         let Some(line) = text.get(at..end) else {
             break;
         };
@@ -70,7 +73,7 @@ pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<M
         }
         row(text, at, line, &columns, on, out);
         rows += 1;
-        at = end + 1;
+        at = next;
     }
 }
 

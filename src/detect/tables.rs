@@ -191,7 +191,7 @@ const NOUNS: &[&str] = &[
 /// itself (`FunctionName`), written as people title a column (`Account
 /// ID`, `` `Bucket` ``), a list's plural (`TableNames`), or a resource
 /// noun (`Role`: `RoleName`; `AWS Account`: `AccountId`).
-fn key_of(text: &[u8], (s, e): (usize, usize), on: &Detectors) -> Option<String> {
+pub(super) fn key_of(text: &[u8], (s, e): (usize, usize), on: &Detectors) -> Option<String> {
     let cell = std::str::from_utf8(text.get(s..e)?).ok()?;
     if cell.len() > 64 {
         return None;
@@ -225,7 +225,7 @@ fn key_of(text: &[u8], (s, e): (usize, usize), on: &Detectors) -> Option<String>
 
 /// Appends the value cell `v` if the key cell `k` names it; whether it
 /// did.
-fn push_value(
+pub(super) fn push_value(
     text: &[u8],
     (ks, ke): (usize, usize),
     (vs, ve): (usize, usize),

@@ -361,3 +361,36 @@ mod tests {
         }
     }
 }
+
+/// The end of the line that starts at `start`, and where the next line
+/// starts: after a line break, or after a `\n` escape, which stands for
+/// one in the raw JSON literals the detectors are also handed.
+pub(super) fn line_at(text: &[u8], start: usize) -> (usize, usize) {
+    let rest = text.get(start..).unwrap_or_default();
+    let raw = memchr::memchr(b'\n', rest);
+    let escaped = memchr::memmem::find(
+        rest.get(..raw.unwrap_or(rest.len())).unwrap_or_default(),
+        b"\\n",
+    );
+    match (raw, escaped) {
+        (_, Some(e)) => (start + e, start + e + 2),
+        (Some(r), None) => (start + r, start + r + 1),
+        (None, None) => (text.len(), text.len() + 1),
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    #[test]
+    fn lines_end_at_breaks_and_their_escapes() {
+        let text = b"a,b\\nc\nd\\ne";
+        let mut at = 0;
+        let mut lines = Vec::new();
+        while at <= text.len() {
+            let (end, next) = super::line_at(text, at);
+            lines.push(&text[at..end]);
+            at = next;
+        }
+        assert_eq!(lines, [&b"a,b"[..], b"c", b"d", b"e"]);
+    }
+}

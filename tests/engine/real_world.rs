@@ -196,6 +196,20 @@ const CASES: &[Case] = &[
         "✔ Service deployed to stack orbitly-notifications-prod (94s)\n\tStack name                   : lumen-media-api\nSuccessfully created/updated stack - bluefin-scoring in us-west-2\n",
         &["orbitly-notifications-prod", "lumen-media-api", "bluefin-scoring"],
     ),
+    // CSV exports: values by their column's title; an ARN that is a
+    // field ends at its comma, so the account it names spreads.
+    (
+        "Service,LinkedAccount,LinkedAccountName,UsageType,2024-06\nAWS Lambda,729563178897,bluefin-dev,USE1-Lambda-GB-Second,15.41\n",
+        &["729563178897", "bluefin-dev"],
+    ),
+    (
+        "Id,Arn,Email,Name,Status\n344711152332,arn:aws:organizations::792448538713:account/o-7kq2mx9zpl/344711152332,aws+logs@ferncrest.io,ferncrest-log-archive,ACTIVE\n",
+        &["344711152332", "792448538713", "ferncrest-log-archive"],
+    ),
+    (
+        "$ aws s3api list-buckets --query 'Buckets[].Name' --output text\nacme-prod-billing-exports       acme-staging-assets\n",
+        &["acme-prod-billing-exports", "acme-staging-assets"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must

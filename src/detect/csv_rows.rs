@@ -1,0 +1,206 @@
+//! Values in CSV exports (the console's "Download CSV", Cost Explorer,
+//! Athena results, `Organizations` account lists): a header row of column
+//! titles, then rows of as many fields. A field counts only under a
+//! title that names values (`LinkedAccount`, `Instance ID`, `Id` of a list
+//! of accounts is not enough alone: see [`tables::key_of`]), and only if
+//! it is valid for it.
+//!
+//! Rows are found at line starts; a line is a header only when it looks
+//! like one (two or more commas, no brackets, `=` or `;` of code), so the
+//! lines of source code cost one short look each.
+
+use super::named_resources::{self, Rule};
+use super::tables;
+use super::util::line_at;
+use super::{Family, Match};
+use crate::config::Detectors;
+
+/// Longest line read as a row.
+const MAX_LINE: usize = 4096;
+/// Most columns of a header.
+const MAX_COLUMNS: usize = 64;
+/// Most rows read under one header.
+const MAX_ROWS: usize = 100_000;
+
+/// Appends the values of every CSV table in `text`.
+pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
+    let mut start = 0;
+    while start < text.len() {
+        let (end, next) = line_at(text, start);
+        start = match header_at(text, start, end, on) {
+            Some(header) => rows(text, next, &header, on, out),
+            None => next,
+        };
+    }
+}
+
+/// The header's columns, when the line `text[start..end]` is a CSV header
+/// at least one of whose titles names values.
+fn header_at(text: &[u8], start: usize, end: usize, on: &Detectors) -> Option<Vec<(usize, usize)>> {
+    let line = text.get(start..end)?;
+    // A CSV file's lines start at the margin; prose wrapped in a
+    // docstring or a comment is indented.
+    if line.len() > MAX_LINE
+        || line.first().is_none_or(u8::is_ascii_whitespace)
+        || memchr::memchr(b',', line).is_none()
+        || line.iter().any(|b| {
+            matches!(
+                b,
+                b'(' | b')' | b'{' | b'}' | b'=' | b';' | b'[' | b'<' | b'|' | b'\t'
+            )
+        })
+    {
+        return None;
+    }
+    let cells = fields(text, start, end);
+    // A title is a few words, not a clause of a sentence.
+    let title = |&(s, e): &(usize, usize)| {
+        let words = text
+            .get(s..e)
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| b == b' ')
+            .count()
+            + 1;
+        e > s && e - s <= 64 && words <= 4
+    };
+    if !(3..=MAX_COLUMNS).contains(&cells.len()) || !cells.iter().all(title) {
+        return None;
+    }
+    cells
+        .iter()
+        .any(|&c| tables::key_of(text, c, on).is_some())
+        .then_some(cells)
+}
+
+/// Reads the rows under a header from `start` (the line after it);
+/// returns where the table ends.
+fn rows(
+    text: &[u8],
+    mut start: usize,
+    header: &[(usize, usize)],
+    on: &Detectors,
+    out: &mut Vec<Match<'_>>,
+) -> usize {
+    for _ in 0..MAX_ROWS {
+        if start >= text.len() {
+            return text.len();
+        }
+        let (end, next) = line_at(text, start);
+        let row = fields(text, start, end);
+        if end - start > MAX_LINE || row.len() != header.len() {
+            return start;
+        }
+        for (&k, &v) in header.iter().zip(&row) {
+            if v.1 <= v.0 {
+                continue;
+            }
+            // Beside columns of AWS values, `Name` is the resource's name
+            // (an instance's `Name` tag, an account's name).
+            let pushed = tables::push_value(text, k, v, on, out);
+            if !pushed
+                && text
+                    .get(k.0..k.1)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"name"))
+            {
+                let value = text.get(v.0..v.1).unwrap_or_default();
+                if on.is_on(Family::NamedResources) && named_resources::accepts(Rule::Name, value) {
+                    out.push(Match {
+                        start: v.0,
+                        end: v.1,
+                        kind: "NAME",
+                        family: Family::NamedResources,
+                    });
+                }
+            }
+        }
+        start = next;
+    }
+    start
+}
+
+/// The fields of the line `text[start..end]`, split at commas outside
+/// double quotes, each without its quotes and blanks.
+fn fields(text: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut s = start;
+    let mut quoted = false;
+    let end = if text.get(end.wrapping_sub(1)) == Some(&b'\r') && end > start {
+        end - 1
+    } else {
+        end
+    };
+    for i in start..=end {
+        let b = text.get(i).copied();
+        match b {
+            Some(b'"') => quoted = !quoted,
+            Some(b',') | None if !quoted => {
+                out.push(trim(text, s, i));
+                s = i + 1;
+            }
+            _ if i == end && !quoted => {
+                out.push(trim(text, s, i));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `text[s..e]` without blanks and one pair of double quotes around it.
+fn trim(text: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
+    while s < e && matches!(text.get(s), Some(b' ')) {
+        s += 1;
+    }
+    while e > s && matches!(text.get(e - 1), Some(b' ')) {
+        e -= 1;
+    }
+    if e >= s + 2 && text.get(s) == Some(&b'"') && text.get(e - 1) == Some(&b'"') {
+        (s + 1, e - 1)
+    } else {
+        (s, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::kinds_of;
+    use super::*;
+
+    fn found(input: &str) -> Vec<(&str, &str)> {
+        kinds_of(input, |b, out| find(b, &Detectors::default(), out))
+    }
+
+    #[test]
+    fn csv_tables() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "Service,LinkedAccount,LinkedAccountName,UsageType\nAWS Lambda,729563178897,bluefin-dev,USE1-Lambda\n",
+                &[("729563178897", "NAME"), ("bluefin-dev", "NAME")],
+            ),
+            // A raw JSON literal's lines end at `\n` escapes.
+            (
+                "Service,LinkedAccount,UsageType\\nAWS Lambda,729563178897,USE1-Lambda\\n",
+                &[("729563178897", "NAME")],
+            ),
+            (
+                "\"Name\",\"Instance ID\",\"Instance type\"\n\"web-prod-a\",\"i-0c36098b2cc2bd818\",\"m6i.large\"\n",
+                &[("web-prod-a", "NAME"), ("i-0c36098b2cc2bd818", "ID")],
+            ),
+            // Code with commas is no header.
+            ("def f(account_id, bucket, role):\n    return 1,2,3\n", &[]),
+            ("a,b,c\n1,2,3\n", &[]),
+            (
+                "        archive name, compiling if necessary.  For example, given\n        /python/lib/string, return (/python/lib/string.pyc, string).\n",
+                &[],
+            ),
+            (
+                "Given an archive name, compile it if it is necessary, for example, given\n/python/lib/string, x, y, z\n",
+                &[],
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(found(input), *want, "{input}");
+        }
+    }
+}
