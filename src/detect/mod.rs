@@ -963,7 +963,7 @@ impl Anchored<'_> {
         // `.Table("…")`, `.bucket("…")`, `.upload_file(…)`, Pulumi's `.get(…)`: SDK calls.
         if matches!(
             next,
-            b'T' | b't' | b'f' | b'B' | b'b' | b'O' | b'u' | b'd' | b'g'
+            b'T' | b't' | b'f' | b'B' | b'b' | b'O' | b'u' | b'd' | b'g' | b'p' | b'l'
         ) {
             sdk_calls::at_dot(b, p, |family| enabled(on, family), out);
         }

@@ -220,6 +220,9 @@ const SUFFIXES: &[(&str, &str, Family, Rule)] = {
 /// from the end without normalizing the word: most words that reach
 /// this differ from every ending in their last bytes.
 fn by_suffix(raw: &[u8]) -> Option<Spec> {
+    if let Some(spec) = env_suffix(raw) {
+        return Some(spec);
+    }
     // The last two bytes of the word (separators dropped, lower case)
     // first: every ending is one of `id`, `et`, `me`, `ey`, `en`, `le`,
     // `on`.
@@ -253,6 +256,32 @@ fn by_suffix(raw: &[u8]) -> Option<Spec> {
             // A bucket name is no strict shape: only in data and commands.
             vocabulary: rule == Rule::Bucket,
         })
+    })
+}
+
+/// Environment variables that name a table or a queue by their ending
+/// (`ORDERS_TABLE=…`, `DYNAMO_TABLE=…`, `JOBS_QUEUE=…`, Serverless'
+/// convention): upper case only, since `symbol_table` and `job_queue` are
+/// code's words.
+fn env_suffix(raw: &[u8]) -> Option<Spec> {
+    let upper = raw
+        .iter()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
+    if !upper {
+        return None;
+    }
+    let (kind, rule) = if raw.ends_with(b"_TABLE") {
+        ("DYNAMODB_TABLE", Rule::Name)
+    } else if raw.ends_with(b"_QUEUE") {
+        ("SQS_QUEUE", Rule::Name)
+    } else {
+        return None;
+    };
+    Some(Spec {
+        kind,
+        family: Family::NamedResources,
+        rule,
+        vocabulary: false,
     })
 }
 

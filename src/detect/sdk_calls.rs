@@ -65,7 +65,107 @@ const CALLS: &[Call] = &[
         Family::S3Buckets,
         Rule::Bucket,
     ),
+    // CDK's other lookups of an existing resource, in TypeScript and
+    // Python: `Table.fromTableName(this, "Id", "t")`.
+    (
+        b"from_bucket_name",
+        2,
+        "S3_BUCKET",
+        Family::S3Buckets,
+        Rule::Bucket,
+    ),
+    (
+        b"fromTableName",
+        2,
+        "DYNAMODB_TABLE",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"from_table_name",
+        2,
+        "DYNAMODB_TABLE",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"fromFunctionName",
+        2,
+        "LAMBDA",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"from_function_name",
+        2,
+        "LAMBDA",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"fromRoleName",
+        2,
+        "IAM_ROLE",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    (
+        b"from_role_name",
+        2,
+        "IAM_ROLE",
+        Family::NamedResources,
+        Rule::Name,
+    ),
+    // The Java SDK v1's `s3.putObject("bucket", key, file)`.
+    (
+        b"putObject",
+        0,
+        "S3_BUCKET",
+        Family::S3Buckets,
+        Rule::Bucket,
+    ),
+    (
+        b"getObject",
+        0,
+        "S3_BUCKET",
+        Family::S3Buckets,
+        Rule::Bucket,
+    ),
 ];
+
+/// boto3's SSM calls whose `Name=` is a parameter's name
+/// (`ssm.get_parameter(Name='/app/prod/db', WithDecryption=True)`).
+const SSM_CALLS: &[&[u8]] = &[
+    b"get_parameter(",
+    b"put_parameter(",
+    b"delete_parameter(",
+    b"get_parameter_history(",
+    b"label_parameter_version(",
+];
+
+/// The parameter name of an SSM call at `s` (its method's first byte),
+/// if the call passes one as a string literal under `Name=`.
+fn ssm_name(text: &[u8], s: usize) -> Option<(usize, usize)> {
+    let call = SSM_CALLS
+        .iter()
+        .find(|c| text.get(s..s + c.len()) == Some(**c))?;
+    let args = s + call.len();
+    let end = (args + MAX_ARGS).min(text.len());
+    let window = text.get(args..end)?;
+    let close = memchr::memchr(b')', window).unwrap_or(window.len());
+    let at = memchr::memmem::find(window.get(..close)?, b"Name=")?;
+    let before = at.checked_sub(1).and_then(|i| window.get(i));
+    if before.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+        return None;
+    }
+    let q = *window.get(at + 5)?;
+    if !matches!(q, b'"' | b'\'') {
+        return None;
+    }
+    let vs = args + at + 6;
+    let ve = vs + memchr::memchr(q, text.get(vs..end)?)?;
+    Some((vs, ve))
+}
 
 /// Longest argument list looked at.
 const MAX_ARGS: usize = 512;
@@ -93,6 +193,14 @@ pub(super) fn at_dot(
             }
         }
         return;
+    }
+    if matches!(first, b'g' | b'p' | b'd' | b'l') && on(Family::NamedResources) {
+        if let Some((vs, ve)) = ssm_name(text, s) {
+            if text.get(vs..ve).is_some_and(|v| accepts(Rule::Name, v)) {
+                out.push(m(vs, ve, "NAME", Family::NamedResources));
+            }
+            return;
+        }
     }
     for &(method, arg, kind, family, rule) in CALLS {
         if method.first() != Some(&first) {
@@ -194,6 +302,23 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "ssm.get_parameter(Name='/kestrel/prod/db-password', WithDecryption=True)",
+                &[("/kestrel/prod/db-password", "NAME")],
+            ),
+            ("client.get_parameter(ParamName='x-y-z')", &[]),
+            (
+                "dynamodb.Table.fromTableName(this, 'Runs', 'kestrel-report-runs');",
+                &[("kestrel-report-runs", "DYNAMODB_TABLE")],
+            ),
+            (
+                "s3.Bucket.from_bucket_name(self, \"Logs\", \"ferncrest-staging-alb-logs\")",
+                &[("ferncrest-staging-alb-logs", "S3_BUCKET")],
+            ),
+            (
+                "legacy.putObject(\"orbitly-invoices-archive\", key, file);",
+                &[("orbitly-invoices-archive", "S3_BUCKET")],
+            ),
             (
                 "table = dynamodb.Table(\"FraudReportsStg\")",
                 &[("FraudReportsStg", "DYNAMODB_TABLE")],

@@ -210,11 +210,22 @@ const CASES: &[Case] = &[
         "$ aws s3api list-buckets --query 'Buckets[].Name' --output text\nacme-prod-billing-exports       acme-staging-assets\n",
         &["acme-prod-billing-exports", "acme-staging-assets"],
     ),
+    // SDK calls: boto3's SSM `Name=`, CDK's lookups, the Java SDK v1.
+    (
+        "value = ssm.get_parameter(Name='/kestrel/prod/db-password', WithDecryption=True)\nt = dynamodb.Table.fromTableName(this, 'Runs', 'kestrel-report-runs');\nlegacy.putObject(\"orbitly-invoices-archive\", key, file);\n",
+        &["/kestrel/prod/db-password", "kestrel-report-runs", "orbitly-invoices-archive"],
+    ),
+    // Serverless' settings: a table or queue by an env var's ending.
+    (
+        "ORDERS_TABLE=pinewood-orders-local\nDYNAMO_TABLE: halcyon-carts-prod\nJOBS_QUEUE=halcyon-jobs\n",
+        &["pinewood-orders-local", "halcyon-carts-prod", "halcyon-jobs"],
+    ),
 ];
 
 /// Texts in which nothing may be masked: what the rules above take must
 /// not be taken where its context is missing.
 const CLEAN: &[&str] = &[
+    "symbol_table = build(tokens2)\njob_queue = queue.Queue(maxsize=10)\n",
     "class Stack:\n    def push(self, x):\n        self.top = x - 1\n        Config.max_depth = depth2\n",
     "interface Session {\n  accessToken: string;\n  refreshToken?: string | null;\n}\nconst accessToken = await getAccessToken(refreshToken);\n",
     // A header row is no key | value pair: its titles stay.
