@@ -5,15 +5,18 @@
 //! of accounts is not enough alone: see [`tables::key_of`]), and only if
 //! it is valid for it.
 //!
-//! Rows are found at line starts; a line is a header only when it looks
-//! like one (two or more commas, no brackets, `=` or `;` of code), so the
-//! lines of source code cost one short look each.
+//! A header is looked for where a table starts: the text's first line
+//! and the first line of each paragraph. It is one when it looks like one
+//! (two or more commas, short titles at the margin, no brackets, `=` or
+//! `;` of code).
 
 use super::named_resources::{self, Rule};
 use super::tables;
 use super::util::line_at;
 use super::{Family, Match};
 use crate::config::Detectors;
+use memchr::memmem::Finder;
+use std::sync::OnceLock;
 
 /// Longest line read as a row.
 const MAX_LINE: usize = 4096;
@@ -24,14 +27,59 @@ const MAX_ROWS: usize = 100_000;
 
 /// Appends the values of every CSV table in `text`.
 pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
-    let mut start = 0;
-    while start < text.len() {
-        let (end, next) = line_at(text, start);
-        start = match header_at(text, start, end, on) {
-            Some(header) => rows(text, next, &header, on, out),
-            None => next,
-        };
+    let mut next = 0;
+    let mut at_line = |start: usize| {
+        if start < next || !may_head(text, start) {
+            return;
+        }
+        let (end, after) = line_at(text, start);
+        if let Some(header) = header_at(text, start, end, on) {
+            next = rows(text, after, &header, on, out);
+        }
+    };
+    // A table starts a text (a file read, a command's output) or a
+    // paragraph: only those lines are looked at, not every line of code.
+    at_line(0);
+    let (raw, escaped) = blank_lines();
+    // A raw JSON literal holds its line breaks as `\n` escapes, and has
+    // no other.
+    if memchr::memchr(b'\n', text).is_some() {
+        raw.find_iter(text).for_each(|i| at_line(i + 2));
+    } else {
+        escaped.find_iter(text).for_each(|i| at_line(i + 4));
     }
+}
+
+/// The searchers for a blank line, as it stands and as a raw JSON
+/// literal holds it (`\n\n`), built once.
+fn blank_lines() -> &'static (Finder<'static>, Finder<'static>) {
+    static FINDERS: OnceLock<(Finder<'static>, Finder<'static>)> = OnceLock::new();
+    FINDERS.get_or_init(|| (Finder::new(b"\n\n"), Finder::new(b"\\n\\n")))
+}
+
+/// Whether the line at `start` may be a header, by its first bytes
+/// alone (most lines of code and prose fail here): it starts with a
+/// letter or a quote, and a comma ends its first title within 64 bytes.
+fn may_head(text: &[u8], start: usize) -> bool {
+    // The first byte first: indented code, comments and blank lines stop
+    // here.
+    if !text
+        .get(start)
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'"')
+    {
+        return false;
+    }
+    let window = text
+        .get(start..(start + 66).min(text.len()))
+        .unwrap_or_default();
+    let Some(comma) = memchr::memchr(b',', window) else {
+        return false;
+    };
+    window.get(..comma).is_some_and(|title| {
+        title.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'"' | b'.' | b'/')
+        })
+    })
 }
 
 /// The header's columns, when the line `text[start..end]` is a CSV header
@@ -177,6 +225,14 @@ mod tests {
             (
                 "Service,LinkedAccount,LinkedAccountName,UsageType\nAWS Lambda,729563178897,bluefin-dev,USE1-Lambda\n",
                 &[("729563178897", "NAME"), ("bluefin-dev", "NAME")],
+            ),
+            (
+                "Here it is:\\n\\nService,LinkedAccount,UsageType\\nAWS Lambda,729563178897,USE1-Lambda\\n",
+                &[("729563178897", "NAME")],
+            ),
+            (
+                "The export:\n\nService,LinkedAccount,UsageType\nAWS Lambda,729563178897,USE1-Lambda\n",
+                &[("729563178897", "NAME")],
             ),
             // A raw JSON literal's lines end at `\n` escapes.
             (

@@ -368,10 +368,10 @@ mod tests {
 pub(super) fn line_at(text: &[u8], start: usize) -> (usize, usize) {
     let rest = text.get(start..).unwrap_or_default();
     let raw = memchr::memchr(b'\n', rest);
-    let escaped = memchr::memmem::find(
-        rest.get(..raw.unwrap_or(rest.len())).unwrap_or_default(),
-        b"\\n",
-    );
+    static ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let finder = ESCAPE.get_or_init(|| memchr::memmem::Finder::new(b"\\n"));
+    let escaped = finder.find(rest.get(..raw.unwrap_or(rest.len())).unwrap_or_default());
     match (raw, escaped) {
         (_, Some(e)) => (start + e, start + e + 2),
         (Some(r), None) => (start + r, start + r + 1),
