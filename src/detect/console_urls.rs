@@ -5,15 +5,13 @@
 //! The console's own words (the service, `home`, `details`) say what the
 //! next segment names; nothing else in the link does.
 //!
-//! Found at each `aws.amazon.com/` (one substring search), within the
-//! link it starts (to a blank or a quote). Percent-encoded names
+//! Found at each `aws.amazon.com/` (in the catalog's pass over dots),
+//! within the link it starts (to a blank or a quote). Percent-encoded names
 //! (`prod%2Fapp%2Fdb`) are taken whole, escapes included, as they stand.
 
 use super::named_resources::{self, Rule};
 use super::{Family, Match};
 use crate::config::Detectors;
-use memchr::memmem::Finder;
-use std::sync::OnceLock;
 
 /// Longest link looked at.
 const MAX_LINK: usize = 4096;
@@ -112,28 +110,35 @@ const MARKERS: &[Marker] = &[
     ),
 ];
 
-/// Appends the names in every console link of `text`.
+/// Appends the names in every console link of `text` (the reference
+/// for [`at_dot`]).
+#[cfg(test)]
 pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
-    static HOST: OnceLock<Finder<'static>> = OnceLock::new();
-    let host = HOST.get_or_init(|| Finder::new(b"aws.amazon.com/"));
-    let mut next = 0;
-    for at in host.find_iter(text) {
-        if at < next {
-            continue;
-        }
-        let rest = text.get(at..).unwrap_or_default();
-        let len = rest
-            .iter()
-            .take(MAX_LINK)
-            .position(|&b| {
-                b.is_ascii_whitespace()
-                    || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b')' | b'\\')
-            })
-            .unwrap_or(rest.len().min(MAX_LINK));
-        next = at + len;
-        let Some(link) = rest.get(..len) else {
-            continue;
-        };
+    for dot in memchr::memchr_iter(b'.', text) {
+        at_dot(text, dot, on, out);
+    }
+}
+
+/// Appends the names in the console link whose host ends at the `.` at
+/// `dot`, if `dot` starts `.amazon.com/` after `aws` (the catalog calls it
+/// for every `.`, in one pass shared with host names and addresses).
+pub(super) fn at_dot(text: &[u8], dot: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
+    if text.get(dot + 1..dot + 12) != Some(b"amazon.com/")
+        || dot < 3
+        || text.get(dot - 3..dot) != Some(b"aws")
+    {
+        return;
+    }
+    let at = dot - 3;
+    let rest = text.get(at..).unwrap_or_default();
+    let len = rest
+        .iter()
+        .take(MAX_LINK)
+        .position(|&b| {
+            b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`' | b')' | b'\\')
+        })
+        .unwrap_or(rest.len().min(MAX_LINK));
+    if let Some(link) = rest.get(..len) {
         in_link(text, at, link, on, out);
     }
 }

@@ -784,7 +784,6 @@ impl Detector {
             resource_ids::find_elb_ids(b, out);
             prose::find(b, out);
         }
-        console_urls::find(b, on, out);
         out.append(&mut v6);
         out.append(&mut s3_scheme);
         out.append(&mut keyed);
@@ -947,6 +946,10 @@ impl Anchored<'_> {
         // (any case).
         if on.is_on(Family::Hostnames) && matches!(lower, b'a' | b'o' | b'c' | b'e' | b's') {
             hostnames::domain_at_dot(b, p, out);
+        }
+        // `aws.amazon.com/`: a console link.
+        if next == b'a' {
+            console_urls::at_dot(b, p, on, out);
         }
         // `.dkr.ecr.`, `.amazonaws.com/`.
         if on.is_on(Family::AccountIds) && matches!(next, b'd' | b'a') {
