@@ -315,19 +315,22 @@ fn real_world_forms_leak_nothing_and_round_trip() {
     );
 }
 
+/// `text` masked as a text body (`None`: nothing to mask).
+fn mask_text(e: &aws_masker::mask::Engine, text: &str) -> Option<Vec<u8>> {
+    e.mask_body(
+        text.as_bytes(),
+        BodyKind::Text,
+        &mut e.new_token_map(),
+        &mut MaskReport::default(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn texts_without_context_stay_as_they_are() {
     let e = engine();
     for text in CLEAN {
-        let mut tokens = e.new_token_map();
-        let masked = e
-            .mask_body(
-                text.as_bytes(),
-                BodyKind::Text,
-                &mut tokens,
-                &mut MaskReport::default(),
-            )
-            .unwrap();
+        let masked = mask_text(&e, text);
         assert!(
             masked.is_none(),
             "{text}\nmasked: {}",
@@ -352,16 +355,7 @@ aws s3 ls --region eu-west-1"#,
 fn aws_owned_values_stay_beside_masked_ones() {
     let e = engine();
     for (text, masked_values, kept) in KEPT {
-        let mut tokens = e.new_token_map();
-        let masked = e
-            .mask_body(
-                text.as_bytes(),
-                BodyKind::Text,
-                &mut tokens,
-                &mut MaskReport::default(),
-            )
-            .unwrap()
-            .unwrap_or_else(|| text.as_bytes().to_vec());
+        let masked = mask_text(&e, text).unwrap_or_else(|| text.as_bytes().to_vec());
         let masked = String::from_utf8(masked).unwrap();
         for value in *masked_values {
             assert!(!stands_in(&masked, value), "{value} leaks in {masked}");
