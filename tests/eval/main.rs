@@ -18,6 +18,11 @@
 //!   (`tests/corpus/negatives/near_miss.jsonl`). A token in the masked
 //!   output is a false-positive span; reported per MB.
 //!
+//! - The leak hunt (`tests/corpus/hunt/`, `hunt.rs`): 126 realistic texts
+//!   written apart from the corpus's templates, each masked as text and as
+//!   a tool result; the count of leaking labels and of AWS-owned values
+//!   masked may not grow (`EVAL_HUNT=1` lists them).
+//!
 //! `EVAL_LEAKS=<class or kind> make eval` lists every leaked value of one
 //! record class (`arn_placeholders`) or kind (`s3_buckets`).
 //!
@@ -312,6 +317,7 @@ fn negatives() -> Negatives {
 // Masking, restoring, streaming
 // ---------------------------------------------------------------------------
 
+mod hunt;
 /// Deterministic pseudo-random numbers for the SSE chunking.
 #[path = "../support/splitmix.rs"]
 mod splitmix;
