@@ -50,6 +50,7 @@ mod string_scan;
 #[cfg(test)]
 mod test_rng;
 pub mod token;
+mod tool_commands;
 mod utf8;
 
 pub use detect::{Family, MemoStats};

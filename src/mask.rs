@@ -12,6 +12,7 @@ use crate::json::{walk_strings, JsonError, Splice, StrCtx, Visited, WalkOptions}
 use crate::propagate::{Hit, KnownValues};
 use crate::splice::Output;
 use crate::token::{derive_key, token_len_at, Issuer, TokenKey, TokenMap};
+use crate::tool_commands::ToolCommands;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -431,8 +432,21 @@ impl Engine {
             skip_thinking: !self.config.restore_thinking,
         };
         let mut propagated = Propagated::new();
+        let mut commands = ToolCommands::default();
         let mut walked = walk_strings(body, opts, raw_newlines, |ctx: StrCtx<'_>, s: &str, out| {
             let key = if ctx.is_key { None } else { ctx.key };
+            // The output of a query a `tool_use` ran: its fields are
+            // learned, and masked wherever they stand (here too) by the
+            // second pass.
+            if let Some(command) = commands.visit(key, s) {
+                let mut found = Vec::new();
+                self.detector.find_in_query_output(&command, s, &mut found);
+                for m in &found {
+                    if let Some(value) = s.get(m.start..m.end) {
+                        record_propagated(m, value, &mut propagated);
+                    }
+                }
+            }
             self.mask_matches(
                 Member {
                     key,

@@ -365,3 +365,47 @@ fn aws_owned_values_stay_beside_masked_ones() {
         }
     }
 }
+
+/// Claude Code's shape: the Bash tool's command in the assistant's
+/// `tool_use`, its output in the user's `tool_result` with the same id.
+/// Only the query says what the output's fields are.
+#[test]
+fn query_output_is_read_with_the_command_of_its_tool_use() {
+    let e = engine();
+    // Written out, not built with `json!` (which sorts keys): clients put
+    // `id` before `input` and `tool_use_id` before `content`.
+    let body = r#"{"model":"claude-sonnet-4-5","max_tokens":1024,"messages":[
+{"role":"user","content":"which lambdas do we have?"},
+{"role":"assistant","content":[{"type":"text","text":"Let me list them."},
+ {"type":"tool_use","id":"toolu_01A","name":"Bash","input":{"command":"aws lambda list-functions --query 'Functions[].[FunctionName,Runtime]' --output text","description":"List functions"}},
+ {"type":"tool_use","id":"toolu_01B","name":"Bash","input":{"command":"ls -la","description":"List files"}}]},
+{"role":"user","content":[
+ {"type":"tool_result","tool_use_id":"toolu_01B","content":"total 0\nwhat-ever.txt"},
+ {"type":"tool_result","tool_use_id":"toolu_01A","content":"orders-api-handler\tnodejs20.x\nstripe-webhook-ingest\tpython3.12\n"},
+ {"type":"text","text":"why is stripe-webhook-ingest slow? what do you think?"}]}]}"#
+        .to_string();
+    let mut tokens = e.new_token_map();
+    let masked = e
+        .mask_body(
+            body.as_bytes(),
+            BodyKind::Json,
+            &mut tokens,
+            &mut MaskReport::default(),
+        )
+        .unwrap()
+        .unwrap();
+    let seen = String::from_utf8(masked.clone()).unwrap();
+    for value in ["orders-api-handler", "stripe-webhook-ingest"] {
+        assert!(!stands_in(&seen, value), "{value} leaks in {seen}");
+    }
+    for kept in [
+        "nodejs20.x",
+        "what-ever.txt",
+        "what do you think?",
+        "Let me list them.",
+    ] {
+        assert!(seen.contains(kept), "{kept} was masked in {seen}");
+    }
+    let restored = restore_json(&tokens, &masked, false).0.unwrap();
+    assert_eq!(restored, body.as_bytes());
+}
