@@ -22,6 +22,8 @@ use std::sync::OnceLock;
 const MAX_LINE: usize = 4096;
 /// Most columns of a header.
 const MAX_COLUMNS: usize = 64;
+/// How far into a text a table is looked for after a blank line.
+const PARAGRAPHS_WITHIN: usize = 16 * 1024;
 /// Most rows read under one header.
 const MAX_ROWS: usize = 100_000;
 
@@ -40,6 +42,13 @@ pub(super) fn find(text: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
     // A table starts a text (a file read, a command's output) or a
     // paragraph: only those lines are looked at, not every line of code.
     at_line(0);
+    // Paragraphs are looked for only near the start of a text: a pasted
+    // table follows a sentence or two, and a file a tool read starts with
+    // its header. Searching every blank line of a long file of code cost
+    // more in the .wasm than every other detector added with this one.
+    let text = text
+        .get(..text.len().min(PARAGRAPHS_WITHIN))
+        .unwrap_or_default();
     let (raw, escaped) = blank_lines();
     // A raw JSON literal holds its line breaks as `\n` escapes, and has
     // no other.
