@@ -161,12 +161,18 @@ fn rows(
                     .is_some_and(|t| t.eq_ignore_ascii_case(b"name"))
             {
                 let value = text.get(v.0..v.1).unwrap_or_default();
-                if on.is_on(Family::NamedResources) && named_resources::accepts(Rule::Name, value) {
+                let name = named_resources::whole_as(
+                    value,
+                    Rule::Name,
+                    "NAME",
+                    Family::NamedResources,
+                    on,
+                );
+                if let Some(name) = name {
                     out.push(Match {
-                        start: v.0,
-                        end: v.1,
-                        kind: "NAME",
-                        family: Family::NamedResources,
+                        start: v.0 + name.start,
+                        end: v.0 + name.end,
+                        ..name
                     });
                 }
             }

@@ -1621,8 +1621,33 @@ pub(super) fn labelled_value(label: &str, value: &str, on: &Detectors) -> Option
 
 /// The whole `value` as one match of `spec`, if valid for it.
 fn whole_for(spec: Spec, value: &str) -> Option<Match<'static>> {
-    let v = value.as_bytes();
+    whole_bytes(spec, value.as_bytes())
+}
+
+/// [`whole_for`] on bytes.
+fn whole_bytes(spec: Spec, v: &[u8]) -> Option<Match<'static>> {
     accepts(spec.rule, v).then_some(m(0, v.len(), spec.kind, spec.family))
+}
+
+/// The whole `v` as one match of `kind`, when `family` is on and `v` is
+/// valid for `rule`: a value that its place names where no key does (a
+/// `--query` column's `Name`, a CSV export's `Name` beside AWS columns).
+pub(super) fn whole_as(
+    v: &[u8],
+    rule: Rule,
+    kind: &'static str,
+    family: Family,
+    on: &Detectors,
+) -> Option<Match<'static>> {
+    let spec = Spec {
+        kind,
+        family,
+        rule,
+        vocabulary: false,
+    };
+    super::enabled(on, family)
+        .then(|| whole_bytes(spec, v))
+        .flatten()
 }
 
 /// Whether the whole of `v` is a value for `rule`: not empty, not too
@@ -1639,10 +1664,6 @@ pub(super) fn accepts(rule: Rule, v: &[u8]) -> bool {
         && valid(rule, v, true)
 }
 
-/// Whether the name starting `v` may hold `:`: an iSCSI qualified name
-/// (`iqn.1991-05.com.microsoft:host.corp.example.com`, Storage Gateway's
-/// initiators and targets), whose `:` separates the naming authority
-/// from the customer's host.
 /// Whether a revision number stands at `e` after a name, and ends there
 /// (`quarry-etl:7`: an ECS task definition's family and revision, a
 /// Lambda function's version).
@@ -1660,6 +1681,10 @@ fn revision_after(text: &[u8], e: usize) -> bool {
             .is_none_or(|&b| class_has(&TERMINATOR, b))
 }
 
+/// Whether the name starting `v` may hold `:`: an iSCSI qualified name
+/// (`iqn.1991-05.com.microsoft:host.corp.example.com`, Storage Gateway's
+/// initiators and targets), whose `:` separates the naming authority
+/// from the customer's host.
 fn colon_in_name(rule: Rule, v: &[u8]) -> bool {
     rule == Rule::Name && v.starts_with(b"iqn.")
 }

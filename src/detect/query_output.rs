@@ -338,8 +338,10 @@ fn row(
         };
         let found = match column {
             Column::Key(key) => named_resources::whole_value(key, value, on),
-            Column::Name => whole(field, Rule::Name, "NAME", Family::NamedResources, on),
-            Column::Secret => whole(
+            Column::Name => {
+                named_resources::whole_as(field, Rule::Name, "NAME", Family::NamedResources, on)
+            }
+            Column::Secret => named_resources::whole_as(
                 field,
                 Rule::SecretValue,
                 "SECRET_VALUE",
@@ -358,23 +360,6 @@ fn row(
             }
         }
     }
-}
-
-/// The whole `field` as one match of `kind`, if valid for `rule` and its
-/// family is on.
-fn whole(
-    field: &[u8],
-    rule: Rule,
-    kind: &'static str,
-    family: Family,
-    on: &Detectors,
-) -> Option<Match<'static>> {
-    (on.is_on(family) && named_resources::accepts(rule, field)).then_some(Match {
-        start: 0,
-        end: field.len(),
-        kind,
-        family,
-    })
 }
 
 #[cfg(test)]
