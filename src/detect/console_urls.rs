@@ -139,12 +139,12 @@ pub(super) fn at_dot(text: &[u8], dot: usize, on: &Detectors, out: &mut Vec<Matc
         })
         .unwrap_or(rest.len().min(MAX_LINK));
     if let Some(link) = rest.get(..len) {
-        in_link(text, at, link, on, out);
+        in_link(at, link, on, out);
     }
 }
 
 /// Appends the names after the markers of one link, `link` at `at`.
-fn in_link(text: &[u8], at: usize, link: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
+fn in_link(at: usize, link: &[u8], on: &Detectors, out: &mut Vec<Match<'_>>) {
     for &(marker, kind, family, rule) in MARKERS {
         if !on.is_on(family) {
             continue;
@@ -163,14 +163,12 @@ fn in_link(text: &[u8], at: usize, link: &[u8], on: &Detectors, out: &mut Vec<Ma
             if name.is_empty() || !accepts(rule, name) {
                 continue;
             }
-            if text.get(at + s..at + s + n) == Some(name) {
-                out.push(Match {
-                    start: at + s,
-                    end: at + s + n,
-                    kind,
-                    family,
-                });
-            }
+            out.push(Match {
+                start: at + s,
+                end: at + s + n,
+                kind,
+                family,
+            });
         }
     }
 }

@@ -336,38 +336,7 @@ impl Detector {
     /// `tool_use` block's) printed, with offsets in `output`. Nothing when
     /// `command` is no such command.
     pub fn find_in_query_output(&self, command: &str, output: &str, out: &mut Vec<Match<'static>>) {
-        let line = command.lines().next().unwrap_or_default();
-        let Some(flag) = line.find("--query") else {
-            return;
-        };
-        if !named_resources::invokes_aws(line.as_bytes()) {
-            return;
-        }
-        // The command on its line, then its output: the form the reader
-        // of a terminal transcript takes.
-        let mut text = String::with_capacity(line.len() + 1 + output.len());
-        text.push_str(line);
-        text.push('\n');
-        let offset = text.len();
-        text.push_str(output);
-        let mut found = Vec::new();
-        query_output::find(
-            text.as_bytes(),
-            flag + "--query".len(),
-            &self.inner.on,
-            &mut found,
-        );
-        out.extend(
-            found
-                .into_iter()
-                .filter(|m| m.start >= offset)
-                .map(|m| Match {
-                    start: m.start - offset,
-                    end: m.end - offset,
-                    kind: m.kind,
-                    family: m.family,
-                }),
-        );
+        query_output::find_in_output(command.as_bytes(), output.as_bytes(), &self.inner.on, out);
     }
 
     /// The memo's digest of `b`, when the memo is on.

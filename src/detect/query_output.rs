@@ -31,25 +31,47 @@ const MAX_KEY: usize = 64;
 /// ends at `flag_end` (the blank after `--query`), when the command asks
 /// for text output.
 pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<Match<'_>>) {
-    let (line_end, mut at) = line_at(text, flag_end);
-    let Some(rest) = text.get(flag_end..line_end) else {
+    let (line_end, after) = line_at(text, flag_end);
+    let from = flag_end.saturating_sub(4096);
+    let head = text.get(from..flag_end).unwrap_or_default();
+    let start = from + named_resources::line_start(head);
+    let Some(line) = text.get(start..line_end) else {
         return;
     };
-    if memchr::memmem::find(rest, b"--output text").is_none() {
+    if let Some(columns) = command_columns(line, flag_end - start) {
+        rows(text, after, &columns, on, out);
+    }
+}
+
+/// Appends the values of `output`, the text that `command` (run elsewhere
+/// in the body: a `tool_use` block's) printed, when it is an `aws` command
+/// whose `--query` asks for text output; offsets in `output`.
+pub(super) fn find_in_output(
+    command: &[u8],
+    output: &[u8],
+    on: &Detectors,
+    out: &mut Vec<Match<'_>>,
+) {
+    let (end, _) = line_at(command, 0);
+    let line = command.get(..end).unwrap_or_default();
+    let Some(flag) = memchr::memmem::find(line, b"--query") else {
+        return;
+    };
+    if !named_resources::invokes_aws(line) {
         return;
     }
-    let Some(expr) = expression(rest) else {
-        return;
-    };
-    let head = text
-        .get(flag_end.saturating_sub(4096)..flag_end)
-        .unwrap_or_default();
-    let head = head
-        .get(super::named_resources::line_start(head)..)
-        .unwrap_or_default();
-    let decrypted = [head, rest]
-        .iter()
-        .any(|part| memchr::memmem::find(part, b"--with-decryption").is_some());
+    if let Some(columns) = command_columns(line, flag + "--query".len()) {
+        rows(output, 0, &columns, on, out);
+    }
+}
+
+/// The columns of the command line `line` whose `--query` flag ends at
+/// `flag_end`, when it asks for text output and a column names values.
+fn command_columns(line: &[u8], flag_end: usize) -> Option<Vec<Column>> {
+    let rest = line.get(flag_end..)?;
+    memchr::memmem::find(rest, b"--output text")?;
+    let expr = expression(rest)?;
+    let decrypted = memchr::memmem::find(line, b"--with-decryption").is_some();
     let columns: Vec<Column> = columns(expr)
         .into_iter()
         .map(|c| match c {
@@ -58,9 +80,12 @@ pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<M
             c => c,
         })
         .collect();
-    if columns.iter().all(|c| *c == Column::Other) {
-        return;
-    }
+    (!columns.iter().all(|c| *c == Column::Other)).then_some(columns)
+}
+
+/// Appends the values of the rows from `at` to the end of the output (a
+/// blank line, a prompt, a new command).
+fn rows(text: &[u8], mut at: usize, columns: &[Column], on: &Detectors, out: &mut Vec<Match<'_>>) {
     let mut rows = 0;
     while rows < MAX_ROWS && at < text.len() {
         let (end, next) = line_at(text, at);
@@ -71,7 +96,7 @@ pub(super) fn find(text: &[u8], flag_end: usize, on: &Detectors, out: &mut Vec<M
         if ends_output(line) {
             break;
         }
-        row(text, at, line, &columns, on, out);
+        row(at, line, columns, on, out);
         rows += 1;
         at = next;
     }
@@ -312,16 +337,9 @@ fn fields(line: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Appends the fields of the row `line` (at `at` in `text`) that its
+/// Appends the fields of the row `line` (at `at` in its text) that its
 /// columns name.
-fn row(
-    text: &[u8],
-    at: usize,
-    line: &[u8],
-    columns: &[Column],
-    on: &Detectors,
-    out: &mut Vec<Match<'_>>,
-) {
+fn row(at: usize, line: &[u8], columns: &[Column], on: &Detectors, out: &mut Vec<Match<'_>>) {
     let fields = fields(line);
     let one = columns.len() == 1;
     if !one && fields.len() != columns.len() {
@@ -351,13 +369,11 @@ fn row(
             Column::Other | Column::Value => None,
         };
         if let Some(found) = found.filter(|f| f.family != Family::Custom) {
-            if text.get(s..s + field.len()) == Some(field) {
-                out.push(Match {
-                    start: s + found.start,
-                    end: s + found.end,
-                    ..found
-                });
-            }
+            out.push(Match {
+                start: s + found.start,
+                end: s + found.end,
+                ..found
+            });
         }
     }
 }
