@@ -91,15 +91,14 @@ fn may_head(text: &[u8], start: usize) -> bool {
     })
 }
 
-/// The header's columns, when the line `text[start..end]` is a CSV header
-/// at least one of whose titles names values.
+/// The header's columns, when the line `text[start..end]`, which
+/// [`may_head`] let through, is a CSV header at least one of whose titles
+/// names values.
 fn header_at(text: &[u8], start: usize, end: usize, on: &Detectors) -> Option<Vec<(usize, usize)>> {
     let line = text.get(start..end)?;
-    // A CSV file's lines start at the margin; prose wrapped in a
-    // docstring or a comment is indented.
+    // `may_head` saw a letter or a quote at the margin (prose wrapped in a
+    // docstring or a comment is indented) and a comma.
     if line.len() > MAX_LINE
-        || line.first().is_none_or(u8::is_ascii_whitespace)
-        || memchr::memchr(b',', line).is_none()
         || line.iter().any(|b| {
             matches!(
                 b,

@@ -278,6 +278,23 @@ pub(super) fn percent_b64_len(v: &[u8]) -> Option<usize> {
     Some(decoded)
 }
 
+/// The end of the line that starts at `start`, and where the next line
+/// starts: after a line break, or after a `\n` escape, which stands for
+/// one in the raw JSON literals the detectors are also handed.
+pub(super) fn line_at(text: &[u8], start: usize) -> (usize, usize) {
+    let rest = text.get(start..).unwrap_or_default();
+    let raw = memchr::memchr(b'\n', rest);
+    static ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let finder = ESCAPE.get_or_init(|| memchr::memmem::Finder::new(b"\\n"));
+    let escaped = finder.find(rest.get(..raw.unwrap_or(rest.len())).unwrap_or_default());
+    match (raw, escaped) {
+        (_, Some(e)) => (start + e, start + e + 2),
+        (Some(r), None) => (start + r, start + r + 1),
+        (None, None) => (text.len(), text.len() + 1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,34 +377,14 @@ mod tests {
             }
         }
     }
-}
 
-/// The end of the line that starts at `start`, and where the next line
-/// starts: after a line break, or after a `\n` escape, which stands for
-/// one in the raw JSON literals the detectors are also handed.
-pub(super) fn line_at(text: &[u8], start: usize) -> (usize, usize) {
-    let rest = text.get(start..).unwrap_or_default();
-    let raw = memchr::memchr(b'\n', rest);
-    static ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-        std::sync::OnceLock::new();
-    let finder = ESCAPE.get_or_init(|| memchr::memmem::Finder::new(b"\\n"));
-    let escaped = finder.find(rest.get(..raw.unwrap_or(rest.len())).unwrap_or_default());
-    match (raw, escaped) {
-        (_, Some(e)) => (start + e, start + e + 2),
-        (Some(r), None) => (start + r, start + r + 1),
-        (None, None) => (text.len(), text.len() + 1),
-    }
-}
-
-#[cfg(test)]
-mod line_tests {
     #[test]
     fn lines_end_at_breaks_and_their_escapes() {
         let text = b"a,b\\nc\nd\\ne";
         let mut at = 0;
         let mut lines = Vec::new();
         while at <= text.len() {
-            let (end, next) = super::line_at(text, at);
+            let (end, next) = line_at(text, at);
             lines.push(&text[at..end]);
             at = next;
         }
