@@ -17,6 +17,8 @@ mod real_world;
 #[allow(dead_code)]
 #[path = "../support/splitmix.rs"]
 mod splitmix;
+#[path = "../support/tool_result.rs"]
+mod tool_result;
 mod vocabulary;
 
 use aws_masker::config::Config;

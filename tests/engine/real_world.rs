@@ -4,7 +4,7 @@
 //! and both restore byte for byte. Each row is a form a leak hunt found
 //! (issue #13), cut down to the least text that leaked.
 
-use super::engine;
+use super::{engine, tool_result};
 use aws_masker::mask::{BodyKind, MaskReport};
 use aws_masker::restore::{restore_bytes, restore_json, Escape};
 
@@ -240,18 +240,6 @@ const CLEAN: &[&str] = &[
     "aws ecr get-login-password | docker login --username AWS --password-stdin registry.example.com",
 ];
 
-/// A Claude Code request whose tool result is `text`.
-fn tool_result(text: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "model": "claude-sonnet-4-5",
-        "max_tokens": 1024,
-        "messages": [{"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "toolu_01", "content": text}
-        ]}],
-    }))
-    .unwrap()
-}
-
 /// Whether `value` stands in `text` as a whole word (not inside a token
 /// or a longer value).
 fn stands_in(text: &str, value: &str) -> bool {
@@ -269,7 +257,7 @@ fn real_world_forms_leak_nothing_and_round_trip() {
     for (text, values) in CASES {
         for kind in [BodyKind::Text, BodyKind::Json] {
             let body = match kind {
-                BodyKind::Json => tool_result(text),
+                BodyKind::Json => tool_result::request(text),
                 _ => text.as_bytes().to_vec(),
             };
             let mut tokens = e.new_token_map();
@@ -278,13 +266,7 @@ fn real_world_forms_leak_nothing_and_round_trip() {
                 .unwrap()
                 .unwrap_or_else(|| body.clone());
             let seen = match kind {
-                BodyKind::Json => {
-                    let v: serde_json::Value = serde_json::from_slice(&masked).unwrap();
-                    v["messages"][0]["content"][0]["content"]
-                        .as_str()
-                        .unwrap()
-                        .to_string()
-                }
+                BodyKind::Json => tool_result::text_of(&masked),
                 _ => String::from_utf8(masked.clone()).unwrap(),
             };
             for value in *values {

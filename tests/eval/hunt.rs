@@ -5,31 +5,10 @@
 //! `keep` value is masked when it no longer stands in one. Both counts
 //! are held by the ratchet's `hunt` entry: neither may grow.
 
-use super::{mask, root, SECRET};
+use super::{mask, root, tool_result, SECRET};
 use aws_masker::config::Config;
 use aws_masker::mask::Engine;
 use serde_json::Value;
-
-/// `text` as the `tool_result` of a Claude Code request.
-fn tool_result(text: &str) -> String {
-    serde_json::json!({
-        "model": "claude-sonnet-4-5",
-        "max_tokens": 1024,
-        "messages": [{"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "toolu_01", "content": text}
-        ]}],
-    })
-    .to_string()
-}
-
-/// The masked tool result's text, decoded.
-fn tool_result_text(body: &[u8]) -> String {
-    let v: Value = serde_json::from_slice(body).unwrap();
-    v["messages"][0]["content"][0]["content"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 #[test]
 fn hunt_texts_leak_no_more_than_the_ratchet() {
@@ -42,7 +21,8 @@ fn hunt_texts_leak_no_more_than_the_ratchet() {
     for (name, label) in labels.as_object().unwrap() {
         let text = std::fs::read_to_string(dir.join("texts").join(format!("{name}.txt"))).unwrap();
         let as_text = String::from_utf8(mask(&engine, &text, false).out).unwrap();
-        let as_json = tool_result_text(&mask(&engine, &tool_result(&text), true).out);
+        let request = String::from_utf8(tool_result::request(&text)).unwrap();
+        let as_json = tool_result::text_of(&mask(&engine, &request, true).out);
         for pair in label["mask"].as_array().unwrap() {
             let (kind, value) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
             total += 1;

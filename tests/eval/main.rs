@@ -321,6 +321,8 @@ mod hunt;
 /// Deterministic pseudo-random numbers for the SSE chunking.
 #[path = "../support/splitmix.rs"]
 mod splitmix;
+#[path = "../support/tool_result.rs"]
+mod tool_result;
 use splitmix::Rng;
 
 struct Masked {
